@@ -1,1 +1,21 @@
-//! core
+//! The chat core: accounts, channels, message ordering and durable storage.
+//!
+//! Edges reach it only through the `ChatCore` gRPC trait of `chat-proto`,
+//! which [`CoreService`] implements; single-node mode calls that trait in
+//! memory.
+
+pub mod accounts;
+pub mod config;
+mod convert;
+pub mod error;
+pub mod hub;
+pub mod ids;
+pub mod members;
+pub mod pipeline;
+pub mod service;
+pub mod store;
+
+pub use config::CoreConfig;
+pub use error::CoreError;
+pub use service::CoreService;
+pub use store::sqlite::SqliteStore;

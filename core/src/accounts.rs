@@ -1,0 +1,129 @@
+//! Password hashing, session tokens and the rules for usernames and passwords.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::error::CoreError;
+
+/// Shortest allowed username, in characters.
+pub const USERNAME_MIN: usize = 3;
+/// Longest allowed username, in characters.
+pub const USERNAME_MAX: usize = 32;
+/// Shortest allowed password, in characters.
+pub const PASSWORD_MIN: usize = 8;
+/// Longest allowed password, in bytes (bounds the hashing work).
+pub const PASSWORD_MAX_BYTES: usize = 1024;
+
+/// Checks a username: 3 to 32 of `a-z A-Z 0-9 _ . -`, starting with a letter or digit.
+pub fn validate_username(name: &str) -> Result<(), CoreError> {
+    let len = name.chars().count();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+    let starts_well = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) || !name.chars().all(allowed) || !starts_well {
+        return Err(CoreError::invalid(
+            "invalid_username",
+            format!(
+                "username must be {USERNAME_MIN} to {USERNAME_MAX} characters of letters, digits, \
+                 '_', '.' or '-', starting with a letter or digit"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a password's length.
+pub fn validate_password(password: &str) -> Result<(), CoreError> {
+    if password.chars().count() < PASSWORD_MIN || password.len() > PASSWORD_MAX_BYTES {
+        return Err(CoreError::invalid(
+            "invalid_password",
+            format!(
+                "password must be at least {PASSWORD_MIN} characters and at most {PASSWORD_MAX_BYTES} bytes"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Hashes a password with Argon2id (OWASP parameters); CPU-heavy, call off the runtime.
+pub fn hash_password(password: &str) -> Result<String, CoreError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| CoreError::invalid("invalid_password", e.to_string()))
+}
+
+/// Checks a password against a stored hash; CPU-heavy, call off the runtime.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the user does not exist, so that a wrong
+/// username takes as long as a wrong password.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
+}
+
+/// A new random session token (256 bits, base64url).
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        for ok in ["ann", "Ann_1", "a.b-c", "x23456789012345678901234567890yz"] {
+            assert!(validate_username(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "ab",
+            "_ann",
+            "ann smith",
+            "ännn",
+            "x234567890123456789012345678901yz",
+        ] {
+            assert!(validate_username(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_verify_only_when_right() {
+        let hash = hash_password("correct horse").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hash_stably() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a), token_hash(&a));
+        assert_ne!(token_hash(&a), token_hash(&b));
+    }
+}

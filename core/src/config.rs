@@ -1,0 +1,60 @@
+//! The core's settings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::MAX_NODE_ID;
+
+/// The hard ceiling for `max_group_members`.
+pub const GROUP_MEMBERS_CEILING: usize = 500;
+
+/// Limits and tuning of the core.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoreConfig {
+    /// This node's id inside message ids (0 to 1023); unique per core node.
+    pub node_id: u16,
+    /// Most members a group channel may have (at most 500).
+    pub max_group_members: usize,
+    /// Longest message text, in Unicode characters.
+    pub max_text_chars: usize,
+    /// Most messages one history page may hold.
+    pub max_history_page: usize,
+    /// Most messages written in one storage transaction (group commit).
+    pub append_batch_max: usize,
+    /// Messages that may wait for the writer before senders get `overloaded`.
+    pub append_queue: usize,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self {
+            node_id: 1,
+            max_group_members: 100,
+            max_text_chars: 100_000,
+            max_history_page: 100,
+            append_batch_max: 512,
+            append_queue: 16_384,
+        }
+    }
+}
+
+impl CoreConfig {
+    /// Checks the values against their allowed ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.node_id > MAX_NODE_ID {
+            return Err(format!("core.node_id must be at most {MAX_NODE_ID}"));
+        }
+        if !(2..=GROUP_MEMBERS_CEILING).contains(&self.max_group_members) {
+            return Err(format!(
+                "core.max_group_members must be between 2 and {GROUP_MEMBERS_CEILING}"
+            ));
+        }
+        if self.max_text_chars == 0 || self.max_history_page == 0 {
+            return Err("core.max_text_chars and core.max_history_page must be positive".into());
+        }
+        if self.append_batch_max == 0 || self.append_queue == 0 {
+            return Err("core.append_batch_max and core.append_queue must be positive".into());
+        }
+        Ok(())
+    }
+}

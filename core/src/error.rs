@@ -1,0 +1,120 @@
+//! The core's error type and its one mapping onto gRPC status.
+
+use tonic::{Code, Status};
+
+use crate::store::StoreError;
+
+/// The gRPC metadata key that carries [`CoreError::code`].
+pub const ERROR_CODE_KEY: &str = "chat-error-code";
+
+/// Why a core operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// A request field is out of its allowed range; `code` names which rule.
+    #[error("{message}")]
+    Invalid {
+        /// Stable machine-readable code, e.g. `text_too_long`.
+        code: &'static str,
+        /// Human explanation.
+        message: String,
+    },
+    /// The username is in use.
+    #[error("username is already taken")]
+    UsernameTaken,
+    /// Wrong username or password.
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// The token is unknown, malformed or logged out.
+    #[error("token is invalid or logged out")]
+    InvalidToken,
+    /// No such user.
+    #[error("user not found")]
+    UserNotFound,
+    /// No such channel.
+    #[error("channel not found")]
+    ChannelNotFound,
+    /// The actor is not a member of the channel.
+    #[error("you are not a member of this channel")]
+    NotAMember,
+    /// Only the channel's owner may do this.
+    #[error("only the channel owner can remove other members")]
+    NotChannelOwner,
+    /// Direct channels have fixed members.
+    #[error("members of a direct channel cannot change")]
+    DirectChannelFixed,
+    /// The group is at its member limit.
+    #[error("the channel has reached its limit of {limit} members")]
+    ChannelFull {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The core is overloaded; retry later.
+    #[error("server is busy, retry later")]
+    Overloaded,
+    /// Storage failed; nothing was written.
+    #[error("storage unavailable: {0}")]
+    Storage(#[from] StoreError),
+}
+
+impl CoreError {
+    /// An `Invalid` error.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        CoreError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Stable machine-readable code, documented in `docs/protocol.md`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::Invalid { code, .. } => code,
+            CoreError::UsernameTaken => "username_taken",
+            CoreError::InvalidCredentials => "invalid_credentials",
+            CoreError::InvalidToken => "invalid_token",
+            CoreError::UserNotFound => "user_not_found",
+            CoreError::ChannelNotFound => "channel_not_found",
+            CoreError::NotAMember => "not_a_member",
+            CoreError::NotChannelOwner => "not_channel_owner",
+            CoreError::DirectChannelFixed => "direct_channel_fixed",
+            CoreError::ChannelFull { .. } => "channel_full",
+            CoreError::Overloaded => "overloaded",
+            CoreError::Storage(StoreError::Conflict(_)) => "conflict",
+            CoreError::Storage(StoreError::Backend(_)) => "storage_unavailable",
+        }
+    }
+
+    fn grpc_code(&self) -> Code {
+        match self {
+            CoreError::Invalid { .. } => Code::InvalidArgument,
+            CoreError::UsernameTaken => Code::AlreadyExists,
+            CoreError::InvalidCredentials | CoreError::InvalidToken => Code::Unauthenticated,
+            CoreError::UserNotFound | CoreError::ChannelNotFound => Code::NotFound,
+            CoreError::NotAMember | CoreError::NotChannelOwner => Code::PermissionDenied,
+            CoreError::DirectChannelFixed | CoreError::ChannelFull { .. } => {
+                Code::FailedPrecondition
+            }
+            CoreError::Overloaded => Code::ResourceExhausted,
+            CoreError::Storage(StoreError::Conflict(_)) => Code::Aborted,
+            CoreError::Storage(StoreError::Backend(_)) => Code::Unavailable,
+        }
+    }
+}
+
+impl From<CoreError> for Status {
+    fn from(err: CoreError) -> Status {
+        let message = match &err {
+            // Backend details go to the log, not to clients.
+            CoreError::Storage(StoreError::Backend(detail)) => {
+                tracing::error!(%detail, "storage failure");
+                "storage unavailable, nothing was written".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut status = Status::new(err.grpc_code(), message);
+        if let Ok(value) = err.code().parse() {
+            status.metadata_mut().insert(ERROR_CODE_KEY, value);
+        }
+        status
+    }
+}

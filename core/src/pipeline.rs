@@ -1,0 +1,146 @@
+//! The ordered write path: assigns ids, writes durably in batches (group
+//! commit), then acknowledges and publishes, one batch at a time. Because a
+//! single task does all three in order, ids in a channel increase in the
+//! order messages become durable and are delivered.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chat_proto::v1::{MessageCreated, event};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::convert;
+use crate::error::CoreError;
+use crate::hub::Hub;
+use crate::ids::IdGenerator;
+use crate::members::MemberCache;
+use crate::store::{Appended, Id, NewMessage, Store};
+
+/// A message that passed validation and membership checks.
+#[derive(Debug)]
+pub struct Pending {
+    /// Target channel.
+    pub channel_id: Id,
+    /// Author.
+    pub sender_id: Id,
+    /// Idempotency key.
+    pub client_msg_id: String,
+    /// Body.
+    pub text: String,
+    /// Edge session that sent it.
+    pub origin_session: u64,
+}
+
+struct Job {
+    pending: Pending,
+    reply: oneshot::Sender<Result<Appended, CoreError>>,
+}
+
+/// The handle to the write path.
+#[derive(Clone)]
+pub struct Appender {
+    tx: mpsc::Sender<Job>,
+}
+
+/// What the write path needs.
+pub struct Parts<S> {
+    /// Durable storage.
+    pub store: Arc<S>,
+    /// Id source shared with the rest of the core.
+    pub ids: Arc<Mutex<IdGenerator>>,
+    /// Event routing.
+    pub hub: Arc<Hub>,
+    /// Who receives a channel's messages.
+    pub members: Arc<MemberCache<S>>,
+    /// Most messages per transaction.
+    pub batch_max: usize,
+}
+
+impl Appender {
+    /// Starts the write path; it ends when every `Appender` is dropped, after
+    /// writing what was queued.
+    pub fn start<S: Store>(parts: Parts<S>, queue: usize) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(queue);
+        let task = tokio::spawn(run(parts, rx));
+        (Self { tx }, task)
+    }
+
+    /// Queues a message and waits until it is durable (or refused).
+    pub async fn append(&self, pending: Pending) -> Result<Appended, CoreError> {
+        let (reply, done) = oneshot::channel();
+        self.tx
+            .try_send(Job { pending, reply })
+            .map_err(|_| CoreError::Overloaded)?;
+        done.await.map_err(|_| CoreError::Overloaded)?
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+async fn run<S: Store>(parts: Parts<S>, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(parts.batch_max);
+    while rx.recv_many(&mut jobs, parts.batch_max).await > 0 {
+        write_batch(&parts, std::mem::take(&mut jobs)).await;
+    }
+}
+
+async fn write_batch<S: Store>(parts: &Parts<S>, jobs: Vec<Job>) {
+    let now = now_ms();
+    let batch: Vec<NewMessage> = {
+        let mut ids = parts.ids.lock().unwrap_or_else(|p| p.into_inner());
+        jobs.iter()
+            .map(|job| NewMessage {
+                id: ids.next(now),
+                channel_id: job.pending.channel_id,
+                sender_id: job.pending.sender_id,
+                client_msg_id: job.pending.client_msg_id.clone(),
+                text: job.pending.text.clone(),
+                created_at_ms: now as i64,
+            })
+            .collect()
+    };
+    let started = Instant::now();
+    let result = parts.store.append(batch).await;
+    metrics::histogram!("chat_storage_append_seconds").record(started.elapsed().as_secs_f64());
+    metrics::histogram!("chat_storage_append_batch_size").record(jobs.len() as f64);
+    let outcomes = match result {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            tracing::error!(error = %e, batch = jobs.len(), "message batch not written");
+            for job in jobs {
+                let _ = job
+                    .reply
+                    .send(Err(CoreError::Storage(crate::store::StoreError::Backend(
+                        e.to_string(),
+                    ))));
+            }
+            return;
+        }
+    };
+    for (job, outcome) in jobs.into_iter().zip(outcomes) {
+        if let Appended::Inserted(message) = &outcome {
+            metrics::counter!("chat_messages_stored_total").increment(1);
+            publish(parts, message, job.pending.origin_session).await;
+        }
+        // The sender may have gone; the message is stored all the same.
+        let _ = job.reply.send(Ok(outcome));
+    }
+}
+
+async fn publish<S: Store>(parts: &Parts<S>, message: &NewMessage, origin_session: u64) {
+    match parts.members.get(message.channel_id).await {
+        Ok(members) => {
+            let kind = event::Kind::Message(MessageCreated {
+                message: Some(convert::message(message)),
+                origin_session,
+            });
+            parts.hub.publish(&members, kind).await;
+        }
+        Err(e) => tracing::error!(error = %e, "members unknown; message stored but not pushed"),
+    }
+}

@@ -1,0 +1,189 @@
+//! Direct and group channels and their members.
+
+use std::collections::BTreeSet;
+
+use chat_proto::v1 as pb;
+use chat_proto::v1::event;
+
+use super::{CoreService, now_ms};
+use crate::convert;
+use crate::error::CoreError;
+use crate::store::{ChannelKind, ChannelRecord, Id, Store};
+
+/// Longest group name, in characters.
+pub const GROUP_NAME_MAX: usize = 100;
+
+impl<S: Store> CoreService<S> {
+    async fn require_user(&self, id: Id) -> Result<(), CoreError> {
+        match self.store.user_by_id(id).await? {
+            Some(_) => Ok(()),
+            None => Err(CoreError::UserNotFound),
+        }
+    }
+
+    async fn announce(
+        &self,
+        channel: &pb::Channel,
+        change: pb::ChannelChange,
+        user: Id,
+        extra: &[Id],
+    ) {
+        let mut recipients = channel.member_ids.clone();
+        recipients.extend_from_slice(extra);
+        let kind = event::Kind::Channel(pb::ChannelChanged {
+            channel: Some(channel.clone()),
+            change: change as i32,
+            user_id: user,
+        });
+        self.hub.publish(&recipients, kind).await;
+    }
+
+    /// The 1:1 channel of `actor` and `peer`, created on first use.
+    pub async fn open_direct(&self, actor: Id, peer: Id) -> Result<pb::Channel, CoreError> {
+        self.require_user(peer).await?;
+        let (low, high) = (actor.min(peer), actor.max(peer));
+        let record = ChannelRecord {
+            id: self.next_id(),
+            kind: ChannelKind::Direct,
+            name: String::new(),
+            owner_id: actor,
+            direct_key: Some(format!("{low}:{high}")),
+            created_at_ms: now_ms(),
+            last_message_id: 0,
+        };
+        let new_id = record.id;
+        let members: Vec<Id> = BTreeSet::from([low, high]).into_iter().collect();
+        let stored = self.store.create_channel(record, members.clone()).await?;
+        let channel = convert::channel(&stored, &members);
+        if stored.id == new_id {
+            self.announce(&channel, pb::ChannelChange::Created, 0, &[])
+                .await;
+        }
+        Ok(channel)
+    }
+
+    /// A new group owned by `actor` with `actor` and `member_ids` in it.
+    pub async fn create_group(
+        &self,
+        actor: Id,
+        name: &str,
+        member_ids: &[Id],
+    ) -> Result<pb::Channel, CoreError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > GROUP_NAME_MAX {
+            return Err(CoreError::invalid(
+                "invalid_channel_name",
+                format!("channel name must be 1 to {GROUP_NAME_MAX} characters"),
+            ));
+        }
+        let members: BTreeSet<Id> = member_ids.iter().copied().chain([actor]).collect();
+        let limit = self.config.max_group_members;
+        if members.len() > limit {
+            return Err(CoreError::invalid(
+                "too_many_members",
+                format!("a group may have at most {limit} members"),
+            ));
+        }
+        for member in &members {
+            self.require_user(*member).await?;
+        }
+        let record = ChannelRecord {
+            id: self.next_id(),
+            kind: ChannelKind::Group,
+            name: name.to_owned(),
+            owner_id: actor,
+            direct_key: None,
+            created_at_ms: now_ms(),
+            last_message_id: 0,
+        };
+        let members: Vec<Id> = members.into_iter().collect();
+        let stored = self.store.create_channel(record, members.clone()).await?;
+        let channel = convert::channel(&stored, &members);
+        self.announce(&channel, pb::ChannelChange::Created, 0, &[])
+            .await;
+        Ok(channel)
+    }
+
+    /// One channel, for a member.
+    pub async fn get_channel(&self, actor: Id, channel: Id) -> Result<pb::Channel, CoreError> {
+        let members = self.members_for(actor, channel).await?;
+        let record = self
+            .store
+            .channel(channel)
+            .await?
+            .ok_or(CoreError::ChannelNotFound)?;
+        Ok(convert::channel(&record, &members))
+    }
+
+    /// Every channel of `actor`.
+    pub async fn list_channels(&self, actor: Id) -> Result<Vec<pb::Channel>, CoreError> {
+        let records = self.store.channels_of(actor).await?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let members = self.members.get(record.id).await?;
+            out.push(convert::channel(&record, &members));
+        }
+        Ok(out)
+    }
+
+    async fn group_for_change(&self, actor: Id, channel: Id) -> Result<ChannelRecord, CoreError> {
+        self.members_for(actor, channel).await?;
+        let record = self
+            .store
+            .channel(channel)
+            .await?
+            .ok_or(CoreError::ChannelNotFound)?;
+        if record.kind == ChannelKind::Direct {
+            return Err(CoreError::DirectChannelFixed);
+        }
+        Ok(record)
+    }
+
+    /// Adds `user` to a group; any member may add.
+    pub async fn add_member(
+        &self,
+        actor: Id,
+        channel: Id,
+        user: Id,
+    ) -> Result<pb::Channel, CoreError> {
+        let _guard = self.membership.lock().await;
+        let record = self.group_for_change(actor, channel).await?;
+        self.require_user(user).await?;
+        let current = self.members.get(channel).await?;
+        if current.binary_search(&user).is_ok() {
+            return Ok(convert::channel(&record, &current));
+        }
+        let limit = self.config.max_group_members;
+        if current.len() >= limit {
+            return Err(CoreError::ChannelFull { limit });
+        }
+        self.store.add_member(channel, user, now_ms()).await?;
+        let members = self.members.refresh(channel).await?;
+        let out = convert::channel(&record, &members);
+        self.announce(&out, pb::ChannelChange::MemberAdded, user, &[])
+            .await;
+        Ok(out)
+    }
+
+    /// Removes `user` from a group: themself, or anyone if `actor` owns it.
+    pub async fn remove_member(
+        &self,
+        actor: Id,
+        channel: Id,
+        user: Id,
+    ) -> Result<pb::Channel, CoreError> {
+        let _guard = self.membership.lock().await;
+        let record = self.group_for_change(actor, channel).await?;
+        if actor != user && actor != record.owner_id {
+            return Err(CoreError::NotChannelOwner);
+        }
+        let removed = self.store.remove_member(channel, user).await?;
+        let members = self.members.refresh(channel).await?;
+        let out = convert::channel(&record, &members);
+        if removed {
+            self.announce(&out, pb::ChannelChange::MemberRemoved, user, &[user])
+                .await;
+        }
+        Ok(out)
+    }
+}

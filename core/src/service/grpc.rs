@@ -1,0 +1,107 @@
+//! The `ChatCore` gRPC trait over the service's methods; errors become
+//! `Status` here and nowhere else.
+
+use chat_proto::v1 as pb;
+use chat_proto::v1::chat_core_server::ChatCore;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::CoreService;
+use crate::store::{HistoryAnchor, Store};
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn ok<T>(r: Result<T, crate::error::CoreError>) -> Reply<T> {
+    r.map(Response::new).map_err(Status::from)
+}
+
+#[tonic::async_trait]
+impl<S: Store> ChatCore for CoreService<S> {
+    async fn signup(&self, r: Request<pb::Credentials>) -> Reply<pb::AuthReply> {
+        let c = r.into_inner();
+        ok(CoreService::signup(self, &c.username, &c.password).await)
+    }
+
+    async fn login(&self, r: Request<pb::Credentials>) -> Reply<pb::AuthReply> {
+        let c = r.into_inner();
+        ok(CoreService::login(self, &c.username, &c.password).await)
+    }
+
+    async fn logout(&self, r: Request<pb::TokenRequest>) -> Reply<pb::Empty> {
+        ok(CoreService::logout(self, &r.into_inner().token)
+            .await
+            .map(|()| pb::Empty {}))
+    }
+
+    async fn authenticate(&self, r: Request<pb::TokenRequest>) -> Reply<pb::Principal> {
+        ok(CoreService::authenticate(self, &r.into_inner().token).await)
+    }
+
+    async fn get_user(&self, r: Request<pb::GetUserRequest>) -> Reply<pb::User> {
+        ok(CoreService::get_user(self, r.into_inner().key).await)
+    }
+
+    async fn open_direct(&self, r: Request<pb::OpenDirectRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        ok(CoreService::open_direct(self, r.actor_id, r.peer_id).await)
+    }
+
+    async fn create_group(&self, r: Request<pb::CreateGroupRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        ok(CoreService::create_group(self, r.actor_id, &r.name, &r.member_ids).await)
+    }
+
+    async fn get_channel(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        ok(CoreService::get_channel(self, r.actor_id, r.channel_id).await)
+    }
+
+    async fn list_channels(&self, r: Request<pb::ListChannelsRequest>) -> Reply<pb::ChannelList> {
+        ok(CoreService::list_channels(self, r.into_inner().actor_id)
+            .await
+            .map(|channels| pb::ChannelList { channels }))
+    }
+
+    async fn add_member(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        ok(CoreService::add_member(self, r.actor_id, r.channel_id, r.user_id).await)
+    }
+
+    async fn remove_member(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        ok(CoreService::remove_member(self, r.actor_id, r.channel_id, r.user_id).await)
+    }
+
+    async fn send_message(
+        &self,
+        r: Request<pb::SendMessageRequest>,
+    ) -> Reply<pb::SendMessageReply> {
+        ok(CoreService::send_message(self, r.into_inner()).await)
+    }
+
+    async fn history(&self, r: Request<pb::HistoryRequest>) -> Reply<pb::HistoryPage> {
+        use pb::history_request::Anchor;
+        let r = r.into_inner();
+        let anchor = match r.anchor {
+            None => HistoryAnchor::Latest,
+            Some(Anchor::Before(id)) => HistoryAnchor::Before(id),
+            Some(Anchor::After(id)) => HistoryAnchor::After(id),
+            Some(Anchor::Around(id)) => HistoryAnchor::Around(id),
+        };
+        ok(CoreService::history(self, r.actor_id, r.channel_id, anchor, r.limit).await)
+    }
+
+    type SubscribeStream = ReceiverStream<Result<pb::Event, Status>>;
+
+    async fn subscribe(&self, r: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
+        let rx = self.hub.subscribe(r.into_inner().edge_id);
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn update_interest(&self, r: Request<pb::InterestRequest>) -> Reply<pb::Empty> {
+        let r = r.into_inner();
+        self.hub
+            .update_interest(r.edge_id, &r.add_users, &r.remove_users);
+        Ok(Response::new(pb::Empty {}))
+    }
+}

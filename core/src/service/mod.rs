@@ -1,0 +1,111 @@
+//! The core service: the one implementation of the `ChatCore` gRPC trait.
+
+mod accounts;
+mod channels;
+mod grpc;
+mod messages;
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Mutex as AsyncMutex;
+
+use crate::config::CoreConfig;
+use crate::error::CoreError;
+use crate::hub::Hub;
+use crate::ids::IdGenerator;
+use crate::members::MemberCache;
+use crate::pipeline::{self, Appender, Parts};
+use crate::store::{Id, Store};
+
+/// Events an edge may have buffered before the core waits for it.
+const EDGE_STREAM_CAPACITY: usize = 65_536;
+/// Channels whose member lists the core keeps in memory.
+const MEMBER_CACHE_CHANNELS: u64 = 100_000;
+
+/// Accounts, channels and the message write path over one [`Store`].
+pub struct CoreService<S> {
+    store: Arc<S>,
+    config: CoreConfig,
+    ids: Arc<Mutex<IdGenerator>>,
+    hub: Arc<Hub>,
+    members: Arc<MemberCache<S>>,
+    appender: Mutex<Option<Appender>>,
+    writer: AsyncMutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Serialises membership changes so the cache follows storage.
+    membership: AsyncMutex<()>,
+}
+
+impl<S: Store> CoreService<S> {
+    /// Starts the core over `store`.
+    pub async fn start(store: S, config: CoreConfig) -> Result<Self, CoreError> {
+        let store = Arc::new(store);
+        let floor = store.max_id().await?;
+        let ids = Arc::new(Mutex::new(IdGenerator::new(config.node_id, floor)));
+        let hub = Arc::new(Hub::new(EDGE_STREAM_CAPACITY));
+        let members = Arc::new(MemberCache::new(store.clone(), MEMBER_CACHE_CHANNELS));
+        let (appender, writer) = Appender::start(
+            Parts {
+                store: store.clone(),
+                ids: ids.clone(),
+                hub: hub.clone(),
+                members: members.clone(),
+                batch_max: config.append_batch_max,
+            },
+            config.append_queue,
+        );
+        Ok(Self {
+            store,
+            config,
+            ids,
+            hub,
+            members,
+            appender: Mutex::new(Some(appender)),
+            writer: AsyncMutex::new(Some(writer)),
+            membership: AsyncMutex::new(()),
+        })
+    }
+
+    /// Stops taking messages, writes what is queued and flushes storage.
+    pub async fn shutdown(&self) -> Result<(), CoreError> {
+        self.appender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(writer) = self.writer.lock().await.take() {
+            let _ = writer.await;
+        }
+        self.store.flush().await?;
+        Ok(())
+    }
+
+    fn next_id(&self) -> Id {
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next(pipeline::now_ms())
+    }
+
+    fn appender(&self) -> Result<Appender, CoreError> {
+        self.appender
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(CoreError::Overloaded)
+    }
+
+    /// The members of `channel` if `actor` is one of them.
+    async fn members_for(&self, actor: Id, channel: Id) -> Result<Arc<Vec<Id>>, CoreError> {
+        let members = self.members.get(channel).await?;
+        if members.binary_search(&actor).is_ok() {
+            return Ok(members);
+        }
+        if self.store.channel(channel).await?.is_none() {
+            return Err(CoreError::ChannelNotFound);
+        }
+        Err(CoreError::NotAMember)
+    }
+}
+
+fn now_ms() -> i64 {
+    pipeline::now_ms() as i64
+}

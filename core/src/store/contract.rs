@@ -1,0 +1,254 @@
+//! The behaviour every [`Store`] must show. A backend runs the whole suite
+//! with [`store_contract_tests!`](crate::store_contract_tests), giving it an
+//! async expression that yields a fresh, empty store.
+
+use super::{
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, NewMessage, Store, StoreError,
+    TokenRecord, UserRecord,
+};
+
+/// Expands to one `#[tokio::test]` per contract check, each on a fresh store.
+#[macro_export]
+macro_rules! store_contract_tests {
+    ($fresh:expr) => {
+        $crate::store_contract_tests!(@each $fresh;
+            users_are_unique_case_insensitively,
+            tokens_are_found_and_deleted,
+            direct_channels_are_created_once,
+            members_are_added_and_removed,
+            append_is_idempotent_on_client_msg_id,
+            duplicates_inside_one_batch_are_detected,
+            history_pages_both_ways,
+            history_around_a_message,
+            max_id_covers_every_table,
+            data_survives_reopen_or_flush,
+        );
+    };
+    (@each $fresh:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let store = $fresh;
+                $crate::store::contract::$name(&*store).await;
+            }
+        )*
+    };
+}
+
+fn user(id: u64, name: &str) -> UserRecord {
+    UserRecord {
+        id,
+        username: name.to_owned(),
+        password_hash: "$argon2id$fake".to_owned(),
+        created_at_ms: 1,
+    }
+}
+
+fn group(id: u64, owner: u64) -> ChannelRecord {
+    ChannelRecord {
+        id,
+        kind: ChannelKind::Group,
+        name: format!("group {id}"),
+        owner_id: owner,
+        direct_key: None,
+        created_at_ms: 2,
+        last_message_id: 0,
+    }
+}
+
+fn msg(id: u64, channel: u64, sender: u64, key: &str) -> NewMessage {
+    NewMessage {
+        id,
+        channel_id: channel,
+        sender_id: sender,
+        client_msg_id: key.to_owned(),
+        text: format!("text {id}"),
+        created_at_ms: 3,
+    }
+}
+
+async fn two_users_and_a_group<S: Store>(s: &S) {
+    s.create_user(user(1, "ann")).await.expect("ann");
+    s.create_user(user(2, "bob")).await.expect("bob");
+    s.create_channel(group(10, 1), vec![1, 2])
+        .await
+        .expect("group");
+}
+
+/// Usernames are unique regardless of case, and users are found both ways.
+pub async fn users_are_unique_case_insensitively<S: Store>(s: &S) {
+    s.create_user(user(1, "Ann")).await.expect("create");
+    let err = s.create_user(user(2, "aNN")).await;
+    assert!(matches!(err, Err(StoreError::Conflict(_))), "{err:?}");
+    let found = s.user_by_name("ANN").await.expect("query").expect("found");
+    assert_eq!(found, user(1, "Ann"));
+    assert_eq!(s.user_by_id(1).await.expect("query"), Some(user(1, "Ann")));
+    assert_eq!(s.user_by_id(2).await.expect("query"), None);
+}
+
+/// A token is found by its hash until deleted.
+pub async fn tokens_are_found_and_deleted<S: Store>(s: &S) {
+    s.create_user(user(1, "ann")).await.expect("user");
+    let token = TokenRecord {
+        id: 5,
+        hash: [7; 32],
+        user_id: 1,
+        created_at_ms: 9,
+    };
+    s.insert_token(token.clone()).await.expect("insert");
+    assert_eq!(
+        s.token_by_hash([7; 32]).await.expect("q"),
+        Some(token.clone())
+    );
+    assert_eq!(s.delete_token([7; 32]).await.expect("d"), Some(token));
+    assert_eq!(s.token_by_hash([7; 32]).await.expect("q"), None);
+    assert_eq!(s.delete_token([7; 32]).await.expect("d"), None);
+}
+
+/// Creating a direct channel twice gives back the first one.
+pub async fn direct_channels_are_created_once<S: Store>(s: &S) {
+    s.create_user(user(1, "ann")).await.expect("ann");
+    s.create_user(user(2, "bob")).await.expect("bob");
+    let mut dm = group(20, 1);
+    dm.kind = ChannelKind::Direct;
+    dm.name = String::new();
+    dm.direct_key = Some("1:2".to_owned());
+    let first = s
+        .create_channel(dm.clone(), vec![1, 2])
+        .await
+        .expect("first");
+    dm.id = 21;
+    let second = s.create_channel(dm, vec![1, 2]).await.expect("second");
+    assert_eq!(first.id, 20);
+    assert_eq!(second.id, 20);
+    assert_eq!(s.members(20).await.expect("members"), vec![1, 2]);
+    assert_eq!(s.channel(21).await.expect("q"), None);
+}
+
+/// Membership changes are reported and visible in both directions.
+pub async fn members_are_added_and_removed<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    s.create_user(user(3, "cy")).await.expect("cy");
+    assert!(s.add_member(10, 3, 5).await.expect("add"));
+    assert!(!s.add_member(10, 3, 5).await.expect("again"));
+    assert_eq!(s.members(10).await.expect("m"), vec![1, 2, 3]);
+    assert_eq!(s.channels_of(3).await.expect("of").len(), 1);
+    assert!(s.remove_member(10, 2).await.expect("remove"));
+    assert!(!s.remove_member(10, 2).await.expect("again"));
+    assert_eq!(s.members(10).await.expect("m"), vec![1, 3]);
+    assert!(s.channels_of(2).await.expect("of").is_empty());
+}
+
+/// A retried message comes back as the stored one, never twice.
+pub async fn append_is_idempotent_on_client_msg_id<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    let first = s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
+    assert_eq!(first, vec![Appended::Inserted(msg(100, 10, 1, "a"))]);
+    let retry = s.append(vec![msg(101, 10, 1, "a")]).await.expect("retry");
+    assert_eq!(retry, vec![Appended::Duplicate(msg(100, 10, 1, "a"))]);
+    // The same key from another sender is another message.
+    let other = s.append(vec![msg(102, 10, 2, "a")]).await.expect("other");
+    assert!(matches!(other[0], Appended::Inserted(_)));
+    let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
+    assert_eq!(
+        page.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![100, 102]
+    );
+    let ch = s.channel(10).await.expect("q").expect("channel");
+    assert_eq!(ch.last_message_id, 102);
+}
+
+/// Two messages with one key in the same batch store the first only.
+pub async fn duplicates_inside_one_batch_are_detected<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    let out = s
+        .append(vec![
+            msg(100, 10, 1, "k"),
+            msg(101, 10, 1, "k"),
+            msg(102, 10, 1, "j"),
+        ])
+        .await
+        .expect("append");
+    assert!(matches!(out[0], Appended::Inserted(_)));
+    assert_eq!(out[1], Appended::Duplicate(msg(100, 10, 1, "k")));
+    assert!(matches!(out[2], Appended::Inserted(_)));
+}
+
+async fn hundred_messages<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    let batch = (1..=100).map(|i| msg(1000 + i, 10, 1 + i % 2, &format!("k{i}")));
+    s.append(batch.collect()).await.expect("append");
+}
+
+fn ids(page: &super::HistoryPage) -> Vec<u64> {
+    page.messages.iter().map(|m| m.id).collect()
+}
+
+/// Latest, before and after return ordered pages with correct flags.
+pub async fn history_pages_both_ways<S: Store>(s: &S) {
+    hundred_messages(s).await;
+    let latest = s.history(10, HistoryAnchor::Latest, 30).await.expect("h");
+    assert_eq!(ids(&latest), (1071..=1100).collect::<Vec<_>>());
+    assert!(latest.has_more_before && !latest.has_more_after);
+    let before = s
+        .history(10, HistoryAnchor::Before(1071), 30)
+        .await
+        .expect("h");
+    assert_eq!(ids(&before), (1041..=1070).collect::<Vec<_>>());
+    assert!(before.has_more_before && before.has_more_after);
+    let first = s
+        .history(10, HistoryAnchor::Before(1011), 30)
+        .await
+        .expect("h");
+    assert_eq!(ids(&first), (1001..=1010).collect::<Vec<_>>());
+    assert!(!first.has_more_before);
+    let after = s
+        .history(10, HistoryAnchor::After(1000), 50)
+        .await
+        .expect("h");
+    assert_eq!(ids(&after), (1001..=1050).collect::<Vec<_>>());
+    assert!(!after.has_more_before && after.has_more_after);
+    let tail = s
+        .history(10, HistoryAnchor::After(1090), 50)
+        .await
+        .expect("h");
+    assert_eq!(ids(&tail), (1091..=1100).collect::<Vec<_>>());
+    assert!(tail.has_more_before && !tail.has_more_after);
+    let empty = s.history(11, HistoryAnchor::Latest, 10).await.expect("h");
+    assert!(empty.messages.is_empty() && !empty.has_more_before);
+}
+
+/// Around a message returns it in the middle of its neighbours.
+pub async fn history_around_a_message<S: Store>(s: &S) {
+    hundred_messages(s).await;
+    let page = s
+        .history(10, HistoryAnchor::Around(1050), 10)
+        .await
+        .expect("h");
+    assert_eq!(ids(&page), (1045..=1054).collect::<Vec<_>>());
+    assert!(page.has_more_before && page.has_more_after);
+    let start = s
+        .history(10, HistoryAnchor::Around(1002), 10)
+        .await
+        .expect("h");
+    assert_eq!(ids(&start), (1001..=1006).collect::<Vec<_>>());
+    assert!(!start.has_more_before && start.has_more_after);
+}
+
+/// The id floor covers users, channels, tokens and messages.
+pub async fn max_id_covers_every_table<S: Store>(s: &S) {
+    assert_eq!(s.max_id().await.expect("empty"), 0);
+    two_users_and_a_group(s).await;
+    assert_eq!(s.max_id().await.expect("max"), 10);
+    s.append(vec![msg(500, 10, 1, "x")]).await.expect("append");
+    assert_eq!(s.max_id().await.expect("max"), 500);
+}
+
+/// Flushing keeps data readable.
+pub async fn data_survives_reopen_or_flush<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
+    s.flush().await.expect("flush");
+    let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
+    assert_eq!(ids(&page), vec![100]);
+}

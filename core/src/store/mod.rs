@@ -1,0 +1,102 @@
+//! The storage boundary: every backend (SQLite now, PostgreSQL and
+//! Cassandra later) implements [`Store`] and passes [`contract`].
+
+use std::future::Future;
+
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
+mod records;
+pub mod sqlite;
+
+pub use records::{
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MessageRecord, NewMessage,
+    TokenRecord, UserRecord,
+};
+
+/// A user, channel or message id.
+pub type Id = u64;
+
+/// What can go wrong in a storage backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (e.g. a username already taken).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// The backend failed; the operation had no effect.
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+}
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Durable state of the chat system. Every method is atomic; a method that
+/// returns `Ok` after a write has made that write durable.
+pub trait Store: Send + Sync + 'static {
+    /// Inserts a user; `Conflict` if the username (case-insensitively) exists.
+    fn create_user(&self, user: UserRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A user by id.
+    fn user_by_id(&self, id: Id) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+    /// A user by username, case-insensitively.
+    fn user_by_name(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+    /// Stores a session token (by its hash).
+    fn insert_token(&self, token: TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
+    /// A token by its hash.
+    fn token_by_hash(
+        &self,
+        hash: [u8; 32],
+    ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
+    /// Deletes a token by its hash and returns it, if it existed.
+    fn delete_token(
+        &self,
+        hash: [u8; 32],
+    ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
+    /// Creates a channel with its members. For a channel with a `direct_key`
+    /// that already exists, returns the existing channel instead.
+    fn create_channel(
+        &self,
+        channel: ChannelRecord,
+        members: Vec<Id>,
+    ) -> impl Future<Output = StoreResult<ChannelRecord>> + Send;
+    /// A channel by id.
+    fn channel(&self, id: Id) -> impl Future<Output = StoreResult<Option<ChannelRecord>>> + Send;
+    /// The member ids of a channel, ascending.
+    fn members(&self, channel: Id) -> impl Future<Output = StoreResult<Vec<Id>>> + Send;
+    /// Adds a member; `false` if they already were one.
+    fn add_member(
+        &self,
+        channel: Id,
+        user: Id,
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Removes a member; `false` if they were not one.
+    fn remove_member(
+        &self,
+        channel: Id,
+        user: Id,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// The channels a user is a member of, by id.
+    fn channels_of(&self, user: Id)
+    -> impl Future<Output = StoreResult<Vec<ChannelRecord>>> + Send;
+    /// The largest id of any user, channel or message, 0 if none.
+    fn max_id(&self) -> impl Future<Output = StoreResult<Id>> + Send;
+    /// Writes messages durably, in order, in one atomic batch. A message
+    /// whose `(channel, sender, client_msg_id)` exists is not written; the
+    /// stored one comes back as `Duplicate`.
+    fn append(
+        &self,
+        batch: Vec<NewMessage>,
+    ) -> impl Future<Output = StoreResult<Vec<Appended>>> + Send;
+    /// A page of a channel's history, oldest first.
+    fn history(
+        &self,
+        channel: Id,
+        anchor: HistoryAnchor,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<HistoryPage>> + Send;
+    /// Makes everything written so far durable and releases what can be.
+    fn flush(&self) -> impl Future<Output = StoreResult<()>> + Send;
+}

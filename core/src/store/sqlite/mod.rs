@@ -1,0 +1,233 @@
+//! SQLite backend: one writer connection, a few readers (WAL lets them run
+//! beside the writer), each call on a blocking thread.
+
+mod queries;
+mod schema;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+use super::{
+    Appended, ChannelRecord, HistoryAnchor, HistoryPage, Id, NewMessage, Store, StoreError,
+    StoreResult, TokenRecord, UserRecord,
+};
+
+const READERS: usize = 4;
+
+/// The file name of the database inside the data directory.
+pub const DB_FILE: &str = "chat.db";
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding a connection leaves no half-done transaction
+    // behind (rusqlite rolls back on drop), so the connection stays usable.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `dir` and migrates it.
+    pub fn open(dir: &Path) -> StoreResult<Self> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
+        let path = dir.join(DB_FILE);
+        let open = || -> StoreResult<Connection> {
+            let conn = Connection::open(&path)
+                .map_err(|e| StoreError::Backend(format!("open {}: {e}", path.display())))?;
+            schema::configure(&conn).map_err(|e| StoreError::Backend(e.to_string()))?;
+            Ok(conn)
+        };
+        let mut writer = open()?;
+        schema::migrate(&mut writer).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let readers = (0..READERS)
+            .map(|_| open().map(Mutex::new))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
+            // Take the first idle reader, or wait for the next in turn.
+            for i in 0..READERS {
+                if let Ok(conn) = inner.readers[(start + i) % READERS].try_lock() {
+                    return f(&conn);
+                }
+            }
+            f(&lock(&inner.readers[start % READERS]))
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer)))
+            .await
+            .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+    }
+}
+
+impl Store for SqliteStore {
+    async fn create_user(&self, user: UserRecord) -> StoreResult<()> {
+        self.write(move |c| queries::create_user(c, &user)).await
+    }
+
+    async fn user_by_id(&self, id: Id) -> StoreResult<Option<UserRecord>> {
+        self.read(move |c| queries::user_by_id(c, id)).await
+    }
+
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        let username = username.to_owned();
+        self.read(move |c| queries::user_by_name(c, &username))
+            .await
+    }
+
+    async fn insert_token(&self, token: TokenRecord) -> StoreResult<()> {
+        self.write(move |c| queries::insert_token(c, &token)).await
+    }
+
+    async fn token_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<TokenRecord>> {
+        self.read(move |c| queries::token_by_hash(c, hash)).await
+    }
+
+    async fn delete_token(&self, hash: [u8; 32]) -> StoreResult<Option<TokenRecord>> {
+        self.write(move |c| queries::delete_token(c, hash)).await
+    }
+
+    async fn create_channel(
+        &self,
+        channel: ChannelRecord,
+        members: Vec<Id>,
+    ) -> StoreResult<ChannelRecord> {
+        self.write(move |c| queries::create_channel(c, &channel, &members))
+            .await
+    }
+
+    async fn channel(&self, id: Id) -> StoreResult<Option<ChannelRecord>> {
+        self.read(move |c| queries::channel(c, id)).await
+    }
+
+    async fn members(&self, channel: Id) -> StoreResult<Vec<Id>> {
+        self.read(move |c| queries::members(c, channel)).await
+    }
+
+    async fn add_member(&self, channel: Id, user: Id, at_ms: i64) -> StoreResult<bool> {
+        self.write(move |c| queries::add_member(c, channel, user, at_ms))
+            .await
+    }
+
+    async fn remove_member(&self, channel: Id, user: Id) -> StoreResult<bool> {
+        self.write(move |c| queries::remove_member(c, channel, user))
+            .await
+    }
+
+    async fn channels_of(&self, user: Id) -> StoreResult<Vec<ChannelRecord>> {
+        self.read(move |c| queries::channels_of(c, user)).await
+    }
+
+    async fn max_id(&self) -> StoreResult<Id> {
+        self.read(queries::max_id).await
+    }
+
+    async fn append(&self, batch: Vec<NewMessage>) -> StoreResult<Vec<Appended>> {
+        self.write(move |c| queries::append(c, &batch)).await
+    }
+
+    async fn history(
+        &self,
+        channel: Id,
+        anchor: HistoryAnchor,
+        limit: usize,
+    ) -> StoreResult<HistoryPage> {
+        self.read(move |c| queries::history(c, channel, anchor, limit))
+            .await
+    }
+
+    async fn flush(&self) -> StoreResult<()> {
+        self.write(|c| {
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(|e| StoreError::Backend(e.to_string()))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStore;
+
+    fn fresh() -> (SqliteStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        (store, dir)
+    }
+
+    mod contract {
+        crate::store_contract_tests!(super::Fresh::new());
+    }
+
+    /// Keeps the directory alive as long as the store.
+    pub struct Fresh {
+        store: SqliteStore,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Fresh {
+        fn new() -> Self {
+            let (store, _dir) = fresh();
+            Self { store, _dir }
+        }
+    }
+
+    impl std::ops::Deref for Fresh {
+        type Target = SqliteStore;
+        fn deref(&self) -> &SqliteStore {
+            &self.store
+        }
+    }
+
+    #[tokio::test]
+    async fn messages_survive_reopening_the_database() {
+        use crate::store::{HistoryAnchor, Store};
+        let dir = tempfile::tempdir().expect("dir");
+        {
+            let store = SqliteStore::open(dir.path()).expect("open");
+            crate::store::contract::data_survives_reopen_or_flush(&store).await;
+        }
+        let reopened = SqliteStore::open(dir.path()).expect("reopen");
+        let page = reopened
+            .history(10, HistoryAnchor::Latest, 10)
+            .await
+            .expect("h");
+        assert_eq!(page.messages.len(), 1);
+    }
+}
