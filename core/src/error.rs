@@ -4,8 +4,7 @@ use tonic::{Code, Status};
 
 use crate::store::StoreError;
 
-/// The gRPC metadata key that carries [`CoreError::code`].
-pub const ERROR_CODE_KEY: &str = "chat-error-code";
+pub use chat_proto::ERROR_CODE_KEY;
 
 /// Why a core operation was refused or failed.
 #[derive(Debug, thiserror::Error)]

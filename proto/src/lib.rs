@@ -9,3 +9,18 @@ pub mod v1 {
     #![allow(missing_docs, clippy::all)]
     include!("gen/chat.core.v1.rs");
 }
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// The gRPC metadata key that carries a stable error code (e.g. `not_a_member`).
+pub const ERROR_CODE_KEY: &str = "chat-error-code";
+
+/// The stream of events a core sends to one edge.
+pub type EventStream = Pin<
+    Box<dyn tonic::codegen::tokio_stream::Stream<Item = Result<v1::Event, tonic::Status>> + Send>,
+>;
+
+/// A core as an edge sees it: in memory in single-node mode, a gRPC client
+/// in cluster mode. Both implement the same generated trait.
+pub type CoreHandle = Arc<dyn v1::chat_core_server::ChatCore<SubscribeStream = EventStream>>;

@@ -1,6 +1,7 @@
 //! The `ChatCore` gRPC trait over the service's methods; errors become
 //! `Status` here and nowhere else.
 
+use chat_proto::EventStream;
 use chat_proto::v1 as pb;
 use chat_proto::v1::chat_core_server::ChatCore;
 use tokio_stream::wrappers::ReceiverStream;
@@ -91,11 +92,11 @@ impl<S: Store> ChatCore for CoreService<S> {
         ok(CoreService::history(self, r.actor_id, r.channel_id, anchor, r.limit).await)
     }
 
-    type SubscribeStream = ReceiverStream<Result<pb::Event, Status>>;
+    type SubscribeStream = EventStream;
 
     async fn subscribe(&self, r: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
         let rx = self.hub.subscribe(r.into_inner().edge_id);
-        Ok(Response::new(ReceiverStream::new(rx)))
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
     async fn update_interest(&self, r: Request<pb::InterestRequest>) -> Reply<pb::Empty> {

@@ -1,0 +1,101 @@
+//! The edge's settings.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::SessionConfig;
+
+/// Limits and tuning of the edge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EdgeConfig {
+    /// This edge's id, unique among the edges of one core.
+    pub edge_id: u64,
+    /// Most WebSocket connections held at once; more are refused with 503.
+    pub max_connections: usize,
+    /// Frames queued for one client before it counts as too slow and is closed.
+    pub outbound_queue: usize,
+    /// Largest WebSocket frame or message accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Largest REST request body, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a new connection may take to send `hello`, in milliseconds.
+    pub hello_timeout_ms: u64,
+    /// How often clients should ping, in milliseconds.
+    pub heartbeat_interval_ms: u64,
+    /// Most `send`s per connection awaiting their ack.
+    pub max_in_flight: usize,
+    /// Frames per second one connection may send, sustained.
+    pub frames_per_sec: f64,
+    /// Frames one connection may send in a burst.
+    pub frames_burst: f64,
+    /// Bytes the WebSocket layer reads at a time, per connection.
+    pub ws_read_buffer: usize,
+    /// Bytes buffered before the WebSocket layer writes to the socket.
+    pub ws_write_buffer: usize,
+    /// How long shutdown waits for connections to close, in milliseconds.
+    pub shutdown_grace_ms: u64,
+    /// Longest message text in characters; set from the core's setting.
+    #[serde(skip)]
+    pub max_text_chars: usize,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        Self {
+            edge_id: 1,
+            max_connections: 100_000,
+            outbound_queue: 1024,
+            max_frame_bytes: 1 << 20,
+            max_body_bytes: 1 << 20,
+            hello_timeout_ms: 10_000,
+            heartbeat_interval_ms: 15_000,
+            max_in_flight: 64,
+            frames_per_sec: 100.0,
+            frames_burst: 200.0,
+            ws_read_buffer: 4096,
+            ws_write_buffer: 0,
+            shutdown_grace_ms: 5_000,
+            max_text_chars: 100_000,
+        }
+    }
+}
+
+impl EdgeConfig {
+    /// Checks the values against their allowed ranges.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("edge.max_connections", self.max_connections),
+            ("edge.outbound_queue", self.outbound_queue),
+            ("edge.max_frame_bytes", self.max_frame_bytes),
+            ("edge.max_body_bytes", self.max_body_bytes),
+            ("edge.max_in_flight", self.max_in_flight),
+            ("edge.ws_read_buffer", self.ws_read_buffer),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(format!("{name} must be positive"));
+            }
+        }
+        if !(self.frames_per_sec > 0.0 && self.frames_burst >= 1.0) {
+            return Err(
+                "edge.frames_per_sec must be positive and edge.frames_burst at least 1".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The per-session part.
+    pub fn session(&self) -> SessionConfig {
+        SessionConfig {
+            hello_timeout: Duration::from_millis(self.hello_timeout_ms),
+            heartbeat_interval: Duration::from_millis(self.heartbeat_interval_ms),
+            max_in_flight: self.max_in_flight,
+            frames_per_sec: self.frames_per_sec,
+            frames_burst: self.frames_burst,
+            max_text_chars: self.max_text_chars,
+            max_frame_bytes: self.max_frame_bytes,
+        }
+    }
+}

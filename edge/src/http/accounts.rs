@@ -1,0 +1,123 @@
+//! Signup, login, logout and user lookup.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chat_proto::v1::{Credentials, GetUserRequest, TokenRequest, get_user_request::Key};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{ApiJson, ApiPath, Auth};
+use super::{ApiResult, need};
+use crate::Edge;
+use crate::error::{ApiError, ErrorBody};
+use crate::wire::User;
+
+/// A username and password.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CredentialsBody {
+    /// 3 to 32 of `a-z A-Z 0-9 _ . -`, starting with a letter or digit.
+    #[schema(example = "ann")]
+    pub username: String,
+    /// At least 8 characters, at most 1024 bytes.
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+}
+
+/// A user and a bearer token for them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthResponse {
+    /// The account.
+    pub user: User,
+    /// Bearer token for REST (`Authorization: Bearer …`) and the WebSocket `hello`.
+    pub token: String,
+}
+
+fn credentials(body: CredentialsBody) -> tonic::Request<Credentials> {
+    tonic::Request::new(Credentials {
+        username: body.username,
+        password: body.password,
+    })
+}
+
+fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiError> {
+    Ok(AuthResponse {
+        user: need(reply.user)?.into(),
+        token: reply.token,
+    })
+}
+
+/// Creates an account and returns a token.
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "accounts", request_body = CredentialsBody,
+    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn signup(
+    State(edge): State<Arc<Edge>>,
+    ApiJson(body): ApiJson<CredentialsBody>,
+) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
+    let reply = edge.core.signup(credentials(body)).await?.into_inner();
+    Ok((StatusCode::CREATED, Json(auth_response(reply)?)))
+}
+
+/// Logs in and returns a new token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = CredentialsBody,
+    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(edge): State<Arc<Edge>>,
+    ApiJson(body): ApiJson<CredentialsBody>,
+) -> ApiResult<Json<AuthResponse>> {
+    let reply = edge.core.login(credentials(body)).await?.into_inner();
+    Ok(Json(auth_response(reply)?))
+}
+
+/// Revokes the token used; its WebSocket sessions close with 4001.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<StatusCode> {
+    edge.core
+        .logout(tonic::Request::new(TokenRequest { token: auth.token }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_user(edge: &Edge, key: Key) -> ApiResult<Json<User>> {
+    let req = GetUserRequest { key: Some(key) };
+    let user = edge
+        .core
+        .get_user(tonic::Request::new(req))
+        .await?
+        .into_inner();
+    Ok(Json(user.into()))
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+pub async fn me(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<User>> {
+    get_user(&edge, Key::Id(auth.user_id)).await
+}
+
+/// A user by id.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "accounts", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "User id")),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn user_by_id(
+    State(edge): State<Arc<Edge>>,
+    _auth: Auth,
+    ApiPath(user_id): ApiPath<u64>,
+) -> ApiResult<Json<User>> {
+    get_user(&edge, Key::Id(user_id)).await
+}
+
+/// A user by username (case-insensitive).
+#[utoipa::path(get, path = "/api/v1/users/by-name/{username}", tag = "accounts", security(("bearer" = [])),
+    params(("username" = String, Path, description = "Username")),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn user_by_name(
+    State(edge): State<Arc<Edge>>,
+    _auth: Auth,
+    ApiPath(username): ApiPath<String>,
+) -> ApiResult<Json<User>> {
+    get_user(&edge, Key::Username(username)).await
+}

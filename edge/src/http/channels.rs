@@ -1,0 +1,155 @@
+//! Direct and group channels and their members.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chat_proto::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ApiResult;
+use super::extract::{ApiJson, ApiPath, Auth};
+use crate::Edge;
+use crate::error::ErrorBody;
+use crate::wire::{Channel, id_list, id_str};
+
+/// The channels of the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelList {
+    /// Channels, oldest first.
+    pub channels: Vec<Channel>,
+}
+
+/// A new group channel.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateGroupBody {
+    /// 1 to 100 characters.
+    #[schema(example = "design team")]
+    pub name: String,
+    /// Members besides the caller (who is always one).
+    #[serde(default, with = "id_list")]
+    #[schema(value_type = Vec<String>)]
+    pub member_ids: Vec<u64>,
+}
+
+/// The other user of a 1:1 channel.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OpenDirectBody {
+    /// Their user id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub user_id: u64,
+}
+
+/// Lists the caller's channels.
+#[utoipa::path(get, path = "/api/v1/channels", tag = "channels", security(("bearer" = [])),
+    responses((status = 200, body = ChannelList), (status = 401, body = ErrorBody)))]
+pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<ChannelList>> {
+    let req = pb::ListChannelsRequest {
+        actor_id: auth.user_id,
+    };
+    let reply = edge.core.list_channels(tonic::Request::new(req)).await?;
+    let channels = reply
+        .into_inner()
+        .channels
+        .into_iter()
+        .map(Channel::from)
+        .collect();
+    Ok(Json(ChannelList { channels }))
+}
+
+/// Creates a group channel owned by the caller.
+#[utoipa::path(post, path = "/api/v1/channels", tag = "channels", security(("bearer" = [])),
+    request_body = CreateGroupBody,
+    responses((status = 201, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create_group(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiJson(body): ApiJson<CreateGroupBody>,
+) -> ApiResult<(StatusCode, Json<Channel>)> {
+    let req = pb::CreateGroupRequest {
+        actor_id: auth.user_id,
+        name: body.name,
+        member_ids: body.member_ids,
+    };
+    let channel = edge.core.create_group(tonic::Request::new(req)).await?;
+    Ok((StatusCode::CREATED, Json(channel.into_inner().into())))
+}
+
+/// Returns the 1:1 channel with a user, creating it on first use.
+#[utoipa::path(post, path = "/api/v1/channels/direct", tag = "channels", security(("bearer" = [])),
+    request_body = OpenDirectBody,
+    responses((status = 200, body = Channel), (status = 404, body = ErrorBody)))]
+pub async fn open_direct(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiJson(body): ApiJson<OpenDirectBody>,
+) -> ApiResult<Json<Channel>> {
+    let req = pb::OpenDirectRequest {
+        actor_id: auth.user_id,
+        peer_id: body.user_id,
+    };
+    let channel = edge.core.open_direct(tonic::Request::new(req)).await?;
+    Ok(Json(channel.into_inner().into()))
+}
+
+/// One of the caller's channels.
+#[utoipa::path(get, path = "/api/v1/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
+    params(("channel_id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiPath(channel_id): ApiPath<u64>,
+) -> ApiResult<Json<Channel>> {
+    let req = pb::ChannelRequest {
+        actor_id: auth.user_id,
+        channel_id,
+    };
+    let channel = edge.core.get_channel(tonic::Request::new(req)).await?;
+    Ok(Json(channel.into_inner().into()))
+}
+
+fn member_request(auth: &Auth, channel_id: u64, user_id: u64) -> tonic::Request<pb::MemberRequest> {
+    tonic::Request::new(pb::MemberRequest {
+        actor_id: auth.user_id,
+        channel_id,
+        user_id,
+    })
+}
+
+/// Adds a member to a group; any member may add.
+#[utoipa::path(put, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
+    security(("bearer" = [])),
+    params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to add")),
+    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn add_member(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiPath((channel_id, user_id)): ApiPath<(u64, u64)>,
+) -> ApiResult<Json<Channel>> {
+    let channel = edge
+        .core
+        .add_member(member_request(&auth, channel_id, user_id))
+        .await?;
+    Ok(Json(channel.into_inner().into()))
+}
+
+/// Removes a member: oneself (leaving), or anyone if the caller owns the group.
+#[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
+    security(("bearer" = [])),
+    params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to remove")),
+    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove_member(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiPath((channel_id, user_id)): ApiPath<(u64, u64)>,
+) -> ApiResult<Json<Channel>> {
+    let channel = edge
+        .core
+        .remove_member(member_request(&auth, channel_id, user_id))
+        .await?;
+    Ok(Json(channel.into_inner().into()))
+}

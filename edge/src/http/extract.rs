@@ -1,0 +1,118 @@
+//! Request extractors whose failures are JSON errors with stable codes.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use chat_proto::v1::TokenRequest;
+use serde::de::DeserializeOwned;
+
+use crate::Edge;
+use crate::error::ApiError;
+
+/// The authenticated caller of a REST request.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// Their user id.
+    pub user_id: u64,
+    /// The bearer token they sent.
+    pub token: String,
+}
+
+fn bearer(parts: &Parts) -> Result<String, ApiError> {
+    let missing = || {
+        ApiError::unauthorized(
+            "missing_token",
+            "send the token as `Authorization: Bearer <token>`",
+        )
+    };
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(missing)?
+        .to_str()
+        .map_err(|_| missing())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequestParts<Arc<Edge>> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, edge: &Arc<Edge>) -> Result<Self, ApiError> {
+        let token = bearer(parts)?;
+        let principal = edge
+            .core
+            .authenticate(tonic::Request::new(TokenRequest {
+                token: token.clone(),
+            }))
+            .await?
+            .into_inner();
+        let user_id = principal.user.map(|u| u.id).unwrap_or_default();
+        Ok(Auth { user_id, token })
+    }
+}
+
+/// A JSON body; failures are `malformed_json`, `invalid_body`,
+/// `unsupported_media_type` or `body_too_large`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    let text = rejection.body_text();
+    match rejection {
+        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("malformed_json", text),
+        JsonRejection::JsonDataError(_) => ApiError::bad_request("invalid_body", text),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            415,
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
+        other if other.status().as_u16() == 413 => {
+            ApiError::new(413, "body_too_large", "request body exceeds the size limit")
+        }
+        _ => ApiError::bad_request("invalid_body", text),
+    }
+}
+
+/// Path parameters; failures are `invalid_path`.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::bad_request("invalid_path", e.body_text()))
+    }
+}
+
+/// Query parameters; failures are `invalid_query`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}

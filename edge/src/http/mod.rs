@@ -1,0 +1,101 @@
+//! The HTTP surface: REST API, WebSocket upgrade, ops endpoints, and the
+//! OpenAPI document generated from the same handlers.
+
+mod accounts;
+mod channels;
+pub mod extract;
+mod messages;
+mod ops;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::Edge;
+use crate::error::ApiError;
+
+/// A handler's result.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A field the core always fills; its absence is a bug, reported as 500.
+pub(crate) fn need<T>(value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::new(500, "internal", "incomplete reply from core"))
+}
+
+/// The JSON response for an error.
+pub fn error_response(err: ApiError) -> Response {
+    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(err.body())).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error_response(self)
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "chat", description = "REST API of the chat server. Real-time traffic uses the WebSocket at /ws (see docs/protocol.md)."),
+    modifiers(&BearerAuth),
+    tags((name = "accounts"), (name = "channels"), (name = "messages"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build();
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The REST routes and their OpenAPI document, from one list.
+fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::signup))
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::user_by_id))
+        .routes(routes!(accounts::user_by_name))
+        .routes(routes!(channels::list, channels::create_group))
+        .routes(routes!(channels::open_direct))
+        .routes(routes!(channels::get))
+        .routes(routes!(channels::add_member, channels::remove_member))
+        .routes(routes!(messages::history, messages::send))
+        .split_for_parts()
+}
+
+/// The OpenAPI document of the REST API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// Every route of the server.
+pub fn router(edge: Arc<Edge>) -> axum::Router {
+    let (api, doc) = api();
+    let doc = Arc::new(doc);
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move { Json(doc.as_ref().clone()) }),
+    )
+    .route("/ws", get(crate::ws::upgrade))
+    .route("/healthz", get(ops::healthz))
+    .route("/readyz", get(ops::readyz))
+    .route("/metrics", get(ops::metrics))
+    .fallback(|| async { ApiError::new(404, "not_found", "no such route") })
+    .layer(DefaultBodyLimit::max(edge.config.max_body_bytes))
+    .with_state(edge)
+}

@@ -1,0 +1,10 @@
+//! The client protocol without IO: frames, their codec and the per-session
+//! state machine. Nothing here touches sockets, tasks or the clock; the
+//! WebSocket driver feeds inputs in and carries outputs out.
+
+pub mod frames;
+pub mod ratelimit;
+pub mod session;
+
+pub use frames::{ClientFrame, ServerFrame};
+pub use session::{Call, CallResult, Delivery, Output, Session, SessionConfig};

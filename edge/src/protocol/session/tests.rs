@@ -1,0 +1,229 @@
+//! Deterministic tests of the session state machine.
+
+use super::*;
+
+fn config() -> SessionConfig {
+    SessionConfig {
+        hello_timeout: Duration::from_secs(10),
+        heartbeat_interval: Duration::from_secs(15),
+        max_in_flight: 2,
+        frames_per_sec: 10.0,
+        frames_burst: 5.0,
+        max_text_chars: 10,
+        max_frame_bytes: 1024,
+    }
+}
+
+fn user() -> User {
+    User {
+        id: 7,
+        username: "ann".into(),
+        created_at_ms: 1,
+    }
+}
+
+fn drain(s: &mut Session) -> Vec<Output> {
+    std::iter::from_fn(|| s.poll_output()).collect()
+}
+
+fn texts(outs: &[Output]) -> Vec<serde_json::Value> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Text(t) => serde_json::from_str(t).ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+fn open(now: Instant) -> Session {
+    let mut s = Session::new(1, config(), now);
+    s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Call(Call::Authenticate { token: "t".into() })]
+    );
+    assert!(!s.wants_read(), "no reads while authenticating");
+    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    let outs = drain(&mut s);
+    assert_eq!(
+        outs[0],
+        Output::Register {
+            user_id: 7,
+            token_id: 99
+        }
+    );
+    assert_eq!(texts(&outs)[0]["type"], "ready");
+    s
+}
+
+#[test]
+fn hello_then_ready() {
+    let s = open(Instant::now());
+    assert!(s.wants_read());
+}
+
+#[test]
+fn a_bad_token_closes_with_4001() {
+    let now = Instant::now();
+    let mut s = Session::new(1, config(), now);
+    s.handle_text(r#"{"type":"hello","token":"bad"}"#, now);
+    drain(&mut s);
+    s.handle_call_result(CallResult::Authenticated(Err(ApiError::unauthorized(
+        "invalid_token",
+        "nope",
+    ))));
+    let outs = drain(&mut s);
+    assert_eq!(texts(&outs)[0]["code"], "invalid_token");
+    assert_eq!(outs.last(), Some(&Output::Close(CloseReason::UNAUTHORIZED)));
+}
+
+#[test]
+fn anything_but_hello_first_closes_with_4003() {
+    let now = Instant::now();
+    let mut s = Session::new(1, config(), now);
+    s.handle_text(
+        r#"{"type":"send","channel_id":"1","client_msg_id":"a","text":"x"}"#,
+        now,
+    );
+    let outs = drain(&mut s);
+    assert_eq!(texts(&outs)[0]["code"], "hello_required");
+    assert_eq!(
+        outs.last(),
+        Some(&Output::Close(CloseReason::HELLO_REQUIRED))
+    );
+}
+
+#[test]
+fn no_hello_in_time_closes_with_4002() {
+    let now = Instant::now();
+    let mut s = Session::new(1, config(), now);
+    let deadline = s.poll_timeout().expect("deadline");
+    s.handle_timeout(deadline - Duration::from_millis(1));
+    assert!(drain(&mut s).is_empty());
+    s.handle_timeout(deadline);
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Close(CloseReason::HELLO_TIMEOUT)]
+    );
+}
+
+#[test]
+fn sends_become_calls_and_acks() {
+    let now = Instant::now();
+    let mut s = open(now);
+    s.handle_text(
+        r#"{"type":"send","channel_id":"5","client_msg_id":"a","text":"hi"}"#,
+        now,
+    );
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Call(Call::Send {
+            channel_id: 5,
+            client_msg_id: "a".into(),
+            text: "hi".into()
+        })]
+    );
+    let message = Message {
+        id: 100,
+        channel_id: 5,
+        sender_id: 7,
+        text: "hi".into(),
+        client_msg_id: "a".into(),
+        created_at_ms: 3,
+    };
+    s.handle_call_result(CallResult::Sent {
+        client_msg_id: "a".into(),
+        result: Ok((message, false)),
+    });
+    let frames = texts(&drain(&mut s));
+    assert_eq!(frames[0]["type"], "ack");
+    assert_eq!(frames[0]["message"]["id"], "100");
+}
+
+#[test]
+fn reading_pauses_at_the_in_flight_limit() {
+    let now = Instant::now();
+    let mut s = open(now);
+    for key in ["a", "b"] {
+        let frame =
+            format!(r#"{{"type":"send","channel_id":"5","client_msg_id":"{key}","text":"x"}}"#);
+        s.handle_text(&frame, now);
+    }
+    drain(&mut s);
+    assert!(!s.wants_read());
+    let err = ApiError::new(403, "not_a_member", "no");
+    s.handle_call_result(CallResult::Sent {
+        client_msg_id: "a".into(),
+        result: Err(err),
+    });
+    assert!(s.wants_read());
+    let frames = texts(&drain(&mut s));
+    assert_eq!(frames[0]["code"], "not_a_member");
+    assert_eq!(frames[0]["client_msg_id"], "a");
+}
+
+#[test]
+fn bad_frames_get_error_frames_and_the_session_stays_open() {
+    let now = Instant::now();
+    let mut s = open(now);
+    let cases = [
+        ("{oops", "malformed_json"),
+        (r#"{"type":"dance"}"#, "unknown_type"),
+        (
+            r#"{"type":"send","client_msg_id":"a","text":"x"}"#,
+            "missing_field",
+        ),
+        (
+            r#"{"type":"send","channel_id":"1","client_msg_id":"a","text":""}"#,
+            "text_empty",
+        ),
+        (
+            r#"{"type":"send","channel_id":"1","client_msg_id":"a","text":"12345678901"}"#,
+            "text_too_long",
+        ),
+        (r#"{"type":"hello","token":"t"}"#, "already_authenticated"),
+    ];
+    for (i, (frame, code)) in cases.iter().enumerate() {
+        let t = now + Duration::from_secs(i as u64);
+        s.handle_text(frame, t);
+        let frames = texts(&drain(&mut s));
+        assert_eq!(frames[0]["code"], *code, "{frame}");
+    }
+    s.handle_binary(now + Duration::from_secs(30));
+    assert_eq!(texts(&drain(&mut s))[0]["code"], "binary_not_supported");
+    assert!(!s.is_closed());
+}
+
+#[test]
+fn floods_are_rate_limited() {
+    let now = Instant::now();
+    let mut s = open(now);
+    let codes: Vec<_> = (0..8)
+        .map(|_| {
+            s.handle_text(r#"{"type":"ping"}"#, now);
+            texts(&drain(&mut s))[0]["type"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+                + texts(&drain(&mut s)).first().map(|_| "").unwrap_or("")
+        })
+        .collect();
+    // A burst of 5 passes (the hello took one token), then pings are refused.
+    assert_eq!(codes.iter().filter(|c| *c == "pong").count(), 4);
+    assert_eq!(codes.iter().filter(|c| *c == "error").count(), 4);
+}
+
+#[test]
+fn deliveries_pass_through_and_close_ends_the_session() {
+    let now = Instant::now();
+    let mut s = open(now);
+    let frame: Arc<str> = Arc::from(r#"{"type":"message"}"#);
+    s.handle_delivery(Delivery::Frame(frame.clone()));
+    assert_eq!(drain(&mut s), vec![Output::Text(frame)]);
+    s.handle_delivery(Delivery::Close(CloseReason::SLOW_CONSUMER));
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Close(CloseReason::SLOW_CONSUMER)]
+    );
+    assert!(s.is_closed() && !s.wants_read());
+}

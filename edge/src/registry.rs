@@ -1,0 +1,168 @@
+//! The sessions on this edge, by user, and the core's view of them: the core
+//! sends an edge events only for users with a session here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use chat_proto::CoreHandle;
+use chat_proto::v1::InterestRequest;
+use tokio::sync::{Mutex, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{ApiError, CloseReason};
+use crate::protocol::Delivery;
+
+/// A request to close one session from outside its task.
+#[derive(Debug, Default)]
+pub struct Kick {
+    token: CancellationToken,
+    reason: OnceLock<CloseReason>,
+}
+
+impl Kick {
+    /// Asks the session to close; the first reason wins.
+    pub fn kick(&self, reason: CloseReason) {
+        let _ = self.reason.set(reason);
+        self.token.cancel();
+    }
+
+    /// Resolves once kicked, with the reason.
+    pub async fn kicked(&self) -> CloseReason {
+        self.token.cancelled().await;
+        self.reason.get().copied().unwrap_or(CloseReason::SHUTDOWN)
+    }
+}
+
+/// How to reach one session.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The session's id.
+    pub session_id: u64,
+    /// The token it authenticated with.
+    pub token_id: u64,
+    /// Its bounded outbound queue.
+    pub tx: mpsc::Sender<Delivery>,
+    /// Its close switch.
+    pub kick: Arc<Kick>,
+}
+
+/// Sessions by user.
+pub struct Registry {
+    core: CoreHandle,
+    edge_id: u64,
+    users: RwLock<HashMap<u64, Vec<Entry>>>,
+    /// Orders interest changes so the core never sees them reversed.
+    interest: Mutex<()>,
+}
+
+impl Registry {
+    /// An empty registry for `edge_id`.
+    pub fn new(core: CoreHandle, edge_id: u64) -> Self {
+        Self {
+            core,
+            edge_id,
+            users: RwLock::new(HashMap::new()),
+            interest: Mutex::new(()),
+        }
+    }
+
+    fn users(&self) -> std::sync::RwLockReadGuard<'_, HashMap<u64, Vec<Entry>>> {
+        self.users.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn users_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<u64, Vec<Entry>>> {
+        self.users.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn tell_core(&self, add: Vec<u64>, remove: Vec<u64>) -> Result<(), ApiError> {
+        let req = InterestRequest {
+            edge_id: self.edge_id,
+            add_users: add,
+            remove_users: remove,
+        };
+        self.core
+            .update_interest(tonic::Request::new(req))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    }
+
+    /// Adds a session; returns once the core routes the user's events here.
+    pub async fn register(&self, user_id: u64, entry: Entry) -> Result<(), ApiError> {
+        let _order = self.interest.lock().await;
+        let first = {
+            let mut users = self.users_mut();
+            let sessions = users.entry(user_id).or_default();
+            sessions.push(entry);
+            sessions.len() == 1
+        };
+        if first {
+            self.tell_core(vec![user_id], vec![]).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes a session.
+    pub async fn unregister(&self, user_id: u64, session_id: u64) {
+        let _order = self.interest.lock().await;
+        let last = {
+            let mut users = self.users_mut();
+            let Some(sessions) = users.get_mut(&user_id) else {
+                return;
+            };
+            sessions.retain(|e| e.session_id != session_id);
+            let empty = sessions.is_empty();
+            if empty {
+                users.remove(&user_id);
+            }
+            empty
+        };
+        if last && let Err(e) = self.tell_core(vec![], vec![user_id]).await {
+            tracing::warn!(error = %e, user_id, "could not withdraw interest");
+        }
+    }
+
+    /// Re-announces every user, after the event stream was re-opened.
+    pub async fn reannounce(&self) -> Result<(), ApiError> {
+        let _order = self.interest.lock().await;
+        let all: Vec<u64> = self.users().keys().copied().collect();
+        self.tell_core(all, vec![]).await
+    }
+
+    /// Queues `frame` for every session of `recipients`; a session whose
+    /// queue is full is closed as too slow. Returns how many were queued.
+    pub fn deliver(&self, recipients: &[u64], frame: &Arc<str>) -> usize {
+        let users = self.users();
+        let mut queued = 0;
+        for user in recipients {
+            for entry in users.get(user).into_iter().flatten() {
+                match entry.tx.try_send(Delivery::Frame(frame.clone())) {
+                    Ok(()) => queued += 1,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        metrics::counter!("chat_ws_slow_consumers_total").increment(1);
+                        entry.kick.kick(CloseReason::SLOW_CONSUMER);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+        }
+        queued
+    }
+
+    /// Closes the sessions of `recipients` that used token `token_id`.
+    pub fn revoke(&self, recipients: &[u64], token_id: u64) {
+        let users = self.users();
+        for user in recipients {
+            for entry in users.get(user).into_iter().flatten() {
+                if entry.token_id == token_id {
+                    entry.kick.kick(CloseReason::UNAUTHORIZED);
+                }
+            }
+        }
+    }
+
+    /// How many sessions are registered.
+    pub fn session_count(&self) -> usize {
+        self.users().values().map(Vec::len).sum()
+    }
+}

@@ -1,0 +1,172 @@
+//! JSON shapes shared by the REST API and the WebSocket frames. Ids are
+//! 64-bit and travel as decimal strings, which JavaScript reads exactly.
+
+use chat_proto::v1 as pb;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Serde for ids as decimal strings; numbers are accepted on input too.
+pub mod id_str {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    /// Writes an id as a string.
+    pub fn serialize<S: Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(id)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw<'a> {
+        Num(u64),
+        Str(&'a str),
+        Owned(String),
+    }
+
+    /// Reads an id from a string or a number.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let parse = |s: &str| {
+            s.parse::<u64>()
+                .map_err(|_| D::Error::custom(format!("invalid id {s:?}: expected a decimal u64")))
+        };
+        match Raw::deserialize(d)? {
+            Raw::Num(n) => Ok(n),
+            Raw::Str(s) => parse(s),
+            Raw::Owned(s) => parse(&s),
+        }
+    }
+}
+
+/// Serde for lists of ids as strings.
+pub mod id_list {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Id(#[serde(with = "super::id_str")] u64);
+
+    /// Writes ids as strings.
+    pub fn serialize<S: Serializer>(ids: &[u64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(ids.iter().map(|id| Id(*id)))
+    }
+
+    /// Reads ids from strings or numbers.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+        Ok(Vec::<Id>::deserialize(d)?
+            .into_iter()
+            .map(|i| i.0)
+            .collect())
+    }
+}
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    /// User id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String, example = "1234567890123")]
+    pub id: u64,
+    /// Unique username.
+    pub username: String,
+    /// Unix milliseconds.
+    pub created_at_ms: i64,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    /// Message id; ids increase in a channel's order.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub id: u64,
+    /// Channel id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub channel_id: u64,
+    /// Author's user id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub sender_id: u64,
+    /// Body, 1 to 100,000 characters.
+    pub text: String,
+    /// The sender's idempotency key.
+    pub client_msg_id: String,
+    /// Unix milliseconds.
+    pub created_at_ms: i64,
+}
+
+/// Whether a channel is 1:1 or a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Two users, fixed.
+    Direct,
+    /// Named, with an owner and changing members.
+    Group,
+}
+
+/// A channel and its members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Channel {
+    /// Channel id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub id: u64,
+    /// Direct or group.
+    pub kind: ChannelKind,
+    /// Group name; empty for direct channels.
+    pub name: String,
+    /// Creator's user id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub owner_id: u64,
+    /// Member user ids.
+    #[serde(with = "id_list")]
+    #[schema(value_type = Vec<String>)]
+    pub member_ids: Vec<u64>,
+    /// Unix milliseconds.
+    pub created_at_ms: i64,
+    /// Id of the newest message, "0" when there is none.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub last_message_id: u64,
+}
+
+impl From<pb::User> for User {
+    fn from(u: pb::User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            created_at_ms: u.created_at_ms,
+        }
+    }
+}
+
+impl From<pb::Message> for Message {
+    fn from(m: pb::Message) -> Self {
+        Self {
+            id: m.id,
+            channel_id: m.channel_id,
+            sender_id: m.sender_id,
+            text: m.text,
+            client_msg_id: m.client_msg_id,
+            created_at_ms: m.created_at_ms,
+        }
+    }
+}
+
+impl From<pb::Channel> for Channel {
+    fn from(c: pb::Channel) -> Self {
+        Self {
+            id: c.id,
+            kind: if c.kind == pb::ChannelKind::Direct as i32 {
+                ChannelKind::Direct
+            } else {
+                ChannelKind::Group
+            },
+            name: c.name,
+            owner_id: c.owner_id,
+            member_ids: c.member_ids,
+            created_at_ms: c.created_at_ms,
+            last_message_id: c.last_message_id,
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The WebSocket driver: one task per connection runs the protocol state
+//! machine, carrying its outputs to the socket, the core and the registry.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::response::{IntoResponse, Response};
+use chat_proto::v1::{SendMessageRequest, TokenRequest};
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{SinkExt, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::time::Instant;
+
+use crate::Edge;
+use crate::error::{ApiError, CloseReason};
+use crate::protocol::{Call, CallResult, Delivery, Output, Session};
+use crate::registry::{Entry, Kick};
+
+/// How long the server waits to deliver its close frame.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// Deliveries written before the socket is flushed.
+const WRITE_BATCH: usize = 64;
+
+/// `GET /ws`: upgrades to a WebSocket session.
+pub async fn upgrade(State(edge): State<Arc<Edge>>, ws: WebSocketUpgrade) -> Response {
+    if edge.shutdown.is_cancelled() {
+        return crate::http::error_response(ApiError::new(
+            503,
+            "shutting_down",
+            "server is shutting down",
+        ));
+    }
+    let Ok(permit) = edge.connections.clone().try_acquire_owned() else {
+        return crate::http::error_response(ApiError::new(
+            503,
+            "too_many_connections",
+            "connection limit reached, retry later",
+        ));
+    };
+    let cfg = &edge.config;
+    ws.read_buffer_size(cfg.ws_read_buffer)
+        .write_buffer_size(cfg.ws_write_buffer)
+        .max_message_size(cfg.max_frame_bytes)
+        .max_frame_size(cfg.max_frame_bytes)
+        .on_upgrade(move |socket| {
+            let tracker = edge.tracker.clone();
+            tracker.track_future(Driver::run(edge, socket, permit))
+        })
+        .into_response()
+}
+
+struct Driver {
+    edge: Arc<Edge>,
+    socket: WebSocket,
+    session: Session,
+    user: Option<u64>,
+    tx: mpsc::Sender<Delivery>,
+    rx: mpsc::Receiver<Delivery>,
+    kick: Arc<Kick>,
+    calls: FuturesUnordered<BoxFuture<'static, CallResult>>,
+}
+
+/// How a session loop ended.
+enum End {
+    /// Send this close frame.
+    Close(CloseReason),
+    /// The peer is gone or closed first; nothing more to send.
+    Gone,
+}
+
+impl Driver {
+    async fn run(edge: Arc<Edge>, socket: WebSocket, _permit: OwnedSemaphorePermit) {
+        metrics::gauge!("chat_ws_connections").increment(1.0);
+        let id = edge.next_session_id();
+        let (tx, rx) = mpsc::channel(edge.config.outbound_queue);
+        let mut driver = Driver {
+            session: Session::new(id, edge.config.session(), Instant::now().into_std()),
+            edge,
+            socket,
+            user: None,
+            tx,
+            rx,
+            kick: Arc::new(Kick::default()),
+            calls: FuturesUnordered::new(),
+        };
+        let end = driver.serve().await;
+        if let Some(user) = driver.user {
+            driver.edge.registry.unregister(user, id).await;
+        }
+        let reason = match end {
+            End::Close(reason) => {
+                let frame = CloseFrame {
+                    code: reason.code,
+                    reason: reason.reason.into(),
+                };
+                let close = driver.socket.send(WsMessage::Close(Some(frame)));
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
+                reason.reason
+            }
+            End::Gone => "client gone",
+        };
+        tracing::debug!(session = id, reason, "session ended");
+        metrics::counter!("chat_ws_closed_total", "reason" => reason).increment(1);
+        metrics::gauge!("chat_ws_connections").decrement(1.0);
+    }
+
+    async fn serve(&mut self) -> End {
+        loop {
+            if let Some(end) = self.carry_outputs().await {
+                return end;
+            }
+            let deadline = self.session.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(Instant::from_std(at)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let reading = self.session.wants_read();
+            tokio::select! {
+                biased;
+                _ = self.edge.shutdown.cancelled() => return End::Close(CloseReason::SHUTDOWN),
+                reason = self.kick.kicked() => return End::Close(reason),
+                Some(result) = self.calls.next(), if !self.calls.is_empty() => {
+                    self.session.handle_call_result(result);
+                }
+                Some(delivery) = self.rx.recv() => self.session.handle_delivery(delivery),
+                incoming = self.socket.recv(), if reading => {
+                    if let Some(end) = self.handle_incoming(incoming) {
+                        return end;
+                    }
+                }
+                _ = sleep => self.session.handle_timeout(Instant::now().into_std()),
+            }
+        }
+    }
+
+    fn handle_incoming(&mut self, incoming: Option<Result<WsMessage, axum::Error>>) -> Option<End> {
+        let now = Instant::now().into_std();
+        match incoming {
+            Some(Ok(WsMessage::Text(text))) => {
+                metrics::counter!("chat_ws_frames_in_total").increment(1);
+                self.session.handle_text(text.as_str(), now);
+            }
+            Some(Ok(WsMessage::Binary(_))) => {
+                metrics::counter!("chat_ws_frames_in_total").increment(1);
+                self.session.handle_binary(now);
+            }
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+            Some(Ok(WsMessage::Close(_))) | None => return Some(End::Gone),
+            Some(Err(err)) => return Some(classify_read_error(err)),
+        }
+        None
+    }
+
+    /// Carries out everything the session asked for; `Some` when it closed.
+    async fn carry_outputs(&mut self) -> Option<End> {
+        let mut written = 0usize;
+        loop {
+            let Some(output) = self.session.poll_output() else {
+                // Take queued deliveries now rather than one per loop turn.
+                if written < WRITE_BATCH
+                    && let Ok(delivery) = self.rx.try_recv()
+                {
+                    self.session.handle_delivery(delivery);
+                    continue;
+                }
+                break;
+            };
+            match output {
+                Output::Text(text) => {
+                    written += 1;
+                    metrics::counter!("chat_ws_frames_out_total").increment(1);
+                    if self
+                        .socket
+                        .feed(WsMessage::Text(text.as_ref().into()))
+                        .await
+                        .is_err()
+                    {
+                        return Some(End::Gone);
+                    }
+                }
+                Output::Call(call) => self.start_call(call),
+                Output::Register { user_id, token_id } => {
+                    let entry = Entry {
+                        session_id: self.session.id(),
+                        token_id,
+                        tx: self.tx.clone(),
+                        kick: self.kick.clone(),
+                    };
+                    self.user = Some(user_id);
+                    if let Err(e) = self.edge.registry.register(user_id, entry).await {
+                        tracing::warn!(error = %e, "could not register session");
+                        return Some(End::Close(CloseReason::SHUTDOWN));
+                    }
+                }
+                Output::Close(reason) => {
+                    let _ = self.socket.flush().await;
+                    return Some(End::Close(reason));
+                }
+            }
+        }
+        if written > 0 && self.socket.flush().await.is_err() {
+            return Some(End::Gone);
+        }
+        None
+    }
+
+    fn start_call(&mut self, call: Call) {
+        let core = self.edge.core.clone();
+        let future: BoxFuture<'static, CallResult> = match call {
+            Call::Authenticate { token } => Box::pin(async move {
+                let reply = core
+                    .authenticate(tonic::Request::new(TokenRequest { token }))
+                    .await;
+                CallResult::Authenticated(reply.map_err(ApiError::from).and_then(|r| {
+                    let p = r.into_inner();
+                    let user = p
+                        .user
+                        .ok_or_else(|| ApiError::new(500, "internal", "principal without user"))?;
+                    Ok((user.into(), p.token_id))
+                }))
+            }),
+            Call::Send {
+                channel_id,
+                client_msg_id,
+                text,
+            } => {
+                let req = SendMessageRequest {
+                    actor_id: self.user.unwrap_or_default(),
+                    channel_id,
+                    text,
+                    client_msg_id: client_msg_id.clone(),
+                    origin_session: self.session.id(),
+                };
+                Box::pin(async move {
+                    let reply = core.send_message(tonic::Request::new(req)).await;
+                    let result = reply.map_err(ApiError::from).and_then(|r| {
+                        let r = r.into_inner();
+                        let message = r
+                            .message
+                            .ok_or_else(|| ApiError::new(500, "internal", "ack without message"))?;
+                        Ok((message.into(), r.duplicate))
+                    });
+                    CallResult::Sent {
+                        client_msg_id,
+                        result,
+                    }
+                })
+            }
+        };
+        self.calls.push(future);
+    }
+}
+
+/// Maps a failed read to the close the protocol calls for.
+fn classify_read_error(err: axum::Error) -> End {
+    use tungstenite::Error as E;
+    let inner = err.into_inner();
+    match inner.downcast_ref::<E>() {
+        Some(E::Capacity(_)) => End::Close(CloseReason::TOO_BIG),
+        Some(E::Utf8(_)) => End::Close(CloseReason::INVALID_UTF8),
+        Some(E::Protocol(_)) => End::Close(CloseReason::PROTOCOL),
+        _ => End::Gone,
+    }
+}

@@ -1,0 +1,99 @@
+//! The server's configuration: defaults, then an optional TOML file, then
+//! `CHAT_*` environment variables, then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chat_core::CoreConfig;
+use chat_edge::EdgeConfig;
+use clap::Parser;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Command-line flags.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat",
+    version,
+    about = "Single-node chat server (core and edge in one process)."
+)]
+pub struct Cli {
+    /// Address to listen on [env: CHAT_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the database [env: CHAT_DATA_DIR] [default: ./data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML config file; unknown keys are rejected
+    #[arg(long, value_name = "FILE", env = "CHAT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format [env: CHAT_LOG_FORMAT]
+    #[arg(long, value_enum, env = "CHAT_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything the server can be configured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory for the database.
+    pub data_dir: PathBuf,
+    /// Core settings.
+    pub core: CoreConfig,
+    /// Edge settings.
+    pub edge: EdgeConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            core: CoreConfig::default(),
+            edge: EdgeConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration for `cli` from the file and environment it names.
+    pub fn load(cli: &Cli) -> Result<Self, String> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &cli.config {
+            if !path.is_file() {
+                return Err(format!("config file {} does not exist", path.display()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        // CHAT_CORE__MAX_GROUP_MEMBERS=200 sets core.max_group_members.
+        let env = Env::prefixed("CHAT_")
+            .ignore(&["config", "log_format"])
+            .split("__");
+        let mut config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| format!("invalid configuration: {e}"))?;
+        if let Some(listen) = cli.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &cli.data_dir {
+            config.data_dir = dir.clone();
+        }
+        config.core.validate()?;
+        config.edge.validate()?;
+        config.edge.max_text_chars = config.core.max_text_chars;
+        Ok(config)
+    }
+}

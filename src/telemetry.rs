@@ -1,0 +1,86 @@
+//! Logs and metrics for the process.
+
+use std::io::IsTerminal;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::LogFormat;
+
+/// Logs go to stderr; `RUST_LOG` filters them (default `info`).
+pub fn init_logs(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Installs the Prometheus recorder and returns its renderer.
+pub fn init_metrics() -> anyhow::Result<chat_edge::MetricsRender> {
+    let latency = [
+        0.000_25, 0.000_5, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512,
+        1.0,
+    ];
+    let batch = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("chat_storage_append_seconds".into()),
+            &latency,
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full("chat_storage_append_batch_size".into()),
+            &batch,
+        )?
+        .install_recorder()?;
+    describe();
+    zero();
+    Ok(std::sync::Arc::new(move || handle.render()))
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!("chat_ws_connections", "Open WebSocket connections.");
+    describe_counter!("chat_ws_frames_in_total", "Frames received from clients.");
+    describe_counter!("chat_ws_frames_out_total", "Frames sent to clients.");
+    describe_counter!(
+        "chat_ws_deliveries_total",
+        "Event frames queued for sessions."
+    );
+    describe_counter!("chat_ws_closed_total", "Closed connections, by reason.");
+    describe_counter!(
+        "chat_ws_slow_consumers_total",
+        "Sessions closed for reading too slowly."
+    );
+    describe_counter!("chat_messages_stored_total", "Messages written durably.");
+    describe_gauge!(
+        "chat_ws_sessions_registered",
+        "Authenticated sessions receiving events."
+    );
+    describe_histogram!(
+        "chat_storage_append_seconds",
+        "Time to write one batch of messages durably."
+    );
+    describe_histogram!(
+        "chat_storage_append_batch_size",
+        "Messages per durable batch write."
+    );
+}
+
+/// Exports every series from the start, so dashboards see zeros rather than gaps.
+fn zero() {
+    metrics::gauge!("chat_ws_connections").set(0.0);
+    for name in [
+        "chat_ws_frames_in_total",
+        "chat_ws_frames_out_total",
+        "chat_ws_deliveries_total",
+        "chat_ws_slow_consumers_total",
+        "chat_messages_stored_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+}
