@@ -1,0 +1,17 @@
+//! Helpers for end-to-end tests: the real `chat` binary, a REST client and
+//! a WebSocket client, all over loopback sockets.
+
+#![allow(dead_code, unused_imports)]
+
+pub mod api;
+pub mod server;
+pub mod ws;
+
+pub use api::{Account, Api, Reply};
+pub use server::{DataDir, Server};
+pub use ws::{Closed, Ws};
+
+use std::time::Duration;
+
+/// How long any single step of a test may wait before it fails.
+pub const STEP: Duration = Duration::from_secs(15);

@@ -1,0 +1,184 @@
+//! Starts the real `chat` binary on a free loopback port and stops it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+use super::STEP;
+
+/// A data directory that outlives server restarts and is removed at the end.
+#[derive(Clone)]
+pub struct DataDir(Arc<tempfile::TempDir>);
+
+impl DataDir {
+    /// A fresh, empty directory.
+    pub fn new() -> Self {
+        Self(Arc::new(tempfile::tempdir().expect("create temp dir")))
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its data directory.
+    pub data: DataDir,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts a server on an empty data directory.
+    pub async fn start() -> Self {
+        Self::start_with(DataDir::new(), &[], &[]).await
+    }
+
+    /// Starts a server on `data` (which may hold an earlier run's data).
+    pub async fn start_in(data: DataDir) -> Self {
+        Self::start_with(data, &[], &[]).await
+    }
+
+    /// Starts a server with extra arguments and environment variables.
+    pub async fn start_with(data: DataDir, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat"));
+        cmd.args([
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn the chat binary");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = oneshot::channel();
+        tokio::spawn(read_log(stderr, log.clone(), tx));
+        let addr = match tokio::time::timeout(STEP, rx).await {
+            Ok(Ok(addr)) => addr,
+            _ => {
+                let status = child.try_wait().ok().flatten();
+                panic!(
+                    "server did not report its address (exit: {status:?}); log:\n{}",
+                    log.lock().map(|l| l.join("\n")).unwrap_or_default()
+                );
+            }
+        };
+        Self {
+            child,
+            addr,
+            data,
+            log,
+        }
+    }
+
+    /// `http://ADDR` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The WebSocket endpoint.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Everything the server logged so far.
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
+    }
+
+    fn pid(&self) -> Pid {
+        let id = self.child.id().expect("server is still running");
+        Pid::from_raw(i32::try_from(id).expect("pid fits i32"))
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub async fn kill(mut self) -> DataDir {
+        kill(self.pid(), Signal::SIGKILL).expect("send SIGKILL");
+        self.wait().await;
+        self.data.clone()
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub async fn terminate(mut self) -> (ExitStatus, String) {
+        kill(self.pid(), Signal::SIGTERM).expect("send SIGTERM");
+        let status = self.wait().await;
+        (status, self.log())
+    }
+
+    async fn wait(&mut self) -> ExitStatus {
+        tokio::time::timeout(STEP, self.child.wait())
+            .await
+            .expect("server exits in time")
+            .expect("wait for the server")
+    }
+}
+
+async fn read_log(
+    stderr: tokio::process::ChildStderr,
+    log: Arc<Mutex<Vec<String>>>,
+    tx: oneshot::Sender<SocketAddr>,
+) {
+    let mut tx = Some(tx);
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        eprintln!("[server] {line}");
+        if let Some(addr) = listening_addr(&line)
+            && let Some(tx) = tx.take()
+        {
+            let _ = tx.send(addr);
+        }
+        if let Ok(mut log) = log.lock() {
+            log.push(line);
+        }
+    }
+}
+
+fn listening_addr(line: &str) -> Option<SocketAddr> {
+    let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+    let fields = entry.get("fields")?;
+    if fields.get("message")?.as_str()? != "listening" {
+        return None;
+    }
+    fields.get("addr")?.as_str()?.parse().ok()
+}
+
+/// Runs the binary to completion with `args`, for flags that make it exit.
+pub fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chat"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run the chat binary");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A path inside `data` for files a test writes.
+pub fn file_in(data: &DataDir, name: &str) -> PathBuf {
+    data.path().join(name)
+}
