@@ -60,6 +60,22 @@ impl Ws {
             .expect("send frame");
     }
 
+    /// Sends a JSON frame; false when the connection is gone.
+    pub async fn try_send_json(&mut self, frame: Value) -> bool {
+        matches!(
+            tokio::time::timeout(STEP, self.stream.send(Message::text(frame.to_string()))).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// The next frame, or how the connection ended.
+    pub async fn recv(&mut self) -> Result<Value, Closed> {
+        match self.pending.pop_front() {
+            Some(frame) => Ok(frame),
+            None => self.read().await,
+        }
+    }
+
     /// Sends a `send` frame.
     pub async fn send_text(&mut self, channel: &str, client_msg_id: &str, text: &str) {
         self.send_json(json!({"type": "send", "channel_id": channel, "client_msg_id": client_msg_id, "text": text}))
