@@ -20,10 +20,11 @@ pub struct Kick {
 }
 
 impl Kick {
-    /// Asks the session to close; the first reason wins.
-    pub fn kick(&self, reason: CloseReason) {
-        let _ = self.reason.set(reason);
+    /// Asks the session to close; the first reason wins. True for the first kick.
+    pub fn kick(&self, reason: CloseReason) -> bool {
+        let first = self.reason.set(reason).is_ok();
         self.token.cancel();
+        first
     }
 
     /// Resolves once kicked, with the reason.
@@ -139,8 +140,9 @@ impl Registry {
                 match entry.tx.try_send(Delivery::Frame(frame.clone())) {
                     Ok(()) => queued += 1,
                     Err(mpsc::error::TrySendError::Full(_)) => {
-                        metrics::counter!("chat_ws_slow_consumers_total").increment(1);
-                        entry.kick.kick(CloseReason::SLOW_CONSUMER);
+                        if entry.kick.kick(CloseReason::SLOW_CONSUMER) {
+                            metrics::counter!("chat_ws_slow_consumers_total").increment(1);
+                        }
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => {}
                 }

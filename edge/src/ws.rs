@@ -173,13 +173,11 @@ impl Driver {
                 Output::Text(text) => {
                     written += 1;
                     metrics::counter!("chat_ws_frames_out_total").increment(1);
-                    if self
-                        .socket
-                        .feed(WsMessage::Text(text.as_ref().into()))
+                    if let Err(end) = self
+                        .write(Some(WsMessage::Text(text.as_ref().into())))
                         .await
-                        .is_err()
                     {
-                        return Some(End::Gone);
+                        return Some(end);
                     }
                 }
                 Output::Call(call) => self.start_call(call),
@@ -197,15 +195,32 @@ impl Driver {
                     }
                 }
                 Output::Close(reason) => {
-                    let _ = self.socket.flush().await;
-                    return Some(End::Close(reason));
+                    return Some(self.write(None).await.err().unwrap_or(End::Close(reason)));
                 }
             }
         }
-        if written > 0 && self.socket.flush().await.is_err() {
-            return Some(End::Gone);
+        if written > 0 {
+            return self.write(None).await.err();
         }
         None
+    }
+
+    /// Feeds `message` to the socket, or flushes it when `None`. A client
+    /// that stops reading blocks this, so a kick or shutdown interrupts it.
+    async fn write(&mut self, message: Option<WsMessage>) -> Result<(), End> {
+        let socket = &mut self.socket;
+        let io = async move {
+            match message {
+                Some(message) => socket.feed(message).await,
+                None => socket.flush().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            result = io => result.map_err(|_| End::Gone),
+            reason = self.kick.kicked() => Err(End::Close(reason)),
+            _ = self.edge.shutdown.cancelled() => Err(End::Close(CloseReason::SHUTDOWN)),
+        }
     }
 
     fn start_call(&mut self, call: Call) {
