@@ -52,21 +52,23 @@ impl Server {
 
     /// Starts a server with extra arguments and environment variables.
     pub async fn start_with(data: DataDir, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let dir = data.path().to_str().expect("utf-8 temp path").to_owned();
+        let mut all = vec!["--listen", "127.0.0.1:0", "--data-dir", &dir];
+        all.extend_from_slice(args);
+        Self::spawn(data.clone(), &all, env).await
+    }
+
+    /// Starts the binary with exactly `args` (plus JSON logs); `data` is
+    /// only kept alive, so `args` or `env` must name the data directory.
+    pub async fn spawn(data: DataDir, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat"));
-        cmd.args([
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        cmd.args(["--log-format", "json"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -1,0 +1,126 @@
+//! What operators rely on: health, metrics, the OpenAPI document, config.
+
+mod support;
+
+use serde_json::Value;
+use support::server::{file_in, run_to_exit};
+use support::{Api, DataDir, Server, Ws};
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let server = Server::start().await;
+    let http = reqwest::Client::new();
+    for path in ["/healthz", "/readyz"] {
+        let resp = http.get(server.url(path)).send().await.expect("GET");
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+    }
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let channel = api.direct(&ann, &bob).await;
+    let (mut ws, _) = Ws::connect(&server, &ann.token).await;
+    ws.send_message(&channel, "m1", "counted").await;
+    ws.messages(1).await;
+
+    let metrics = server.metrics().await;
+    for name in [
+        "chat_ws_connections 1",
+        "chat_ws_frames_in_total 2",
+        "chat_messages_stored_total 1",
+        "chat_storage_append_seconds_bucket",
+        "chat_storage_append_seconds_count 1",
+        "chat_ws_deliveries_total",
+        "chat_ws_frames_out_total",
+    ] {
+        assert!(metrics.contains(name), "missing {name:?} in\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api() {
+    let server = Server::start().await;
+    let doc: Value = reqwest::get(server.url("/api/v1/openapi.json"))
+        .await
+        .expect("GET openapi")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/api/v1/auth/signup",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/users/me",
+        "/api/v1/channels",
+        "/api/v1/channels/direct",
+        "/api/v1/channels/{channel_id}/members/{user_id}",
+        "/api/v1/channels/{channel_id}/messages",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not documented");
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn config_file_and_environment_are_read_and_checked() {
+    let data = DataDir::new();
+    let good = file_in(&data, "good.toml");
+    std::fs::write(&good, "[core]\nmax_group_members = 3\n").expect("write config");
+    let path = good.to_str().expect("utf-8 path");
+    let server = Server::start_with(data.clone(), &["--config", path], &[]).await;
+    let api = Api::new(&server);
+    let a = api.signup("ann").await;
+    let (b, c, d) = (
+        api.signup("bob").await,
+        api.signup("cid").await,
+        api.signup("dan").await,
+    );
+    let ids = [&b.id, &c.id, &d.id];
+    api.post(
+        "/api/v1/channels",
+        &a.token,
+        serde_json::json!({"name": "g", "member_ids": ids}),
+    )
+    .await
+    .expect_error(400, "too_many_members");
+    drop(server);
+
+    let bad = file_in(&data, "bad.toml");
+    std::fs::write(&bad, "[core]\nmax_group_memebrs = 3\n").expect("write config");
+    let (status, stderr) = run_to_exit(&["--config", bad.to_str().expect("utf-8 path")], &[]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("max_group_memebrs"),
+        "the unknown key is named: {stderr}"
+    );
+
+    let (status, stderr) = run_to_exit(&["--config", "/nonexistent/chat.toml"], &[]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+
+    let (status, stderr) = run_to_exit(&[], &[("CHAT_CORE__MAX_GROUP_MEMBERS", "501")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("max_group_members"), "{stderr}");
+
+    let (status, stderr) = run_to_exit(&[], &[("CHAT_EDGE__NO_SUCH_KEY", "1")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+}
+
+#[tokio::test]
+async fn listen_and_data_dir_come_from_the_environment_too() {
+    let data = DataDir::new();
+    let dir = data.path().to_str().expect("utf-8 path").to_owned();
+    let env = [
+        ("CHAT_LISTEN", "127.0.0.1:0"),
+        ("CHAT_DATA_DIR", dir.as_str()),
+    ];
+    let server = Server::spawn(data.clone(), &[], &env).await;
+    Api::new(&server).signup("ann").await;
+    let files: Vec<_> = std::fs::read_dir(data.path()).expect("data dir").collect();
+    assert!(!files.is_empty(), "the database lives in CHAT_DATA_DIR");
+    drop(server);
+
+    let (status, stderr) = run_to_exit(&[], &[("CHAT_LISTEN", "not-an-address")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.to_lowercase().contains("listen"), "{stderr}");
+}
