@@ -120,15 +120,9 @@ async fn bad_rest_requests_get_json_errors() {
     )
     .await
     .expect_error(415, "unsupported_media_type");
-    api.raw(
-        Method::POST,
-        &send_path,
-        token,
-        "application/json",
-        vec![b' '; 2 << 20],
-    )
-    .await
-    .expect_error(413, "body_too_large");
+    let (status, body) = declare_huge_body(&server, &send_path, &ann.token).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["error"]["code"], "body_too_large");
     api.post(&send_path, &ann.token, json!({"text": ""}))
         .await
         .expect_error(400, "text_empty");
@@ -169,9 +163,40 @@ async fn bad_rest_requests_get_json_errors() {
     .await
     .expect_error(404, "user_not_found");
 
+    api.get("/ws", &ann.token)
+        .await
+        .expect_error(426, "websocket_upgrade_required");
     // None of it was stored, and the API still works.
     assert!(api.all_messages(&ann, &channel).await.is_empty());
     api.post(&send_path, &ann.token, json!({"text": "fine"}))
         .await
         .expect(201);
+}
+
+/// Announces a 2 MiB body but sends only its first bytes: the server must
+/// answer from the declared length, without waiting for the rest.
+async fn declare_huge_body(server: &Server, path: &str, token: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: chat\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{{\"text\": \"",
+        2 << 20
+    );
+    tcp.write_all(head.as_bytes()).await.expect("write request");
+    let mut response = Vec::new();
+    tokio::time::timeout(support::STEP, tcp.read_to_end(&mut response))
+        .await
+        .expect("the server answers without the body")
+        .expect("read response");
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").expect("HTTP response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    (status, serde_json::from_str(body).expect("JSON error body"))
 }

@@ -181,9 +181,19 @@ async fn invalid_utf8_closes_with_1007() {
 
 #[tokio::test]
 async fn oversized_frame_closes_with_1009() {
+    // The client is still writing the frame when the server refuses it; the
+    // server drains the rest so the close frame is not lost to a reset.
     let w = World::new().await;
     let (mut ws, ready) = Ws::connect(&w.server, &w.ann.token).await;
     let limit = ready["limits"]["max_frame_bytes"].as_u64().expect("limit") as usize;
+    assert_eq!(limit, 1 << 20);
+    let nonce = "y".repeat(limit - 100);
+    ws.send_json(json!({"type": "ping", "nonce": nonce})).await;
+    assert_eq!(
+        ws.wait_type("pong").await["nonce"],
+        nonce.as_str(),
+        "a frame under the limit passes"
+    );
     ws.send_raw(Message::text("x".repeat(limit + 1))).await;
     let (closed, _) = ws.closed().await;
     assert_eq!(closed.code, 1009, "{closed:?}");

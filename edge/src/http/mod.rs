@@ -4,6 +4,7 @@
 mod accounts;
 mod channels;
 pub mod extract;
+mod limits;
 mod messages;
 mod ops;
 
@@ -86,10 +87,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// Every route of the server.
 pub fn router(edge: Arc<Edge>) -> axum::Router {
     let (api, doc) = api();
-    let doc = Arc::new(doc);
+    // Serialised once: the document is fixed for the life of the process.
+    let doc = axum::body::Bytes::from(doc.to_json().unwrap_or_default());
+    let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
     api.route(
         "/api/v1/openapi.json",
-        get(move || async move { Json(doc.as_ref().clone()) }),
+        get(move || async move { (json, doc.clone()) }),
     )
     .route("/ws", get(crate::ws::upgrade))
     .route("/healthz", get(ops::healthz))
@@ -97,5 +100,9 @@ pub fn router(edge: Arc<Edge>) -> axum::Router {
     .route("/metrics", get(ops::metrics))
     .fallback(|| async { ApiError::new(404, "not_found", "no such route") })
     .layer(DefaultBodyLimit::max(edge.config.max_body_bytes))
+    .layer(axum::middleware::from_fn_with_state(
+        edge.config.max_body_bytes,
+        limits::declared_length,
+    ))
     .with_state(edge)
 }

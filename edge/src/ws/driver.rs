@@ -1,59 +1,38 @@
-//! The WebSocket driver: one task per connection runs the protocol state
-//! machine, carrying its outputs to the socket, the core and the registry.
+//! One task per connection runs the protocol state machine, carrying its
+//! outputs to the socket, the core and the registry.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::response::{IntoResponse, Response};
 use chat_proto::v1::{SendMessageRequest, TokenRequest};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
+use tokio::io::AsyncReadExt;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::Instant;
+use tungstenite::Message as WsMessage;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::protocol::frame::coding::CloseCode;
 
+use super::Socket;
 use crate::Edge;
 use crate::error::{ApiError, CloseReason};
 use crate::protocol::{Call, CallResult, Delivery, Output, Session};
 use crate::registry::{Entry, Kick};
 
 /// How long the server waits to deliver its close frame.
-const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// After refusing a frame mid-stream, how much of the rest is read and
+/// dropped so the peer gets the close frame rather than a reset.
+const DRAIN_LIMIT: u64 = 4 << 20;
 /// Deliveries written before the socket is flushed.
 const WRITE_BATCH: usize = 64;
 
-/// `GET /ws`: upgrades to a WebSocket session.
-pub async fn upgrade(State(edge): State<Arc<Edge>>, ws: WebSocketUpgrade) -> Response {
-    if edge.shutdown.is_cancelled() {
-        return crate::http::error_response(ApiError::new(
-            503,
-            "shutting_down",
-            "server is shutting down",
-        ));
-    }
-    let Ok(permit) = edge.connections.clone().try_acquire_owned() else {
-        return crate::http::error_response(ApiError::new(
-            503,
-            "too_many_connections",
-            "connection limit reached, retry later",
-        ));
-    };
-    let cfg = &edge.config;
-    ws.read_buffer_size(cfg.ws_read_buffer)
-        .write_buffer_size(cfg.ws_write_buffer)
-        .max_message_size(cfg.max_frame_bytes)
-        .max_frame_size(cfg.max_frame_bytes)
-        .on_upgrade(move |socket| {
-            let tracker = edge.tracker.clone();
-            tracker.track_future(Driver::run(edge, socket, permit))
-        })
-        .into_response()
-}
-
-struct Driver {
+/// Runs one WebSocket connection.
+pub struct Driver {
     edge: Arc<Edge>,
-    socket: WebSocket,
+    socket: Socket,
     session: Session,
     user: Option<u64>,
     tx: mpsc::Sender<Delivery>,
@@ -71,7 +50,8 @@ enum End {
 }
 
 impl Driver {
-    async fn run(edge: Arc<Edge>, socket: WebSocket, _permit: OwnedSemaphorePermit) {
+    /// Serves the connection until it closes.
+    pub async fn run(edge: Arc<Edge>, socket: Socket, _permit: OwnedSemaphorePermit) {
         metrics::gauge!("chat_ws_connections").increment(1.0);
         let id = edge.next_session_id();
         let (tx, rx) = mpsc::channel(edge.config.outbound_queue);
@@ -92,14 +72,21 @@ impl Driver {
         let reason = match end {
             End::Close(reason) => {
                 let frame = CloseFrame {
-                    code: reason.code,
+                    code: CloseCode::from(reason.code),
                     reason: reason.reason.into(),
                 };
                 let close = driver.socket.send(WsMessage::Close(Some(frame)));
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
+                if reason.code == CloseReason::TOO_BIG.code {
+                    drain(driver.socket).await;
+                }
                 reason.reason
             }
-            End::Gone => "client gone",
+            End::Gone => {
+                // Sends the reply to a peer's close frame, if it sent one.
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, driver.socket.close(None)).await;
+                "client gone"
+            }
         };
         tracing::debug!(session = id, reason, "session ended");
         metrics::counter!("chat_ws_closed_total", "reason" => reason).increment(1);
@@ -127,7 +114,7 @@ impl Driver {
                     self.session.handle_call_result(result);
                 }
                 Some(delivery) = self.rx.recv() => self.session.handle_delivery(delivery),
-                incoming = self.socket.recv(), if reading => {
+                incoming = self.socket.next(), if reading => {
                     if let Some(end) = self.handle_incoming(incoming) {
                         return end;
                     }
@@ -137,7 +124,10 @@ impl Driver {
         }
     }
 
-    fn handle_incoming(&mut self, incoming: Option<Result<WsMessage, axum::Error>>) -> Option<End> {
+    fn handle_incoming(
+        &mut self,
+        incoming: Option<Result<WsMessage, tungstenite::Error>>,
+    ) -> Option<End> {
         let now = Instant::now().into_std();
         match incoming {
             Some(Ok(WsMessage::Text(text))) => {
@@ -148,7 +138,7 @@ impl Driver {
                 metrics::counter!("chat_ws_frames_in_total").increment(1);
                 self.session.handle_binary(now);
             }
-            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {}
             Some(Ok(WsMessage::Close(_))) | None => return Some(End::Gone),
             Some(Err(err)) => return Some(classify_read_error(err)),
         }
@@ -271,13 +261,25 @@ impl Driver {
 }
 
 /// Maps a failed read to the close the protocol calls for.
-fn classify_read_error(err: axum::Error) -> End {
+fn classify_read_error(err: tungstenite::Error) -> End {
     use tungstenite::Error as E;
-    let inner = err.into_inner();
-    match inner.downcast_ref::<E>() {
-        Some(E::Capacity(_)) => End::Close(CloseReason::TOO_BIG),
-        Some(E::Utf8(_)) => End::Close(CloseReason::INVALID_UTF8),
-        Some(E::Protocol(_)) => End::Close(CloseReason::PROTOCOL),
+    match err {
+        E::Capacity(_) => End::Close(CloseReason::TOO_BIG),
+        E::Utf8(_) => End::Close(CloseReason::INVALID_UTF8),
+        E::Protocol(_) => End::Close(CloseReason::PROTOCOL),
         _ => End::Gone,
     }
+}
+
+/// Reads and drops what the peer is still sending (the rest of a refused
+/// frame, then its close reply) until it hangs up, within bounds. Closing a
+/// socket with unread input makes the kernel send a reset, which destroys
+/// the close frame on its way to the peer.
+async fn drain(socket: Socket) {
+    let mut rest = socket.into_inner().take(DRAIN_LIMIT);
+    let _ = tokio::time::timeout(
+        CLOSE_TIMEOUT,
+        tokio::io::copy(&mut rest, &mut tokio::io::sink()),
+    )
+    .await;
 }
