@@ -94,6 +94,7 @@ impl Config {
         config.core.validate()?;
         config.edge.validate()?;
         config.edge.max_text_chars = config.core.max_text_chars;
+        config.edge.sync_page = u32::try_from(config.core.max_history_page).unwrap_or(u32::MAX);
         Ok(config)
     }
 }

@@ -36,9 +36,16 @@ pub struct EdgeConfig {
     pub ws_write_buffer: usize,
     /// How long shutdown waits for connections to close, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// Silence, in ms, after which a session is closed with 4004.
+    pub idle_timeout_ms: u64,
+    /// Most channel cursors one `hello` may carry.
+    pub max_cursors: usize,
     /// Longest message text in characters; set from the core's setting.
     #[serde(skip)]
     pub max_text_chars: usize,
+    /// Catch-up page size; set from the core's largest history page.
+    #[serde(skip)]
+    pub sync_page: u32,
 }
 
 impl Default for EdgeConfig {
@@ -57,7 +64,10 @@ impl Default for EdgeConfig {
             ws_read_buffer: 4096,
             ws_write_buffer: 0,
             shutdown_grace_ms: 5_000,
+            idle_timeout_ms: 45_000,
+            max_cursors: 10_000,
             max_text_chars: 100_000,
+            sync_page: 100,
         }
     }
 }
@@ -78,6 +88,9 @@ impl EdgeConfig {
                 return Err(format!("{name} must be positive"));
             }
         }
+        if self.idle_timeout_ms <= self.heartbeat_interval_ms {
+            return Err("edge.idle_timeout_ms must exceed edge.heartbeat_interval_ms".into());
+        }
         if !(self.frames_per_sec > 0.0 && self.frames_burst >= 1.0) {
             return Err(
                 "edge.frames_per_sec must be positive and edge.frames_burst at least 1".into(),
@@ -96,6 +109,9 @@ impl EdgeConfig {
             frames_burst: self.frames_burst,
             max_text_chars: self.max_text_chars,
             max_frame_bytes: self.max_frame_bytes,
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            sync_page: self.sync_page,
+            max_cursors: self.max_cursors,
         }
     }
 }

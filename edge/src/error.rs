@@ -127,6 +127,8 @@ impl CloseReason {
     pub const HELLO_TIMEOUT: Self = Self::new(4002, "no hello frame in time");
     /// 4003: a frame other than `hello` came first.
     pub const HELLO_REQUIRED: Self = Self::new(4003, "the first frame must be hello");
+    /// 4004: nothing arrived, not even a ping, for the idle timeout.
+    pub const IDLE_TIMEOUT: Self = Self::new(4004, "no heartbeat in time");
     /// 4008: the client read too slowly and its outbound queue filled up.
     pub const SLOW_CONSUMER: Self = Self::new(4008, "outbound queue full: client reads too slowly");
 

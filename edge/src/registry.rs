@@ -132,12 +132,21 @@ impl Registry {
 
     /// Queues `frame` for every session of `recipients`; a session whose
     /// queue is full is closed as too slow. Returns how many were queued.
-    pub fn deliver(&self, recipients: &[u64], frame: &Arc<str>) -> usize {
+    pub fn deliver(
+        &self,
+        recipients: &[u64],
+        frame: &Arc<str>,
+        position: Option<(u64, u64)>,
+    ) -> usize {
         let users = self.users();
         let mut queued = 0;
         for user in recipients {
             for entry in users.get(user).into_iter().flatten() {
-                match entry.tx.try_send(Delivery::Frame(frame.clone())) {
+                let delivery = Delivery::Frame {
+                    text: frame.clone(),
+                    position,
+                };
+                match entry.tx.try_send(delivery) {
                     Ok(()) => queued += 1,
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         if entry.kick.kick(CloseReason::SLOW_CONSUMER) {

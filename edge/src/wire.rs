@@ -57,6 +57,30 @@ pub mod id_list {
     }
 }
 
+/// A JSON object from id to id (`{"<channel id>": "<message id>"}`), read
+/// into pairs in key order.
+pub mod id_map {
+    use std::collections::BTreeMap;
+
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    struct Id(#[serde(with = "super::id_str")] u64);
+
+    /// Reads the object.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64)>, D::Error> {
+        BTreeMap::<String, Id>::deserialize(d)?
+            .into_iter()
+            .map(|(key, value)| {
+                key.parse::<u64>().map(|k| (k, value.0)).map_err(|_| {
+                    D::Error::custom(format!("invalid id {key:?}: expected a decimal u64"))
+                })
+            })
+            .collect()
+    }
+}
+
 /// A user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct User {

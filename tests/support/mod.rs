@@ -9,7 +9,7 @@ pub mod ws;
 
 pub use api::{Account, Api, Reply};
 pub use server::{DataDir, Server};
-pub use ws::{Closed, Ws};
+pub use ws::{Closed, Cursors, Ws};
 
 use std::time::Duration;
 

@@ -10,6 +10,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
 use super::{STEP, Server};
 
+/// Per channel, the largest message id a device holds.
+pub type Cursors = std::collections::BTreeMap<u64, u64>;
+
 /// How the server closed the connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closed {
@@ -40,8 +43,18 @@ impl Ws {
 
     /// Connects and authenticates; returns the `ready` frame too.
     pub async fn connect(server: &Server, token: &str) -> (Self, Value) {
+        Self::resume(server, token, &Cursors::new()).await
+    }
+
+    /// Connects with per-channel cursors; catch-up frames follow `ready`.
+    pub async fn resume(server: &Server, token: &str, cursors: &Cursors) -> (Self, Value) {
         let mut ws = Self::open(server).await;
-        ws.send_json(json!({"type": "hello", "token": token})).await;
+        let cursors: serde_json::Map<String, Value> = cursors
+            .iter()
+            .map(|(channel, id)| (channel.to_string(), Value::String(id.to_string())))
+            .collect();
+        ws.send_json(json!({"type": "hello", "token": token, "cursors": cursors}))
+            .await;
         let ready = ws.next().await;
         assert_eq!(ready["type"], "ready", "expected ready, got {ready}");
         (ws, ready)

@@ -15,6 +15,10 @@ pub enum ClientFrame {
     Hello {
         /// Bearer token from signup or login.
         token: String,
+        /// Per channel, the largest message id this device holds; the
+        /// server sends everything newer before going live.
+        #[serde(default, with = "wire::id_map")]
+        cursors: Vec<(u64, u64)>,
     },
     /// Sends a message to a channel.
     Send {
@@ -92,6 +96,14 @@ pub enum ServerFrame {
         /// The `client_msg_id` of the refused `send`, if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<String>,
+        /// The channel of a refused cursor, if any.
+        #[serde(skip_serializing_if = "Option::is_none", with = "opt_id")]
+        channel_id: Option<u64>,
+    },
+    /// Catch-up from the `hello` cursors is complete; delivery is live.
+    Synced {
+        /// Messages sent during catch-up.
+        messages: u64,
     },
     /// The answer to `ping`.
     Pong {
@@ -188,8 +200,20 @@ fn classify(text: &str, err: serde_json::Error) -> DecodeError {
     }
 }
 
+/// A frame ready for sessions, and the (channel, message id) of the
+/// message it carries, if it carries one.
+pub type EventFrame = (Arc<str>, Option<(u64, u64)>);
+
 /// The frame for a core event, or `None` for events that are not frames.
-pub fn encode_event(kind: &pb::event::Kind) -> Option<Arc<str>> {
+pub fn encode_event(kind: &pb::event::Kind) -> Option<EventFrame> {
+    let position = match kind {
+        pb::event::Kind::Message(created) => created.message.as_ref().map(|m| (m.channel_id, m.id)),
+        _ => None,
+    };
+    Some((encode_event_frame(kind)?, position))
+}
+
+fn encode_event_frame(kind: &pb::event::Kind) -> Option<Arc<str>> {
     let frame = match kind {
         pb::event::Kind::Message(created) => ServerFrame::Message {
             message: created.message.clone()?.into(),
@@ -216,7 +240,10 @@ mod tests {
     fn decodes_each_frame_type() {
         assert_eq!(
             decode(r#"{"type":"hello","token":"t"}"#),
-            Ok(ClientFrame::Hello { token: "t".into() })
+            Ok(ClientFrame::Hello {
+                token: "t".into(),
+                cursors: vec![]
+            })
         );
         assert_eq!(
             decode(r#"{"type":"send","channel_id":"42","client_msg_id":"c1","text":"hi"}"#),

@@ -2,6 +2,7 @@
 //! state machine. Nothing here touches sockets, tasks or the clock; the
 //! WebSocket driver feeds inputs in and carries outputs out.
 
+pub mod catchup;
 pub mod frames;
 pub mod ratelimit;
 pub mod session;

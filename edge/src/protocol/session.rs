@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::catchup::Catchup;
 use super::frames::{self, ClientFrame, Limits, ServerFrame};
 use super::ratelimit::TokenBucket;
 use crate::error::{ApiError, CloseReason};
@@ -27,6 +28,12 @@ pub struct SessionConfig {
     pub max_text_chars: usize,
     /// Largest frame accepted, in bytes.
     pub max_frame_bytes: usize,
+    /// Silence after which an open session is closed (no frame, not even a ping).
+    pub idle_timeout: Duration,
+    /// Messages per catch-up page.
+    pub sync_page: u32,
+    /// Most cursors one `hello` may carry.
+    pub max_cursors: usize,
 }
 
 /// Something the driver must do.
@@ -64,6 +71,15 @@ pub enum Call {
         /// Body.
         text: String,
     },
+    /// Read the page of `channel_id` after message id `after`.
+    History {
+        /// Channel to read.
+        channel_id: u64,
+        /// Exclusive lower bound.
+        after: u64,
+        /// Page size.
+        limit: u32,
+    },
 }
 
 /// The core's answer to a [`Call`].
@@ -78,13 +94,26 @@ pub enum CallResult {
         /// The stored message and whether it was a duplicate.
         result: Result<(Message, bool), ApiError>,
     },
+    /// A catch-up page: the messages and whether newer ones exist.
+    History {
+        /// The channel read.
+        channel_id: u64,
+        /// The page, or why it could not be read.
+        result: Result<(Vec<Message>, bool), ApiError>,
+    },
 }
 
 /// Something routed to this session from elsewhere.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
-    /// A ready-made frame (shared by every recipient).
-    Frame(Arc<str>),
+    /// A ready-made frame (shared by every recipient), with the channel and
+    /// id of the message it carries, if any.
+    Frame {
+        /// The frame's text.
+        text: Arc<str>,
+        /// `(channel_id, message_id)` of a `message` frame.
+        position: Option<(u64, u64)>,
+    },
     /// Close the session.
     Close(CloseReason),
 }
@@ -106,6 +135,14 @@ pub struct Session {
     in_flight: usize,
     limiter: TokenBucket,
     out: VecDeque<Output>,
+    /// When the client last sent anything.
+    last_heard: Instant,
+    /// Cursors from `hello`, until authentication succeeds.
+    cursors: Vec<(u64, u64)>,
+    /// Catch-up state; kept after it finishes to drop duplicates at the seam.
+    catchup: Option<Catchup>,
+    /// Whether `synced` was sent.
+    synced: bool,
 }
 
 impl Session {
@@ -119,6 +156,10 @@ impl Session {
             in_flight: 0,
             limiter: TokenBucket::new(config.frames_per_sec, config.frames_burst, now),
             out: VecDeque::new(),
+            last_heard: now,
+            cursors: Vec::new(),
+            catchup: None,
+            synced: false,
             config,
         }
     }
@@ -151,7 +192,8 @@ impl Session {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::AwaitingHello { deadline } => Some(deadline),
-            _ => None,
+            Phase::Open => Some(self.last_heard + self.config.idle_timeout),
+            Phase::Authenticating | Phase::Closed => None,
         }
     }
 
@@ -164,6 +206,7 @@ impl Session {
             code: code.to_owned(),
             message: message.into(),
             client_msg_id,
+            channel_id: None,
         });
     }
 
@@ -179,6 +222,7 @@ impl Session {
         if self.is_closed() {
             return;
         }
+        self.last_heard = now;
         if !self.limiter.try_take(now) {
             let key = frames::decode(text).ok().and_then(|f| match f {
                 ClientFrame::Send { client_msg_id, .. } => Some(client_msg_id),
@@ -198,8 +242,16 @@ impl Session {
             }
         };
         match (self.phase, frame) {
-            (Phase::AwaitingHello { .. }, ClientFrame::Hello { token }) => {
+            (Phase::AwaitingHello { .. }, ClientFrame::Hello { cursors, .. })
+                if cursors.len() > self.config.max_cursors =>
+            {
+                let max = self.config.max_cursors;
+                let message = format!("{} cursors; at most {max} are allowed", cursors.len());
+                self.error("too_many_cursors", message, None);
+            }
+            (Phase::AwaitingHello { .. }, ClientFrame::Hello { token, cursors }) => {
                 self.phase = Phase::Authenticating;
+                self.cursors = cursors;
                 self.out
                     .push_back(Output::Call(Call::Authenticate { token }));
             }
@@ -250,6 +302,7 @@ impl Session {
 
     /// A binary frame arrived; the protocol is text only.
     pub fn handle_binary(&mut self, now: Instant) {
+        self.last_heard = now;
         if !self.limiter.try_take(now) {
             return;
         }
@@ -285,6 +338,11 @@ impl Session {
                     },
                 };
                 self.send(ready);
+                let cursors = std::mem::take(&mut self.cursors);
+                if !cursors.is_empty() {
+                    self.catchup = Some(Catchup::new(cursors));
+                    self.continue_catchup();
+                }
             }
             CallResult::Authenticated(Err(e)) => {
                 self.error(&e.code, e.message, None);
@@ -304,26 +362,88 @@ impl Session {
                     Err(e) => self.error(&e.code, e.message, Some(client_msg_id)),
                 }
             }
+            CallResult::History { channel_id, result } => {
+                self.handle_page(channel_id, result);
+            }
         }
     }
 
     /// Something was routed to this session.
     pub fn handle_delivery(&mut self, delivery: Delivery) {
         match delivery {
-            Delivery::Frame(text) if self.phase == Phase::Open => {
-                self.out.push_back(Output::Text(text));
+            Delivery::Frame { text, position } if self.phase == Phase::Open => {
+                let admitted = match (position, self.catchup.as_mut()) {
+                    (Some((channel, id)), Some(catchup)) => catchup.admit(channel, id),
+                    _ => true,
+                };
+                if admitted {
+                    self.out.push_back(Output::Text(text));
+                }
             }
-            Delivery::Frame(_) => {}
+            Delivery::Frame { .. } => {}
             Delivery::Close(reason) => self.close(reason),
         }
     }
 
     /// Time passed; call at [`Session::poll_timeout`].
     pub fn handle_timeout(&mut self, now: Instant) {
-        if let Phase::AwaitingHello { deadline } = self.phase
-            && now >= deadline
-        {
-            self.close(CloseReason::HELLO_TIMEOUT);
+        match self.phase {
+            Phase::AwaitingHello { deadline } if now >= deadline => {
+                self.close(CloseReason::HELLO_TIMEOUT);
+            }
+            Phase::Open if now >= self.last_heard + self.config.idle_timeout => {
+                self.close(CloseReason::IDLE_TIMEOUT);
+            }
+            _ => {}
+        }
+    }
+
+    /// Notes traffic that is not a frame of ours (WebSocket pings and pongs).
+    pub fn handle_activity(&mut self, now: Instant) {
+        self.last_heard = now;
+    }
+
+    fn handle_page(&mut self, channel_id: u64, result: Result<(Vec<Message>, bool), ApiError>) {
+        let Some(catchup) = self.catchup.as_mut() else {
+            return;
+        };
+        match result {
+            Ok((messages, has_more_after)) => {
+                let ids: Vec<u64> = messages.iter().map(|m| m.id).collect();
+                let fresh = catchup.on_page(channel_id, &ids, has_more_after);
+                for message in messages.into_iter().filter(|m| fresh.contains(&m.id)) {
+                    self.send(ServerFrame::Message { message });
+                }
+            }
+            Err(e) => {
+                catchup.on_failure(channel_id);
+                self.send(ServerFrame::Error {
+                    code: e.code,
+                    message: e.message,
+                    client_msg_id: None,
+                    channel_id: Some(channel_id),
+                });
+            }
+        }
+        self.continue_catchup();
+    }
+
+    /// Asks for the next catch-up page, or announces the end of catch-up.
+    fn continue_catchup(&mut self) {
+        let Some(catchup) = self.catchup.as_mut() else {
+            return;
+        };
+        if let Some(req) = catchup.next_request() {
+            let call = Call::History {
+                channel_id: req.channel_id,
+                after: req.after,
+                limit: self.config.sync_page,
+            };
+            self.out.push_back(Output::Call(call));
+        } else if catchup.is_done() && !self.synced {
+            self.synced = true;
+            let messages = catchup.sent();
+            self.send(ServerFrame::Synced { messages });
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chat_proto::v1::{SendMessageRequest, TokenRequest};
+use chat_proto::v1::{HistoryRequest, SendMessageRequest, TokenRequest, history_request};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
@@ -138,7 +138,9 @@ impl Driver {
                 metrics::counter!("chat_ws_frames_in_total").increment(1);
                 self.session.handle_binary(now);
             }
-            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {}
+            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
+                self.session.handle_activity(now);
+            }
             Some(Ok(WsMessage::Close(_))) | None => return Some(End::Gone),
             Some(Err(err)) => return Some(classify_read_error(err)),
         }
@@ -253,6 +255,27 @@ impl Driver {
                         client_msg_id,
                         result,
                     }
+                })
+            }
+            Call::History {
+                channel_id,
+                after,
+                limit,
+            } => {
+                let req = HistoryRequest {
+                    actor_id: self.user.unwrap_or_default(),
+                    channel_id,
+                    limit,
+                    anchor: Some(history_request::Anchor::After(after)),
+                };
+                Box::pin(async move {
+                    let reply = core.history(tonic::Request::new(req)).await;
+                    let result = reply.map_err(ApiError::from).map(|r| {
+                        let page = r.into_inner();
+                        let messages = page.messages.into_iter().map(Into::into).collect();
+                        (messages, page.has_more_after)
+                    });
+                    CallResult::History { channel_id, result }
                 })
             }
         };

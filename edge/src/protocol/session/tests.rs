@@ -11,6 +11,9 @@ fn config() -> SessionConfig {
         frames_burst: 5.0,
         max_text_chars: 10,
         max_frame_bytes: 1024,
+        idle_timeout: Duration::from_secs(45),
+        sync_page: 2,
+        max_cursors: 3,
     }
 }
 
@@ -218,7 +221,10 @@ fn deliveries_pass_through_and_close_ends_the_session() {
     let now = Instant::now();
     let mut s = open(now);
     let frame: Arc<str> = Arc::from(r#"{"type":"message"}"#);
-    s.handle_delivery(Delivery::Frame(frame.clone()));
+    s.handle_delivery(Delivery::Frame {
+        text: frame.clone(),
+        position: None,
+    });
     assert_eq!(drain(&mut s), vec![Output::Text(frame)]);
     s.handle_delivery(Delivery::Close(CloseReason::SLOW_CONSUMER));
     assert_eq!(
@@ -226,4 +232,145 @@ fn deliveries_pass_through_and_close_ends_the_session() {
         vec![Output::Close(CloseReason::SLOW_CONSUMER)]
     );
     assert!(s.is_closed() && !s.wants_read());
+}
+
+#[test]
+fn silence_past_the_idle_timeout_closes_with_4004() {
+    let start = Instant::now();
+    let mut s = open(start);
+    assert_eq!(s.poll_timeout(), Some(start + Duration::from_secs(45)));
+    let later = start + Duration::from_secs(30);
+    s.handle_text(r#"{"type":"ping"}"#, later);
+    drain(&mut s);
+    s.handle_timeout(start + Duration::from_secs(45));
+    assert!(!s.is_closed(), "a ping restarts the clock");
+    s.handle_activity(later + Duration::from_secs(40));
+    s.handle_timeout(later + Duration::from_secs(45));
+    assert!(!s.is_closed(), "so do WebSocket pings");
+    let deadline = later + Duration::from_secs(85);
+    assert_eq!(s.poll_timeout(), Some(deadline));
+    s.handle_timeout(deadline);
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Close(CloseReason::IDLE_TIMEOUT)]
+    );
+}
+
+fn message(channel_id: u64, id: u64) -> Message {
+    Message {
+        id,
+        channel_id,
+        sender_id: 8,
+        text: format!("m{id}"),
+        client_msg_id: format!("c{id}"),
+        created_at_ms: 1,
+    }
+}
+
+fn live(s: &mut Session, channel_id: u64, id: u64) {
+    let text: Arc<str> = Arc::from(format!(r#"{{"type":"message","id":{id}}}"#));
+    s.handle_delivery(Delivery::Frame {
+        text,
+        position: Some((channel_id, id)),
+    });
+}
+
+fn history_call(outs: &[Output]) -> Option<(u64, u64)> {
+    outs.iter().find_map(|o| match o {
+        Output::Call(Call::History {
+            channel_id, after, ..
+        }) => Some((*channel_id, *after)),
+        _ => None,
+    })
+}
+
+/// Ids of message frames, from pages (`"message":{"id":"…"}`) or live (`"id":…`).
+fn message_ids(outs: &[Output]) -> Vec<u64> {
+    texts(outs)
+        .iter()
+        .filter(|f| f["type"] == "message")
+        .filter_map(|f| {
+            f["message"]["id"]
+                .as_str()
+                .and_then(|id| id.parse().ok())
+                .or(f["id"].as_u64())
+        })
+        .collect()
+}
+
+#[test]
+fn cursors_catch_up_then_join_live_without_gap_or_duplicate() {
+    let now = Instant::now();
+    let mut s = Session::new(1, config(), now);
+    s.handle_text(r#"{"type":"hello","token":"t","cursors":{"5":"10"}}"#, now);
+    drain(&mut s);
+    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    let outs = drain(&mut s);
+    assert_eq!(history_call(&outs), Some((5, 10)));
+
+    live(&mut s, 5, 13); // arrives while catching up: held back
+    live(&mut s, 6, 1); // another channel: straight through
+    assert_eq!(message_ids(&drain(&mut s)), vec![1]);
+
+    let page = vec![message(5, 11), message(5, 12)];
+    s.handle_call_result(CallResult::History {
+        channel_id: 5,
+        result: Ok((page, false)),
+    });
+    let outs = drain(&mut s);
+    assert_eq!(message_ids(&outs), vec![11, 12]);
+    assert_eq!(
+        history_call(&outs),
+        Some((5, 12)),
+        "13 was seen live: read on"
+    );
+
+    s.handle_call_result(CallResult::History {
+        channel_id: 5,
+        result: Ok((vec![message(5, 13)], false)),
+    });
+    let outs = drain(&mut s);
+    assert_eq!(message_ids(&outs), vec![13]);
+    let synced = texts(&outs).into_iter().find(|f| f["type"] == "synced");
+    assert_eq!(synced.map(|f| f["messages"].clone()), Some(3.into()));
+
+    live(&mut s, 5, 13); // the same message again, live: dropped
+    live(&mut s, 5, 14);
+    assert_eq!(message_ids(&drain(&mut s)), vec![14]);
+}
+
+#[test]
+fn a_refused_cursor_gets_an_error_and_the_rest_goes_on() {
+    let now = Instant::now();
+    let mut s = Session::new(1, config(), now);
+    s.handle_text(
+        r#"{"type":"hello","token":"t","cursors":{"5":"0","6":"0"}}"#,
+        now,
+    );
+    drain(&mut s);
+    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    assert_eq!(history_call(&drain(&mut s)), Some((5, 0)));
+    let err = ApiError::new(403, "not_a_member", "no");
+    s.handle_call_result(CallResult::History {
+        channel_id: 5,
+        result: Err(err),
+    });
+    let outs = drain(&mut s);
+    let frames = texts(&outs);
+    assert_eq!(frames[0]["code"], "not_a_member");
+    assert_eq!(frames[0]["channel_id"], "5");
+    assert_eq!(history_call(&outs), Some((6, 0)));
+}
+
+#[test]
+fn too_many_cursors_are_refused_before_authenticating() {
+    let now = Instant::now();
+    let mut s = Session::new(1, config(), now);
+    s.handle_text(
+        r#"{"type":"hello","token":"t","cursors":{"1":"0","2":"0","3":"0","4":"0"}}"#,
+        now,
+    );
+    let frames = texts(&drain(&mut s));
+    assert_eq!(frames[0]["code"], "too_many_cursors");
+    assert!(s.wants_read(), "the client may say hello again");
 }
