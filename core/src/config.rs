@@ -23,6 +23,15 @@ pub struct CoreConfig {
     pub append_batch_max: usize,
     /// Messages that may wait for the writer before senders get `overloaded`.
     pub append_queue: usize,
+    /// How long a user whose connection dropped stays online, from their
+    /// last heartbeat, so a brief network drop does not flap their status.
+    pub presence_grace_ms: u64,
+    /// How long a typing indicator lasts unless renewed.
+    pub typing_expiry_ms: u32,
+    /// Channels up to this many members share everyone's read positions.
+    pub receipts_max_members: usize,
+    /// Channels one session may watch the presence of at once.
+    pub max_watched_channels: usize,
 }
 
 impl Default for CoreConfig {
@@ -34,6 +43,10 @@ impl Default for CoreConfig {
             max_history_page: 100,
             append_batch_max: 512,
             append_queue: 16_384,
+            presence_grace_ms: 30_000,
+            typing_expiry_ms: 5_000,
+            receipts_max_members: 20,
+            max_watched_channels: 100,
         }
     }
 }
@@ -54,6 +67,11 @@ impl CoreConfig {
         }
         if self.append_batch_max == 0 || self.append_queue == 0 {
             return Err("core.append_batch_max and core.append_queue must be positive".into());
+        }
+        if self.typing_expiry_ms == 0 || self.max_watched_channels == 0 {
+            return Err(
+                "core.typing_expiry_ms and core.max_watched_channels must be positive".into(),
+            );
         }
         Ok(())
     }

@@ -2,7 +2,10 @@
 
 use chat_proto::v1 as pb;
 
-use crate::store::{ChannelKind, ChannelRecord, MessageRecord, UserRecord};
+use crate::store::{
+    ChannelKind, ChannelRecord, MessageRecord, NotificationLevel, RelationKind, SettingsRecord,
+    UserRecord,
+};
 
 /// A user as the API shows it.
 pub fn user(u: &UserRecord) -> pb::User {
@@ -10,6 +13,9 @@ pub fn user(u: &UserRecord) -> pb::User {
         id: u.id,
         username: u.username.clone(),
         created_at_ms: u.created_at_ms,
+        display_name: u.display_name.clone(),
+        status_text: u.status_text.clone(),
+        avatar_url: u.avatar_url.clone(),
     }
 }
 
@@ -22,6 +28,8 @@ pub fn message(m: &MessageRecord) -> pb::Message {
         text: m.text.clone(),
         client_msg_id: m.client_msg_id.clone(),
         created_at_ms: m.created_at_ms,
+        edited_at_ms: m.edited_at_ms,
+        deleted: m.deleted,
     }
 }
 
@@ -38,5 +46,38 @@ pub fn channel(c: &ChannelRecord, members: &[u64]) -> pb::Channel {
         member_ids: members.to_vec(),
         created_at_ms: c.created_at_ms,
         last_message_id: c.last_message_id,
+    }
+}
+
+/// Settings as the API shows them.
+pub fn settings(s: &SettingsRecord) -> pb::Settings {
+    pb::Settings {
+        notifications: match s.notifications {
+            NotificationLevel::All => pb::NotificationLevel::All,
+            NotificationLevel::Mentions => pb::NotificationLevel::Mentions,
+            NotificationLevel::Nothing => pb::NotificationLevel::None,
+        } as i32,
+        muted_channel_ids: s.muted_channel_ids.clone(),
+    }
+}
+
+/// A notification level from the API; `None` for unspecified.
+pub fn notification_level(level: pb::NotificationLevel) -> Option<NotificationLevel> {
+    match level {
+        pb::NotificationLevel::Unspecified => None,
+        pb::NotificationLevel::All => Some(NotificationLevel::All),
+        pb::NotificationLevel::Mentions => Some(NotificationLevel::Mentions),
+        pb::NotificationLevel::None => Some(NotificationLevel::Nothing),
+    }
+}
+
+/// A relationship kind as the API shows it.
+pub fn relation_kind(kind: Option<RelationKind>) -> pb::RelationshipKind {
+    match kind {
+        None => pb::RelationshipKind::None,
+        Some(RelationKind::Friend) => pb::RelationshipKind::Friend,
+        Some(RelationKind::Incoming) => pb::RelationshipKind::Incoming,
+        Some(RelationKind::Outgoing) => pb::RelationshipKind::Outgoing,
+        Some(RelationKind::Blocked) => pb::RelationshipKind::Blocked,
     }
 }

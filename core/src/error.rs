@@ -47,6 +47,23 @@ pub enum CoreError {
         /// The configured limit.
         limit: usize,
     },
+    /// No such message in the channel.
+    #[error("message not found")]
+    MessageNotFound,
+    /// Only the author may change a message.
+    #[error("only the author can edit or delete a message")]
+    NotYourMessage,
+    /// One of the two users blocked the other.
+    #[error("you cannot do this while one of you blocks the other")]
+    Blocked,
+    /// The request is valid but does not fit the current state.
+    #[error("{message}")]
+    Conflict {
+        /// Stable machine-readable code, e.g. `no_friend_request`.
+        code: &'static str,
+        /// Human explanation.
+        message: String,
+    },
     /// The core is overloaded; retry later.
     #[error("server is busy, retry later")]
     Overloaded,
@@ -56,6 +73,14 @@ pub enum CoreError {
 }
 
 impl CoreError {
+    /// A `Conflict` error.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        CoreError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// An `Invalid` error.
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         CoreError::Invalid {
@@ -77,6 +102,10 @@ impl CoreError {
             CoreError::NotChannelOwner => "not_channel_owner",
             CoreError::DirectChannelFixed => "direct_channel_fixed",
             CoreError::ChannelFull { .. } => "channel_full",
+            CoreError::MessageNotFound => "message_not_found",
+            CoreError::NotYourMessage => "not_your_message",
+            CoreError::Blocked => "blocked",
+            CoreError::Conflict { code, .. } => code,
             CoreError::Overloaded => "overloaded",
             CoreError::Storage(StoreError::Conflict(_)) => "conflict",
             CoreError::Storage(StoreError::Backend(_)) => "storage_unavailable",
@@ -88,11 +117,16 @@ impl CoreError {
             CoreError::Invalid { .. } => Code::InvalidArgument,
             CoreError::UsernameTaken => Code::AlreadyExists,
             CoreError::InvalidCredentials | CoreError::InvalidToken => Code::Unauthenticated,
-            CoreError::UserNotFound | CoreError::ChannelNotFound => Code::NotFound,
-            CoreError::NotAMember | CoreError::NotChannelOwner => Code::PermissionDenied,
-            CoreError::DirectChannelFixed | CoreError::ChannelFull { .. } => {
-                Code::FailedPrecondition
+            CoreError::UserNotFound | CoreError::ChannelNotFound | CoreError::MessageNotFound => {
+                Code::NotFound
             }
+            CoreError::NotAMember
+            | CoreError::NotChannelOwner
+            | CoreError::NotYourMessage
+            | CoreError::Blocked => Code::PermissionDenied,
+            CoreError::DirectChannelFixed
+            | CoreError::ChannelFull { .. }
+            | CoreError::Conflict { .. } => Code::FailedPrecondition,
             CoreError::Overloaded => Code::ResourceExhausted,
             CoreError::Storage(StoreError::Conflict(_)) => Code::Aborted,
             CoreError::Storage(StoreError::Backend(_)) => Code::Unavailable,

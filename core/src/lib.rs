@@ -12,6 +12,7 @@ pub mod hub;
 pub mod ids;
 pub mod members;
 pub mod pipeline;
+pub mod presence;
 pub mod service;
 pub mod store;
 

@@ -101,6 +101,8 @@ async fn write_batch<S: Store>(parts: &Parts<S>, jobs: Vec<Job>) {
                 client_msg_id: job.pending.client_msg_id.clone(),
                 text: job.pending.text.clone(),
                 created_at_ms: now as i64,
+                edited_at_ms: 0,
+                deleted: false,
             })
             .collect()
     };

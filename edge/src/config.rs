@@ -40,6 +40,8 @@ pub struct EdgeConfig {
     pub idle_timeout_ms: u64,
     /// Most channel cursors one `hello` may carry.
     pub max_cursors: usize,
+    /// Shortest time between two `typing` frames of one session for one channel.
+    pub typing_interval_ms: u64,
     /// Longest message text in characters; set from the core's setting.
     #[serde(skip)]
     pub max_text_chars: usize,
@@ -57,15 +59,16 @@ impl Default for EdgeConfig {
             max_frame_bytes: 1 << 20,
             max_body_bytes: 1 << 20,
             hello_timeout_ms: 10_000,
-            heartbeat_interval_ms: 15_000,
+            heartbeat_interval_ms: 10_000,
             max_in_flight: 64,
             frames_per_sec: 100.0,
             frames_burst: 200.0,
             ws_read_buffer: 4096,
             ws_write_buffer: 0,
             shutdown_grace_ms: 5_000,
-            idle_timeout_ms: 45_000,
+            idle_timeout_ms: 30_000,
             max_cursors: 10_000,
+            typing_interval_ms: 1_000,
             max_text_chars: 100_000,
             sync_page: 100,
         }
@@ -112,6 +115,7 @@ impl EdgeConfig {
             idle_timeout: Duration::from_millis(self.idle_timeout_ms),
             sync_page: self.sync_page,
             max_cursors: self.max_cursors,
+            typing_interval: Duration::from_millis(self.typing_interval_ms),
         }
     }
 }

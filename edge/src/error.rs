@@ -115,6 +115,8 @@ impl CloseReason {
     pub const NORMAL: Self = Self::new(1000, "closed");
     /// 1001: the server is shutting down; reconnect to another or later.
     pub const SHUTDOWN: Self = Self::new(1001, "server shutting down");
+    /// 1011: the server failed to set the session up.
+    pub const INTERNAL: Self = Self::new(1011, "internal error");
     /// 1007: a text frame was not valid UTF-8.
     pub const INVALID_UTF8: Self = Self::new(1007, "invalid UTF-8 in text frame");
     /// 1009: a frame or message exceeded the size limit.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use chat_proto::CoreHandle;
-use chat_proto::v1::InterestRequest;
+use chat_proto::v1::{InterestRequest, SessionClosedRequest, SessionRef};
 use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
@@ -91,6 +91,7 @@ impl Registry {
     /// Adds a session; returns once the core routes the user's events here.
     pub async fn register(&self, user_id: u64, entry: Entry) -> Result<(), ApiError> {
         let _order = self.interest.lock().await;
+        let session_id = entry.session_id;
         let first = {
             let mut users = self.users_mut();
             let sessions = users.entry(user_id).or_default();
@@ -100,11 +101,33 @@ impl Registry {
         if first {
             self.tell_core(vec![user_id], vec![]).await?;
         }
+        let session = SessionRef {
+            edge_id: self.edge_id,
+            session_id,
+            user_id,
+        };
+        self.core
+            .session_opened(tonic::Request::new(session))
+            .await
+            .map_err(ApiError::from)?;
         Ok(())
     }
 
-    /// Removes a session.
-    pub async fn unregister(&self, user_id: u64, session_id: u64) {
+    /// Removes a session; `clean` when the client said goodbye, and
+    /// `last_heard_ms` when it was last heard from (for presence).
+    pub async fn unregister(&self, user_id: u64, session_id: u64, clean: bool, last_heard_ms: i64) {
+        let closed = SessionClosedRequest {
+            session: Some(SessionRef {
+                edge_id: self.edge_id,
+                session_id,
+                user_id,
+            }),
+            clean,
+            last_heard_ms,
+        };
+        if let Err(status) = self.core.session_closed(tonic::Request::new(closed)).await {
+            tracing::warn!(%status, user_id, "could not report the session closed");
+        }
         let _order = self.interest.lock().await;
         let last = {
             let mut users = self.users_mut();

@@ -27,12 +27,7 @@ impl<S: Store> CoreService<S> {
         }
         let password = password.to_owned();
         let password_hash = blocking(move || accounts::hash_password(&password)).await??;
-        let user = UserRecord {
-            id: self.next_id(),
-            username: username.to_owned(),
-            password_hash,
-            created_at_ms: now_ms(),
-        };
+        let user = UserRecord::new(self.next_id(), username.to_owned(), password_hash, now_ms());
         match self.store.create_user(user.clone()).await {
             Err(StoreError::Conflict(_)) => return Err(CoreError::UsernameTaken),
             other => other?,

@@ -8,7 +8,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::CoreService;
-use crate::store::{HistoryAnchor, Store};
+use crate::store::{HistoryAnchor, ProfileChange, Store};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -104,5 +104,96 @@ impl<S: Store> ChatCore for CoreService<S> {
         self.hub
             .update_interest(r.edge_id, &r.add_users, &r.remove_users);
         Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn get_ready_state(&self, r: Request<pb::UserRequest>) -> Reply<pb::ReadyState> {
+        ok(CoreService::ready_state(self, r.into_inner().actor_id).await)
+    }
+
+    async fn mark_read(&self, r: Request<pb::MarkReadRequest>) -> Reply<pb::ReadState> {
+        let r = r.into_inner();
+        ok(CoreService::mark_read(self, r.actor_id, r.channel_id, r.message_id).await)
+    }
+
+    async fn edit_message(&self, r: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
+        let r = r.into_inner();
+        ok(CoreService::edit_message(self, r.actor_id, r.channel_id, r.message_id, r.text).await)
+    }
+
+    async fn delete_message(&self, r: Request<pb::MessageRef>) -> Reply<pb::Message> {
+        let r = r.into_inner();
+        ok(CoreService::delete_message(self, r.actor_id, r.channel_id, r.message_id).await)
+    }
+
+    async fn typing(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
+        let r = r.into_inner();
+        ok(CoreService::typing(self, r.actor_id, r.channel_id)
+            .await
+            .map(|()| pb::Empty {}))
+    }
+
+    async fn session_opened(&self, r: Request<pb::SessionRef>) -> Reply<pb::Empty> {
+        let s = r.into_inner();
+        ok(
+            CoreService::session_opened(self, (s.edge_id, s.session_id), s.user_id)
+                .await
+                .map(|()| pb::Empty {}),
+        )
+    }
+
+    async fn session_closed(&self, r: Request<pb::SessionClosedRequest>) -> Reply<pb::Empty> {
+        let r = r.into_inner();
+        let s = r.session.unwrap_or_default();
+        let key = (s.edge_id, s.session_id);
+        ok(
+            CoreService::session_closed(self, key, r.clean, r.last_heard_ms)
+                .await
+                .map(|()| pb::Empty {}),
+        )
+    }
+
+    async fn watch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::PresenceList> {
+        let r = r.into_inner();
+        let s = r.session.unwrap_or_default();
+        let key = (s.edge_id, s.session_id);
+        ok(CoreService::watch_presence(self, key, s.user_id, r.channel_id).await)
+    }
+
+    async fn unwatch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::Empty> {
+        let r = r.into_inner();
+        let s = r.session.unwrap_or_default();
+        CoreService::unwatch_presence(self, (s.edge_id, s.session_id), r.channel_id);
+        Ok(Response::new(pb::Empty {}))
+    }
+
+    async fn update_profile(&self, r: Request<pb::UpdateProfileRequest>) -> Reply<pb::User> {
+        let r = r.into_inner();
+        let change = ProfileChange {
+            display_name: r.display_name,
+            status_text: r.status_text,
+            avatar_url: r.avatar_url,
+        };
+        ok(CoreService::update_profile(self, r.actor_id, change).await)
+    }
+
+    async fn get_settings(&self, r: Request<pb::UserRequest>) -> Reply<pb::Settings> {
+        ok(CoreService::get_settings(self, r.into_inner().actor_id).await)
+    }
+
+    async fn update_settings(&self, r: Request<pb::UpdateSettingsRequest>) -> Reply<pb::Settings> {
+        ok(CoreService::update_settings(self, r.into_inner()).await)
+    }
+
+    async fn list_relationships(&self, r: Request<pb::UserRequest>) -> Reply<pb::RelationshipList> {
+        ok(CoreService::list_relationships(self, r.into_inner().actor_id).await)
+    }
+
+    async fn change_relationship(
+        &self,
+        r: Request<pb::RelationshipRequest>,
+    ) -> Reply<pb::Relationship> {
+        let r = r.into_inner();
+        let action = r.action();
+        ok(CoreService::change_relationship(self, r.actor_id, r.user_id, action).await)
     }
 }

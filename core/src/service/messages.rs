@@ -17,17 +17,7 @@ impl<S: Store> CoreService<S> {
         &self,
         req: pb::SendMessageRequest,
     ) -> Result<pb::SendMessageReply, CoreError> {
-        let chars = req.text.chars().count();
-        if chars == 0 {
-            return Err(CoreError::invalid("text_empty", "text must not be empty"));
-        }
-        let max = self.config.max_text_chars;
-        if chars > max {
-            return Err(CoreError::invalid(
-                "text_too_long",
-                format!("text has {chars} characters; at most {max} are allowed"),
-            ));
-        }
+        self.check_text(&req.text)?;
         let key_len = req.client_msg_id.chars().count();
         if key_len == 0 || key_len > CLIENT_MSG_ID_MAX {
             return Err(CoreError::invalid(
@@ -35,7 +25,8 @@ impl<S: Store> CoreService<S> {
                 format!("client_msg_id must be 1 to {CLIENT_MSG_ID_MAX} characters"),
             ));
         }
-        self.members_for(req.actor_id, req.channel_id).await?;
+        let members = self.members_for(req.actor_id, req.channel_id).await?;
+        self.check_blocks(req.channel_id, &members).await?;
         let outcome = self
             .appender()?
             .append(Pending {
@@ -50,6 +41,22 @@ impl<S: Store> CoreService<S> {
             message: Some(convert::message(outcome.message())),
             duplicate: matches!(outcome, Appended::Duplicate(_)),
         })
+    }
+
+    /// Checks a message text's length.
+    pub(super) fn check_text(&self, text: &str) -> Result<(), CoreError> {
+        let chars = text.chars().count();
+        if chars == 0 {
+            return Err(CoreError::invalid("text_empty", "text must not be empty"));
+        }
+        let max = self.config.max_text_chars;
+        if chars > max {
+            return Err(CoreError::invalid(
+                "text_too_long",
+                format!("text has {chars} characters; at most {max} are allowed"),
+            ));
+        }
+        Ok(())
     }
 
     /// A page of history for a member.

@@ -4,9 +4,13 @@ mod accounts;
 mod channels;
 mod grpc;
 mod messages;
+mod presence;
+mod reads;
+mod social;
 
 use std::sync::{Arc, Mutex};
 
+use moka::future::Cache;
 use tokio::sync::Mutex as AsyncMutex;
 
 use crate::config::CoreConfig;
@@ -15,6 +19,7 @@ use crate::hub::Hub;
 use crate::ids::IdGenerator;
 use crate::members::MemberCache;
 use crate::pipeline::{self, Appender, Parts};
+use crate::presence::Presence;
 use crate::store::{Id, Store};
 
 /// Events an edge may have buffered before the core waits for it.
@@ -33,6 +38,16 @@ pub struct CoreService<S> {
     writer: AsyncMutex<Option<tokio::task::JoinHandle<()>>>,
     /// Serialises membership changes so the cache follows storage.
     membership: AsyncMutex<()>,
+    /// Serialises edits and deletes so their events follow storage order.
+    edits: AsyncMutex<()>,
+    /// Serialises relationship and settings changes.
+    social: AsyncMutex<()>,
+    /// Who is online and who watches whom.
+    presence: Arc<Mutex<Presence>>,
+    /// Whether a channel is 1:1 (never changes).
+    direct: Cache<Id, bool>,
+    /// Whether either of two users (low, high) blocks the other.
+    blocks: Cache<(Id, Id), bool>,
 }
 
 impl<S: Store> CoreService<S> {
@@ -55,13 +70,18 @@ impl<S: Store> CoreService<S> {
         );
         Ok(Self {
             store,
-            config,
             ids,
             hub,
             members,
             appender: Mutex::new(Some(appender)),
             writer: AsyncMutex::new(Some(writer)),
             membership: AsyncMutex::new(()),
+            edits: AsyncMutex::new(()),
+            social: AsyncMutex::new(()),
+            presence: Arc::new(Mutex::new(Presence::new(config.presence_grace_ms))),
+            direct: Cache::new(MEMBER_CACHE_CHANNELS),
+            blocks: Cache::new(MEMBER_CACHE_CHANNELS),
+            config,
         })
     }
 

@@ -3,8 +3,9 @@
 //! async expression that yields a fresh, empty store.
 
 use super::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, NewMessage, Store, StoreError,
-    TokenRecord, UserRecord,
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, MessageChange, NewMessage,
+    NotificationLevel, ProfileChange, RelationKind, SettingsRecord, Store, StoreError, TokenRecord,
+    UNREAD_CAP, UserRecord,
 };
 
 /// Expands to one `#[tokio::test]` per contract check, each on a fresh store.
@@ -22,6 +23,11 @@ macro_rules! store_contract_tests {
             history_around_a_message,
             max_id_covers_every_table,
             data_survives_reopen_or_flush,
+            read_positions_only_move_forward_and_count_unread,
+            edits_and_deletes_keep_the_message_in_place,
+            profiles_and_last_active_are_stored,
+            settings_default_and_replace,
+            relations_change_atomically_per_side,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {
@@ -36,12 +42,7 @@ macro_rules! store_contract_tests {
 }
 
 fn user(id: u64, name: &str) -> UserRecord {
-    UserRecord {
-        id,
-        username: name.to_owned(),
-        password_hash: "$argon2id$fake".to_owned(),
-        created_at_ms: 1,
-    }
+    UserRecord::new(id, name.to_owned(), "$argon2id$fake".to_owned(), 1)
 }
 
 fn group(id: u64, owner: u64) -> ChannelRecord {
@@ -64,6 +65,8 @@ fn msg(id: u64, channel: u64, sender: u64, key: &str) -> NewMessage {
         client_msg_id: key.to_owned(),
         text: format!("text {id}"),
         created_at_ms: 3,
+        edited_at_ms: 0,
+        deleted: false,
     }
 }
 
@@ -251,4 +254,173 @@ pub async fn data_survives_reopen_or_flush<S: Store>(s: &S) {
     s.flush().await.expect("flush");
     let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
     assert_eq!(ids(&page), vec![100]);
+}
+
+/// Read positions never move back; unread counts skip one's own and deleted
+/// messages and stop at the cap.
+pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    let batch = vec![
+        msg(100, 10, 1, "a"),
+        msg(101, 10, 2, "b"),
+        msg(102, 10, 2, "c"),
+    ];
+    s.append(batch).await.expect("append");
+    let states = s.read_states(1).await.expect("states");
+    assert_eq!(states.len(), 1);
+    assert_eq!((states[0].channel_id, states[0].last_read_id), (10, 0));
+    assert_eq!(states[0].unread_count, 2, "ann's own message is not unread");
+    let state = s.mark_read(1, 10, 101).await.expect("mark");
+    assert_eq!((state.last_read_id, state.unread_count), (101, 1));
+    let state = s.mark_read(1, 10, 100).await.expect("mark back");
+    assert_eq!(state.last_read_id, 101, "a read position never moves back");
+    s.update_message(10, 102, MessageChange::Delete, 5)
+        .await
+        .expect("delete");
+    assert_eq!(s.read_states(1).await.expect("states")[0].unread_count, 0);
+    let many: Vec<_> = (0..UNREAD_CAP as u64 + 5)
+        .map(|i| msg(1000 + i, 10, 2, &format!("m{i}")))
+        .collect();
+    s.append(many).await.expect("append many");
+    assert_eq!(
+        s.read_states(1).await.expect("states")[0].unread_count,
+        UNREAD_CAP
+    );
+    assert_eq!(s.read_states(2).await.expect("bob")[0].last_read_id, 0);
+}
+
+/// An edit replaces the text; a delete leaves an empty tombstone in order.
+pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    let batch = vec![
+        msg(100, 10, 1, "a"),
+        msg(101, 10, 1, "b"),
+        msg(102, 10, 2, "c"),
+    ];
+    s.append(batch).await.expect("append");
+    let edited = s
+        .update_message(10, 100, MessageChange::Edit("new".into()), 7)
+        .await
+        .expect("edit")
+        .expect("exists");
+    assert_eq!((edited.text.as_str(), edited.edited_at_ms), ("new", 7));
+    let deleted = s
+        .update_message(10, 101, MessageChange::Delete, 8)
+        .await
+        .expect("delete")
+        .expect("exists");
+    assert!(deleted.deleted && deleted.text.is_empty());
+    assert_eq!(s.message(10, 101).await.expect("read"), Some(deleted));
+    assert_eq!(s.message(11, 101).await.expect("other channel"), None);
+    let missing = s.update_message(10, 999, MessageChange::Delete, 9).await;
+    assert_eq!(missing.expect("no error"), None);
+    let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
+    let ids: Vec<_> = page.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, vec![100, 101, 102], "the tombstone keeps its place");
+    assert_eq!(page.messages[0].text, "new");
+    assert!(page.messages[1].deleted);
+}
+
+/// Profile fields change one at a time; last activity only moves forward.
+pub async fn profiles_and_last_active_are_stored<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    let change = ProfileChange {
+        display_name: Some("Ann A.".into()),
+        ..Default::default()
+    };
+    let ann = s
+        .update_profile(1, change)
+        .await
+        .expect("update")
+        .expect("ann");
+    assert_eq!(
+        (ann.display_name.as_str(), ann.status_text.as_str()),
+        ("Ann A.", "")
+    );
+    let change = ProfileChange {
+        status_text: Some("out".into()),
+        avatar_url: Some("https://example.com/a.png".into()),
+        ..Default::default()
+    };
+    let ann = s
+        .update_profile(1, change)
+        .await
+        .expect("update")
+        .expect("ann");
+    assert_eq!(ann.display_name, "Ann A.", "absent fields stay");
+    assert_eq!(ann.avatar_url, "https://example.com/a.png");
+    let none = s.update_profile(99, ProfileChange::default()).await;
+    assert_eq!(none.expect("no error"), None);
+    s.set_last_active(1, 50).await.expect("active");
+    s.set_last_active(1, 40).await.expect("older");
+    let ann = s.user_by_id(1).await.expect("read").expect("ann");
+    assert_eq!(ann.last_active_at_ms, 50);
+    assert_eq!(ann.status_text, "out");
+}
+
+/// Settings start at their defaults and are replaced whole.
+pub async fn settings_default_and_replace<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    assert_eq!(
+        s.settings(1).await.expect("read"),
+        SettingsRecord::default()
+    );
+    let wanted = SettingsRecord {
+        notifications: NotificationLevel::Mentions,
+        muted_channel_ids: vec![10, 11],
+    };
+    s.put_settings(1, wanted.clone()).await.expect("put");
+    assert_eq!(s.settings(1).await.expect("read"), wanted);
+    let fewer = SettingsRecord {
+        notifications: NotificationLevel::Nothing,
+        muted_channel_ids: vec![11],
+    };
+    s.put_settings(1, fewer.clone()).await.expect("put");
+    assert_eq!(s.settings(1).await.expect("read"), fewer);
+    assert_eq!(s.settings(2).await.expect("bob"), SettingsRecord::default());
+}
+
+/// Both sides of a relationship change in one step, or neither does.
+pub async fn relations_change_atomically_per_side<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    s.create_user(user(3, "cy")).await.expect("cy");
+    let request = vec![
+        (1, 2, Some(RelationKind::Outgoing)),
+        (2, 1, Some(RelationKind::Incoming)),
+    ];
+    s.change_relations(request, 5).await.expect("request");
+    let ann = s.relation(1, 2).await.expect("read").expect("exists");
+    assert_eq!(
+        (ann.other_id, ann.kind, ann.since_ms),
+        (2, RelationKind::Outgoing, 5)
+    );
+    let accept = vec![
+        (1, 2, Some(RelationKind::Friend)),
+        (2, 1, Some(RelationKind::Friend)),
+    ];
+    s.change_relations(accept, 6).await.expect("accept");
+    s.change_relations(vec![(1, 3, Some(RelationKind::Blocked))], 7)
+        .await
+        .expect("block");
+    let all = s.relations(1).await.expect("list");
+    let kinds: Vec<_> = all.iter().map(|r| (r.other_id, r.kind)).collect();
+    assert_eq!(
+        kinds,
+        vec![(2, RelationKind::Friend), (3, RelationKind::Blocked)]
+    );
+    assert_eq!(
+        s.relation(3, 1).await.expect("read"),
+        None,
+        "blocks are one-sided"
+    );
+    let bad = vec![(1, 2, None), (2, 2, Some(RelationKind::Friend))];
+    assert!(s.change_relations(bad, 8).await.is_err());
+    assert!(
+        s.relation(1, 2).await.expect("read").is_some(),
+        "nothing applied"
+    );
+    s.change_relations(vec![(1, 2, None), (2, 1, None)], 9)
+        .await
+        .expect("remove");
+    assert_eq!(s.relations(2).await.expect("list"), vec![]);
 }

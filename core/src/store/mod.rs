@@ -9,8 +9,9 @@ mod records;
 pub mod sqlite;
 
 pub use records::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MessageRecord, NewMessage,
-    TokenRecord, UserRecord,
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MessageChange, MessageRecord,
+    NewMessage, NotificationLevel, ProfileChange, ReadState, RelationChange, RelationKind,
+    RelationRecord, SettingsRecord, TokenRecord, UNREAD_CAP, UserRecord,
 };
 
 /// A user, channel or message id.
@@ -97,6 +98,61 @@ pub trait Store: Send + Sync + 'static {
         anchor: HistoryAnchor,
         limit: usize,
     ) -> impl Future<Output = StoreResult<HistoryPage>> + Send;
+    /// Changes a user's profile and returns the user; `None` if no such user.
+    fn update_profile(
+        &self,
+        user: Id,
+        change: ProfileChange,
+    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+    /// Records when a user was last active.
+    fn set_last_active(&self, user: Id, at_ms: i64)
+    -> impl Future<Output = StoreResult<()>> + Send;
+    /// Moves a read position forward to `message_id` (never back) and
+    /// returns the position now stored with its unread count.
+    fn mark_read(
+        &self,
+        user: Id,
+        channel: Id,
+        message_id: Id,
+    ) -> impl Future<Output = StoreResult<ReadState>> + Send;
+    /// The read state of every channel the user is a member of, by channel id.
+    fn read_states(&self, user: Id) -> impl Future<Output = StoreResult<Vec<ReadState>>> + Send;
+    /// One message.
+    fn message(
+        &self,
+        channel: Id,
+        id: Id,
+    ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+    /// Edits or deletes a message and returns it; `None` if it does not exist.
+    fn update_message(
+        &self,
+        channel: Id,
+        id: Id,
+        change: MessageChange,
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+    /// A user's settings (defaults if never set).
+    fn settings(&self, user: Id) -> impl Future<Output = StoreResult<SettingsRecord>> + Send;
+    /// Replaces a user's settings.
+    fn put_settings(
+        &self,
+        user: Id,
+        settings: SettingsRecord,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Every relationship of a user, by the other user's id.
+    fn relations(&self, user: Id) -> impl Future<Output = StoreResult<Vec<RelationRecord>>> + Send;
+    /// The user's side of the relationship with `other`.
+    fn relation(
+        &self,
+        user: Id,
+        other: Id,
+    ) -> impl Future<Output = StoreResult<Option<RelationRecord>>> + Send;
+    /// Applies relationship changes atomically, all stamped `at_ms`.
+    fn change_relations(
+        &self,
+        changes: Vec<RelationChange>,
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Makes everything written so far durable and releases what can be.
     fn flush(&self) -> impl Future<Output = StoreResult<()>> + Send;
 }

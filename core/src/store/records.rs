@@ -13,6 +13,41 @@ pub struct UserRecord {
     pub password_hash: String,
     /// Unix milliseconds.
     pub created_at_ms: i64,
+    /// Profile: the name shown instead of the username; empty if unset.
+    pub display_name: String,
+    /// Profile: a short status line; empty if unset.
+    pub status_text: String,
+    /// Profile: an http(s) URL of a picture; empty if unset.
+    pub avatar_url: String,
+    /// When the user was last seen active, Unix milliseconds; 0 if never.
+    pub last_active_at_ms: i64,
+}
+
+impl UserRecord {
+    /// A new account with an empty profile.
+    pub fn new(id: Id, username: String, password_hash: String, created_at_ms: i64) -> Self {
+        Self {
+            id,
+            username,
+            password_hash,
+            created_at_ms,
+            display_name: String::new(),
+            status_text: String::new(),
+            avatar_url: String::new(),
+            last_active_at_ms: 0,
+        }
+    }
+}
+
+/// Profile fields to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New status text.
+    pub status_text: Option<String>,
+    /// New avatar URL.
+    pub avatar_url: Option<String>,
 }
 
 /// A stored session token; the token itself is never stored.
@@ -67,14 +102,90 @@ pub struct NewMessage {
     pub sender_id: Id,
     /// Idempotency key chosen by the client.
     pub client_msg_id: String,
-    /// Body.
+    /// Body; empty once deleted.
     pub text: String,
     /// Unix milliseconds.
     pub created_at_ms: i64,
+    /// When the text was last edited, Unix milliseconds; 0 if never.
+    pub edited_at_ms: i64,
+    /// Deleted: a tombstone that keeps its place in history.
+    pub deleted: bool,
 }
 
 /// A stored message.
 pub type MessageRecord = NewMessage;
+
+/// A change to a stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageChange {
+    /// Replace the text.
+    Edit(String),
+    /// Remove the text and mark the message deleted.
+    Delete,
+}
+
+/// Most unread messages counted per channel; more reads as this many.
+pub const UNREAD_CAP: u32 = 1000;
+
+/// A user's read position in one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadState {
+    /// The channel.
+    pub channel_id: Id,
+    /// Largest message id read; 0 if none.
+    pub last_read_id: Id,
+    /// Messages from others after it that are not deleted, at most [`UNREAD_CAP`].
+    pub unread_count: u32,
+}
+
+/// Which messages notify a user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NotificationLevel {
+    /// Every message.
+    #[default]
+    All,
+    /// Only messages that mention the user.
+    Mentions,
+    /// None.
+    Nothing,
+}
+
+/// A user's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsRecord {
+    /// Which messages notify.
+    pub notifications: NotificationLevel,
+    /// Channels that never notify, ascending.
+    pub muted_channel_ids: Vec<Id>,
+}
+
+/// How one user stands with another, from the first user's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelationKind {
+    /// Friends, both ways.
+    Friend,
+    /// The other user asked to be friends.
+    Incoming,
+    /// This user asked to be friends.
+    Outgoing,
+    /// This user blocked the other.
+    Blocked,
+}
+
+/// One side of a relationship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelationRecord {
+    /// The other user.
+    pub other_id: Id,
+    /// How this user stands with them.
+    pub kind: RelationKind,
+    /// When it took this form, Unix milliseconds.
+    pub since_ms: i64,
+}
+
+/// A change to one side of a relationship: `(user, other, kind)`, where
+/// `None` removes the user's side.
+pub type RelationChange = (Id, Id, Option<RelationKind>);
 
 /// The outcome of appending one message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,12 @@
 
 mod accounts;
 mod channels;
+mod edits;
 pub mod extract;
 mod limits;
 mod messages;
 mod ops;
+mod social;
 
 use std::sync::Arc;
 
@@ -47,7 +49,7 @@ impl IntoResponse for ApiError {
 #[openapi(
     info(title = "chat", description = "REST API of the chat server. Real-time traffic uses the WebSocket at /ws (see docs/protocol.md)."),
     modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "channels"), (name = "messages"))
+    tags((name = "accounts"), (name = "channels"), (name = "messages"), (name = "relationships"))
 )]
 struct ApiDoc;
 
@@ -68,7 +70,10 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::signup))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
-        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::me, social::update_profile))
+        .routes(routes!(social::settings, social::update_settings))
+        .routes(routes!(social::relationships))
+        .routes(routes!(social::change_relationship))
         .routes(routes!(accounts::user_by_id))
         .routes(routes!(accounts::user_by_name))
         .routes(routes!(channels::list, channels::create_group))
@@ -76,6 +81,8 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(channels::get))
         .routes(routes!(channels::add_member, channels::remove_member))
         .routes(routes!(messages::history, messages::send))
+        .routes(routes!(edits::edit, edits::delete))
+        .routes(routes!(edits::mark_read))
         .split_for_parts()
 }
 

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use chat_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{self, Channel, Message, User, id_str};
+use crate::wire::{
+    self, Channel, ChannelState, Message, Presence, Relationship, Settings, User, id_str,
+};
 
 /// A frame from a client.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -29,6 +30,53 @@ pub enum ClientFrame {
         client_msg_id: String,
         /// Body, 1 to 100,000 characters.
         text: String,
+    },
+    /// Moves the user's read position in a channel forward.
+    Read {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// The newest message read.
+        #[serde(with = "id_str")]
+        message_id: u64,
+    },
+    /// The user is typing in a channel.
+    Typing {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+    },
+    /// Replaces the text of one of the user's messages.
+    Edit {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// The message.
+        #[serde(with = "id_str")]
+        message_id: u64,
+        /// The new text.
+        text: String,
+    },
+    /// Deletes one of the user's messages.
+    Delete {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// The message.
+        #[serde(with = "id_str")]
+        message_id: u64,
+    },
+    /// Starts receiving presence of the channel's members (open it in view).
+    WatchPresence {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+    },
+    /// Stops receiving presence of the channel's members.
+    UnwatchPresence {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
     },
     /// Heartbeat; answered with `pong`.
     Ping {
@@ -62,6 +110,10 @@ pub enum ServerFrame {
         heartbeat_interval_ms: u64,
         /// Limits to respect.
         limits: Limits,
+        /// The user's settings.
+        settings: Settings,
+        /// Every channel of the user with their read position.
+        channels: Vec<ChannelState>,
     },
     /// A `send` is durable.
     Ack {
@@ -96,9 +148,73 @@ pub enum ServerFrame {
         /// The `client_msg_id` of the refused `send`, if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<String>,
-        /// The channel of a refused cursor, if any.
+        /// The channel the refused frame named, if any.
         #[serde(skip_serializing_if = "Option::is_none", with = "opt_id")]
         channel_id: Option<u64>,
+        /// The message the refused frame named, if any.
+        #[serde(skip_serializing_if = "Option::is_none", with = "opt_id")]
+        message_id: Option<u64>,
+    },
+    /// A message was edited.
+    MessageEdited {
+        /// The message as it is now.
+        message: Message,
+    },
+    /// A message was deleted; `message` is its tombstone.
+    MessageDeleted {
+        /// The tombstone: empty text, `deleted: true`.
+        message: Message,
+    },
+    /// A member's read position moved.
+    Read {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// The reader.
+        #[serde(with = "id_str")]
+        user_id: u64,
+        /// Their newest message read.
+        #[serde(with = "id_str")]
+        last_read_id: u64,
+        /// The user's own unread count; only in frames about oneself.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unread_count: Option<u32>,
+    },
+    /// A member is typing.
+    Typing {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// Who types.
+        #[serde(with = "id_str")]
+        user_id: u64,
+        /// Show it this long unless renewed.
+        expires_in_ms: u32,
+    },
+    /// The presence of a watched channel's members, answering `watch_presence`.
+    PresenceList {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// Each member's presence.
+        presence: Vec<Presence>,
+    },
+    /// A friend or watched user came online or went offline.
+    Presence(Presence),
+    /// A user's profile changed (one's own, a friend's, or a watched user's).
+    Profile {
+        /// The user as they are now.
+        user: User,
+    },
+    /// The user's settings changed.
+    Settings {
+        /// The settings as they are now.
+        settings: Settings,
+    },
+    /// A relationship of the user changed.
+    Relationship {
+        /// The relationship as it is now.
+        relationship: Relationship,
     },
     /// Catch-up from the `hello` cursors is complete; delivery is live.
     Synced {
@@ -152,7 +268,17 @@ struct Lenient {
     client_msg_id: Option<serde_json::Value>,
 }
 
-const KNOWN_TYPES: [&str; 3] = ["hello", "send", "ping"];
+const KNOWN_TYPES: [&str; 9] = [
+    "hello",
+    "send",
+    "read",
+    "typing",
+    "edit",
+    "delete",
+    "watch_presence",
+    "unwatch_presence",
+    "ping",
+];
 
 /// Decodes one client frame, classifying failures.
 pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
@@ -198,38 +324,6 @@ fn classify(text: &str, err: serde_json::Error) -> DecodeError {
         }
         Some(_) => fail("invalid_field", "field `type` must be a string".to_owned()),
     }
-}
-
-/// A frame ready for sessions, and the (channel, message id) of the
-/// message it carries, if it carries one.
-pub type EventFrame = (Arc<str>, Option<(u64, u64)>);
-
-/// The frame for a core event, or `None` for events that are not frames.
-pub fn encode_event(kind: &pb::event::Kind) -> Option<EventFrame> {
-    let position = match kind {
-        pb::event::Kind::Message(created) => created.message.as_ref().map(|m| (m.channel_id, m.id)),
-        _ => None,
-    };
-    Some((encode_event_frame(kind)?, position))
-}
-
-fn encode_event_frame(kind: &pb::event::Kind) -> Option<Arc<str>> {
-    let frame = match kind {
-        pb::event::Kind::Message(created) => ServerFrame::Message {
-            message: created.message.clone()?.into(),
-        },
-        pb::event::Kind::Channel(changed) => ServerFrame::Channel {
-            change: match pb::ChannelChange::try_from(changed.change) {
-                Ok(pb::ChannelChange::MemberAdded) => "member_added",
-                Ok(pb::ChannelChange::MemberRemoved) => "member_removed",
-                _ => "created",
-            },
-            channel: wire::Channel::from(changed.channel.clone()?),
-            user_id: (changed.user_id != 0).then_some(changed.user_id),
-        },
-        pb::event::Kind::TokenRevoked(_) => return None,
-    };
-    Some(frame.encode())
 }
 
 #[cfg(test)]
@@ -291,6 +385,7 @@ mod tests {
             id: u64::MAX,
             username: "a".into(),
             created_at_ms: 1,
+            ..Default::default()
         };
         let json = serde_json::to_string(&user).expect("json");
         assert!(json.contains(r#""id":"18446744073709551615""#), "{json}");

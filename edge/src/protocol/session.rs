@@ -1,9 +1,14 @@
 //! One client session as a state machine: `handle_*` feeds it, `poll_*`
 //! drains what it wants done. Time is an argument, never read.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod actions;
+mod calls;
+
+pub use calls::{Call, CallResult};
 
 use super::catchup::Catchup;
 use super::frames::{self, ClientFrame, Limits, ServerFrame};
@@ -34,6 +39,8 @@ pub struct SessionConfig {
     pub sync_page: u32,
     /// Most cursors one `hello` may carry.
     pub max_cursors: usize,
+    /// Shortest time between two `typing` frames for one channel.
+    pub typing_interval: Duration,
 }
 
 /// Something the driver must do.
@@ -54,55 +61,6 @@ pub enum Output {
     Close(CloseReason),
 }
 
-/// A request to the core.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
-    /// Resolve a token.
-    Authenticate {
-        /// The bearer token.
-        token: String,
-    },
-    /// Store a message.
-    Send {
-        /// Target channel.
-        channel_id: u64,
-        /// Idempotency key.
-        client_msg_id: String,
-        /// Body.
-        text: String,
-    },
-    /// Read the page of `channel_id` after message id `after`.
-    History {
-        /// Channel to read.
-        channel_id: u64,
-        /// Exclusive lower bound.
-        after: u64,
-        /// Page size.
-        limit: u32,
-    },
-}
-
-/// The core's answer to a [`Call`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum CallResult {
-    /// The answer to `Authenticate`: the user and the token's id.
-    Authenticated(Result<(User, u64), ApiError>),
-    /// The answer to `Send`.
-    Sent {
-        /// The key of the send.
-        client_msg_id: String,
-        /// The stored message and whether it was a duplicate.
-        result: Result<(Message, bool), ApiError>,
-    },
-    /// A catch-up page: the messages and whether newer ones exist.
-    History {
-        /// The channel read.
-        channel_id: u64,
-        /// The page, or why it could not be read.
-        result: Result<(Vec<Message>, bool), ApiError>,
-    },
-}
-
 /// Something routed to this session from elsewhere.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
@@ -120,8 +78,12 @@ pub enum Delivery {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    AwaitingHello { deadline: Instant },
+    AwaitingHello {
+        deadline: Instant,
+    },
     Authenticating,
+    /// Registered; waiting for the ready state. Deliveries wait in the queue.
+    Loading,
     Open,
     Closed,
 }
@@ -143,6 +105,10 @@ pub struct Session {
     catchup: Option<Catchup>,
     /// Whether `synced` was sent.
     synced: bool,
+    /// The authenticated user, until `ready` is sent.
+    user: Option<User>,
+    /// When this session last sent `typing`, per channel.
+    typing: HashMap<u64, Instant>,
 }
 
 impl Session {
@@ -160,6 +126,8 @@ impl Session {
             cursors: Vec::new(),
             catchup: None,
             synced: false,
+            user: None,
+            typing: HashMap::new(),
             config,
         }
     }
@@ -174,8 +142,18 @@ impl Session {
         match self.phase {
             Phase::AwaitingHello { .. } => true,
             Phase::Open => self.in_flight < self.config.max_in_flight,
-            Phase::Authenticating | Phase::Closed => false,
+            Phase::Authenticating | Phase::Loading | Phase::Closed => false,
         }
+    }
+
+    /// Whether the driver should hand over deliveries now.
+    pub fn wants_deliveries(&self) -> bool {
+        self.phase != Phase::Loading
+    }
+
+    /// When the client was last heard from.
+    pub fn last_heard(&self) -> Instant {
+        self.last_heard
     }
 
     /// Whether the session has closed.
@@ -193,7 +171,7 @@ impl Session {
         match self.phase {
             Phase::AwaitingHello { deadline } => Some(deadline),
             Phase::Open => Some(self.last_heard + self.config.idle_timeout),
-            Phase::Authenticating | Phase::Closed => None,
+            Phase::Authenticating | Phase::Loading | Phase::Closed => None,
         }
     }
 
@@ -207,6 +185,18 @@ impl Session {
             message: message.into(),
             client_msg_id,
             channel_id: None,
+            message_id: None,
+        });
+    }
+
+    /// An error about a frame that named a channel (and maybe a message).
+    fn error_at(&mut self, e: ApiError, channel_id: u64, message_id: Option<u64>) {
+        self.send(ServerFrame::Error {
+            code: e.code,
+            message: e.message,
+            client_msg_id: None,
+            channel_id: Some(channel_id),
+            message_id,
         });
     }
 
@@ -259,6 +249,14 @@ impl Session {
                 self.error("hello_required", "the first frame must be hello", None);
                 self.close(CloseReason::HELLO_REQUIRED);
             }
+            (Phase::Open, frame @ ClientFrame::Read { .. })
+            | (Phase::Open, frame @ ClientFrame::Typing { .. })
+            | (Phase::Open, frame @ ClientFrame::Edit { .. })
+            | (Phase::Open, frame @ ClientFrame::Delete { .. })
+            | (Phase::Open, frame @ ClientFrame::WatchPresence { .. })
+            | (Phase::Open, frame @ ClientFrame::UnwatchPresence { .. }) => {
+                self.handle_action(frame, now);
+            }
             (Phase::Open, ClientFrame::Hello { .. }) => {
                 self.error(
                     "already_authenticated",
@@ -277,7 +275,7 @@ impl Session {
                 self.handle_send(channel_id, client_msg_id, text);
             }
             (_, ClientFrame::Ping { nonce }) => self.send(ServerFrame::Pong { nonce }),
-            (Phase::Authenticating | Phase::Closed, _) => {}
+            (Phase::Authenticating | Phase::Loading | Phase::Closed, _) => {}
         }
     }
 
@@ -323,11 +321,22 @@ impl Session {
                 if self.phase != Phase::Authenticating {
                     return;
                 }
-                self.phase = Phase::Open;
+                self.phase = Phase::Loading;
                 self.out.push_back(Output::Register {
                     user_id: user.id,
                     token_id,
                 });
+                self.user = Some(user);
+                self.out.push_back(Output::Call(Call::Ready));
+            }
+            CallResult::Ready(Ok((settings, channels))) => {
+                let Some(user) = self.user.take() else {
+                    return;
+                };
+                if self.phase != Phase::Loading {
+                    return;
+                }
+                self.phase = Phase::Open;
                 let ready = ServerFrame::Ready {
                     session_id: self.id,
                     user,
@@ -336,12 +345,38 @@ impl Session {
                         max_text_chars: self.config.max_text_chars,
                         max_frame_bytes: self.config.max_frame_bytes,
                     },
+                    settings,
+                    channels,
                 };
                 self.send(ready);
                 let cursors = std::mem::take(&mut self.cursors);
                 if !cursors.is_empty() {
                     self.catchup = Some(Catchup::new(cursors));
                     self.continue_catchup();
+                }
+            }
+            CallResult::Ready(Err(e)) => {
+                self.error(&e.code, e.message, None);
+                self.close(CloseReason::INTERNAL);
+            }
+            CallResult::Done {
+                channel_id,
+                message_id,
+                result,
+            } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if let Err(e) = result {
+                    self.error_at(e, channel_id, message_id);
+                }
+            }
+            CallResult::Watched { channel_id, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                match result {
+                    Ok(presence) => self.send(ServerFrame::PresenceList {
+                        channel_id,
+                        presence,
+                    }),
+                    Err(e) => self.error_at(e, channel_id, None),
                 }
             }
             CallResult::Authenticated(Err(e)) => {
@@ -417,12 +452,7 @@ impl Session {
             }
             Err(e) => {
                 catchup.on_failure(channel_id);
-                self.send(ServerFrame::Error {
-                    code: e.code,
-                    message: e.message,
-                    client_msg_id: None,
-                    channel_id: Some(channel_id),
-                });
+                self.error_at(e, channel_id, None);
             }
         }
         self.continue_catchup();

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chat_proto::v1::{HistoryRequest, SendMessageRequest, TokenRequest, history_request};
+use chat_proto::v1::{
+    ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest, MessageRef,
+    SendMessageRequest, SessionRef, TokenRequest, UserRequest, WatchRequest, history_request,
+};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
@@ -45,7 +48,9 @@ pub struct Driver {
 enum End {
     /// Send this close frame.
     Close(CloseReason),
-    /// The peer is gone or closed first; nothing more to send.
+    /// The peer sent a close frame: a clean goodbye.
+    Closed,
+    /// The connection broke; nothing more to send.
     Gone,
 }
 
@@ -67,7 +72,15 @@ impl Driver {
         };
         let end = driver.serve().await;
         if let Some(user) = driver.user {
-            driver.edge.registry.unregister(user, id).await;
+            let clean = match end {
+                End::Closed => true,
+                End::Close(reason) => reason == CloseReason::UNAUTHORIZED,
+                End::Gone => false,
+            };
+            let silent = driver.session.last_heard().elapsed();
+            let last_heard_ms = wall_ms().saturating_sub(silent.as_millis() as i64);
+            let registry = &driver.edge.registry;
+            registry.unregister(user, id, clean, last_heard_ms).await;
         }
         let reason = match end {
             End::Close(reason) => {
@@ -82,7 +95,7 @@ impl Driver {
                 }
                 reason.reason
             }
-            End::Gone => {
+            End::Closed | End::Gone => {
                 // Sends the reply to a peer's close frame, if it sent one.
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, driver.socket.close(None)).await;
                 "client gone"
@@ -113,7 +126,9 @@ impl Driver {
                 Some(result) = self.calls.next(), if !self.calls.is_empty() => {
                     self.session.handle_call_result(result);
                 }
-                Some(delivery) = self.rx.recv() => self.session.handle_delivery(delivery),
+                Some(delivery) = self.rx.recv(), if self.session.wants_deliveries() => {
+                    self.session.handle_delivery(delivery);
+                }
                 incoming = self.socket.next(), if reading => {
                     if let Some(end) = self.handle_incoming(incoming) {
                         return end;
@@ -141,7 +156,8 @@ impl Driver {
             Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
                 self.session.handle_activity(now);
             }
-            Some(Ok(WsMessage::Close(_))) | None => return Some(End::Gone),
+            Some(Ok(WsMessage::Close(_))) => return Some(End::Closed),
+            None => return Some(End::Gone),
             Some(Err(err)) => return Some(classify_read_error(err)),
         }
         None
@@ -154,6 +170,7 @@ impl Driver {
             let Some(output) = self.session.poll_output() else {
                 // Take queued deliveries now rather than one per loop turn.
                 if written < WRITE_BATCH
+                    && self.session.wants_deliveries()
                     && let Ok(delivery) = self.rx.try_recv()
                 {
                     self.session.handle_delivery(delivery);
@@ -217,7 +234,103 @@ impl Driver {
 
     fn start_call(&mut self, call: Call) {
         let core = self.edge.core.clone();
+        let actor_id = self.user.unwrap_or_default();
+        let session = SessionRef {
+            edge_id: self.edge.config.edge_id,
+            session_id: self.session.id(),
+            user_id: actor_id,
+        };
         let future: BoxFuture<'static, CallResult> = match call {
+            Call::Ready => Box::pin(async move {
+                let reply = core
+                    .get_ready_state(tonic::Request::new(UserRequest { actor_id }))
+                    .await;
+                CallResult::Ready(reply.map_err(ApiError::from).map(|r| {
+                    let r = r.into_inner();
+                    let settings = r.settings.unwrap_or_default().into();
+                    (settings, r.channels.into_iter().map(Into::into).collect())
+                }))
+            }),
+            Call::MarkRead {
+                channel_id,
+                message_id,
+            } => {
+                let req = MarkReadRequest {
+                    actor_id,
+                    channel_id,
+                    message_id,
+                };
+                done(channel_id, Some(message_id), async move {
+                    core.mark_read(tonic::Request::new(req)).await.map(drop)
+                })
+            }
+            Call::Typing { channel_id } => {
+                let req = ChannelRequest {
+                    actor_id,
+                    channel_id,
+                };
+                done(channel_id, None, async move {
+                    core.typing(tonic::Request::new(req)).await.map(drop)
+                })
+            }
+            Call::Edit {
+                channel_id,
+                message_id,
+                text,
+            } => {
+                let req = EditMessageRequest {
+                    actor_id,
+                    channel_id,
+                    message_id,
+                    text,
+                };
+                done(channel_id, Some(message_id), async move {
+                    core.edit_message(tonic::Request::new(req)).await.map(drop)
+                })
+            }
+            Call::Delete {
+                channel_id,
+                message_id,
+            } => {
+                let req = MessageRef {
+                    actor_id,
+                    channel_id,
+                    message_id,
+                };
+                done(channel_id, Some(message_id), async move {
+                    core.delete_message(tonic::Request::new(req))
+                        .await
+                        .map(drop)
+                })
+            }
+            Call::Watch { channel_id } => {
+                let req = WatchRequest {
+                    session: Some(session),
+                    channel_id,
+                };
+                Box::pin(async move {
+                    let reply = core.watch_presence(tonic::Request::new(req)).await;
+                    let result = reply.map_err(ApiError::from).map(|r| {
+                        r.into_inner()
+                            .presence
+                            .into_iter()
+                            .map(Into::into)
+                            .collect()
+                    });
+                    CallResult::Watched { channel_id, result }
+                })
+            }
+            Call::Unwatch { channel_id } => {
+                let req = WatchRequest {
+                    session: Some(session),
+                    channel_id,
+                };
+                done(channel_id, None, async move {
+                    core.unwatch_presence(tonic::Request::new(req))
+                        .await
+                        .map(drop)
+                })
+            }
             Call::Authenticate { token } => Box::pin(async move {
                 let reply = core
                     .authenticate(tonic::Request::new(TokenRequest { token }))
@@ -236,7 +349,7 @@ impl Driver {
                 text,
             } => {
                 let req = SendMessageRequest {
-                    actor_id: self.user.unwrap_or_default(),
+                    actor_id,
                     channel_id,
                     text,
                     client_msg_id: client_msg_id.clone(),
@@ -263,7 +376,7 @@ impl Driver {
                 limit,
             } => {
                 let req = HistoryRequest {
-                    actor_id: self.user.unwrap_or_default(),
+                    actor_id,
                     channel_id,
                     limit,
                     anchor: Some(history_request::Anchor::After(after)),
@@ -281,6 +394,28 @@ impl Driver {
         };
         self.calls.push(future);
     }
+}
+
+/// A call whose success needs no frame.
+fn done(
+    channel_id: u64,
+    message_id: Option<u64>,
+    call: impl Future<Output = Result<(), tonic::Status>> + Send + 'static,
+) -> BoxFuture<'static, CallResult> {
+    Box::pin(async move {
+        CallResult::Done {
+            channel_id,
+            message_id,
+            result: call.await.map_err(ApiError::from),
+        }
+    })
+}
+
+/// Now as Unix milliseconds.
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Maps a failed read to the close the protocol calls for.

@@ -19,6 +19,19 @@ pub struct User {
     pub username: ::prost::alloc::string::String,
     #[prost(int64, tag = "3")]
     pub created_at_ms: i64,
+    /// Profile: empty when not set.
+    #[prost(string, tag = "4")]
+    pub display_name: ::prost::alloc::string::String,
+    #[prost(string, tag = "5")]
+    pub status_text: ::prost::alloc::string::String,
+    #[prost(string, tag = "6")]
+    pub avatar_url: ::prost::alloc::string::String,
+}
+/// Names the acting user.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UserRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
 }
 /// The answer to signup and login.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -156,6 +169,12 @@ pub struct Message {
     pub client_msg_id: ::prost::alloc::string::String,
     #[prost(int64, tag = "6")]
     pub created_at_ms: i64,
+    /// When the text was last edited, 0 if never.
+    #[prost(int64, tag = "7")]
+    pub edited_at_ms: i64,
+    /// A tombstone: the text is gone.
+    #[prost(bool, tag = "8")]
+    pub deleted: bool,
 }
 /// The acknowledgement of a durable write.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -224,7 +243,7 @@ pub struct InterestRequest {
 pub struct Event {
     #[prost(fixed64, repeated, tag = "1")]
     pub recipients: ::prost::alloc::vec::Vec<u64>,
-    #[prost(oneof = "event::Kind", tags = "2, 3, 4")]
+    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11")]
     pub kind: ::core::option::Option<event::Kind>,
 }
 /// Nested message and enum types in `Event`.
@@ -237,7 +256,50 @@ pub mod event {
         Channel(super::ChannelChanged),
         #[prost(message, tag = "4")]
         TokenRevoked(super::TokenRevoked),
+        #[prost(message, tag = "5")]
+        MessageUpdated(super::MessageUpdated),
+        #[prost(message, tag = "6")]
+        Read(super::ReadUpdated),
+        #[prost(message, tag = "7")]
+        Typing(super::TypingStarted),
+        #[prost(message, tag = "8")]
+        Presence(super::Presence),
+        #[prost(message, tag = "9")]
+        Profile(super::User),
+        #[prost(message, tag = "10")]
+        Settings(super::Settings),
+        #[prost(message, tag = "11")]
+        Relationship(super::Relationship),
     }
+}
+/// A message was edited or deleted.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MessageUpdated {
+    #[prost(message, optional, tag = "1")]
+    pub message: ::core::option::Option<Message>,
+}
+/// A member's read position in a channel moved.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ReadUpdated {
+    #[prost(fixed64, tag = "1")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub user_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub last_read_id: u64,
+    /// Set only in the event for the reader's own sessions.
+    #[prost(uint32, optional, tag = "4")]
+    pub unread_count: ::core::option::Option<u32>,
+}
+/// A member started typing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct TypingStarted {
+    #[prost(fixed64, tag = "1")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub user_id: u64,
+    #[prost(uint32, tag = "3")]
+    pub expires_in_ms: u32,
 }
 /// A new message in a channel.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -263,6 +325,178 @@ pub struct ChannelChanged {
 pub struct TokenRevoked {
     #[prost(fixed64, tag = "1")]
     pub token_id: u64,
+}
+/// The actor's state at connect time.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ReadyState {
+    #[prost(message, optional, tag = "1")]
+    pub user: ::core::option::Option<User>,
+    #[prost(message, optional, tag = "2")]
+    pub settings: ::core::option::Option<Settings>,
+    #[prost(message, repeated, tag = "3")]
+    pub channels: ::prost::alloc::vec::Vec<ChannelState>,
+}
+/// A channel with the actor's read position in it.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ChannelState {
+    #[prost(message, optional, tag = "1")]
+    pub channel: ::core::option::Option<Channel>,
+    #[prost(fixed64, tag = "2")]
+    pub last_read_id: u64,
+    /// Messages from others after last_read_id, at most 1000.
+    #[prost(uint32, tag = "3")]
+    pub unread_count: u32,
+}
+/// Moves a read position.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MarkReadRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub message_id: u64,
+}
+/// A user's read position in a channel.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ReadState {
+    #[prost(fixed64, tag = "1")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub last_read_id: u64,
+    #[prost(uint32, tag = "3")]
+    pub unread_count: u32,
+}
+/// Names one message on behalf of an actor.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MessageRef {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub message_id: u64,
+}
+/// New text for a message.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct EditMessageRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub message_id: u64,
+    #[prost(string, tag = "4")]
+    pub text: ::prost::alloc::string::String,
+}
+/// One session on one edge.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SessionRef {
+    #[prost(fixed64, tag = "1")]
+    pub edge_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub session_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub user_id: u64,
+}
+/// A session ended.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SessionClosedRequest {
+    #[prost(message, optional, tag = "1")]
+    pub session: ::core::option::Option<SessionRef>,
+    /// The client closed or logged out; no grace period.
+    #[prost(bool, tag = "2")]
+    pub clean: bool,
+    /// When the session last heard from its client, Unix milliseconds.
+    #[prost(int64, tag = "3")]
+    pub last_heard_ms: i64,
+}
+/// Watch the presence of a channel's members from one session.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct WatchRequest {
+    #[prost(message, optional, tag = "1")]
+    pub session: ::core::option::Option<SessionRef>,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+}
+/// A user's presence.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Presence {
+    #[prost(fixed64, tag = "1")]
+    pub user_id: u64,
+    #[prost(enumeration = "PresenceStatus", tag = "2")]
+    pub status: i32,
+    /// When the user was last seen active, Unix milliseconds; 0 if never.
+    #[prost(int64, tag = "3")]
+    pub last_active_at_ms: i64,
+}
+/// Several users' presence.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct PresenceList {
+    #[prost(message, repeated, tag = "1")]
+    pub presence: ::prost::alloc::vec::Vec<Presence>,
+}
+/// Profile fields to change; absent ones stay.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateProfileRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(string, optional, tag = "2")]
+    pub display_name: ::core::option::Option<::prost::alloc::string::String>,
+    #[prost(string, optional, tag = "3")]
+    pub status_text: ::core::option::Option<::prost::alloc::string::String>,
+    #[prost(string, optional, tag = "4")]
+    pub avatar_url: ::core::option::Option<::prost::alloc::string::String>,
+}
+/// A user's settings.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Settings {
+    #[prost(enumeration = "NotificationLevel", tag = "1")]
+    pub notifications: i32,
+    #[prost(fixed64, repeated, tag = "2")]
+    pub muted_channel_ids: ::prost::alloc::vec::Vec<u64>,
+}
+/// Settings to change.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UpdateSettingsRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    /// Unspecified leaves the level as it is.
+    #[prost(enumeration = "NotificationLevel", tag = "2")]
+    pub notifications: i32,
+    #[prost(fixed64, repeated, tag = "3")]
+    pub mute: ::prost::alloc::vec::Vec<u64>,
+    #[prost(fixed64, repeated, tag = "4")]
+    pub unmute: ::prost::alloc::vec::Vec<u64>,
+}
+/// The actor's relationship with one user.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Relationship {
+    #[prost(message, optional, tag = "1")]
+    pub user: ::core::option::Option<User>,
+    #[prost(enumeration = "RelationshipKind", tag = "2")]
+    pub kind: i32,
+    #[prost(int64, tag = "3")]
+    pub since_ms: i64,
+    /// Set for friends.
+    #[prost(message, optional, tag = "4")]
+    pub presence: ::core::option::Option<Presence>,
+}
+/// All of the actor's relationships.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct RelationshipList {
+    #[prost(message, repeated, tag = "1")]
+    pub relationships: ::prost::alloc::vec::Vec<Relationship>,
+}
+/// Acts on the relationship with user_id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RelationshipRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub user_id: u64,
+    #[prost(enumeration = "RelationshipAction", tag = "3")]
+    pub action: i32,
 }
 /// The kind of a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -323,6 +557,149 @@ impl ChannelChange {
             "CHANNEL_CHANGE_CREATED" => Some(Self::Created),
             "CHANNEL_CHANGE_MEMBER_ADDED" => Some(Self::MemberAdded),
             "CHANNEL_CHANGE_MEMBER_REMOVED" => Some(Self::MemberRemoved),
+            _ => None,
+        }
+    }
+}
+/// Whether a user is online.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum PresenceStatus {
+    Unspecified = 0,
+    Online = 1,
+    Offline = 2,
+}
+impl PresenceStatus {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "PRESENCE_STATUS_UNSPECIFIED",
+            Self::Online => "PRESENCE_STATUS_ONLINE",
+            Self::Offline => "PRESENCE_STATUS_OFFLINE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PRESENCE_STATUS_UNSPECIFIED" => Some(Self::Unspecified),
+            "PRESENCE_STATUS_ONLINE" => Some(Self::Online),
+            "PRESENCE_STATUS_OFFLINE" => Some(Self::Offline),
+            _ => None,
+        }
+    }
+}
+/// Which messages notify.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum NotificationLevel {
+    Unspecified = 0,
+    All = 1,
+    Mentions = 2,
+    None = 3,
+}
+impl NotificationLevel {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "NOTIFICATION_LEVEL_UNSPECIFIED",
+            Self::All => "NOTIFICATION_LEVEL_ALL",
+            Self::Mentions => "NOTIFICATION_LEVEL_MENTIONS",
+            Self::None => "NOTIFICATION_LEVEL_NONE",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "NOTIFICATION_LEVEL_UNSPECIFIED" => Some(Self::Unspecified),
+            "NOTIFICATION_LEVEL_ALL" => Some(Self::All),
+            "NOTIFICATION_LEVEL_MENTIONS" => Some(Self::Mentions),
+            "NOTIFICATION_LEVEL_NONE" => Some(Self::None),
+            _ => None,
+        }
+    }
+}
+/// How the actor stands with another user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum RelationshipKind {
+    None = 0,
+    Friend = 1,
+    Incoming = 2,
+    Outgoing = 3,
+    Blocked = 4,
+}
+impl RelationshipKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::None => "RELATIONSHIP_KIND_NONE",
+            Self::Friend => "RELATIONSHIP_KIND_FRIEND",
+            Self::Incoming => "RELATIONSHIP_KIND_INCOMING",
+            Self::Outgoing => "RELATIONSHIP_KIND_OUTGOING",
+            Self::Blocked => "RELATIONSHIP_KIND_BLOCKED",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "RELATIONSHIP_KIND_NONE" => Some(Self::None),
+            "RELATIONSHIP_KIND_FRIEND" => Some(Self::Friend),
+            "RELATIONSHIP_KIND_INCOMING" => Some(Self::Incoming),
+            "RELATIONSHIP_KIND_OUTGOING" => Some(Self::Outgoing),
+            "RELATIONSHIP_KIND_BLOCKED" => Some(Self::Blocked),
+            _ => None,
+        }
+    }
+}
+/// What to do about another user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum RelationshipAction {
+    Unspecified = 0,
+    /// Send a friend request (or accept theirs).
+    Request = 1,
+    Accept = 2,
+    /// Decline theirs or cancel one's own request.
+    Decline = 3,
+    Remove = 4,
+    Block = 5,
+    Unblock = 6,
+}
+impl RelationshipAction {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "RELATIONSHIP_ACTION_UNSPECIFIED",
+            Self::Request => "RELATIONSHIP_ACTION_REQUEST",
+            Self::Accept => "RELATIONSHIP_ACTION_ACCEPT",
+            Self::Decline => "RELATIONSHIP_ACTION_DECLINE",
+            Self::Remove => "RELATIONSHIP_ACTION_REMOVE",
+            Self::Block => "RELATIONSHIP_ACTION_BLOCK",
+            Self::Unblock => "RELATIONSHIP_ACTION_UNBLOCK",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "RELATIONSHIP_ACTION_UNSPECIFIED" => Some(Self::Unspecified),
+            "RELATIONSHIP_ACTION_REQUEST" => Some(Self::Request),
+            "RELATIONSHIP_ACTION_ACCEPT" => Some(Self::Accept),
+            "RELATIONSHIP_ACTION_DECLINE" => Some(Self::Decline),
+            "RELATIONSHIP_ACTION_REMOVE" => Some(Self::Remove),
+            "RELATIONSHIP_ACTION_BLOCK" => Some(Self::Block),
+            "RELATIONSHIP_ACTION_UNBLOCK" => Some(Self::Unblock),
             _ => None,
         }
     }
@@ -744,6 +1121,317 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "UpdateInterest"));
             self.inner.unary(req, path, codec).await
         }
+        /// The user, their settings and their channels with read positions, for `ready`.
+        pub async fn get_ready_state(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::ReadyState>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/GetReadyState",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetReadyState"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Moves the actor's read position in a channel forward.
+        pub async fn mark_read(
+            &mut self,
+            request: impl tonic::IntoRequest<super::MarkReadRequest>,
+        ) -> std::result::Result<tonic::Response<super::ReadState>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/MarkRead",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "MarkRead"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Replaces the text of one of the actor's messages.
+        pub async fn edit_message(
+            &mut self,
+            request: impl tonic::IntoRequest<super::EditMessageRequest>,
+        ) -> std::result::Result<tonic::Response<super::Message>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/EditMessage",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "EditMessage"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Deletes one of the actor's messages, leaving a tombstone in its place.
+        pub async fn delete_message(
+            &mut self,
+            request: impl tonic::IntoRequest<super::MessageRef>,
+        ) -> std::result::Result<tonic::Response<super::Message>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/DeleteMessage",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "DeleteMessage"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Tells the channel's other members that the actor is typing; nothing is stored.
+        pub async fn typing(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ChannelRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/Typing",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "Typing"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// A session of a user opened on an edge; the user is online.
+        pub async fn session_opened(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SessionRef>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/SessionOpened",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SessionOpened"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// A session closed; the user goes offline when it was their last.
+        pub async fn session_closed(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SessionClosedRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/SessionClosed",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SessionClosed"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Starts sending a session's user the presence of a channel's members.
+        pub async fn watch_presence(
+            &mut self,
+            request: impl tonic::IntoRequest<super::WatchRequest>,
+        ) -> std::result::Result<tonic::Response<super::PresenceList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/WatchPresence",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "WatchPresence"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Stops what WatchPresence started.
+        pub async fn unwatch_presence(
+            &mut self,
+            request: impl tonic::IntoRequest<super::WatchRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/UnwatchPresence",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "UnwatchPresence"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Changes the actor's display name, status text or avatar.
+        pub async fn update_profile(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateProfileRequest>,
+        ) -> std::result::Result<tonic::Response<super::User>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/UpdateProfile",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "UpdateProfile"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The actor's settings.
+        pub async fn get_settings(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::Settings>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/GetSettings",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetSettings"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Changes the actor's settings.
+        pub async fn update_settings(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UpdateSettingsRequest>,
+        ) -> std::result::Result<tonic::Response<super::Settings>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/UpdateSettings",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "UpdateSettings"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The actor's friends (with presence), friend requests and blocks.
+        pub async fn list_relationships(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UserRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::RelationshipList>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/ListRelationships",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ListRelationships"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Requests, accepts, declines or removes a friendship, or blocks or unblocks.
+        pub async fn change_relationship(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RelationshipRequest>,
+        ) -> std::result::Result<tonic::Response<super::Relationship>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/ChangeRelationship",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ChangeRelationship"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -843,6 +1531,79 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::InterestRequest>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// The user, their settings and their channels with read positions, for `ready`.
+        async fn get_ready_state(
+            &self,
+            request: tonic::Request<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::ReadyState>, tonic::Status>;
+        /// Moves the actor's read position in a channel forward.
+        async fn mark_read(
+            &self,
+            request: tonic::Request<super::MarkReadRequest>,
+        ) -> std::result::Result<tonic::Response<super::ReadState>, tonic::Status>;
+        /// Replaces the text of one of the actor's messages.
+        async fn edit_message(
+            &self,
+            request: tonic::Request<super::EditMessageRequest>,
+        ) -> std::result::Result<tonic::Response<super::Message>, tonic::Status>;
+        /// Deletes one of the actor's messages, leaving a tombstone in its place.
+        async fn delete_message(
+            &self,
+            request: tonic::Request<super::MessageRef>,
+        ) -> std::result::Result<tonic::Response<super::Message>, tonic::Status>;
+        /// Tells the channel's other members that the actor is typing; nothing is stored.
+        async fn typing(
+            &self,
+            request: tonic::Request<super::ChannelRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// A session of a user opened on an edge; the user is online.
+        async fn session_opened(
+            &self,
+            request: tonic::Request<super::SessionRef>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// A session closed; the user goes offline when it was their last.
+        async fn session_closed(
+            &self,
+            request: tonic::Request<super::SessionClosedRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// Starts sending a session's user the presence of a channel's members.
+        async fn watch_presence(
+            &self,
+            request: tonic::Request<super::WatchRequest>,
+        ) -> std::result::Result<tonic::Response<super::PresenceList>, tonic::Status>;
+        /// Stops what WatchPresence started.
+        async fn unwatch_presence(
+            &self,
+            request: tonic::Request<super::WatchRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// Changes the actor's display name, status text or avatar.
+        async fn update_profile(
+            &self,
+            request: tonic::Request<super::UpdateProfileRequest>,
+        ) -> std::result::Result<tonic::Response<super::User>, tonic::Status>;
+        /// The actor's settings.
+        async fn get_settings(
+            &self,
+            request: tonic::Request<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::Settings>, tonic::Status>;
+        /// Changes the actor's settings.
+        async fn update_settings(
+            &self,
+            request: tonic::Request<super::UpdateSettingsRequest>,
+        ) -> std::result::Result<tonic::Response<super::Settings>, tonic::Status>;
+        /// The actor's friends (with presence), friend requests and blocks.
+        async fn list_relationships(
+            &self,
+            request: tonic::Request<super::UserRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::RelationshipList>,
+            tonic::Status,
+        >;
+        /// Requests, accepts, declines or removes a friendship, or blocks or unblocks.
+        async fn change_relationship(
+            &self,
+            request: tonic::Request<super::RelationshipRequest>,
+        ) -> std::result::Result<tonic::Response<super::Relationship>, tonic::Status>;
     }
     /// Accounts, channels, messages and the event stream, as the edge sees them.
     #[derive(Debug)]
@@ -1562,6 +2323,618 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = UpdateInterestSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/GetReadyState" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetReadyStateSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::UserRequest>
+                    for GetReadyStateSvc<T> {
+                        type Response = super::ReadyState;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UserRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::get_ready_state(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetReadyStateSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/MarkRead" => {
+                    #[allow(non_camel_case_types)]
+                    struct MarkReadSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::MarkReadRequest>
+                    for MarkReadSvc<T> {
+                        type Response = super::ReadState;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::MarkReadRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::mark_read(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = MarkReadSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/EditMessage" => {
+                    #[allow(non_camel_case_types)]
+                    struct EditMessageSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::EditMessageRequest>
+                    for EditMessageSvc<T> {
+                        type Response = super::Message;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::EditMessageRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::edit_message(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = EditMessageSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/DeleteMessage" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteMessageSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::MessageRef>
+                    for DeleteMessageSvc<T> {
+                        type Response = super::Message;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::MessageRef>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::delete_message(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteMessageSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/Typing" => {
+                    #[allow(non_camel_case_types)]
+                    struct TypingSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::ChannelRequest>
+                    for TypingSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ChannelRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::typing(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = TypingSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/SessionOpened" => {
+                    #[allow(non_camel_case_types)]
+                    struct SessionOpenedSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::SessionRef>
+                    for SessionOpenedSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SessionRef>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::session_opened(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SessionOpenedSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/SessionClosed" => {
+                    #[allow(non_camel_case_types)]
+                    struct SessionClosedSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::SessionClosedRequest>
+                    for SessionClosedSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SessionClosedRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::session_closed(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SessionClosedSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/WatchPresence" => {
+                    #[allow(non_camel_case_types)]
+                    struct WatchPresenceSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::WatchRequest>
+                    for WatchPresenceSvc<T> {
+                        type Response = super::PresenceList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::WatchRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::watch_presence(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = WatchPresenceSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/UnwatchPresence" => {
+                    #[allow(non_camel_case_types)]
+                    struct UnwatchPresenceSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::WatchRequest>
+                    for UnwatchPresenceSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::WatchRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::unwatch_presence(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UnwatchPresenceSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/UpdateProfile" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateProfileSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::UpdateProfileRequest>
+                    for UpdateProfileSvc<T> {
+                        type Response = super::User;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateProfileRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::update_profile(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateProfileSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/GetSettings" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetSettingsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::UserRequest>
+                    for GetSettingsSvc<T> {
+                        type Response = super::Settings;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UserRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::get_settings(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetSettingsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/UpdateSettings" => {
+                    #[allow(non_camel_case_types)]
+                    struct UpdateSettingsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::UpdateSettingsRequest>
+                    for UpdateSettingsSvc<T> {
+                        type Response = super::Settings;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UpdateSettingsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::update_settings(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = UpdateSettingsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/ListRelationships" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListRelationshipsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::UserRequest>
+                    for ListRelationshipsSvc<T> {
+                        type Response = super::RelationshipList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UserRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::list_relationships(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListRelationshipsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/ChangeRelationship" => {
+                    #[allow(non_camel_case_types)]
+                    struct ChangeRelationshipSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::RelationshipRequest>
+                    for ChangeRelationshipSvc<T> {
+                        type Response = super::Relationship;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RelationshipRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::change_relationship(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ChangeRelationshipSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

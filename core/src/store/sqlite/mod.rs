@@ -2,7 +2,9 @@
 //! beside the writer), each call on a blocking thread.
 
 mod queries;
+mod reads;
 mod schema;
+mod social;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,8 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 use super::{
-    Appended, ChannelRecord, HistoryAnchor, HistoryPage, Id, NewMessage, Store, StoreError,
-    StoreResult, TokenRecord, UserRecord,
+    Appended, ChannelRecord, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord,
+    NewMessage, ProfileChange, ReadState, RelationChange, RelationRecord, SettingsRecord, Store,
+    StoreError, StoreResult, TokenRecord, UserRecord,
 };
 
 const READERS: usize = 4;
@@ -169,6 +172,66 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreResult<HistoryPage> {
         self.read(move |c| queries::history(c, channel, anchor, limit))
+            .await
+    }
+
+    async fn update_profile(
+        &self,
+        user: Id,
+        change: ProfileChange,
+    ) -> StoreResult<Option<UserRecord>> {
+        self.write(move |c| social::update_profile(c, user, &change))
+            .await
+    }
+
+    async fn set_last_active(&self, user: Id, at_ms: i64) -> StoreResult<()> {
+        self.write(move |c| social::set_last_active(c, user, at_ms))
+            .await
+    }
+
+    async fn mark_read(&self, user: Id, channel: Id, message_id: Id) -> StoreResult<ReadState> {
+        self.write(move |c| reads::mark_read(c, user, channel, message_id))
+            .await
+    }
+
+    async fn read_states(&self, user: Id) -> StoreResult<Vec<ReadState>> {
+        self.read(move |c| reads::read_states(c, user)).await
+    }
+
+    async fn message(&self, channel: Id, id: Id) -> StoreResult<Option<MessageRecord>> {
+        self.read(move |c| reads::message(c, channel, id)).await
+    }
+
+    async fn update_message(
+        &self,
+        channel: Id,
+        id: Id,
+        change: MessageChange,
+        at_ms: i64,
+    ) -> StoreResult<Option<MessageRecord>> {
+        self.write(move |c| reads::update_message(c, channel, id, &change, at_ms))
+            .await
+    }
+
+    async fn settings(&self, user: Id) -> StoreResult<SettingsRecord> {
+        self.read(move |c| social::settings(c, user)).await
+    }
+
+    async fn put_settings(&self, user: Id, settings: SettingsRecord) -> StoreResult<()> {
+        self.write(move |c| social::put_settings(c, user, &settings))
+            .await
+    }
+
+    async fn relations(&self, user: Id) -> StoreResult<Vec<RelationRecord>> {
+        self.read(move |c| social::relations(c, user)).await
+    }
+
+    async fn relation(&self, user: Id, other: Id) -> StoreResult<Option<RelationRecord>> {
+        self.read(move |c| social::relation(c, user, other)).await
+    }
+
+    async fn change_relations(&self, changes: Vec<RelationChange>, at_ms: i64) -> StoreResult<()> {
+        self.write(move |c| social::change_relations(c, &changes, at_ms))
             .await
     }
 

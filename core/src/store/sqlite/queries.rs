@@ -8,15 +8,15 @@ use crate::store::{
 };
 
 /// Ids are below 2^63 by construction, so they fit SQLite's INTEGER.
-fn sql_id(id: Id) -> i64 {
+pub fn sql_id(id: Id) -> i64 {
     i64::try_from(id).unwrap_or(i64::MAX)
 }
 
-fn row_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<Id> {
+pub fn row_id(row: &Row<'_>, idx: usize) -> rusqlite::Result<Id> {
     Ok(row.get::<_, i64>(idx)? as u64)
 }
 
-fn backend(e: rusqlite::Error) -> StoreError {
+pub fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -50,27 +50,33 @@ pub fn create_user(conn: &Connection, u: &UserRecord) -> StoreResult<()> {
     })
 }
 
-fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+/// The columns [`user_row`] reads.
+pub const USER_COLUMNS: &str = "id, username, password_hash, created_at_ms, display_name,
+    status_text, avatar_url, last_active_at_ms";
+
+pub fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
         id: row_id(row, 0)?,
         username: row.get(1)?,
         password_hash: row.get(2)?,
         created_at_ms: row.get(3)?,
+        display_name: row.get(4)?,
+        status_text: row.get(5)?,
+        avatar_url: row.get(6)?,
+        last_active_at_ms: row.get(7)?,
     })
 }
 
 pub fn user_by_id(conn: &Connection, id: Id) -> StoreResult<Option<UserRecord>> {
-    conn.prepare_cached(
-        "SELECT id, username, password_hash, created_at_ms FROM users WHERE id = ?1",
-    )
-    .and_then(|mut st| st.query_row([sql_id(id)], user_row).optional())
-    .map_err(backend)
+    conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))
+        .and_then(|mut st| st.query_row([sql_id(id)], user_row).optional())
+        .map_err(backend)
 }
 
 pub fn user_by_name(conn: &Connection, name: &str) -> StoreResult<Option<UserRecord>> {
-    conn.prepare_cached(
-        "SELECT id, username, password_hash, created_at_ms FROM users WHERE username_key = ?1",
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username_key = ?1"
+    ))
     .and_then(|mut st| st.query_row([name.to_lowercase()], user_row).optional())
     .map_err(backend)
 }
@@ -254,9 +260,11 @@ pub fn max_id(conn: &Connection) -> StoreResult<Id> {
     .map_err(backend)
 }
 
-const MESSAGE_COLUMNS: &str = "id, channel_id, sender_id, client_msg_id, text, created_at_ms";
+/// The columns [`message_row`] reads.
+pub const MESSAGE_COLUMNS: &str =
+    "id, channel_id, sender_id, client_msg_id, text, created_at_ms, edited_at_ms, deleted";
 
-fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
+pub fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
         id: row_id(row, 0)?,
         channel_id: row_id(row, 1)?,
@@ -264,6 +272,8 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         client_msg_id: row.get(3)?,
         text: row.get(4)?,
         created_at_ms: row.get(5)?,
+        edited_at_ms: row.get(6)?,
+        deleted: row.get(7)?,
     })
 }
 
@@ -273,7 +283,7 @@ pub fn append(conn: &mut Connection, batch: &[NewMessage]) -> StoreResult<Vec<Ap
     {
         let mut insert = tx
             .prepare_cached(&format!(
-                "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (channel_id, sender_id, client_msg_id) DO NOTHING"
             ))
             .map_err(backend)?;
@@ -291,7 +301,9 @@ pub fn append(conn: &mut Connection, batch: &[NewMessage]) -> StoreResult<Vec<Ap
                     sql_id(m.sender_id),
                     m.client_msg_id,
                     m.text,
-                    m.created_at_ms
+                    m.created_at_ms,
+                    m.edited_at_ms,
+                    m.deleted
                 ])
                 .map_err(backend)?;
             if inserted == 1 {

@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Migrations in order; `PRAGMA user_version` counts how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
     username      TEXT NOT NULL,
@@ -42,7 +43,38 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_by_channel ON messages(channel_id, id);
 CREATE UNIQUE INDEX messages_dedup ON messages(channel_id, sender_id, client_msg_id);
-"#];
+"#,
+    r#"
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN status_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN avatar_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN last_active_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE read_states (
+    user_id      INTEGER NOT NULL REFERENCES users(id),
+    channel_id   INTEGER NOT NULL REFERENCES channels(id),
+    last_read_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, channel_id)
+) WITHOUT ROWID;
+CREATE TABLE settings (
+    user_id       INTEGER PRIMARY KEY REFERENCES users(id),
+    notifications INTEGER NOT NULL
+);
+CREATE TABLE channel_mutes (
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    channel_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, channel_id)
+) WITHOUT ROWID;
+CREATE TABLE relations (
+    user_id  INTEGER NOT NULL REFERENCES users(id),
+    other_id INTEGER NOT NULL REFERENCES users(id),
+    kind     INTEGER NOT NULL,
+    since_ms INTEGER NOT NULL,
+    PRIMARY KEY (user_id, other_id)
+) WITHOUT ROWID;
+"#,
+];
 
 /// Applies the settings every connection needs. `synchronous = FULL` in WAL
 /// mode fsyncs the log at every commit, so a committed write survives a

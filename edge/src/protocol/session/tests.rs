@@ -14,6 +14,7 @@ fn config() -> SessionConfig {
         idle_timeout: Duration::from_secs(45),
         sync_page: 2,
         max_cursors: 3,
+        typing_interval: Duration::from_secs(1),
     }
 }
 
@@ -22,6 +23,7 @@ fn user() -> User {
         id: 7,
         username: "ann".into(),
         created_at_ms: 1,
+        ..Default::default()
     }
 }
 
@@ -49,14 +51,35 @@ fn open(now: Instant) -> Session {
     s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
     let outs = drain(&mut s);
     assert_eq!(
-        outs[0],
-        Output::Register {
-            user_id: 7,
-            token_id: 99
-        }
+        outs,
+        vec![
+            Output::Register {
+                user_id: 7,
+                token_id: 99
+            },
+            Output::Call(Call::Ready)
+        ]
     );
+    assert!(!s.wants_deliveries(), "deliveries wait for the ready state");
+    s.handle_call_result(CallResult::Ready(Ok((settings(), vec![]))));
+    let outs = drain(&mut s);
     assert_eq!(texts(&outs)[0]["type"], "ready");
+    assert!(s.wants_deliveries());
     s
+}
+
+/// Authentication and the ready state succeed; returns the ready outputs.
+fn authenticate(s: &mut Session) {
+    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    drain(s);
+    s.handle_call_result(CallResult::Ready(Ok((settings(), vec![]))));
+}
+
+fn settings() -> crate::wire::Settings {
+    crate::wire::Settings {
+        notifications: crate::wire::Notifications::All,
+        muted_channel_ids: vec![],
+    }
 }
 
 #[test]
@@ -133,6 +156,7 @@ fn sends_become_calls_and_acks() {
         text: "hi".into(),
         client_msg_id: "a".into(),
         created_at_ms: 3,
+        ..Default::default()
     };
     s.handle_call_result(CallResult::Sent {
         client_msg_id: "a".into(),
@@ -264,6 +288,7 @@ fn message(channel_id: u64, id: u64) -> Message {
         text: format!("m{id}"),
         client_msg_id: format!("c{id}"),
         created_at_ms: 1,
+        ..Default::default()
     }
 }
 
@@ -304,7 +329,7 @@ fn cursors_catch_up_then_join_live_without_gap_or_duplicate() {
     let mut s = Session::new(1, config(), now);
     s.handle_text(r#"{"type":"hello","token":"t","cursors":{"5":"10"}}"#, now);
     drain(&mut s);
-    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    authenticate(&mut s);
     let outs = drain(&mut s);
     assert_eq!(history_call(&outs), Some((5, 10)));
 
@@ -348,7 +373,7 @@ fn a_refused_cursor_gets_an_error_and_the_rest_goes_on() {
         now,
     );
     drain(&mut s);
-    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    authenticate(&mut s);
     assert_eq!(history_call(&drain(&mut s)), Some((5, 0)));
     let err = ApiError::new(403, "not_a_member", "no");
     s.handle_call_result(CallResult::History {
@@ -373,4 +398,65 @@ fn too_many_cursors_are_refused_before_authenticating() {
     let frames = texts(&drain(&mut s));
     assert_eq!(frames[0]["code"], "too_many_cursors");
     assert!(s.wants_read(), "the client may say hello again");
+}
+
+#[test]
+fn typing_is_limited_per_channel_and_interval() {
+    let now = Instant::now();
+    let mut s = open(now);
+    s.handle_text(r#"{"type":"typing","channel_id":"5"}"#, now);
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Call(Call::Typing { channel_id: 5 })]
+    );
+    s.handle_text(r#"{"type":"typing","channel_id":"5"}"#, now);
+    let outs = drain(&mut s);
+    assert_eq!(texts(&outs)[0]["code"], "rate_limited");
+    assert_eq!(texts(&outs)[0]["channel_id"], "5");
+    s.handle_text(r#"{"type":"typing","channel_id":"6"}"#, now);
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Call(Call::Typing { channel_id: 6 })]
+    );
+}
+
+#[test]
+fn failed_actions_name_their_channel_and_message() {
+    let now = Instant::now();
+    let mut s = open(now);
+    s.handle_text(
+        r#"{"type":"edit","channel_id":"5","message_id":"9","text":"x"}"#,
+        now,
+    );
+    drain(&mut s);
+    s.handle_call_result(CallResult::Done {
+        channel_id: 5,
+        message_id: Some(9),
+        result: Err(ApiError::new(403, "not_your_message", "no")),
+    });
+    let frames = texts(&drain(&mut s));
+    assert_eq!(frames[0]["code"], "not_your_message");
+    assert_eq!(
+        (&frames[0]["channel_id"], &frames[0]["message_id"]),
+        (&"5".into(), &"9".into())
+    );
+}
+
+#[test]
+fn actions_count_towards_the_in_flight_limit() {
+    let now = Instant::now();
+    let mut s = open(now);
+    s.handle_text(r#"{"type":"read","channel_id":"5","message_id":"9"}"#, now);
+    s.handle_text(r#"{"type":"watch_presence","channel_id":"5"}"#, now);
+    assert!(!s.wants_read(), "two calls in flight with a limit of two");
+    s.handle_call_result(CallResult::Watched {
+        channel_id: 5,
+        result: Ok(vec![]),
+    });
+    assert!(s.wants_read());
+    let frames = texts(&drain(&mut s));
+    assert_eq!(
+        frames.last().map(|f| f["type"].clone()),
+        Some("presence_list".into())
+    );
 }

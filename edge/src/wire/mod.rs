@@ -1,9 +1,16 @@
 //! JSON shapes shared by the REST API and the WebSocket frames. Ids are
 //! 64-bit and travel as decimal strings, which JavaScript reads exactly.
 
+mod state;
+
 use chat_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+pub use state::{
+    ChannelState, Notifications, Presence, PresenceStatus, ReadState, Relationship,
+    RelationshipKind, Settings,
+};
 
 /// Serde for ids as decimal strings; numbers are accepted on input too.
 pub mod id_str {
@@ -82,7 +89,7 @@ pub mod id_map {
 }
 
 /// A user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct User {
     /// User id.
     #[serde(with = "id_str")]
@@ -92,10 +99,16 @@ pub struct User {
     pub username: String,
     /// Unix milliseconds.
     pub created_at_ms: i64,
+    /// Name to show instead of the username; empty when unset.
+    pub display_name: String,
+    /// A short status line; empty when unset.
+    pub status_text: String,
+    /// An http(s) URL of a picture; empty when unset.
+    pub avatar_url: String,
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Message {
     /// Message id; ids increase in a channel's order.
     #[serde(with = "id_str")]
@@ -109,12 +122,26 @@ pub struct Message {
     #[serde(with = "id_str")]
     #[schema(value_type = String)]
     pub sender_id: u64,
-    /// Body, 1 to 100,000 characters.
+    /// Body, 1 to 100,000 characters; empty once deleted.
     pub text: String,
     /// The sender's idempotency key.
     pub client_msg_id: String,
     /// Unix milliseconds.
     pub created_at_ms: i64,
+    /// When the text was last edited (Unix milliseconds); absent if never.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub edited_at_ms: i64,
+    /// Present and true for a deleted message (a tombstone).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 /// Whether a channel is 1:1 or a group.
@@ -160,6 +187,9 @@ impl From<pb::User> for User {
             id: u.id,
             username: u.username,
             created_at_ms: u.created_at_ms,
+            display_name: u.display_name,
+            status_text: u.status_text,
+            avatar_url: u.avatar_url,
         }
     }
 }
@@ -173,6 +203,8 @@ impl From<pb::Message> for Message {
             text: m.text,
             client_msg_id: m.client_msg_id,
             created_at_ms: m.created_at_ms,
+            edited_at_ms: m.edited_at_ms,
+            deleted: m.deleted,
         }
     }
 }

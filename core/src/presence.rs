@@ -1,0 +1,308 @@
+//! Who is online, and who watches whom. Pure state: time is an argument,
+//! and each change is returned for the caller to publish.
+//!
+//! A user is online while they have at least one session on any edge. When
+//! the last one ends cleanly (the client closed, or logged out) they go
+//! offline at once; when it drops, they stay online until `grace` after the
+//! last time that session heard from its client, so a reconnect within the
+//! grace period is not seen as a flap.
+
+use std::collections::HashMap;
+
+use crate::store::Id;
+
+/// One session on one edge: `(edge_id, session_id)`.
+pub type SessionKey = (Id, u64);
+
+/// A user's status as published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// The user.
+    pub user_id: Id,
+    /// Online or not.
+    pub online: bool,
+    /// When last seen active, Unix milliseconds; 0 if unknown.
+    pub last_active_ms: i64,
+}
+
+#[derive(Debug, Default)]
+struct UserState {
+    sessions: u32,
+    online: bool,
+    /// When a dropped connection turns into offline.
+    offline_at: Option<i64>,
+    last_active_ms: i64,
+}
+
+/// Online state and presence watches.
+#[derive(Debug)]
+pub struct Presence {
+    grace_ms: i64,
+    users: HashMap<Id, UserState>,
+    sessions: HashMap<SessionKey, Id>,
+    /// Per session: the channels it watches and their members at the time.
+    watches: HashMap<SessionKey, HashMap<Id, Vec<Id>>>,
+    /// Per watched user: the watching users, with a count of watches.
+    watchers: HashMap<Id, HashMap<Id, u32>>,
+}
+
+impl Presence {
+    /// Empty state; dropped connections stay online for `grace_ms`.
+    pub fn new(grace_ms: u64) -> Self {
+        Self {
+            grace_ms: i64::try_from(grace_ms).unwrap_or(i64::MAX),
+            users: HashMap::new(),
+            sessions: HashMap::new(),
+            watches: HashMap::new(),
+            watchers: HashMap::new(),
+        }
+    }
+
+    /// A session opened; returns the change if the user came online.
+    pub fn opened(&mut self, key: SessionKey, user: Id, now_ms: i64) -> Option<Status> {
+        if self.sessions.insert(key, user).is_some() {
+            return None;
+        }
+        let state = self.users.entry(user).or_default();
+        state.sessions += 1;
+        state.offline_at = None;
+        state.last_active_ms = state.last_active_ms.max(now_ms);
+        if state.online {
+            return None;
+        }
+        state.online = true;
+        Some(status(user, state))
+    }
+
+    /// A session closed. Returns the change if the user went offline now,
+    /// or the time to call [`Presence::expire`] if they go offline later.
+    pub fn closed(
+        &mut self,
+        key: SessionKey,
+        clean: bool,
+        last_heard_ms: i64,
+        now_ms: i64,
+    ) -> Closed {
+        self.drop_watches(key);
+        let Some(user) = self.sessions.remove(&key) else {
+            return Closed::Nothing;
+        };
+        let Some(state) = self.users.get_mut(&user) else {
+            return Closed::Nothing;
+        };
+        state.sessions = state.sessions.saturating_sub(1);
+        state.last_active_ms = state.last_active_ms.max(last_heard_ms.min(now_ms));
+        if state.sessions > 0 {
+            return Closed::Nothing;
+        }
+        let deadline = state.last_active_ms.saturating_add(self.grace_ms);
+        if clean || deadline <= now_ms {
+            state.online = false;
+            state.offline_at = None;
+            return Closed::Offline(status(user, state));
+        }
+        state.offline_at = Some(deadline);
+        Closed::Later {
+            user_id: user,
+            at_ms: deadline,
+        }
+    }
+
+    /// A grace period ran out; returns the change if the user went offline.
+    pub fn expire(&mut self, user: Id, now_ms: i64) -> Option<Status> {
+        let state = self.users.get_mut(&user)?;
+        match state.offline_at {
+            Some(at) if at <= now_ms && state.sessions == 0 => {
+                state.online = false;
+                state.offline_at = None;
+                Some(status(user, state))
+            }
+            _ => None,
+        }
+    }
+
+    /// The status of `user` as far as this state knows.
+    pub fn status(&self, user: Id) -> Option<Status> {
+        self.users.get(&user).map(|s| status(user, s))
+    }
+
+    /// Starts watching `members` of `channel` from session `key`; false if
+    /// the session already watches `max` channels.
+    pub fn watch(&mut self, key: SessionKey, channel: Id, members: &[Id], max: usize) -> bool {
+        let Some(&watcher) = self.sessions.get(&key) else {
+            return false;
+        };
+        let watches = self.watches.entry(key).or_default();
+        if watches.contains_key(&channel) {
+            return true;
+        }
+        if watches.len() >= max {
+            return false;
+        }
+        watches.insert(channel, members.to_vec());
+        for member in members {
+            *self
+                .watchers
+                .entry(*member)
+                .or_default()
+                .entry(watcher)
+                .or_default() += 1;
+        }
+        true
+    }
+
+    /// Stops watching `channel` from session `key`.
+    pub fn unwatch(&mut self, key: SessionKey, channel: Id) {
+        let Some(&watcher) = self.sessions.get(&key) else {
+            return;
+        };
+        let members = self
+            .watches
+            .get_mut(&key)
+            .and_then(|w| w.remove(&channel))
+            .unwrap_or_default();
+        self.release(watcher, &members);
+    }
+
+    fn drop_watches(&mut self, key: SessionKey) {
+        let Some(&watcher) = self.sessions.get(&key) else {
+            return;
+        };
+        for members in self.watches.remove(&key).unwrap_or_default().into_values() {
+            self.release(watcher, &members);
+        }
+    }
+
+    fn release(&mut self, watcher: Id, members: &[Id]) {
+        for member in members {
+            if let Some(by) = self.watchers.get_mut(member) {
+                if let Some(count) = by.get_mut(&watcher) {
+                    *count -= 1;
+                    if *count == 0 {
+                        by.remove(&watcher);
+                    }
+                }
+                if by.is_empty() {
+                    self.watchers.remove(member);
+                }
+            }
+        }
+    }
+
+    /// The users watching `user`.
+    pub fn watchers_of(&self, user: Id) -> Vec<Id> {
+        self.watchers
+            .get(&user)
+            .map(|by| by.keys().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What closing a session did to presence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// The user is still online elsewhere (or was unknown).
+    Nothing,
+    /// The user went offline now.
+    Offline(Status),
+    /// The user goes offline at `at_ms` unless a session opens first.
+    Later {
+        /// The user.
+        user_id: Id,
+        /// When to call [`Presence::expire`].
+        at_ms: i64,
+    },
+}
+
+fn status(user: Id, s: &UserState) -> Status {
+    Status {
+        user_id: user,
+        online: s.online,
+        last_active_ms: s.last_active_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GRACE: u64 = 30_000;
+
+    #[test]
+    fn online_with_any_session_offline_at_once_after_a_clean_close() {
+        let mut p = Presence::new(GRACE);
+        let on = p.opened((1, 1), 7, 1_000).expect("came online");
+        assert!(on.online);
+        assert_eq!(p.opened((1, 2), 7, 2_000), None, "already online");
+        assert_eq!(p.closed((1, 1), true, 3_000, 3_000), Closed::Nothing);
+        match p.closed((1, 2), true, 4_000, 4_000) {
+            Closed::Offline(s) => assert_eq!((s.online, s.last_active_ms), (false, 4_000)),
+            other => panic!("expected offline, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dropped_connection_stays_online_through_the_grace_period() {
+        let mut p = Presence::new(GRACE);
+        p.opened((1, 1), 7, 0);
+        let later = p.closed((1, 1), false, 10_000, 12_000);
+        assert_eq!(
+            later,
+            Closed::Later {
+                user_id: 7,
+                at_ms: 40_000
+            }
+        );
+        assert_eq!(p.expire(7, 39_999), None, "not yet");
+        assert!(p.status(7).expect("known").online);
+        assert_eq!(p.expire(7, 40_000).map(|s| s.online), Some(false));
+    }
+
+    #[test]
+    fn reconnecting_within_the_grace_period_does_not_flap() {
+        let mut p = Presence::new(GRACE);
+        p.opened((1, 1), 7, 0);
+        p.closed((1, 1), false, 5_000, 6_000);
+        assert_eq!(p.opened((1, 2), 7, 8_000), None, "no online event");
+        assert_eq!(
+            p.expire(7, 35_000),
+            None,
+            "the pending offline is cancelled"
+        );
+    }
+
+    #[test]
+    fn a_session_silent_past_the_grace_goes_offline_on_close() {
+        let mut p = Presence::new(GRACE);
+        p.opened((1, 1), 7, 0);
+        assert!(matches!(
+            p.closed((1, 1), false, 1_000, 45_000),
+            Closed::Offline(_)
+        ));
+    }
+
+    #[test]
+    fn watches_count_per_watcher_and_end_with_the_session() {
+        let mut p = Presence::new(GRACE);
+        p.opened((1, 1), 7, 0);
+        p.opened((1, 2), 7, 0);
+        assert!(p.watch((1, 1), 100, &[7, 8, 9], 10));
+        assert!(p.watch((1, 2), 100, &[7, 8, 9], 10));
+        assert_eq!(p.watchers_of(8), vec![7]);
+        p.unwatch((1, 1), 100);
+        assert_eq!(p.watchers_of(8), vec![7], "the other session still watches");
+        p.closed((1, 2), true, 0, 0);
+        assert!(p.watchers_of(8).is_empty());
+        assert!(!p.watch((9, 9), 100, &[8], 10), "unknown session");
+    }
+
+    #[test]
+    fn a_session_watches_at_most_max_channels() {
+        let mut p = Presence::new(GRACE);
+        p.opened((1, 1), 7, 0);
+        assert!(p.watch((1, 1), 100, &[8], 2));
+        assert!(p.watch((1, 1), 101, &[8], 2));
+        assert!(p.watch((1, 1), 101, &[8], 2), "watching again is fine");
+        assert!(!p.watch((1, 1), 102, &[8], 2));
+    }
+}

@@ -1,0 +1,172 @@
+//! Sessions coming and going, presence watches, and publishing changes.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chat_proto::v1 as pb;
+use chat_proto::v1::event;
+
+use super::{CoreService, now_ms};
+use crate::error::CoreError;
+use crate::hub::Hub;
+use crate::presence::{Closed, Presence, SessionKey, Status};
+use crate::store::{Id, RelationKind, Store, UserRecord};
+
+fn presence(s: Status) -> pb::Presence {
+    pb::Presence {
+        user_id: s.user_id,
+        status: if s.online {
+            pb::PresenceStatus::Online
+        } else {
+            pb::PresenceStatus::Offline
+        } as i32,
+        last_active_at_ms: s.last_active_ms,
+    }
+}
+
+/// Locks the presence state.
+pub(super) fn lock(state: &Mutex<Presence>) -> MutexGuard<'_, Presence> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Friends and presence watchers of `user`: who sees their presence and profile.
+pub(super) async fn audience<S: Store>(
+    store: &S,
+    state: &Mutex<Presence>,
+    user: Id,
+) -> Result<Vec<Id>, CoreError> {
+    let mut audience = lock(state).watchers_of(user);
+    let relations = store.relations(user).await?;
+    audience.extend(
+        relations
+            .iter()
+            .filter(|r| r.kind == RelationKind::Friend)
+            .map(|r| r.other_id),
+    );
+    audience.sort_unstable();
+    audience.dedup();
+    Ok(audience)
+}
+
+async fn publish<S: Store>(
+    store: &S,
+    hub: &Hub,
+    state: &Mutex<Presence>,
+    status: Status,
+) -> Result<(), CoreError> {
+    let audience = audience(store, state, status.user_id).await?;
+    hub.publish(&audience, event::Kind::Presence(presence(status)))
+        .await;
+    Ok(())
+}
+
+async fn went_offline<S: Store>(
+    store: &S,
+    hub: &Hub,
+    state: &Mutex<Presence>,
+    status: Status,
+) -> Result<(), CoreError> {
+    store
+        .set_last_active(status.user_id, status.last_active_ms)
+        .await?;
+    publish(store, hub, state, status).await
+}
+
+impl<S: Store> CoreService<S> {
+    /// The presence state, locked.
+    pub(super) fn presence(&self) -> MutexGuard<'_, Presence> {
+        lock(&self.presence)
+    }
+
+    /// Friends and presence watchers of `user`: who sees their presence and profile.
+    pub(super) async fn audience_of(&self, user: Id) -> Result<Vec<Id>, CoreError> {
+        audience(&*self.store, &self.presence, user).await
+    }
+
+    /// A session of `user` opened on an edge.
+    pub async fn session_opened(&self, key: SessionKey, user: Id) -> Result<(), CoreError> {
+        let change = self.presence().opened(key, user, now_ms());
+        if let Some(status) = change {
+            self.publish_presence(status).await?;
+        }
+        Ok(())
+    }
+
+    /// A session closed; `clean` when the client closed or logged out.
+    pub async fn session_closed(
+        &self,
+        key: SessionKey,
+        clean: bool,
+        last_heard_ms: i64,
+    ) -> Result<(), CoreError> {
+        let closed = self.presence().closed(key, clean, last_heard_ms, now_ms());
+        match closed {
+            Closed::Nothing => {}
+            Closed::Offline(status) => self.went_offline(status).await?,
+            Closed::Later { user_id, at_ms } => self.expire_later(user_id, at_ms),
+        }
+        Ok(())
+    }
+
+    fn expire_later(&self, user: Id, at_ms: i64) {
+        let (store, hub, state) = (self.store.clone(), self.hub.clone(), self.presence.clone());
+        let wait = Duration::from_millis(u64::try_from(at_ms - now_ms()).unwrap_or(0));
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            let change = lock(&state).expire(user, now_ms());
+            if let Some(status) = change
+                && let Err(e) = went_offline(&*store, &hub, &state, status).await
+            {
+                tracing::warn!(error = %e, user, "could not publish offline presence");
+            }
+        });
+    }
+
+    async fn went_offline(&self, status: Status) -> Result<(), CoreError> {
+        went_offline(&*self.store, &self.hub, &self.presence, status).await
+    }
+
+    async fn publish_presence(&self, status: Status) -> Result<(), CoreError> {
+        publish(&*self.store, &self.hub, &self.presence, status).await
+    }
+
+    /// The presence of a stored user.
+    pub(super) fn presence_of(&self, user: &UserRecord) -> pb::Presence {
+        let status = self.presence().status(user.id).unwrap_or(Status {
+            user_id: user.id,
+            online: false,
+            last_active_ms: user.last_active_at_ms,
+        });
+        presence(status)
+    }
+
+    /// Sends the session's user presence changes of `channel`'s members, and
+    /// returns their presence now.
+    pub async fn watch_presence(
+        &self,
+        key: SessionKey,
+        actor: Id,
+        channel: Id,
+    ) -> Result<pb::PresenceList, CoreError> {
+        let members = self.members_for(actor, channel).await?;
+        let max = self.config.max_watched_channels;
+        if !self.presence().watch(key, channel, &members, max) {
+            return Err(CoreError::conflict(
+                "too_many_watches",
+                format!("a session may watch at most {max} channels"),
+            ));
+        }
+        let mut list = Vec::with_capacity(members.len());
+        for member in members.iter() {
+            if let Some(user) = self.store.user_by_id(*member).await? {
+                list.push(self.presence_of(&user));
+            }
+        }
+        Ok(pb::PresenceList { presence: list })
+    }
+
+    /// Stops a watch.
+    pub fn unwatch_presence(&self, key: SessionKey, channel: Id) {
+        self.presence().unwatch(key, channel);
+    }
+}

@@ -1,0 +1,159 @@
+//! The ready state, read positions, edits and deletes, and typing.
+
+use chat_proto::v1 as pb;
+use chat_proto::v1::event;
+
+use super::{CoreService, now_ms};
+use crate::convert;
+use crate::error::CoreError;
+use crate::store::{Id, MessageChange, ReadState, Store};
+
+impl<S: Store> CoreService<S> {
+    /// The user, their settings and every channel with their read position.
+    pub async fn ready_state(&self, actor: Id) -> Result<pb::ReadyState, CoreError> {
+        let user = self
+            .store
+            .user_by_id(actor)
+            .await?
+            .ok_or(CoreError::UserNotFound)?;
+        let settings = self.store.settings(actor).await?;
+        let reads = self.store.read_states(actor).await?;
+        let channels = self.list_channels(actor).await?;
+        let channels = channels
+            .into_iter()
+            .map(|channel| {
+                let read = reads
+                    .binary_search_by_key(&channel.id, |r| r.channel_id)
+                    .ok()
+                    .map(|i| reads[i]);
+                pb::ChannelState {
+                    last_read_id: read.map_or(0, |r| r.last_read_id),
+                    unread_count: read.map_or(0, |r| r.unread_count),
+                    channel: Some(channel),
+                }
+            })
+            .collect();
+        Ok(pb::ReadyState {
+            user: Some(convert::user(&user)),
+            settings: Some(convert::settings(&settings)),
+            channels,
+        })
+    }
+
+    /// Moves `actor`'s read position in `channel` forward to `message_id`.
+    /// The reader's sessions get the new position and unread count; in small
+    /// channels the other members get the position.
+    pub async fn mark_read(
+        &self,
+        actor: Id,
+        channel: Id,
+        message_id: Id,
+    ) -> Result<pb::ReadState, CoreError> {
+        let members = self.members_for(actor, channel).await?;
+        let last = self
+            .store
+            .channel(channel)
+            .await?
+            .map_or(0, |c| c.last_message_id);
+        if message_id > last {
+            return Err(CoreError::invalid(
+                "read_beyond_last",
+                format!("message {message_id} is beyond the channel's last message {last}"),
+            ));
+        }
+        let state = self.store.mark_read(actor, channel, message_id).await?;
+        let event = |unread_count| {
+            event::Kind::Read(pb::ReadUpdated {
+                channel_id: channel,
+                user_id: actor,
+                last_read_id: state.last_read_id,
+                unread_count,
+            })
+        };
+        self.hub
+            .publish(&[actor], event(Some(state.unread_count)))
+            .await;
+        if members.len() <= self.config.receipts_max_members {
+            let others: Vec<Id> = members.iter().copied().filter(|m| *m != actor).collect();
+            self.hub.publish(&others, event(None)).await;
+        }
+        Ok(read_state(&state))
+    }
+
+    /// Replaces the text of one of `actor`'s messages.
+    pub async fn edit_message(
+        &self,
+        actor: Id,
+        channel: Id,
+        message_id: Id,
+        text: String,
+    ) -> Result<pb::Message, CoreError> {
+        self.check_text(&text)?;
+        self.change_message(actor, channel, message_id, MessageChange::Edit(text))
+            .await
+    }
+
+    /// Deletes one of `actor`'s messages, leaving a tombstone.
+    pub async fn delete_message(
+        &self,
+        actor: Id,
+        channel: Id,
+        message_id: Id,
+    ) -> Result<pb::Message, CoreError> {
+        self.change_message(actor, channel, message_id, MessageChange::Delete)
+            .await
+    }
+
+    async fn change_message(
+        &self,
+        actor: Id,
+        channel: Id,
+        message_id: Id,
+        change: MessageChange,
+    ) -> Result<pb::Message, CoreError> {
+        let members = self.members_for(actor, channel).await?;
+        // One change at a time, so events go out in the order they were stored.
+        let _order = self.edits.lock().await;
+        let current = self
+            .store
+            .message(channel, message_id)
+            .await?
+            .filter(|m| !m.deleted)
+            .ok_or(CoreError::MessageNotFound)?;
+        if current.sender_id != actor {
+            return Err(CoreError::NotYourMessage);
+        }
+        let stored = self
+            .store
+            .update_message(channel, message_id, change, now_ms())
+            .await?
+            .ok_or(CoreError::MessageNotFound)?;
+        let message = convert::message(&stored);
+        let kind = event::Kind::MessageUpdated(pb::MessageUpdated {
+            message: Some(message.clone()),
+        });
+        self.hub.publish(&members, kind).await;
+        Ok(message)
+    }
+
+    /// Tells the other members of `channel` that `actor` is typing.
+    pub async fn typing(&self, actor: Id, channel: Id) -> Result<(), CoreError> {
+        let members = self.members_for(actor, channel).await?;
+        let others: Vec<Id> = members.iter().copied().filter(|m| *m != actor).collect();
+        let kind = event::Kind::Typing(pb::TypingStarted {
+            channel_id: channel,
+            user_id: actor,
+            expires_in_ms: self.config.typing_expiry_ms,
+        });
+        self.hub.publish(&others, kind).await;
+        Ok(())
+    }
+}
+
+fn read_state(s: &ReadState) -> pb::ReadState {
+    pb::ReadState {
+        channel_id: s.channel_id,
+        last_read_id: s.last_read_id,
+        unread_count: s.unread_count,
+    }
+}

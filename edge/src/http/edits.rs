@@ -1,0 +1,92 @@
+//! Read positions, edits and deletes over REST.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use chat_proto::v1 as pb;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::ApiResult;
+use super::extract::{ApiJson, ApiPath, Auth};
+use crate::Edge;
+use crate::error::ErrorBody;
+use crate::wire::{Message, ReadState, id_str};
+
+/// The newest message the user has read.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReadBody {
+    /// A message id of the channel, at most its last.
+    #[serde(with = "id_str")]
+    #[schema(value_type = String)]
+    pub message_id: u64,
+}
+
+/// New text for a message.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EditBody {
+    /// 1 to 100,000 characters.
+    pub text: String,
+}
+
+/// Moves the caller's read position forward (never back); all their
+/// devices, and in small channels the other members, see it live.
+#[utoipa::path(put, path = "/api/v1/channels/{channel_id}/read", tag = "messages",
+    security(("bearer" = [])), request_body = ReadBody,
+    params(("channel_id" = String, Path, description = "Channel id")),
+    responses((status = 200, body = ReadState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn mark_read(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiPath(channel_id): ApiPath<u64>,
+    ApiJson(body): ApiJson<ReadBody>,
+) -> ApiResult<Json<ReadState>> {
+    let req = pb::MarkReadRequest {
+        actor_id: auth.user_id,
+        channel_id,
+        message_id: body.message_id,
+    };
+    let state = edge.core.mark_read(tonic::Request::new(req)).await?;
+    Ok(Json(state.into_inner().into()))
+}
+
+/// Replaces the text of one of the caller's messages.
+#[utoipa::path(patch, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
+    security(("bearer" = [])), request_body = EditBody,
+    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
+    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn edit(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiPath((channel_id, message_id)): ApiPath<(u64, u64)>,
+    ApiJson(body): ApiJson<EditBody>,
+) -> ApiResult<Json<Message>> {
+    let req = pb::EditMessageRequest {
+        actor_id: auth.user_id,
+        channel_id,
+        message_id,
+        text: body.text,
+    };
+    let message = edge.core.edit_message(tonic::Request::new(req)).await?;
+    Ok(Json(message.into_inner().into()))
+}
+
+/// Deletes one of the caller's messages; its tombstone stays in history.
+#[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
+    security(("bearer" = [])),
+    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
+    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiPath((channel_id, message_id)): ApiPath<(u64, u64)>,
+) -> ApiResult<Json<Message>> {
+    let req = pb::MessageRef {
+        actor_id: auth.user_id,
+        channel_id,
+        message_id,
+    };
+    let message = edge.core.delete_message(tonic::Request::new(req)).await?;
+    Ok(Json(message.into_inner().into()))
+}

@@ -1,0 +1,69 @@
+//! Core events as frames, encoded once for every recipient session.
+
+use std::sync::Arc;
+
+use chat_proto::v1 as pb;
+use chat_proto::v1::event::Kind;
+
+use super::frames::ServerFrame;
+use crate::wire;
+
+/// A frame ready for sessions, and the (channel, message id) of the
+/// message it carries, if it carries one.
+pub type EventFrame = (Arc<str>, Option<(u64, u64)>);
+
+/// The frame for a core event, or `None` for events that are not frames.
+pub fn encode_event(kind: &Kind) -> Option<EventFrame> {
+    let position = match kind {
+        Kind::Message(created) => created.message.as_ref().map(|m| (m.channel_id, m.id)),
+        _ => None,
+    };
+    Some((frame(kind)?.encode(), position))
+}
+
+fn frame(kind: &Kind) -> Option<ServerFrame> {
+    Some(match kind {
+        Kind::Message(created) => ServerFrame::Message {
+            message: created.message.clone()?.into(),
+        },
+        Kind::Channel(changed) => ServerFrame::Channel {
+            change: match pb::ChannelChange::try_from(changed.change) {
+                Ok(pb::ChannelChange::MemberAdded) => "member_added",
+                Ok(pb::ChannelChange::MemberRemoved) => "member_removed",
+                _ => "created",
+            },
+            channel: wire::Channel::from(changed.channel.clone()?),
+            user_id: (changed.user_id != 0).then_some(changed.user_id),
+        },
+        Kind::TokenRevoked(_) => return None,
+        Kind::MessageUpdated(updated) => {
+            let message: wire::Message = updated.message.clone()?.into();
+            if message.deleted {
+                ServerFrame::MessageDeleted { message }
+            } else {
+                ServerFrame::MessageEdited { message }
+            }
+        }
+        Kind::Read(read) => ServerFrame::Read {
+            channel_id: read.channel_id,
+            user_id: read.user_id,
+            last_read_id: read.last_read_id,
+            unread_count: read.unread_count,
+        },
+        Kind::Typing(typing) => ServerFrame::Typing {
+            channel_id: typing.channel_id,
+            user_id: typing.user_id,
+            expires_in_ms: typing.expires_in_ms,
+        },
+        Kind::Presence(presence) => ServerFrame::Presence((*presence).into()),
+        Kind::Profile(user) => ServerFrame::Profile {
+            user: user.clone().into(),
+        },
+        Kind::Settings(settings) => ServerFrame::Settings {
+            settings: settings.clone().into(),
+        },
+        Kind::Relationship(relationship) => ServerFrame::Relationship {
+            relationship: relationship.clone().into(),
+        },
+    })
+}

@@ -1,0 +1,111 @@
+//! What a session asks of the core, and the answers.
+
+use crate::error::ApiError;
+use crate::wire::{ChannelState, Message, Presence, Settings, User};
+
+/// A request to the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// Resolve a token.
+    Authenticate {
+        /// The bearer token.
+        token: String,
+    },
+    /// Store a message.
+    Send {
+        /// Target channel.
+        channel_id: u64,
+        /// Idempotency key.
+        client_msg_id: String,
+        /// Body.
+        text: String,
+    },
+    /// Load the user's settings and channels for `ready`.
+    Ready,
+    /// Move the read position.
+    MarkRead {
+        /// The channel.
+        channel_id: u64,
+        /// The newest message read.
+        message_id: u64,
+    },
+    /// Tell the other members the user is typing.
+    Typing {
+        /// The channel.
+        channel_id: u64,
+    },
+    /// Replace a message's text.
+    Edit {
+        /// The channel.
+        channel_id: u64,
+        /// The message.
+        message_id: u64,
+        /// The new text.
+        text: String,
+    },
+    /// Delete a message.
+    Delete {
+        /// The channel.
+        channel_id: u64,
+        /// The message.
+        message_id: u64,
+    },
+    /// Start watching the presence of a channel's members.
+    Watch {
+        /// The channel.
+        channel_id: u64,
+    },
+    /// Stop watching.
+    Unwatch {
+        /// The channel.
+        channel_id: u64,
+    },
+    /// Read the page of `channel_id` after message id `after`.
+    History {
+        /// Channel to read.
+        channel_id: u64,
+        /// Exclusive lower bound.
+        after: u64,
+        /// Page size.
+        limit: u32,
+    },
+}
+
+/// The core's answer to a [`Call`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallResult {
+    /// The answer to `Authenticate`: the user and the token's id.
+    Authenticated(Result<(User, u64), ApiError>),
+    /// The answer to `Send`.
+    Sent {
+        /// The key of the send.
+        client_msg_id: String,
+        /// The stored message and whether it was a duplicate.
+        result: Result<(Message, bool), ApiError>,
+    },
+    /// The answer to `Ready`: settings and channels.
+    Ready(Result<(Settings, Vec<ChannelState>), ApiError>),
+    /// The answer to a call whose success needs no frame.
+    Done {
+        /// The channel the call named.
+        channel_id: u64,
+        /// The message the call named, if any.
+        message_id: Option<u64>,
+        /// Nothing, or why it failed.
+        result: Result<(), ApiError>,
+    },
+    /// The answer to `Watch`: the members' presence now.
+    Watched {
+        /// The channel.
+        channel_id: u64,
+        /// Their presence, or why not.
+        result: Result<Vec<Presence>, ApiError>,
+    },
+    /// A catch-up page: the messages and whether newer ones exist.
+    History {
+        /// The channel read.
+        channel_id: u64,
+        /// The page, or why it could not be read.
+        result: Result<(Vec<Message>, bool), ApiError>,
+    },
+}
