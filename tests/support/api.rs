@@ -131,6 +131,22 @@ impl Api {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }
 
+    /// PATCH JSON with a token.
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// PUT JSON with a token.
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    /// DELETE with a token.
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
     /// Signs up `username` with a fixed good password.
     pub async fn signup(&self, username: &str) -> Account {
         let body = json!({"username": username, "password": "correct horse battery"});

@@ -137,6 +137,11 @@ impl Ws {
         }
     }
 
+    /// Frames read but not yet taken, oldest first.
+    pub fn pending(&self) -> Vec<Value> {
+        self.pending.iter().cloned().collect()
+    }
+
     /// The next frame of `kind`, keeping others.
     pub async fn wait_type(&mut self, kind: &str) -> Value {
         self.wait_for(|f| f["type"] == kind).await

@@ -74,7 +74,11 @@ impl Driver {
         if let Some(user) = driver.user {
             let clean = match end {
                 End::Closed => true,
-                End::Close(reason) => reason == CloseReason::UNAUTHORIZED,
+                // A logout, or silence past the idle timeout: the client
+                // is gone for good, so no grace period.
+                End::Close(reason) => {
+                    reason == CloseReason::UNAUTHORIZED || reason == CloseReason::IDLE_TIMEOUT
+                }
                 End::Gone => false,
             };
             let silent = driver.session.last_heard().elapsed();
