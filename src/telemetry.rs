@@ -57,6 +57,7 @@ fn describe() {
         "Sessions closed for reading too slowly."
     );
     describe_counter!("chat_messages_stored_total", "Messages written durably.");
+    describe_gauge!("chat_presence_online_users", "Users online on any device.");
     describe_gauge!(
         "chat_ws_sessions_registered",
         "Authenticated sessions receiving events."
@@ -74,6 +75,7 @@ fn describe() {
 /// Exports every series from the start, so dashboards see zeros rather than gaps.
 fn zero() {
     metrics::gauge!("chat_ws_connections").set(0.0);
+    metrics::gauge!("chat_presence_online_users").set(0.0);
     for name in [
         "chat_ws_frames_in_total",
         "chat_ws_frames_out_total",

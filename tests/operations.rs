@@ -27,6 +27,7 @@ async fn health_readiness_and_metrics() {
         "chat_ws_connections 1",
         "chat_ws_frames_in_total 2",
         "chat_messages_stored_total 1",
+        "chat_presence_online_users 1",
         "chat_storage_append_seconds_bucket",
         "chat_storage_append_seconds_count 1",
         "chat_ws_deliveries_total",
@@ -56,6 +57,11 @@ async fn the_openapi_document_describes_the_api() {
         "/api/v1/channels/direct",
         "/api/v1/channels/{channel_id}/members/{user_id}",
         "/api/v1/channels/{channel_id}/messages",
+        "/api/v1/channels/{channel_id}/messages/{message_id}",
+        "/api/v1/channels/{channel_id}/read",
+        "/api/v1/users/me/settings",
+        "/api/v1/relationships",
+        "/api/v1/relationships/{user_id}",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }

@@ -5,6 +5,7 @@
 //! memory.
 
 pub mod accounts;
+pub mod blocks;
 pub mod config;
 mod convert;
 pub mod error;

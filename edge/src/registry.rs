@@ -90,17 +90,21 @@ impl Registry {
 
     /// Adds a session; returns once the core routes the user's events here.
     pub async fn register(&self, user_id: u64, entry: Entry) -> Result<(), ApiError> {
-        let _order = self.interest.lock().await;
         let session_id = entry.session_id;
-        let first = {
-            let mut users = self.users_mut();
-            let sessions = users.entry(user_id).or_default();
-            sessions.push(entry);
-            sessions.len() == 1
-        };
-        if first {
-            self.tell_core(vec![user_id], vec![]).await?;
+        {
+            let _order = self.interest.lock().await;
+            let first = {
+                let mut users = self.users_mut();
+                let sessions = users.entry(user_id).or_default();
+                sessions.push(entry);
+                sessions.len() == 1
+            };
+            if first {
+                self.tell_core(vec![user_id], vec![]).await?;
+            }
         }
+        // Outside the lock: connects of different users need not wait on
+        // each other's presence updates.
         let session = SessionRef {
             edge_id: self.edge_id,
             session_id,

@@ -26,7 +26,7 @@ impl<S: Store> CoreService<S> {
             ));
         }
         let members = self.members_for(req.actor_id, req.channel_id).await?;
-        self.check_blocks(req.channel_id, &members).await?;
+        self.blocks.check(req.channel_id, &members).await?;
         let outcome = self
             .appender()?
             .append(Pending {

@@ -10,9 +10,9 @@ mod social;
 
 use std::sync::{Arc, Mutex};
 
-use moka::future::Cache;
 use tokio::sync::Mutex as AsyncMutex;
 
+use crate::blocks::BlockCache;
 use crate::config::CoreConfig;
 use crate::error::CoreError;
 use crate::hub::Hub;
@@ -44,10 +44,8 @@ pub struct CoreService<S> {
     social: AsyncMutex<()>,
     /// Who is online and who watches whom.
     presence: Arc<Mutex<Presence>>,
-    /// Whether a channel is 1:1 (never changes).
-    direct: Cache<Id, bool>,
-    /// Whether either of two users (low, high) blocks the other.
-    blocks: Cache<(Id, Id), bool>,
+    /// Block checks for 1:1 sends.
+    blocks: BlockCache<S>,
 }
 
 impl<S: Store> CoreService<S> {
@@ -69,6 +67,7 @@ impl<S: Store> CoreService<S> {
             config.append_queue,
         );
         Ok(Self {
+            blocks: BlockCache::new(store.clone(), MEMBER_CACHE_CHANNELS),
             store,
             ids,
             hub,
@@ -79,8 +78,6 @@ impl<S: Store> CoreService<S> {
             edits: AsyncMutex::new(()),
             social: AsyncMutex::new(()),
             presence: Arc::new(Mutex::new(Presence::new(config.presence_grace_ms))),
-            direct: Cache::new(MEMBER_CACHE_CHANNELS),
-            blocks: Cache::new(MEMBER_CACHE_CHANNELS),
             config,
         })
     }

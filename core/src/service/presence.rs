@@ -66,6 +66,7 @@ async fn went_offline<S: Store>(
     state: &Mutex<Presence>,
     status: Status,
 ) -> Result<(), CoreError> {
+    metrics::gauge!("chat_presence_online_users").decrement(1.0);
     store
         .set_last_active(status.user_id, status.last_active_ms)
         .await?;
@@ -87,6 +88,7 @@ impl<S: Store> CoreService<S> {
     pub async fn session_opened(&self, key: SessionKey, user: Id) -> Result<(), CoreError> {
         let change = self.presence().opened(key, user, now_ms());
         if let Some(status) = change {
+            metrics::gauge!("chat_presence_online_users").increment(1.0);
             self.publish_presence(status).await?;
         }
         Ok(())

@@ -205,7 +205,7 @@ impl<S: Store> CoreService<S> {
             return self.relationship(other, mine, since).await;
         }
         self.store.change_relations(changes.clone(), at).await?;
-        self.blocks.invalidate(&pair(actor, other)).await;
+        self.blocks.changed();
         let mut out = None;
         for (user, peer, kind) in changes {
             let before = if user == actor { mine } else { theirs };
@@ -224,50 +224,4 @@ impl<S: Store> CoreService<S> {
             None => self.relationship(other, mine, at).await,
         }
     }
-
-    /// Refuses a message in a 1:1 channel when either user blocks the other.
-    pub(super) async fn check_blocks(&self, channel: Id, members: &[Id]) -> Result<(), CoreError> {
-        let [a, b] = members else {
-            return Ok(());
-        };
-        let store = self.store.clone();
-        let direct = self
-            .direct
-            .try_get_with(channel, async move {
-                store
-                    .channel(channel)
-                    .await
-                    .map(|c| c.is_some_and(|c| c.direct_key.is_some()))
-            })
-            .await
-            .map_err(|e| CoreError::Storage(crate::store::StoreError::Backend(e.to_string())))?;
-        if !direct {
-            return Ok(());
-        }
-        let store = self.store.clone();
-        let (a, b) = (*a, *b);
-        let blocked = self
-            .blocks
-            .try_get_with(pair(a, b), async move {
-                let one = store.relation(a, b).await?;
-                let other = store.relation(b, a).await?;
-                Ok::<_, crate::store::StoreError>(
-                    [one, other]
-                        .iter()
-                        .flatten()
-                        .any(|r| r.kind == RelationKind::Blocked),
-                )
-            })
-            .await
-            .map_err(|e| CoreError::Storage(crate::store::StoreError::Backend(e.to_string())))?;
-        if blocked {
-            return Err(CoreError::Blocked);
-        }
-        Ok(())
-    }
-}
-
-/// The cache key of two users, in a fixed order.
-fn pair(a: Id, b: Id) -> (Id, Id) {
-    (a.min(b), a.max(b))
 }
