@@ -318,3 +318,70 @@ async fn a_large_backlog_is_resumed_in_pages() {
     in_order(&got);
     assert_eq!(got, sent);
 }
+
+#[tokio::test]
+async fn edits_and_deletes_made_while_away_reach_the_device_on_resume() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let channel: u64 = api.direct(&ann, &bob).await.parse().expect("id");
+    let (mut phone, _) = Ws::connect(&server, &ann.token).await;
+    let sent = send_burst(&mut phone, &[channel], 3, "p").await;
+    let cursor = sent.iter().map(|&(_, id)| id).max().expect("sent");
+    phone.abort();
+
+    let (mut laptop, _) = Ws::connect(&server, &ann.token).await;
+    let (first, second) = (sent[0].1, sent[1].1);
+    laptop
+        .send_json(json!({"type": "edit", "channel_id": channel.to_string(),
+            "message_id": first.to_string(), "text": "edited while the phone slept"}))
+        .await;
+    let edited = laptop.wait_type("message_edited").await["message"].clone();
+    laptop
+        .send_json(json!({"type": "delete", "channel_id": channel.to_string(),
+            "message_id": second.to_string()}))
+        .await;
+    laptop.wait_type("message_deleted").await;
+    let newer = send_burst(&mut laptop, &[channel], 1, "l").await;
+
+    let (mut phone, _) = Ws::resume(&server, &ann.token, &Cursors::from([(channel, cursor)])).await;
+    let mut frames = Vec::new();
+    loop {
+        let frame = phone.next().await;
+        if frame["type"] == "synced" {
+            assert_eq!(
+                (&frame["messages"], &frame["changes"]),
+                (&json!(1), &json!(2))
+            );
+            break;
+        }
+        frames.push(frame);
+    }
+    let kinds: Vec<_> = frames
+        .iter()
+        .map(|f| f["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["message", "message_edited", "message_deleted"],
+        "{frames:?}"
+    );
+    assert_eq!(position(&frames[0]["message"]), newer[0]);
+    assert_eq!(frames[1]["message"], edited);
+    let tombstone = &frames[2]["message"];
+    assert_eq!(tombstone["id"], second.to_string());
+    assert_eq!(
+        (&tombstone["deleted"], &tombstone["text"]),
+        (&json!(true), &json!(""))
+    );
+    let (v1, v2) = (
+        str_of(&frames[1]["message"]["version_id"]),
+        str_of(&tombstone["version_id"]),
+    );
+    let version = |v: &str| v.parse::<u64>().expect("version");
+    assert!(
+        version(&v1) > cursor && version(&v2) > version(&v1),
+        "versions follow changes"
+    );
+}

@@ -30,6 +30,7 @@ pub fn message(m: &MessageRecord) -> pb::Message {
         created_at_ms: m.created_at_ms,
         edited_at_ms: m.edited_at_ms,
         deleted: m.deleted,
+        version_id: m.version_id,
     }
 }
 

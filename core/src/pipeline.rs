@@ -103,6 +103,7 @@ async fn write_batch<S: Store>(parts: &Parts<S>, jobs: Vec<Job>) {
                 created_at_ms: now as i64,
                 edited_at_ms: 0,
                 deleted: false,
+                version_id: 0,
             })
             .collect()
     };

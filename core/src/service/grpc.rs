@@ -125,6 +125,11 @@ impl<S: Store> ChatCore for CoreService<S> {
         ok(CoreService::delete_message(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
+    async fn changes(&self, r: Request<pb::ChangesRequest>) -> Reply<pb::HistoryPage> {
+        let r = r.into_inner();
+        ok(CoreService::changes(self, r.actor_id, r.channel_id, r.after_version, r.limit).await)
+    }
+
     async fn typing(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
         let r = r.into_inner();
         ok(CoreService::typing(self, r.actor_id, r.channel_id)

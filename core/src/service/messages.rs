@@ -59,14 +59,8 @@ impl<S: Store> CoreService<S> {
         Ok(())
     }
 
-    /// A page of history for a member.
-    pub async fn history(
-        &self,
-        actor: Id,
-        channel: Id,
-        anchor: HistoryAnchor,
-        limit: u32,
-    ) -> Result<pb::HistoryPage, CoreError> {
+    /// Checks a page size against the configured maximum.
+    pub(super) fn check_limit(&self, limit: u32) -> Result<usize, CoreError> {
         let max = self.config.max_history_page;
         let limit = limit as usize;
         if limit == 0 || limit > max {
@@ -75,6 +69,18 @@ impl<S: Store> CoreService<S> {
                 format!("limit must be between 1 and {max}"),
             ));
         }
+        Ok(limit)
+    }
+
+    /// A page of history for a member.
+    pub async fn history(
+        &self,
+        actor: Id,
+        channel: Id,
+        anchor: HistoryAnchor,
+        limit: u32,
+    ) -> Result<pb::HistoryPage, CoreError> {
+        let limit = self.check_limit(limit)?;
         self.members_for(actor, channel).await?;
         let page = self.store.history(channel, anchor, limit).await?;
         Ok(pb::HistoryPage {

@@ -125,7 +125,7 @@ impl<S: Store> CoreService<S> {
         }
         let stored = self
             .store
-            .update_message(channel, message_id, change, now_ms())
+            .update_message(channel, message_id, change, now_ms(), self.next_id())
             .await?
             .ok_or(CoreError::MessageNotFound)?;
         let message = convert::message(&stored);
@@ -134,6 +134,30 @@ impl<S: Store> CoreService<S> {
         });
         self.hub.publish(&members, kind).await;
         Ok(message)
+    }
+
+    /// Up to `limit` messages of `channel` changed after `after_version`,
+    /// in version order, for a member catching up.
+    pub async fn changes(
+        &self,
+        actor: Id,
+        channel: Id,
+        after_version: Id,
+        limit: u32,
+    ) -> Result<pb::HistoryPage, CoreError> {
+        let limit = self.check_limit(limit)?;
+        self.members_for(actor, channel).await?;
+        let mut changed = self
+            .store
+            .changes(channel, after_version, limit + 1)
+            .await?;
+        let has_more_after = changed.len() > limit;
+        changed.truncate(limit);
+        Ok(pb::HistoryPage {
+            messages: changed.iter().map(convert::message).collect(),
+            has_more_before: false,
+            has_more_after,
+        })
     }
 
     /// Tells the other members of `channel` that `actor` is typing.

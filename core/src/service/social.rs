@@ -62,7 +62,10 @@ impl<S: Store> CoreService<S> {
             .ok_or(CoreError::UserNotFound)?;
         let user = convert::user(&user);
         let mut audience = self.audience_of(actor).await?;
-        audience.push(actor);
+        // The user may watch their own channels, and so be there already.
+        if let Err(at) = audience.binary_search(&actor) {
+            audience.insert(at, actor);
+        }
         self.hub
             .publish(&audience, event::Kind::Profile(user.clone()))
             .await;

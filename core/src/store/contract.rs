@@ -67,6 +67,7 @@ fn msg(id: u64, channel: u64, sender: u64, key: &str) -> NewMessage {
         created_at_ms: 3,
         edited_at_ms: 0,
         deleted: false,
+        version_id: 0,
     }
 }
 
@@ -274,7 +275,7 @@ pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) 
     assert_eq!((state.last_read_id, state.unread_count), (101, 1));
     let state = s.mark_read(1, 10, 100).await.expect("mark back");
     assert_eq!(state.last_read_id, 101, "a read position never moves back");
-    s.update_message(10, 102, MessageChange::Delete, 5)
+    s.update_message(10, 102, MessageChange::Delete, 5, 2000)
         .await
         .expect("delete");
     assert_eq!(s.read_states(1).await.expect("states")[0].unread_count, 0);
@@ -299,26 +300,36 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
     ];
     s.append(batch).await.expect("append");
     let edited = s
-        .update_message(10, 100, MessageChange::Edit("new".into()), 7)
+        .update_message(10, 100, MessageChange::Edit("new".into()), 7, 200)
         .await
         .expect("edit")
         .expect("exists");
     assert_eq!((edited.text.as_str(), edited.edited_at_ms), ("new", 7));
     let deleted = s
-        .update_message(10, 101, MessageChange::Delete, 8)
+        .update_message(10, 101, MessageChange::Delete, 8, 201)
         .await
         .expect("delete")
         .expect("exists");
     assert!(deleted.deleted && deleted.text.is_empty());
     assert_eq!(s.message(10, 101).await.expect("read"), Some(deleted));
     assert_eq!(s.message(11, 101).await.expect("other channel"), None);
-    let missing = s.update_message(10, 999, MessageChange::Delete, 9).await;
+    let missing = s
+        .update_message(10, 999, MessageChange::Delete, 9, 202)
+        .await;
     assert_eq!(missing.expect("no error"), None);
     let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
     let ids: Vec<_> = page.messages.iter().map(|m| m.id).collect();
     assert_eq!(ids, vec![100, 101, 102], "the tombstone keeps its place");
     assert_eq!(page.messages[0].text, "new");
     assert!(page.messages[1].deleted);
+    assert_eq!(page.messages[2].version_id, 0, "never changed");
+    let changed = s.changes(10, 0, 10).await.expect("changes");
+    let versions: Vec<_> = changed.iter().map(|m| (m.id, m.version_id)).collect();
+    assert_eq!(versions, vec![(100, 200), (101, 201)], "in version order");
+    let later = s.changes(10, 200, 10).await.expect("changes");
+    assert_eq!(later.iter().map(|m| m.id).collect::<Vec<_>>(), vec![101]);
+    assert_eq!(s.changes(10, 0, 1).await.expect("limit").len(), 1);
+    assert!(s.changes(11, 0, 10).await.expect("other").is_empty());
 }
 
 /// Profile fields change one at a time; last activity only moves forward.

@@ -123,14 +123,24 @@ pub trait Store: Send + Sync + 'static {
         channel: Id,
         id: Id,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
-    /// Edits or deletes a message and returns it; `None` if it does not exist.
+    /// Edits or deletes a message, stamping it with `version` (a fresh id),
+    /// and returns it; `None` if it does not exist.
     fn update_message(
         &self,
         channel: Id,
         id: Id,
         change: MessageChange,
         at_ms: i64,
+        version: Id,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+    /// Up to `limit` messages of `channel` changed with a version above
+    /// `after_version`, in version order.
+    fn changes(
+        &self,
+        channel: Id,
+        after_version: Id,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<MessageRecord>>> + Send;
     /// A user's settings (defaults if never set).
     fn settings(&self, user: Id) -> impl Future<Output = StoreResult<SettingsRecord>> + Send;
     /// Replaces a user's settings.

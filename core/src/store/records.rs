@@ -110,6 +110,9 @@ pub struct NewMessage {
     pub edited_at_ms: i64,
     /// Deleted: a tombstone that keeps its place in history.
     pub deleted: bool,
+    /// An id taken when the message was last edited or deleted, 0 if never:
+    /// later changes have larger versions than every earlier id.
+    pub version_id: Id,
 }
 
 /// A stored message.

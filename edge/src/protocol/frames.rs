@@ -220,6 +220,8 @@ pub enum ServerFrame {
     Synced {
         /// Messages sent during catch-up.
         messages: u64,
+        /// Edited or deleted messages sent during catch-up.
+        changes: u64,
     },
     /// The answer to `ping`.
     Pong {

@@ -10,7 +10,7 @@ mod calls;
 
 pub use calls::{Call, CallResult};
 
-use super::catchup::Catchup;
+use super::catchup::{Catchup, PageKind};
 use super::frames::{self, ClientFrame, Limits, ServerFrame};
 use super::ratelimit::TokenBucket;
 use crate::error::{ApiError, CloseReason};
@@ -400,6 +400,9 @@ impl Session {
             CallResult::History { channel_id, result } => {
                 self.handle_page(channel_id, result);
             }
+            CallResult::Changes { channel_id, result } => {
+                self.handle_changes(channel_id, result);
+            }
         }
     }
 
@@ -458,22 +461,55 @@ impl Session {
         self.continue_catchup();
     }
 
+    fn handle_changes(&mut self, channel_id: u64, result: Result<(Vec<Message>, bool), ApiError>) {
+        let Some(catchup) = self.catchup.as_mut() else {
+            return;
+        };
+        match result {
+            Ok((messages, has_more)) => {
+                let last = messages.last().map(|m| m.version_id);
+                if catchup.on_changes(channel_id, messages.len(), last, has_more) {
+                    for message in messages {
+                        self.send(if message.deleted {
+                            ServerFrame::MessageDeleted { message }
+                        } else {
+                            ServerFrame::MessageEdited { message }
+                        });
+                    }
+                }
+            }
+            Err(e) => {
+                catchup.on_failure(channel_id);
+                self.error_at(e, channel_id, None);
+            }
+        }
+        self.continue_catchup();
+    }
+
     /// Asks for the next catch-up page, or announces the end of catch-up.
     fn continue_catchup(&mut self) {
         let Some(catchup) = self.catchup.as_mut() else {
             return;
         };
         if let Some(req) = catchup.next_request() {
-            let call = Call::History {
-                channel_id: req.channel_id,
-                after: req.after,
-                limit: self.config.sync_page,
+            let (channel_id, after, limit) = (req.channel_id, req.after, self.config.sync_page);
+            let call = match req.kind {
+                PageKind::Messages => Call::History {
+                    channel_id,
+                    after,
+                    limit,
+                },
+                PageKind::Changes => Call::Changes {
+                    channel_id,
+                    after,
+                    limit,
+                },
             };
             self.out.push_back(Output::Call(call));
         } else if catchup.is_done() && !self.synced {
             self.synced = true;
-            let messages = catchup.sent();
-            self.send(ServerFrame::Synced { messages });
+            let (messages, changes) = (catchup.sent(), catchup.changed());
+            self.send(ServerFrame::Synced { messages, changes });
         }
     }
 }

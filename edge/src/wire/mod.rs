@@ -134,6 +134,15 @@ pub struct Message {
     /// Present and true for a deleted message (a tombstone).
     #[serde(default, skip_serializing_if = "is_false")]
     pub deleted: bool,
+    /// Present once edited or deleted: of two copies of a message, keep the
+    /// one with the larger version.
+    #[serde(default, skip_serializing_if = "is_zero_id", with = "id_str")]
+    #[schema(value_type = String)]
+    pub version_id: u64,
+}
+
+fn is_zero_id(v: &u64) -> bool {
+    *v == 0
 }
 
 fn is_zero(v: &i64) -> bool {
@@ -205,6 +214,7 @@ impl From<pb::Message> for Message {
             created_at_ms: m.created_at_ms,
             edited_at_ms: m.edited_at_ms,
             deleted: m.deleted,
+            version_id: m.version_id,
         }
     }
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chat_proto::v1::{
-    ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest, MessageRef,
-    SendMessageRequest, SessionRef, TokenRequest, UserRequest, WatchRequest, history_request,
+    ChangesRequest, ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest,
+    MessageRef, SendMessageRequest, SessionRef, TokenRequest, UserRequest, WatchRequest,
+    history_request,
 };
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
@@ -372,6 +373,27 @@ impl Driver {
                         client_msg_id,
                         result,
                     }
+                })
+            }
+            Call::Changes {
+                channel_id,
+                after,
+                limit,
+            } => {
+                let req = ChangesRequest {
+                    actor_id,
+                    channel_id,
+                    after_version: after,
+                    limit,
+                };
+                Box::pin(async move {
+                    let reply = core.changes(tonic::Request::new(req)).await;
+                    let result = reply.map_err(ApiError::from).map(|r| {
+                        let page = r.into_inner();
+                        let messages = page.messages.into_iter().map(Into::into).collect();
+                        (messages, page.has_more_after)
+                    });
+                    CallResult::Changes { channel_id, result }
                 })
             }
             Call::History {

@@ -175,6 +175,10 @@ pub struct Message {
     /// A tombstone: the text is gone.
     #[prost(bool, tag = "8")]
     pub deleted: bool,
+    /// An id taken at the last edit or delete, 0 if never: of two copies of a
+    /// message, the one with the larger version is newer.
+    #[prost(fixed64, tag = "9")]
+    pub version_id: u64,
 }
 /// The acknowledgement of a durable write.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -497,6 +501,18 @@ pub struct RelationshipRequest {
     pub user_id: u64,
     #[prost(enumeration = "RelationshipAction", tag = "3")]
     pub action: i32,
+}
+/// Which changes to read: versions above after_version.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ChangesRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub after_version: u64,
+    #[prost(uint32, tag = "4")]
+    pub limit: u32,
 }
 /// The kind of a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -1209,6 +1225,28 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "DeleteMessage"));
             self.inner.unary(req, path, codec).await
         }
+        /// Messages of a channel edited or deleted after a version, in version order.
+        pub async fn changes(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ChangesRequest>,
+        ) -> std::result::Result<tonic::Response<super::HistoryPage>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/Changes",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "Changes"));
+            self.inner.unary(req, path, codec).await
+        }
         /// Tells the channel's other members that the actor is typing; nothing is stored.
         pub async fn typing(
             &mut self,
@@ -1551,6 +1589,11 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::MessageRef>,
         ) -> std::result::Result<tonic::Response<super::Message>, tonic::Status>;
+        /// Messages of a channel edited or deleted after a version, in version order.
+        async fn changes(
+            &self,
+            request: tonic::Request<super::ChangesRequest>,
+        ) -> std::result::Result<tonic::Response<super::HistoryPage>, tonic::Status>;
         /// Tells the channel's other members that the actor is typing; nothing is stored.
         async fn typing(
             &self,
@@ -2497,6 +2540,49 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = DeleteMessageSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/Changes" => {
+                    #[allow(non_camel_case_types)]
+                    struct ChangesSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::ChangesRequest>
+                    for ChangesSvc<T> {
+                        type Response = super::HistoryPage;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ChangesRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::changes(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ChangesSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

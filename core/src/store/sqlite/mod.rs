@@ -208,8 +208,19 @@ impl Store for SqliteStore {
         id: Id,
         change: MessageChange,
         at_ms: i64,
+        version: Id,
     ) -> StoreResult<Option<MessageRecord>> {
-        self.write(move |c| reads::update_message(c, channel, id, &change, at_ms))
+        self.write(move |c| reads::update_message(c, channel, id, &change, at_ms, version))
+            .await
+    }
+
+    async fn changes(
+        &self,
+        channel: Id,
+        after_version: Id,
+        limit: usize,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        self.read(move |c| reads::changes(c, channel, after_version, limit))
             .await
     }
 

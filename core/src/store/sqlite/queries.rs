@@ -261,8 +261,7 @@ pub fn max_id(conn: &Connection) -> StoreResult<Id> {
 }
 
 /// The columns [`message_row`] reads.
-pub const MESSAGE_COLUMNS: &str =
-    "id, channel_id, sender_id, client_msg_id, text, created_at_ms, edited_at_ms, deleted";
+pub const MESSAGE_COLUMNS: &str = "id, channel_id, sender_id, client_msg_id, text, created_at_ms, edited_at_ms, deleted, version_id";
 
 pub fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
@@ -274,6 +273,7 @@ pub fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         created_at_ms: row.get(5)?,
         edited_at_ms: row.get(6)?,
         deleted: row.get(7)?,
+        version_id: row_id(row, 8)?,
     })
 }
 
@@ -283,7 +283,7 @@ pub fn append(conn: &mut Connection, batch: &[NewMessage]) -> StoreResult<Vec<Ap
     {
         let mut insert = tx
             .prepare_cached(&format!(
-                "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (channel_id, sender_id, client_msg_id) DO NOTHING"
             ))
             .map_err(backend)?;
@@ -303,7 +303,8 @@ pub fn append(conn: &mut Connection, batch: &[NewMessage]) -> StoreResult<Vec<Ap
                     m.text,
                     m.created_at_ms,
                     m.edited_at_ms,
-                    m.deleted
+                    m.deleted,
+                    sql_id(m.version_id)
                 ])
                 .map_err(backend)?;
             if inserted == 1 {

@@ -73,6 +73,27 @@ pub fn read_states(conn: &Connection, user: Id) -> StoreResult<Vec<ReadState>> {
         .collect()
 }
 
+pub fn changes(
+    conn: &Connection,
+    channel: Id,
+    after_version: Id,
+    limit: usize,
+) -> StoreResult<Vec<MessageRecord>> {
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE channel_id = ?1 AND version_id > ?2 ORDER BY version_id LIMIT ?3"
+        ))
+        .map_err(backend)?;
+    st.query_map(
+        params![sql_id(channel), sql_id(after_version), limit as i64],
+        message_row,
+    )
+    .map_err(backend)?
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(backend)
+}
+
 pub fn message(conn: &Connection, channel: Id, id: Id) -> StoreResult<Option<MessageRecord>> {
     conn.prepare_cached(&format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND channel_id = ?2"
@@ -90,21 +111,31 @@ pub fn update_message(
     id: Id,
     change: &MessageChange,
     at_ms: i64,
+    version: Id,
 ) -> StoreResult<Option<MessageRecord>> {
     let (sql, text) = match change {
         MessageChange::Edit(text) => (
-            "UPDATE messages SET text = ?3, edited_at_ms = ?4 WHERE id = ?1 AND channel_id = ?2",
+            "UPDATE messages SET text = ?3, edited_at_ms = ?4, version_id = ?5
+             WHERE id = ?1 AND channel_id = ?2",
             text.as_str(),
         ),
         MessageChange::Delete => (
-            "UPDATE messages SET text = ?3, deleted = 1, edited_at_ms = ?4
+            "UPDATE messages SET text = ?3, deleted = 1, edited_at_ms = ?4, version_id = ?5
              WHERE id = ?1 AND channel_id = ?2",
             "",
         ),
     };
     let changed = conn
         .prepare_cached(sql)
-        .and_then(|mut st| st.execute(params![sql_id(id), sql_id(channel), text, at_ms]))
+        .and_then(|mut st| {
+            st.execute(params![
+                sql_id(id),
+                sql_id(channel),
+                text,
+                at_ms,
+                sql_id(version)
+            ])
+        })
         .map_err(backend)?;
     if changed == 0 {
         return Ok(None);

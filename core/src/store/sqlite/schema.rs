@@ -74,6 +74,10 @@ CREATE TABLE relations (
     PRIMARY KEY (user_id, other_id)
 ) WITHOUT ROWID;
 "#,
+    r#"
+ALTER TABLE messages ADD COLUMN version_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_changes ON messages(channel_id, version_id) WHERE version_id > 0;
+"#,
 ];
 
 /// Applies the settings every connection needs. `synchronous = FULL` in WAL

@@ -60,6 +60,15 @@ pub enum Call {
         /// The channel.
         channel_id: u64,
     },
+    /// Read the messages of `channel_id` changed after version `after`.
+    Changes {
+        /// Channel to read.
+        channel_id: u64,
+        /// Exclusive lower bound of versions.
+        after: u64,
+        /// Page size.
+        limit: u32,
+    },
     /// Read the page of `channel_id` after message id `after`.
     History {
         /// Channel to read.
@@ -100,6 +109,13 @@ pub enum CallResult {
         channel_id: u64,
         /// Their presence, or why not.
         result: Result<Vec<Presence>, ApiError>,
+    },
+    /// A page of changed messages and whether more exist.
+    Changes {
+        /// The channel read.
+        channel_id: u64,
+        /// The page, or why it could not be read.
+        result: Result<(Vec<Message>, bool), ApiError>,
     },
     /// A catch-up page: the messages and whether newer ones exist.
     History {

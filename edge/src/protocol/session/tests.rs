@@ -356,8 +356,30 @@ fn cursors_catch_up_then_join_live_without_gap_or_duplicate() {
     });
     let outs = drain(&mut s);
     assert_eq!(message_ids(&outs), vec![13]);
-    let synced = texts(&outs).into_iter().find(|f| f["type"] == "synced");
-    assert_eq!(synced.map(|f| f["messages"].clone()), Some(3.into()));
+    let changes = outs.iter().find_map(|o| match o {
+        Output::Call(Call::Changes {
+            channel_id, after, ..
+        }) => Some((*channel_id, *after)),
+        _ => None,
+    });
+    assert_eq!(changes, Some((5, 10)), "then edits since the cursor");
+    let edited = Message {
+        version_id: 20,
+        edited_at_ms: 5,
+        ..message(5, 9)
+    };
+    s.handle_call_result(CallResult::Changes {
+        channel_id: 5,
+        result: Ok((vec![edited], false)),
+    });
+    let frames = texts(&drain(&mut s));
+    assert_eq!(frames[0]["type"], "message_edited");
+    assert_eq!(frames[0]["message"]["version_id"], "20");
+    assert_eq!(frames[1]["type"], "synced");
+    assert_eq!(
+        (&frames[1]["messages"], &frames[1]["changes"]),
+        (&3.into(), &1.into())
+    );
 
     live(&mut s, 5, 13); // the same message again, live: dropped
     live(&mut s, 5, 14);
