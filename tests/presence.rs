@@ -75,6 +75,34 @@ async fn watching_a_channel_shows_members_coming_and_going() {
 }
 
 #[tokio::test]
+async fn logging_out_is_offline_at_once() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let dm = api.direct(&ann, &bob).await;
+    let (mut bob_ws, _) = Ws::connect(&server, &bob.token).await;
+    let (mut ann_ws, _) = Ws::connect(&server, &ann.token).await;
+    bob_ws.send_json(watch(&dm)).await;
+    bob_ws.wait_type("presence_list").await;
+    let started = Instant::now();
+    let logout = api.call(
+        reqwest::Method::POST,
+        "/api/v1/auth/logout",
+        Some(&ann.token),
+        None,
+    );
+    assert_eq!(logout.await.status, 204);
+    let (closed, _) = ann_ws.closed().await;
+    assert_eq!(closed.code, 4001);
+    presence_of(&mut bob_ws, &ann.id, "offline").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "a logout is offline at once, not after the 30 s grace"
+    );
+}
+
+#[tokio::test]
 async fn a_dropped_connection_stays_online_through_the_grace_period() {
     let server = Server::start().await;
     let api = Api::new(&server);
