@@ -110,6 +110,34 @@ async fn config_file_and_environment_are_read_and_checked() {
 
     let (status, stderr) = run_to_exit(&[], &[("CHAT_EDGE__NO_SUCH_KEY", "1")]);
     assert_eq!(status.code(), Some(2), "{stderr}");
+
+    let (status, stderr) = run_to_exit(&[], &[("CHAT_CORE__PASSWORD_MEMORY_KIB", "4")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("password_memory_kib"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_cheaper_password_cost_still_verifies_every_hash() {
+    let data = DataDir::new();
+    let cheap = [
+        ("CHAT_CORE__PASSWORD_MEMORY_KIB", "64"),
+        ("CHAT_CORE__PASSWORD_ITERATIONS", "1"),
+    ];
+    let server = Server::start_with(data.clone(), &[], &cheap).await;
+    let ann = Api::new(&server).signup("ann").await;
+    drop(ann);
+    let data = server.kill().await;
+    // Back at the default cost, the hash made cheaply still logs in.
+    let server = Server::start_in(data).await;
+    let body = serde_json::json!({"username": "ann", "password": support::api::PASSWORD});
+    let api = Api::new(&server);
+    let login = api.call(
+        reqwest::Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(body),
+    );
+    assert!(login.await.expect(200)["token"].is_string());
 }
 
 #[tokio::test]

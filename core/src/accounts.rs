@@ -1,8 +1,8 @@
 //! Password hashing, session tokens and the rules for usernames and passwords.
 
-use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
@@ -50,10 +50,36 @@ pub fn validate_password(password: &str) -> Result<(), CoreError> {
     Ok(())
 }
 
-/// Hashes a password with Argon2id (OWASP parameters); CPU-heavy, call off the runtime.
-pub fn hash_password(password: &str) -> Result<String, CoreError> {
+/// Argon2id work factors for new password hashes. A stored hash keeps the
+/// factors it was made with, so changing them never locks anyone out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    /// Memory per hash, KiB (at least 8).
+    pub memory_kib: u32,
+    /// Passes over the memory (at least 1).
+    pub iterations: u32,
+}
+
+impl Default for PasswordCost {
+    /// The OWASP recommendation the argon2 crate defaults to: 19 MiB, 2 passes.
+    fn default() -> Self {
+        Self {
+            memory_kib: Params::DEFAULT_M_COST,
+            iterations: Params::DEFAULT_T_COST,
+        }
+    }
+}
+
+fn hasher(cost: PasswordCost) -> Result<Argon2<'static>, CoreError> {
+    let params = Params::new(cost.memory_kib, cost.iterations, 1, None)
+        .map_err(|e| CoreError::invalid("invalid_password_cost", e.to_string()))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password with Argon2id; CPU-heavy, call off the runtime.
+pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String, CoreError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    hasher(cost)?
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| CoreError::invalid("invalid_password", e.to_string()))
@@ -72,9 +98,9 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
 
 /// A hash to verify against when the user does not exist, so that a wrong
 /// username takes as long as a wrong password.
-pub fn decoy_hash() -> &'static str {
+pub fn decoy_hash(cost: PasswordCost) -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
+    DECOY.get_or_init(|| hash_password("decoy password", cost).unwrap_or_default())
 }
 
 /// A new random session token (256 bits, base64url).
@@ -111,7 +137,7 @@ mod tests {
 
     #[test]
     fn passwords_verify_only_when_right() {
-        let hash = hash_password("correct horse").expect("hash");
+        let hash = hash_password("correct horse", PasswordCost::default()).expect("hash");
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::PasswordCost;
 use crate::ids::MAX_NODE_ID;
 
 /// The hard ceiling for `max_group_members`.
@@ -32,6 +33,11 @@ pub struct CoreConfig {
     pub receipts_max_members: usize,
     /// Channels one session may watch the presence of at once.
     pub max_watched_channels: usize,
+    /// Argon2id memory per new password hash, KiB (default 19 MiB). Lower it
+    /// only for load tests that sign up many users.
+    pub password_memory_kib: u32,
+    /// Argon2id passes per new password hash (default 2).
+    pub password_iterations: u32,
 }
 
 impl Default for CoreConfig {
@@ -47,11 +53,21 @@ impl Default for CoreConfig {
             typing_expiry_ms: 5_000,
             receipts_max_members: 20,
             max_watched_channels: 100,
+            password_memory_kib: PasswordCost::default().memory_kib,
+            password_iterations: PasswordCost::default().iterations,
         }
     }
 }
 
 impl CoreConfig {
+    /// The work factors for new password hashes.
+    pub fn password_cost(&self) -> PasswordCost {
+        PasswordCost {
+            memory_kib: self.password_memory_kib,
+            iterations: self.password_iterations,
+        }
+    }
+
     /// Checks the values against their allowed ranges.
     pub fn validate(&self) -> Result<(), String> {
         if self.node_id > MAX_NODE_ID {
@@ -67,6 +83,12 @@ impl CoreConfig {
         }
         if self.append_batch_max == 0 || self.append_queue == 0 {
             return Err("core.append_batch_max and core.append_queue must be positive".into());
+        }
+        if self.password_memory_kib < 8 || self.password_iterations == 0 {
+            return Err(
+                "core.password_memory_kib must be at least 8 and core.password_iterations positive"
+                    .into(),
+            );
         }
         if self.typing_expiry_ms == 0 || self.max_watched_channels == 0 {
             return Err(

@@ -61,6 +61,9 @@ impl Reply {
     }
 }
 
+/// The password of every test account.
+pub const PASSWORD: &str = "correct horse battery";
+
 impl Api {
     /// A client for `server`.
     pub fn new(server: &Server) -> Self {
@@ -149,7 +152,7 @@ impl Api {
 
     /// Signs up `username` with a fixed good password.
     pub async fn signup(&self, username: &str) -> Account {
-        let body = json!({"username": username, "password": "correct horse battery"});
+        let body = json!({"username": username, "password": PASSWORD});
         let reply = self
             .call(Method::POST, "/api/v1/auth/signup", None, Some(body))
             .await

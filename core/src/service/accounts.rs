@@ -26,7 +26,8 @@ impl<S: Store> CoreService<S> {
             return Err(CoreError::UsernameTaken);
         }
         let password = password.to_owned();
-        let password_hash = blocking(move || accounts::hash_password(&password)).await??;
+        let cost = self.config.password_cost();
+        let password_hash = blocking(move || accounts::hash_password(&password, cost)).await??;
         let user = UserRecord::new(self.next_id(), username.to_owned(), password_hash, now_ms());
         match self.store.create_user(user.clone()).await {
             Err(StoreError::Conflict(_)) => return Err(CoreError::UsernameTaken),
@@ -41,7 +42,7 @@ impl<S: Store> CoreService<S> {
         let stored = user
             .as_ref()
             .map(|u| u.password_hash.clone())
-            .unwrap_or_else(|| accounts::decoy_hash().to_owned());
+            .unwrap_or_else(|| accounts::decoy_hash(self.config.password_cost()).to_owned());
         let password = password.to_owned();
         let ok = blocking(move || accounts::verify_password(&password, &stored)).await?;
         match user {
