@@ -1,0 +1,270 @@
+//! A client as the server sees one: REST sign-up and channel calls, and a
+//! WebSocket that says `hello` (with cursors) and reads frames.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures::stream::{SplitSink, SplitStream};
+use futures::{SinkExt, StreamExt};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::target::Target;
+
+/// Password of every load-test account.
+const PASSWORD: &str = "load-test-password";
+/// How long one step (connect, hello, a REST call) may take.
+pub const STEP: Duration = Duration::from_secs(30);
+
+/// A signed-up user.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// User id.
+    pub id: u64,
+    /// Bearer token.
+    pub token: String,
+}
+
+fn id_of(v: &Value) -> anyhow::Result<u64> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .with_context(|| format!("expected a decimal id, got {v}"))
+}
+
+/// REST calls.
+#[derive(Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Rest {
+    /// A client for `target`.
+    pub fn new(target: &Target) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: target.url(""),
+        }
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> anyhow::Result<Value> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let resp = tokio::time::timeout(STEP, req.send()).await??;
+        let status = resp.status();
+        let body: Value = resp.json().await?;
+        if !status.is_success() {
+            bail!("POST {path}: {status}: {body}");
+        }
+        Ok(body)
+    }
+
+    /// Signs up `username`.
+    pub async fn signup(&self, username: &str) -> anyhow::Result<Account> {
+        let body = json!({"username": username, "password": PASSWORD});
+        let reply = self.post("/api/v1/auth/signup", None, body).await?;
+        Ok(Account {
+            id: id_of(&reply["user"]["id"])?,
+            token: reply["token"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+
+    /// The 1:1 channel of `a` and `b`.
+    pub async fn direct(&self, a: &Account, b: &Account) -> anyhow::Result<u64> {
+        let body = json!({"user_id": b.id.to_string()});
+        let reply = self
+            .post("/api/v1/channels/direct", Some(&a.token), body)
+            .await?;
+        id_of(&reply["id"])
+    }
+
+    /// A group owned by `owner` with `members`.
+    pub async fn group(&self, owner: &Account, name: &str, members: &[u64]) -> anyhow::Result<u64> {
+        let ids: Vec<String> = members.iter().map(u64::to_string).collect();
+        let body = json!({"name": name, "member_ids": ids});
+        let reply = self
+            .post("/api/v1/channels", Some(&owner.token), body)
+            .await?;
+        id_of(&reply["id"])
+    }
+
+    /// A page of history after `after`; the ids and whether more follow.
+    pub async fn history_after(
+        &self,
+        who: &Account,
+        channel: u64,
+        after: u64,
+        limit: u32,
+    ) -> anyhow::Result<(Vec<u64>, bool)> {
+        let path = format!("/api/v1/channels/{channel}/messages?after={after}&limit={limit}");
+        let req = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&who.token);
+        let resp = tokio::time::timeout(STEP, req.send()).await??;
+        let status = resp.status();
+        let body: Value = resp.json().await?;
+        if !status.is_success() {
+            bail!("GET {path}: {status}: {body}");
+        }
+        let ids = body["messages"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|m| id_of(&m["id"]).ok()).collect())
+            .unwrap_or_default();
+        Ok((ids, body["has_more_after"].as_bool().unwrap_or(false)))
+    }
+}
+
+/// Signs up `n` users named `{prefix}{i}`, `parallel` at a time.
+pub async fn signup_many(
+    rest: &Rest,
+    prefix: &str,
+    n: usize,
+    parallel: usize,
+    progress: &indicatif::ProgressBar,
+) -> anyhow::Result<Vec<Account>> {
+    let mut accounts: Vec<(usize, Account)> = futures::stream::iter(0..n)
+        .map(|i| {
+            let rest = rest.clone();
+            let name = format!("{prefix}{i}");
+            async move { rest.signup(&name).await.map(|a| (i, a)) }
+        })
+        .buffer_unordered(parallel)
+        .inspect(|_| progress.inc(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    accounts.sort_unstable_by_key(|(i, _)| *i);
+    Ok(accounts.into_iter().map(|(_, a)| a).collect())
+}
+
+/// The writing half of a connection.
+pub type Sink = SplitSink<WebSocketStream<TcpStream>, Message>;
+/// The reading half of a connection.
+pub type Source = SplitStream<WebSocketStream<TcpStream>>;
+
+/// Opens a WebSocket from the next source address, says `hello` with
+/// `cursors`, and waits for `ready`; returns the halves and the heartbeat.
+pub async fn connect(
+    target: &Target,
+    token: &str,
+    cursors: &[(u64, u64)],
+) -> anyhow::Result<(Sink, Source, Duration)> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind((target.source(), 0).into())?;
+    let stream = tokio::time::timeout(STEP, socket.connect(target.addr)).await??;
+    stream.set_nodelay(true)?;
+    let url = format!("ws://{}/ws", target.addr);
+    let (ws, _) =
+        tokio::time::timeout(STEP, tokio_tungstenite::client_async(url, stream)).await??;
+    let (mut sink, mut source) = ws.split();
+    let cursors: serde_json::Map<String, Value> = cursors
+        .iter()
+        .map(|(c, id)| (c.to_string(), Value::String(id.to_string())))
+        .collect();
+    let hello = json!({"type": "hello", "token": token, "cursors": cursors});
+    sink.send(Message::text(hello.to_string())).await?;
+    loop {
+        let next = tokio::time::timeout(STEP, source.next()).await?;
+        let Some(message) = next else {
+            bail!("closed before ready");
+        };
+        if let Message::Text(text) = message? {
+            let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
+            match frame.kind.as_ref() {
+                "ready" => {
+                    let ms = frame.heartbeat_interval_ms.unwrap_or(10_000);
+                    return Ok((sink, source, Duration::from_millis(ms)));
+                }
+                "error" => bail!("hello refused: {text}"),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A `send` frame whose text carries the time it was sent.
+pub fn send_frame(channel: u64, key: &str) -> Message {
+    let text = format!("t{}", since_start().as_micros());
+    let frame = json!({"type": "send", "channel_id": channel.to_string(),
+        "client_msg_id": key, "text": text});
+    Message::text(frame.to_string())
+}
+
+/// A `ping` frame.
+pub fn ping_frame() -> Message {
+    Message::text(r#"{"type":"ping"}"#)
+}
+
+/// Time since the load generator started; message texts carry it.
+pub fn since_start() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
+}
+
+/// How long ago a message with `text` was sent, if it carries a time.
+pub fn age(text: &str) -> Option<Duration> {
+    let sent = Duration::from_micros(text.strip_prefix('t')?.parse().ok()?);
+    since_start().checked_sub(sent)
+}
+
+fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let s = Cow::<'de, str>::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+/// The parts of a server frame the scenarios look at.
+#[derive(Debug, Deserialize)]
+pub struct Frame<'a> {
+    /// Frame type.
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    /// The message of `message` and `ack` frames (a string in `error` frames).
+    #[serde(default, borrow, rename = "message")]
+    body: Option<&'a RawValue>,
+    /// The key of `ack` and `error` frames.
+    #[serde(default, borrow)]
+    pub client_msg_id: Option<Cow<'a, str>>,
+    /// The error code of `error` frames.
+    #[serde(default, borrow)]
+    pub code: Option<Cow<'a, str>>,
+    /// From `ready`.
+    #[serde(default)]
+    pub heartbeat_interval_ms: Option<u64>,
+}
+
+impl<'a> Frame<'a> {
+    /// The message a `message` or `ack` frame carries.
+    pub fn message(&self) -> Option<Msg<'a>> {
+        match self.kind.as_ref() {
+            "message" | "ack" => serde_json::from_str(self.body?.get()).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// The parts of a message the scenarios check.
+#[derive(Debug, Deserialize)]
+pub struct Msg<'a> {
+    /// Message id.
+    #[serde(deserialize_with = "de_id")]
+    pub id: u64,
+    /// Channel id.
+    #[serde(deserialize_with = "de_id")]
+    pub channel_id: u64,
+    /// Author.
+    #[serde(deserialize_with = "de_id")]
+    pub sender_id: u64,
+    /// Body.
+    #[serde(borrow)]
+    pub text: Cow<'a, str>,
+}

@@ -1,0 +1,88 @@
+//! `loadtest`: drives a running chat server over its public protocol (REST
+//! sign-up, WebSocket `hello`, frames) exactly as clients do, checks every
+//! message it receives, and reports latency, throughput and memory.
+//!
+//! Every run is bounded in count and time, targets loopback only, and stops
+//! by itself.
+
+mod client;
+mod run;
+mod scenarios;
+mod stats;
+mod target;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use run::Run;
+use scenarios::{chat, fanout, history, idle, reconnect};
+
+/// Load generator for the chat server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The server, a loopback IP:port.
+    #[arg(long, global = true, default_value = "127.0.0.1:8080")]
+    target: String,
+    /// Loopback source addresses to spread connections over (127.0.0.1,
+    /// 127.0.0.2, ...); each allows about 28,000 connections.
+    #[arg(long, global = true, default_value_t = 1)]
+    sources: usize,
+    /// The server's process id, to read its resident memory.
+    #[arg(long, global = true)]
+    server_pid: Option<u32>,
+    /// Writes the report as JSON to this file.
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+    /// Gives up after this many seconds, whatever the scenario.
+    #[arg(long, global = true, default_value_t = 600)]
+    max_seconds: u64,
+    /// The scenario.
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// Opens and holds authenticated, heartbeating connections.
+    Idle(idle::Args),
+    /// Users in pairs exchange 1:1 messages at a fixed offered rate.
+    Chat(chat::Args),
+    /// Groups of members; senders post at a fixed rate; everyone receives.
+    Fanout(fanout::Args),
+    /// Connected clients drop at once and resume with their cursors.
+    Reconnect(reconnect::Args),
+    /// Pages through a long channel.
+    History(history::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let limit = target::raise_file_limit();
+    let run = Run::new(&cli.target, cli.sources, cli.server_pid, limit)?;
+    let scenario = async {
+        match cli.scenario {
+            Scenario::Idle(args) => idle::run(&run, args).await,
+            Scenario::Chat(args) => chat::run(&run, args).await,
+            Scenario::Fanout(args) => fanout::run(&run, args).await,
+            Scenario::Reconnect(args) => reconnect::run(&run, args).await,
+            Scenario::History(args) => history::run(&run, args).await,
+        }
+    };
+    let report = tokio::time::timeout(Duration::from_secs(cli.max_seconds), scenario)
+        .await
+        .context("the run exceeded --max-seconds")??;
+    report.print();
+    if let Some(path) = cli.json {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(&path, json).with_context(|| format!("write {}", path.display()))?;
+    }
+    if !report.violations.is_empty() {
+        anyhow::bail!("{} wrong answers; see the report", report.violations.len());
+    }
+    Ok(())
+}

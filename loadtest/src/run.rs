@@ -1,0 +1,85 @@
+//! What every scenario shares: the target, REST, accounts, progress bars.
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::client::{self, Account, Rest};
+use crate::stats::{self, Report};
+use crate::target::Target;
+
+/// Sign-ups in flight at once.
+const SIGNUP_PARALLEL: usize = 32;
+
+/// One load-test run.
+pub struct Run {
+    /// Where the load goes.
+    pub target: Target,
+    /// REST client.
+    pub rest: Rest,
+    /// The server's pid, for memory readings.
+    pub server_pid: Option<u32>,
+    /// This process's open-file limit.
+    pub file_limit: u64,
+    /// Prefix of this run's usernames, unique per run.
+    prefix: String,
+}
+
+impl Run {
+    /// Prepares a run against `target`.
+    pub fn new(
+        target: &str,
+        sources: usize,
+        server_pid: Option<u32>,
+        file_limit: u64,
+    ) -> anyhow::Result<Self> {
+        let target = Target::new(target, sources)?;
+        let rest = Rest::new(&target);
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        client::since_start();
+        Ok(Self {
+            target,
+            rest,
+            server_pid,
+            file_limit,
+            prefix: format!("lt{:x}", stamp % 0xffff_ffff),
+        })
+    }
+
+    /// A progress bar for `len` steps of `what`.
+    pub fn progress(&self, len: usize, what: &str) -> ProgressBar {
+        let bar = ProgressBar::new(len as u64);
+        let style =
+            ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_message(what.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(250));
+        bar
+    }
+
+    /// Signs up `n` new users for this run.
+    pub async fn users(&self, n: usize, tag: &str) -> anyhow::Result<Vec<Account>> {
+        let bar = self.progress(n, "sign-up");
+        let prefix = format!("{}{tag}", self.prefix);
+        let accounts = client::signup_many(&self.rest, &prefix, n, SIGNUP_PARALLEL, &bar).await;
+        bar.finish_and_clear();
+        accounts
+    }
+
+    /// The server's resident memory, if its pid is known.
+    pub fn server_rss(&self) -> Option<u64> {
+        self.server_pid.and_then(|pid| stats::rss_bytes(pid).ok())
+    }
+
+    /// A report with the run's common parameters.
+    pub fn report(&self, scenario: &str) -> Report {
+        let mut report = Report::new(scenario);
+        report.param("target", self.target.addr.to_string());
+        report.param("client_file_limit", self.file_limit);
+        report
+    }
+}

@@ -1,0 +1,108 @@
+//! Group fan-out: G groups of M members; a few senders per group post at a
+//! fixed total rate and every member receives every message.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+use super::connect::connect_all;
+use super::member::{self, ChannelTally, Plan};
+use crate::run::Run;
+use crate::stats::Report;
+
+/// Fan-out options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Groups.
+    #[arg(long, default_value_t = 10)]
+    pub groups: usize,
+    /// Members per group (at most the server's group limit, 100 by default).
+    #[arg(long, default_value_t = 100)]
+    pub members: usize,
+    /// Senders per group.
+    #[arg(long, default_value_t = 5)]
+    pub senders: usize,
+    /// Messages per second offered, across all groups.
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Seconds allowed after sending for the last deliveries.
+    #[arg(long, default_value_t = 10)]
+    pub drain_seconds: u64,
+    /// Connections being opened at once.
+    #[arg(long, default_value_t = 200)]
+    pub parallel: usize,
+}
+
+/// Runs the scenario.
+pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
+    let (groups, members) = (args.groups.max(1), args.members.max(2));
+    let senders = args.senders.clamp(1, members);
+    let mut report = run.report("fanout");
+    report.param("groups", groups);
+    report.param("members", members);
+    report.param("senders_per_group", senders);
+    report.param("offered_messages_per_sec", args.rate);
+    report.param("seconds", args.seconds);
+    let accounts = run.users(groups * members, "f").await?;
+    let bar = run.progress(groups, "groups");
+    let channels: Vec<u64> = futures::stream::iter(accounts.chunks(members).enumerate())
+        .map(|(g, group)| {
+            let ids: Vec<u64> = group[1..].iter().map(|a| a.id).collect();
+            let name = format!("load group {g}");
+            async move { run.rest.group(&group[0], &name, &ids).await }
+        })
+        .buffered(8)
+        .inspect(|_| bar.inc(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    bar.finish_and_clear();
+    let conns = connect_all(run, &accounts, args.parallel).await?;
+
+    let all_senders = (groups * senders) as f64;
+    let period = Duration::from_secs_f64(all_senders / args.rate.max(0.001));
+    let started = Instant::now();
+    let send_until = started + Duration::from_secs(args.seconds);
+    let deadline = send_until + Duration::from_secs(args.drain_seconds);
+    let tallies: Vec<Arc<ChannelTally>> = (0..groups)
+        .map(|_| {
+            Arc::new(ChannelTally {
+                senders: senders as u64,
+                ..ChannelTally::default()
+            })
+        })
+        .collect();
+    let mut tasks = Vec::with_capacity(accounts.len());
+    for (i, (sink, source, _)) in conns.into_iter().enumerate() {
+        let (group, rank) = (i / members, i % members);
+        let sends = rank < senders;
+        let slot = group * senders + rank;
+        let plan = Plan {
+            user_id: accounts[i].id,
+            channel: channels[group],
+            period: sends.then_some(period),
+            phase: period.mul_f64(slot as f64 / all_senders),
+            send_until,
+            deadline,
+        };
+        tasks.push(tokio::spawn(member::member(
+            sink,
+            source,
+            plan,
+            tallies[group].clone(),
+        )));
+    }
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outcomes.push(task.await?);
+    }
+    let last = outcomes.iter().filter_map(|o| o.last_delivery).max();
+    let window = last.map_or(Duration::from_secs(args.seconds), |l| l - started);
+    member::tally_into(&mut report, outcomes, window);
+    Ok(report)
+}

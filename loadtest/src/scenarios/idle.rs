@@ -1,0 +1,169 @@
+//! Idle connections: open N authenticated connections that heartbeat and
+//! otherwise wait, hold them, and report the server's memory per connection.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use tokio::sync::watch;
+
+use crate::client;
+use crate::run::Run;
+use crate::stats::{Latency, Report};
+
+/// Idle-connection options.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Connections to open.
+    #[arg(long, default_value_t = 10_000)]
+    pub connections: usize,
+    /// Distinct users (connections are spread over them); default one each.
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// Seconds to hold the connections once all are open.
+    #[arg(long, default_value_t = 30)]
+    pub hold_seconds: u64,
+    /// Connections being opened at once.
+    #[arg(long, default_value_t = 200)]
+    pub parallel: usize,
+}
+
+/// Runs the scenario.
+pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
+    let mut report = run.report("idle");
+    report.param("connections", args.connections);
+    report.param("hold_seconds", args.hold_seconds);
+    let users = args
+        .users
+        .unwrap_or(args.connections)
+        .clamp(1, args.connections);
+    report.param("users", users);
+    let accounts = run.users(users, "i").await?;
+
+    let (stop_tx, stop) = watch::channel(false);
+    let dropped = Arc::new(AtomicU64::new(0));
+    // A first few connections warm the server up (runtime, caches, buffer
+    // pools); memory per connection is measured over the rest.
+    let warm = (args.connections / 100).clamp(1, 500);
+    let mut holders = Vec::new();
+    for account in accounts.iter().cycle().take(warm) {
+        let (sink, source, heartbeat) = client::connect(&run.target, &account.token, &[]).await?;
+        holders.push(tokio::spawn(hold(
+            sink,
+            source,
+            heartbeat,
+            stop.clone(),
+            dropped.clone(),
+        )));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = run.server_rss();
+    let bar = run.progress(args.connections - warm, "connect");
+    let started = Instant::now();
+    let results: Vec<_> = futures::stream::iter(warm..args.connections)
+        .map(|i| {
+            let token = accounts[i % accounts.len()].token.clone();
+            async move {
+                let began = Instant::now();
+                client::connect(&run.target, &token, &[])
+                    .await
+                    .map(|c| (c, began.elapsed()))
+            }
+        })
+        .buffer_unordered(args.parallel)
+        .inspect(|_| bar.inc(1))
+        .collect()
+        .await;
+    let connect_time = started.elapsed();
+    bar.finish_and_clear();
+
+    let mut latency = Latency::default();
+    for result in results {
+        match result {
+            Ok(((sink, source, heartbeat), took)) => {
+                latency.record(took);
+                holders.push(tokio::spawn(hold(
+                    sink,
+                    source,
+                    heartbeat,
+                    stop.clone(),
+                    dropped.clone(),
+                )));
+            }
+            Err(e) => {
+                report.errors += 1;
+                if report.errors <= 5 {
+                    eprintln!("connect failed: {e:#}");
+                }
+            }
+        }
+    }
+    let open = holders.len();
+    let measured = open.saturating_sub(warm);
+    report.figure("connections_open", open as f64);
+    report.figure(
+        "connects_per_sec",
+        measured as f64 / connect_time.as_secs_f64(),
+    );
+    report.latency("connect", &latency);
+
+    // Let the server settle (allocator, queues) before reading its memory.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    if let (Some(before), Some(after)) = (before, run.server_rss()) {
+        report.figure("server_rss_before_mib", before as f64 / 1048576.0);
+        report.figure("server_rss_after_mib", after as f64 / 1048576.0);
+        let per = after.saturating_sub(before) as f64 / measured.max(1) as f64;
+        report.figure("server_bytes_per_connection", per);
+    }
+    let hold_bar = run.progress(args.hold_seconds as usize, "hold (s)");
+    for _ in 0..args.hold_seconds {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        hold_bar.inc(1);
+    }
+    hold_bar.finish_and_clear();
+    if let Some(after) = run.server_rss() {
+        report.figure("server_rss_end_of_hold_mib", after as f64 / 1048576.0);
+    }
+    let _ = stop_tx.send(true);
+    for holder in holders {
+        let _ = holder.await;
+    }
+    let lost = dropped.load(Ordering::Relaxed);
+    report.figure("connections_lost_while_held", lost as f64);
+    if lost > 0 {
+        report.violation(format!("{lost} connections closed while held"));
+    }
+    Ok(report)
+}
+
+/// Heartbeats until told to stop; counts the connection if it ends first.
+async fn hold(
+    mut sink: client::Sink,
+    mut source: client::Source,
+    heartbeat: Duration,
+    mut stop: watch::Receiver<bool>,
+    dropped: Arc<AtomicU64>,
+) {
+    let mut beat = tokio::time::interval(heartbeat);
+    beat.tick().await;
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = beat.tick() => {
+                if sink.send(client::ping_frame()).await.is_err() {
+                    dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+            frame = source.next() => match frame {
+                Some(Ok(_)) => {}
+                _ => {
+                    dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            },
+        }
+    }
+    let _ = sink.close().await;
+}

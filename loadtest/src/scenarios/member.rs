@@ -1,0 +1,200 @@
+//! One connected member of a channel: sends at a fixed rate if it is a
+//! sender, reads everything, times acks and deliveries, and checks order.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use tokio::time::MissedTickBehavior;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::order::OrderCheck;
+use crate::client::{self, Frame};
+use crate::stats::Latency;
+
+/// What all members of one channel share.
+#[derive(Debug, Default)]
+pub struct ChannelTally {
+    /// Messages acknowledged in the channel so far.
+    pub acked: AtomicU64,
+    /// Senders that have sent their last message and got every ack.
+    pub senders_done: AtomicU64,
+    /// How many senders the channel has.
+    pub senders: u64,
+}
+
+/// How one member behaves.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The member's user id.
+    pub user_id: u64,
+    /// The channel.
+    pub channel: u64,
+    /// Time between sends, if it sends.
+    pub period: Option<Duration>,
+    /// Delay before the first send, to spread senders out.
+    pub phase: Duration,
+    /// Sending stops at this time.
+    pub send_until: Instant,
+    /// Reading stops at this time whatever happens.
+    pub deadline: Instant,
+}
+
+/// What one member saw.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// `send` frames written.
+    pub sent: u64,
+    /// Acks received.
+    pub acked: u64,
+    /// `message` frames received (its own included).
+    pub received: u64,
+    /// Send → ack.
+    pub ack: Latency,
+    /// Send → deliver, for others' messages.
+    pub deliver: Latency,
+    /// Error frames.
+    pub errors: u64,
+    /// Wrong answers.
+    pub violations: Vec<String>,
+    /// When the last message frame arrived.
+    pub last_delivery: Option<Instant>,
+}
+
+/// Runs one member until its channel is drained or the deadline passes.
+pub async fn member(
+    mut sink: client::Sink,
+    mut source: client::Source,
+    plan: Plan,
+    tally: Arc<ChannelTally>,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut order = OrderCheck::default();
+    let mut pending: HashMap<String, Instant> = HashMap::new();
+    let period = plan.period.unwrap_or(Duration::from_secs(3600));
+    let start = tokio::time::Instant::now() + plan.phase;
+    let mut ticks = tokio::time::interval_at(start, period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut sending = plan.period.is_some();
+    let deadline = tokio::time::Instant::from_std(plan.deadline);
+    loop {
+        if sending && Instant::now() >= plan.send_until && pending.is_empty() {
+            sending = false;
+            tally.senders_done.fetch_add(1, Ordering::SeqCst);
+        }
+        let all_sent = tally.senders_done.load(Ordering::SeqCst) >= tally.senders;
+        if !sending && all_sent && out.received >= tally.acked.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = ticks.tick(), if sending && Instant::now() < plan.send_until => {
+                let key = format!("{}-{}", plan.user_id, out.sent);
+                pending.insert(key.clone(), Instant::now());
+                if sink.send(client::send_frame(plan.channel, &key)).await.is_err() {
+                    out.violations.push(format!("user {}: connection lost while sending", plan.user_id));
+                    break;
+                }
+                out.sent += 1;
+            }
+            // Checks the exit condition again now and then.
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            frame = source.next() => {
+                let text = match frame {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(_)) => continue,
+                    other => {
+                        out.violations.push(format!("user {}: connection closed: {other:?}", plan.user_id));
+                        break;
+                    }
+                };
+                let Ok(frame) = serde_json::from_str::<Frame<'_>>(text.as_str()) else {
+                    out.violations.push(format!("unreadable frame: {text}"));
+                    continue;
+                };
+                handle(&plan, &tally, &mut out, &mut order, &mut pending, frame);
+            }
+        }
+    }
+    if sending {
+        tally.senders_done.fetch_add(1, Ordering::SeqCst);
+    }
+    let expected = tally.acked.load(Ordering::SeqCst);
+    if out.received != expected {
+        out.violations.push(format!(
+            "user {} in channel {}: received {} of {expected} acknowledged messages",
+            plan.user_id, plan.channel, out.received
+        ));
+    }
+    let _ = sink.close().await;
+    out
+}
+
+fn handle(
+    plan: &Plan,
+    tally: &ChannelTally,
+    out: &mut Outcome,
+    order: &mut OrderCheck,
+    pending: &mut HashMap<String, Instant>,
+    frame: Frame<'_>,
+) {
+    match frame.kind.as_ref() {
+        "ack" => {
+            if let Some(sent) = frame.client_msg_id.and_then(|k| pending.remove(k.as_ref())) {
+                out.ack.record(sent.elapsed());
+                out.acked += 1;
+                tally.acked.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        "message" => {
+            let Some(m) = frame.message() else { return };
+            out.received += 1;
+            out.last_delivery = Some(Instant::now());
+            if let Err(e) = order.see(m.channel_id, m.id) {
+                out.violations.push(format!("user {}: {e}", plan.user_id));
+            }
+            if m.sender_id != plan.user_id
+                && let Some(age) = client::age(&m.text)
+            {
+                out.deliver.record(age);
+            }
+        }
+        "error" => {
+            out.errors += 1;
+            if let Some(key) = frame.client_msg_id {
+                pending.remove(key.as_ref());
+            }
+            if out.errors <= 3 {
+                eprintln!("user {}: error {:?}", plan.user_id, frame.code);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Sums the outcomes into the report.
+pub fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window: Duration) {
+    let (mut ack, mut deliver) = (Latency::default(), Latency::default());
+    let (mut sent, mut acked, mut received) = (0, 0, 0);
+    for o in outcomes {
+        ack.merge(&o.ack);
+        deliver.merge(&o.deliver);
+        sent += o.sent;
+        acked += o.acked;
+        received += o.received;
+        report.errors += o.errors;
+        for v in o.violations {
+            report.violation(v);
+        }
+    }
+    let secs = window.as_secs_f64().max(0.001);
+    report.figure("messages_sent", sent as f64);
+    report.figure("messages_acked", acked as f64);
+    report.figure("deliveries", received as f64);
+    report.figure("achieved_messages_per_sec", acked as f64 / secs);
+    report.figure("deliveries_per_sec", received as f64 / secs);
+    report.latency("send_to_ack", &ack);
+    report.latency("send_to_deliver", &deliver);
+}

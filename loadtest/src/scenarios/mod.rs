@@ -1,0 +1,10 @@
+//! The scenarios, one module each.
+
+pub mod chat;
+mod connect;
+pub mod fanout;
+pub mod history;
+pub mod idle;
+mod member;
+mod order;
+pub mod reconnect;

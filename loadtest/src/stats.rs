@@ -1,0 +1,149 @@
+//! Latency histograms, server memory, and the report a run produces.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+/// Latencies in microseconds, 1 µs to 60 s at 3 significant digits.
+#[derive(Debug, Clone)]
+pub struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Self(Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"))
+    }
+}
+
+impl Latency {
+    /// Records one latency.
+    pub fn record(&mut self, d: Duration) {
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+        self.0.saturating_record(us.max(1));
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &Latency) {
+        let _ = self.0.add(&other.0);
+    }
+
+    /// The summary for the report.
+    pub fn summary(&self) -> Percentiles {
+        let ms = |q: f64| self.0.value_at_quantile(q) as f64 / 1000.0;
+        Percentiles {
+            count: self.0.len(),
+            p50_ms: ms(0.5),
+            p90_ms: ms(0.9),
+            p99_ms: ms(0.99),
+            p999_ms: ms(0.999),
+            max_ms: self.0.max() as f64 / 1000.0,
+        }
+    }
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Percentiles {
+    /// Samples.
+    pub count: u64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+/// What one run measured, printed and written as JSON.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// Scenario name.
+    pub scenario: String,
+    /// Its parameters.
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Single figures (rates, counts, bytes).
+    pub figures: BTreeMap<String, f64>,
+    /// Latency distributions.
+    pub latency: BTreeMap<String, Percentiles>,
+    /// Messages missing, duplicated or out of order, and other wrong answers.
+    pub violations: Vec<String>,
+    /// Requests that failed.
+    pub errors: u64,
+}
+
+impl Report {
+    /// An empty report for `scenario`.
+    pub fn new(scenario: &str) -> Self {
+        Self {
+            scenario: scenario.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Notes a parameter.
+    pub fn param(&mut self, name: &str, value: impl Serialize) {
+        let value = serde_json::to_value(value).unwrap_or_default();
+        self.params.insert(name.to_owned(), value);
+    }
+
+    /// Notes a figure.
+    pub fn figure(&mut self, name: &str, value: f64) {
+        self.figures.insert(name.to_owned(), value);
+    }
+
+    /// Notes a latency distribution.
+    pub fn latency(&mut self, name: &str, latency: &Latency) {
+        self.latency.insert(name.to_owned(), latency.summary());
+    }
+
+    /// Notes a wrong answer; only the first 100 are kept, all are counted.
+    pub fn violation(&mut self, what: String) {
+        let count = self.figures.entry("violations".into()).or_default();
+        *count += 1.0;
+        if self.violations.len() < 100 {
+            self.violations.push(what);
+        }
+    }
+
+    /// The human summary.
+    pub fn print(&self) {
+        println!("== {} ==", self.scenario);
+        for (name, value) in &self.params {
+            println!("  {name:<24} {value}");
+        }
+        for (name, value) in &self.figures {
+            println!("  {name:<24} {value:.2}");
+        }
+        for (name, p) in &self.latency {
+            println!(
+                "  {name:<24} n={} p50={:.2}ms p90={:.2}ms p99={:.2}ms p99.9={:.2}ms max={:.2}ms",
+                p.count, p.p50_ms, p.p90_ms, p.p99_ms, p.p999_ms, p.max_ms
+            );
+        }
+        println!("  errors                   {}", self.errors);
+        if self.violations.is_empty() {
+            println!("  violations               none");
+        } else {
+            println!("  VIOLATIONS:");
+            for v in &self.violations {
+                println!("    {v}");
+            }
+        }
+    }
+}
+
+/// Resident memory of process `pid`, in bytes, from `/proc/PID/status`.
+pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no VmRSS in /proc/{pid}/status"))?;
+    Ok(kib * 1024)
+}

@@ -1,0 +1,157 @@
+//! Every scenario, small, against the real server binary: the tool runs,
+//! stops by itself, finds nothing wrong with a correct server, and writes
+//! its JSON report.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// The `chat` binary next to this package's `loadtest` binary.
+fn chat_binary() -> PathBuf {
+    let loadtest = Path::new(env!("CARGO_BIN_EXE_loadtest"));
+    let chat = loadtest.with_file_name(format!("chat{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        chat.exists(),
+        "{} is missing: build the workspace (`cargo build --workspace`) first",
+        chat.display()
+    );
+    chat
+}
+
+/// A server on a free loopback port; killed on drop.
+struct Server {
+    child: Child,
+    addr: String,
+    _data: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Self {
+        let data = tempfile::tempdir().expect("data dir");
+        let mut child = Command::new(chat_binary())
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--data-dir",
+            ])
+            .arg(data.path())
+            .env("CHAT_CORE__PASSWORD_MEMORY_KIB", "64")
+            .env("CHAT_CORE__PASSWORD_ITERATIONS", "1")
+            .env("CHAT_EDGE__FRAMES_PER_SEC", "1000")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .expect("read the server log");
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if entry["fields"]["message"] == "listening" {
+                break entry["fields"]["addr"].as_str().expect("addr").to_owned();
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        Self {
+            child,
+            addr,
+            _data: data,
+        }
+    }
+
+    /// Runs one scenario; returns its JSON report.
+    fn run(&self, args: &[&str]) -> serde_json::Value {
+        let report = tempfile::NamedTempFile::new().expect("report file");
+        let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+            .args(["--target", &self.addr, "--max-seconds", "60", "--json"])
+            .arg(report.path())
+            .arg("--server-pid")
+            .arg(self.child.id().to_string())
+            .args(args)
+            .output()
+            .expect("run loadtest");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{args:?} failed:\n{stdout}\n{stderr}"
+        );
+        let text = std::fs::read_to_string(report.path()).expect("read report");
+        serde_json::from_str(&text).expect("report is JSON")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn figure(report: &serde_json::Value, name: &str) -> f64 {
+    report["figures"][name]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no figure {name} in {report}"))
+}
+
+#[test]
+fn every_scenario_runs_small_and_finds_nothing_wrong() {
+    let server = Server::start();
+
+    let idle = server.run(&["idle", "--connections", "60", "--hold-seconds", "1"]);
+    assert_eq!(figure(&idle, "connections_open"), 60.0);
+    assert!(figure(&idle, "server_rss_after_mib") > 0.0);
+
+    let chat = server.run(&["chat", "--users", "20", "--rate", "100", "--seconds", "2"]);
+    assert!(figure(&chat, "messages_acked") > 100.0, "{chat}");
+    assert_eq!(
+        figure(&chat, "deliveries"),
+        2.0 * figure(&chat, "messages_acked")
+    );
+    assert!(chat["latency"]["send_to_deliver"]["count"].as_u64() > Some(0));
+
+    let fanout = server.run(&[
+        "fanout",
+        "--groups",
+        "2",
+        "--members",
+        "10",
+        "--senders",
+        "2",
+        "--rate",
+        "40",
+        "--seconds",
+        "2",
+    ]);
+    assert_eq!(
+        figure(&fanout, "deliveries"),
+        10.0 * figure(&fanout, "messages_acked")
+    );
+
+    let storm = server.run(&[
+        "reconnect",
+        "--clients",
+        "40",
+        "--group-size",
+        "10",
+        "--messages",
+        "3",
+    ]);
+    // Each client gets the 3 sent while it was away, 3 during the storm and the marker.
+    assert_eq!(
+        figure(&storm, "messages_delivered_after_resume"),
+        40.0 * 7.0
+    );
+
+    let history = server.run(&["history", "--messages", "500", "--passes", "1"]);
+    assert_eq!(figure(&history, "pages"), 5.0);
+    for report in [&idle, &chat, &fanout, &storm, &history] {
+        assert_eq!(report["violations"], serde_json::json!([]), "{report}");
+    }
+}
