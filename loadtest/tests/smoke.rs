@@ -143,11 +143,10 @@ fn every_scenario_runs_small_and_finds_nothing_wrong() {
         "--messages",
         "3",
     ]);
-    // Each client gets the 3 sent while it was away, 3 during the storm and the marker.
-    assert_eq!(
-        figure(&storm, "messages_delivered_after_resume"),
-        40.0 * 7.0
-    );
+    // Each client gets the 3 sent while it was away, 3 during the storm and
+    // the marker, and the first message too if the cut came before it.
+    let delivered = figure(&storm, "messages_delivered_after_resume");
+    assert!((40.0 * 7.0..=40.0 * 8.0).contains(&delivered), "{storm}");
 
     let history = server.run(&["history", "--messages", "500", "--passes", "1"]);
     assert_eq!(figure(&history, "pages"), 5.0);

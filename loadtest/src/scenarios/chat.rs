@@ -2,11 +2,10 @@
 //! at a fixed total offered rate; send→ack and send→deliver latency.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::connect::connect_all;
 use super::member::{self, ChannelTally, Plan};
 use crate::run::Run;
 use crate::stats::Report;
@@ -49,33 +48,37 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
     bar.finish_and_clear();
-    let conns = connect_all(run, &accounts, args.parallel).await?;
-
     let period = Duration::from_secs_f64(users as f64 / args.rate.max(0.001));
-    let started = Instant::now();
-    let send_until = started + Duration::from_secs(args.seconds);
-    let deadline = send_until + Duration::from_secs(args.drain_seconds);
-    let tallies: Vec<Arc<ChannelTally>> = (0..channels.len())
-        .map(|_| {
-            Arc::new(ChannelTally {
+    let members = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, account)| {
+            let plan = Plan {
+                user_id: account.id,
+                channel: channels[i / 2],
+                period: Some(period),
+                phase: period.mul_f64(i as f64 / users as f64),
+                send_for: Duration::from_secs(args.seconds),
+                drain_for: Duration::from_secs(args.drain_seconds),
+                heartbeat: Duration::from_secs(10),
+            };
+            let tally = Arc::new(ChannelTally {
                 senders: 2,
                 ..ChannelTally::default()
-            })
+            });
+            (account.clone(), plan, tally)
+        })
+        .collect::<Vec<_>>();
+    // Both members of a pair share one tally.
+    let members = members
+        .chunks(2)
+        .flat_map(|pair| {
+            let tally = pair[0].2.clone();
+            pair.iter()
+                .map(move |(a, p, _)| (a.clone(), p.clone(), tally.clone()))
         })
         .collect();
-    let mut tasks = Vec::with_capacity(users);
-    for (i, (sink, source, _)) in conns.into_iter().enumerate() {
-        let plan = Plan {
-            user_id: accounts[i].id,
-            channel: channels[i / 2],
-            period: Some(period),
-            phase: period.mul_f64(i as f64 / users as f64),
-            send_until,
-            deadline,
-        };
-        let tally = tallies[i / 2].clone();
-        tasks.push(tokio::spawn(member::member(sink, source, plan, tally)));
-    }
+    let (started, tasks) = member::start_all(run, members, args.parallel).await?;
     let bar = run.progress(args.seconds as usize, "send (s)");
     let ticker = tokio::spawn({
         let bar = bar.clone();
@@ -86,7 +89,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
             }
         }
     });
-    let mut outcomes = Vec::with_capacity(users);
+    let mut outcomes = Vec::with_capacity(tasks.len());
     for task in tasks {
         outcomes.push(task.await?);
     }

@@ -2,11 +2,10 @@
 //! fixed total rate and every member receives every message.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::connect::connect_all;
 use super::member::{self, ChannelTally, Plan};
 use crate::run::Run;
 use crate::stats::Report;
@@ -62,13 +61,8 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
     bar.finish_and_clear();
-    let conns = connect_all(run, &accounts, args.parallel).await?;
-
     let all_senders = (groups * senders) as f64;
     let period = Duration::from_secs_f64(all_senders / args.rate.max(0.001));
-    let started = Instant::now();
-    let send_until = started + Duration::from_secs(args.seconds);
-    let deadline = send_until + Duration::from_secs(args.drain_seconds);
     let tallies: Vec<Arc<ChannelTally>> = (0..groups)
         .map(|_| {
             Arc::new(ChannelTally {
@@ -77,26 +71,26 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
             })
         })
         .collect();
-    let mut tasks = Vec::with_capacity(accounts.len());
-    for (i, (sink, source, _)) in conns.into_iter().enumerate() {
-        let (group, rank) = (i / members, i % members);
-        let sends = rank < senders;
-        let slot = group * senders + rank;
-        let plan = Plan {
-            user_id: accounts[i].id,
-            channel: channels[group],
-            period: sends.then_some(period),
-            phase: period.mul_f64(slot as f64 / all_senders),
-            send_until,
-            deadline,
-        };
-        tasks.push(tokio::spawn(member::member(
-            sink,
-            source,
-            plan,
-            tallies[group].clone(),
-        )));
-    }
+    let members = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, account)| {
+            let (group, rank) = (i / members, i % members);
+            let sends = rank < senders;
+            let slot = group * senders + rank;
+            let plan = Plan {
+                user_id: account.id,
+                channel: channels[group],
+                period: sends.then_some(period),
+                phase: period.mul_f64(slot as f64 / all_senders),
+                send_for: Duration::from_secs(args.seconds),
+                drain_for: Duration::from_secs(args.drain_seconds),
+                heartbeat: Duration::from_secs(10),
+            };
+            (account.clone(), plan, tallies[group].clone())
+        })
+        .collect();
+    let (started, tasks) = member::start_all(run, members, args.parallel).await?;
     let mut outcomes = Vec::with_capacity(tasks.len());
     for task in tasks {
         outcomes.push(task.await?);

@@ -61,14 +61,18 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let before = run.server_rss();
     let bar = run.progress(args.connections - warm, "connect");
     let started = Instant::now();
+    // Each connection heartbeats from the moment it is open: opening the
+    // rest may take longer than the server's idle timeout.
     let results: Vec<_> = futures::stream::iter(warm..args.connections)
         .map(|i| {
             let token = accounts[i % accounts.len()].token.clone();
+            let (stop, dropped) = (stop.clone(), dropped.clone());
             async move {
                 let began = Instant::now();
-                client::connect(&run.target, &token, &[])
-                    .await
-                    .map(|c| (c, began.elapsed()))
+                let (sink, source, heartbeat) = client::connect(&run.target, &token, &[]).await?;
+                let took = began.elapsed();
+                let holder = tokio::spawn(hold(sink, source, heartbeat, stop, dropped));
+                anyhow::Ok((holder, took))
             }
         })
         .buffer_unordered(args.parallel)
@@ -81,15 +85,9 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let mut latency = Latency::default();
     for result in results {
         match result {
-            Ok(((sink, source, heartbeat), took)) => {
+            Ok((holder, took)) => {
                 latency.record(took);
-                holders.push(tokio::spawn(hold(
-                    sink,
-                    source,
-                    heartbeat,
-                    stop.clone(),
-                    dropped.clone(),
-                )));
+                holders.push(holder);
             }
             Err(e) => {
                 report.errors += 1;

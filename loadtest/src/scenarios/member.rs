@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -34,13 +35,18 @@ pub struct Plan {
     pub channel: u64,
     /// Time between sends, if it sends.
     pub period: Option<Duration>,
-    /// Delay before the first send, to spread senders out.
+    /// Delay after the start before the first send, to spread senders out.
     pub phase: Duration,
-    /// Sending stops at this time.
-    pub send_until: Instant,
-    /// Reading stops at this time whatever happens.
-    pub deadline: Instant,
+    /// How long to send for, from the start.
+    pub send_for: Duration,
+    /// How long after sending to wait at most for the last deliveries.
+    pub drain_for: Duration,
+    /// How often to heartbeat.
+    pub heartbeat: Duration,
 }
+
+/// The start signal: `None` until every member is connected.
+pub type Go = watch::Receiver<Option<Instant>>;
 
 /// What one member saw.
 #[derive(Debug, Default)]
@@ -63,24 +69,52 @@ pub struct Outcome {
     pub last_delivery: Option<Instant>,
 }
 
-/// Runs one member until its channel is drained or the deadline passes.
+/// Heartbeats until the start, then runs one member until its channel is
+/// drained or the deadline passes.
 pub async fn member(
     mut sink: client::Sink,
     mut source: client::Source,
     plan: Plan,
     tally: Arc<ChannelTally>,
+    mut go: Go,
 ) -> Outcome {
     let mut out = Outcome::default();
+    let mut beat = tokio::time::interval(plan.heartbeat);
+    beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let started = loop {
+        tokio::select! {
+            changed = go.changed() => {
+                match (changed, *go.borrow()) {
+                    (_, Some(at)) => break at,
+                    (Err(_), None) => return out,
+                    (Ok(()), None) => {}
+                }
+            }
+            _ = beat.tick() => {
+                if sink.send(client::ping_frame()).await.is_err() {
+                    out.violations.push(format!("user {}: connection lost before the start", plan.user_id));
+                    return out;
+                }
+            }
+            frame = source.next() => {
+                if !matches!(frame, Some(Ok(_))) {
+                    out.violations.push(format!("user {}: connection closed before the start: {frame:?}", plan.user_id));
+                    return out;
+                }
+            }
+        }
+    };
+    let send_until = started + plan.send_for;
     let mut order = OrderCheck::default();
     let mut pending: HashMap<String, Instant> = HashMap::new();
     let period = plan.period.unwrap_or(Duration::from_secs(3600));
-    let start = tokio::time::Instant::now() + plan.phase;
-    let mut ticks = tokio::time::interval_at(start, period);
+    let first = tokio::time::Instant::from_std(started + plan.phase);
+    let mut ticks = tokio::time::interval_at(first, period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut sending = plan.period.is_some();
-    let deadline = tokio::time::Instant::from_std(plan.deadline);
+    let deadline = tokio::time::Instant::from_std(send_until + plan.drain_for);
     loop {
-        if sending && Instant::now() >= plan.send_until && pending.is_empty() {
+        if sending && Instant::now() >= send_until && pending.is_empty() {
             sending = false;
             tally.senders_done.fetch_add(1, Ordering::SeqCst);
         }
@@ -90,7 +124,13 @@ pub async fn member(
         }
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => break,
-            _ = ticks.tick(), if sending && Instant::now() < plan.send_until => {
+            _ = beat.tick() => {
+                if sink.send(client::ping_frame()).await.is_err() {
+                    out.violations.push(format!("user {}: connection lost", plan.user_id));
+                    break;
+                }
+            }
+            _ = ticks.tick(), if sending && Instant::now() < send_until => {
                 let key = format!("{}-{}", plan.user_id, out.sent);
                 pending.insert(key.clone(), Instant::now());
                 if sink.send(client::send_frame(plan.channel, &key)).await.is_err() {
@@ -197,4 +237,35 @@ pub fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, win
     report.figure("deliveries_per_sec", received as f64 / secs);
     report.latency("send_to_ack", &ack);
     report.latency("send_to_deliver", &deliver);
+}
+
+/// Connects every member as planned and starts its task at once (so it
+/// heartbeats while the others connect); then starts them all together.
+pub async fn start_all(
+    run: &crate::run::Run,
+    members: Vec<(crate::client::Account, Plan, Arc<ChannelTally>)>,
+    parallel: usize,
+) -> anyhow::Result<(Instant, Vec<tokio::task::JoinHandle<Outcome>>)> {
+    let (go_tx, go) = watch::channel(None);
+    let bar = run.progress(members.len(), "connect");
+    let tasks: Vec<_> = futures::stream::iter(members)
+        .map(|(account, mut plan, tally)| {
+            let go = go.clone();
+            async move {
+                let (sink, source, heartbeat) =
+                    client::connect(&run.target, &account.token, &[]).await?;
+                plan.heartbeat = heartbeat;
+                anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go)))
+            }
+        })
+        .buffered(parallel)
+        .inspect(|_| bar.inc(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    bar.finish_and_clear();
+    let started = Instant::now() + Duration::from_millis(500);
+    go_tx.send_replace(Some(started));
+    Ok((started, tasks))
 }

@@ -6,6 +6,8 @@
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::connect::connect_all;
@@ -27,10 +29,16 @@ pub struct Args {
     /// during the storm.
     #[arg(long, default_value_t = 5)]
     pub messages: usize,
-    /// Connections being opened at once, before and during the storm.
+    /// Connections being opened at once before the storm (in the storm,
+    /// every client reconnects at once).
     #[arg(long, default_value_t = 1_000)]
     pub parallel: usize,
 }
+
+/// The text of the last message each sender posts.
+const MARKER: &str = "marker";
+/// How long a resumed client may wait for its next message.
+const STORM_LIMIT: Duration = Duration::from_secs(120);
 
 /// A connected sender: sends and waits for each ack.
 struct Sender {
@@ -47,7 +55,7 @@ impl Sender {
         self.sent += 1;
         let frame = if text_marker {
             let f = serde_json::json!({"type": "send", "channel_id": self.channel.to_string(),
-                "client_msg_id": key, "text": "marker"});
+                "client_msg_id": key, "text": MARKER});
             Message::text(f.to_string())
         } else {
             client::send_frame(self.channel, &key)
@@ -75,6 +83,18 @@ impl Sender {
     }
 }
 
+/// Every sender sends `n` messages, the senders side by side.
+async fn all_send(senders: &mut [Sender], n: usize, marker: bool) -> anyhow::Result<()> {
+    futures::future::try_join_all(senders.iter_mut().map(|sender| async move {
+        for _ in 0..n {
+            sender.send(marker).await?;
+        }
+        anyhow::Ok(())
+    }))
+    .await?;
+    Ok(())
+}
+
 /// Runs the scenario.
 pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let group_size = args.group_size.clamp(1, 99);
@@ -96,6 +116,26 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
                 .await?,
         );
     }
+    // Clients heartbeat and note what they hold until they are cut off.
+    let (cut, cut_rx) = watch::channel(false);
+    let bar = run.progress(clients, "connect");
+    let keepers: Vec<_> = futures::stream::iter(accounts.iter().enumerate())
+        .map(|(i, account)| {
+            let (channel, cut) = (channels[i / group_size], cut_rx.clone());
+            async move {
+                let (sink, source, heartbeat) =
+                    client::connect(&run.target, &account.token, &[]).await?;
+                anyhow::Ok(tokio::spawn(keep(sink, source, channel, heartbeat, cut)))
+            }
+        })
+        .buffered(args.parallel)
+        .inspect(|_| bar.inc(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<anyhow::Result<_>>()?;
+    bar.finish_and_clear();
+    // Senders connect last, so none sits idle while the clients connect.
     let mut senders = Vec::with_capacity(groups);
     for (g, (sink, source, _)) in connect_all(run, &owners, args.parallel)
         .await?
@@ -110,45 +150,34 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
             acked: Vec::new(),
         });
     }
-    let conns = connect_all(run, &accounts, args.parallel).await?;
-
-    // Everyone holds the first message: that is the cursor they resume from.
-    let mut firsts = Vec::with_capacity(groups);
-    for sender in &mut senders {
-        firsts.push(sender.send(false).await?);
+    all_send(&mut senders, 1, false).await?;
+    // Everyone drops at once: the sockets are cut, no close frame. A client
+    // resumes from the largest id it held, whatever that was.
+    cut.send_replace(true);
+    let mut cursors = Vec::with_capacity(clients);
+    for keeper in keepers {
+        cursors.push(keeper.await??);
     }
-    let bar = run.progress(clients, "cursor");
-    let cursors: Vec<u64> = futures::stream::iter(conns.into_iter().enumerate())
-        .map(|(i, (sink, mut source, _))| {
-            let (channel, first) = (channels[i / group_size], firsts[i / group_size]);
-            async move {
-                let cursor = read_until(&mut source, channel, |id, _| id == first).await;
-                // The socket is cut here: no close frame.
-                drop((sink, source));
-                cursor.map(|ids| ids.last().copied().unwrap_or(0))
-            }
-        })
-        .buffered(args.parallel)
-        .inspect(|_| bar.inc(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    bar.finish_and_clear();
-    for sender in &mut senders {
-        for _ in 0..args.messages {
-            sender.send(false).await?;
-        }
-    }
+    all_send(&mut senders, args.messages, false).await?;
 
     // The storm: everyone at once, while senders keep posting.
     let storm = Instant::now();
+    let (storm_done, mut storm_over) = tokio::sync::oneshot::channel::<()>();
     let posting = tokio::spawn(async move {
         for _ in 0..args.messages {
-            for sender in &mut senders {
-                sender.send(false).await?;
-            }
+            all_send(&mut senders, 1, false).await?;
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Heartbeat until the storm is over, however long it takes.
+        loop {
+            tokio::select! {
+                _ = &mut storm_over => break,
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {
+                    for sender in &mut senders {
+                        sender.sink.send(client::ping_frame()).await?;
+                    }
+                }
+            }
         }
         anyhow::Ok(senders)
     });
@@ -159,24 +188,23 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
             let cursor = cursors[i];
             resume(run, i, account, channel, cursor)
         })
-        .buffer_unordered(args.parallel)
+        .buffer_unordered(clients)
         .inspect(|_| bar.inc(1))
         .collect()
         .await;
     bar.finish_and_clear();
+    let _ = storm_done.send(());
     let mut senders = posting.await??;
     let all_live = storm.elapsed();
-    for sender in &mut senders {
-        sender.send(true).await?;
-    }
+    all_send(&mut senders, 1, true).await?;
 
     let mut latency = Latency::default();
     let mut finishing = Vec::with_capacity(clients);
     for result in resumed {
         match result {
-            Ok((took, ws)) => {
+            Ok((took, i, task)) => {
                 latency.record(took);
-                finishing.push(ws);
+                finishing.push((i, task));
             }
             Err(e) => {
                 report.errors += 1;
@@ -187,33 +215,18 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     report.figure("all_live_seconds", all_live.as_secs_f64());
     report.latency("resume", &latency);
     let bar = run.progress(finishing.len(), "verify");
-    let checks: Vec<_> = futures::stream::iter(finishing)
-        .map(|(i, caught_up, mut source, sink)| {
-            let g = i / group_size;
-            let channel = channels[g];
-            let expected: Vec<u64> = senders[g]
-                .acked
-                .iter()
-                .copied()
-                .filter(|&id| id > cursors[i])
-                .collect();
-            let marker = senders[g].acked.last().copied().unwrap_or(0);
-            async move {
-                let done = caught_up.last() == Some(&marker);
-                let live = if done {
-                    Ok(Vec::new())
-                } else {
-                    read_until(&mut source, channel, |id, _| id == marker).await
-                };
-                drop(sink);
-                let got = live.map(|live| [caught_up, live].concat());
-                (i, got, expected)
-            }
-        })
-        .buffer_unordered(args.parallel)
-        .inspect(|_| bar.inc(1))
-        .collect()
-        .await;
+    let mut checks = Vec::with_capacity(finishing.len());
+    for (i, task) in finishing {
+        let g = i / group_size;
+        let expected: Vec<u64> = senders[g]
+            .acked
+            .iter()
+            .copied()
+            .filter(|&id| id > cursors[i])
+            .collect();
+        checks.push((i, task.await?, expected));
+        bar.inc(1);
+    }
     bar.finish_and_clear();
     let mut delivered = 0;
     for (i, got, expected) in checks {
@@ -233,22 +246,51 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// A resumed client: its index, the ids caught up on, and its connection.
-type Resumed = (usize, Vec<u64>, client::Source, client::Sink);
+/// Heartbeats and reads until cut off; returns the largest id held.
+async fn keep(
+    mut sink: client::Sink,
+    mut source: client::Source,
+    channel: u64,
+    heartbeat: Duration,
+    mut cut: watch::Receiver<bool>,
+) -> anyhow::Result<u64> {
+    let mut beat = tokio::time::interval(heartbeat);
+    let mut order = OrderCheck::default();
+    let mut held = 0;
+    loop {
+        tokio::select! {
+            _ = cut.changed() => return Ok(held),
+            _ = beat.tick() => sink.send(client::ping_frame()).await?,
+            next = source.next() => {
+                let Some(Ok(message)) = next else {
+                    anyhow::bail!("connection ended before the cut: {next:?}");
+                };
+                let Message::Text(text) = message else { continue };
+                let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
+                if let Some(m) = frame.message().filter(|m| frame.kind == "message" && m.channel_id == channel) {
+                    order.see(channel, m.id).map_err(anyhow::Error::msg)?;
+                    held = m.id;
+                }
+            }
+        }
+    }
+}
 
 /// Reconnects with a cursor and reads until `synced`; returns how long that
-/// took, the ids caught up on, and the open connection.
+/// took and a task that goes on reading (and heartbeating) until the marker
+/// message, returning every id received after the cursor.
 async fn resume(
     run: &Run,
     i: usize,
     account: &Account,
     channel: u64,
     cursor: u64,
-) -> anyhow::Result<(Duration, Resumed)> {
+) -> anyhow::Result<(Duration, usize, JoinHandle<anyhow::Result<Vec<u64>>>)> {
     let started = Instant::now();
-    let (sink, mut source, _) =
+    let (sink, mut source, heartbeat) =
         client::connect(&run.target, &account.token, &[(channel, cursor)]).await?;
     let mut ids = Vec::new();
+    let mut marked = false;
     loop {
         let next = tokio::time::timeout(client::STEP, source.next()).await?;
         let Some(Ok(Message::Text(text))) = next else {
@@ -257,23 +299,46 @@ async fn resume(
         let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
         match (frame.kind.as_ref(), frame.message()) {
             ("synced", _) => break,
-            ("message", Some(m)) if m.channel_id == channel => ids.push(m.id),
+            ("message", Some(m)) if m.channel_id == channel => {
+                ids.push(m.id);
+                marked |= m.text == MARKER;
+            }
             _ => {}
         }
     }
-    Ok((started.elapsed(), (i, ids, source, sink)))
+    let took = started.elapsed();
+    let rest = tokio::spawn(async move {
+        let mut source = source;
+        let mut sink = sink;
+        let live = if marked {
+            Vec::new()
+        } else {
+            read_until(&mut source, &mut sink, channel, heartbeat).await?
+        };
+        let _ = sink.close().await;
+        Ok([ids, live].concat())
+    });
+    Ok((took, i, rest))
 }
 
-/// Reads messages of `channel` until `stop` says so; returns their ids.
+/// Reads messages of `channel`, heartbeating, until the marker message;
+/// returns their ids.
 async fn read_until(
     source: &mut client::Source,
+    sink: &mut client::Sink,
     channel: u64,
-    stop: impl Fn(u64, &str) -> bool,
+    heartbeat: Duration,
 ) -> anyhow::Result<Vec<u64>> {
     let mut ids = Vec::new();
-    let mut order = OrderCheck::default();
+    let mut beat = tokio::time::interval(heartbeat);
     loop {
-        let next = tokio::time::timeout(client::STEP, source.next()).await?;
+        let next = tokio::select! {
+            _ = beat.tick() => {
+                sink.send(client::ping_frame()).await?;
+                continue;
+            }
+            next = tokio::time::timeout(STORM_LIMIT, source.next()) => next?,
+        };
         let Some(Ok(message)) = next else {
             anyhow::bail!("connection ended: {next:?}");
         };
@@ -287,9 +352,8 @@ async fn read_until(
         if m.channel_id != channel {
             continue;
         }
-        order.see(channel, m.id).map_err(anyhow::Error::msg)?;
         ids.push(m.id);
-        if stop(m.id, &m.text) {
+        if m.text == MARKER {
             return Ok(ids);
         }
     }
