@@ -14,11 +14,14 @@ use serde_json::{Value, json};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use crate::target::Target;
 
 /// Password of every load-test account.
 const PASSWORD: &str = "load-test-password";
+/// Read buffer per connection, as the server uses.
+const READ_BUFFER: usize = 4096;
 /// How long one step (connect, hello, a REST call) may take.
 pub const STEP: Duration = Duration::from_secs(30);
 
@@ -164,8 +167,13 @@ pub async fn connect(
     let stream = tokio::time::timeout(STEP, socket.connect(target.addr)).await??;
     stream.set_nodelay(true)?;
     let url = format!("ws://{}/ws", target.addr);
-    let (ws, _) =
-        tokio::time::timeout(STEP, tokio_tungstenite::client_async(url, stream)).await??;
+    // tungstenite's default 128 KiB read buffer is zeroed on every read;
+    // with thousands of connections that alone would saturate a core.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0);
+    let handshake = tokio_tungstenite::client_async_with_config(url, stream, Some(config));
+    let (ws, _) = tokio::time::timeout(STEP, handshake).await??;
     let (mut sink, mut source) = ws.split();
     let cursors: serde_json::Map<String, Value> = cursors
         .iter()

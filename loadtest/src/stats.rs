@@ -101,11 +101,19 @@ impl Report {
         self.latency.insert(name.to_owned(), latency.summary());
     }
 
-    /// Notes a wrong answer; only the first 100 are kept, all are counted.
+    /// Notes a wrong answer. All are counted; the first 50 are kept, and
+    /// after that the first of each kind (by its opening words), up to 200.
     pub fn violation(&mut self, what: String) {
         let count = self.figures.entry("violations".into()).or_default();
         *count += 1.0;
-        if self.violations.len() < 100 {
+        let kind = |v: &str| -> String {
+            v.split(|c: char| c.is_ascii_digit())
+                .filter(|p| !p.is_empty())
+                .take(3)
+                .collect()
+        };
+        let new_kind = !self.violations.iter().any(|v| kind(v) == kind(&what));
+        if self.violations.len() < 50 || (new_kind && self.violations.len() < 200) {
             self.violations.push(what);
         }
     }
