@@ -18,6 +18,35 @@ async fn presence_of(ws: &mut Ws, user: &str, status: &str) -> Value {
         .await
 }
 
+/// Ann and bob, both connected, with bob watching their 1:1 channel.
+struct Watched {
+    api: Api,
+    ann: support::Account,
+    dm: String,
+    ann_ws: Ws,
+    bob_ws: Ws,
+}
+
+impl Watched {
+    async fn start(server: &Server) -> Self {
+        let api = Api::new(server);
+        let ann = api.signup("ann").await;
+        let bob = api.signup("bob").await;
+        let dm = api.direct(&ann, &bob).await;
+        let (mut bob_ws, _) = Ws::connect(server, &bob.token).await;
+        let (ann_ws, _) = Ws::connect(server, &ann.token).await;
+        bob_ws.send_json(watch(&dm)).await;
+        bob_ws.wait_type("presence_list").await;
+        Self {
+            api,
+            ann,
+            dm,
+            ann_ws,
+            bob_ws,
+        }
+    }
+}
+
 #[tokio::test]
 async fn watching_a_channel_shows_members_coming_and_going() {
     let server = Server::start().await;
@@ -63,28 +92,21 @@ async fn watching_a_channel_shows_members_coming_and_going() {
     let (ann_ws, _) = Ws::connect(&server, &ann.token).await;
     ann_ws.close().await;
     let ack = bob_ws.send_message(&dm, "b-1", "marker").await;
-    bob_ws
-        .wait_for(|f| f["type"] == "message" && f["message"] == ack["message"])
-        .await;
-    let stray: Vec<_> = bob_ws
-        .pending()
-        .into_iter()
-        .filter(|f| f["type"] == "presence")
-        .collect();
+    bob_ws.wait_message(&ack["message"]).await;
+    let stray: Vec<_> = bob_ws.pending_of("presence");
     assert!(stray.is_empty(), "no presence after unwatching: {stray:?}");
 }
 
 #[tokio::test]
 async fn logging_out_is_offline_at_once() {
     let server = Server::start().await;
-    let api = Api::new(&server);
-    let ann = api.signup("ann").await;
-    let bob = api.signup("bob").await;
-    let dm = api.direct(&ann, &bob).await;
-    let (mut bob_ws, _) = Ws::connect(&server, &bob.token).await;
-    let (mut ann_ws, _) = Ws::connect(&server, &ann.token).await;
-    bob_ws.send_json(watch(&dm)).await;
-    bob_ws.wait_type("presence_list").await;
+    let Watched {
+        api,
+        ann,
+        mut ann_ws,
+        mut bob_ws,
+        ..
+    } = Watched::start(&server).await;
     let started = Instant::now();
     let logout = api.call(
         reqwest::Method::POST,
@@ -105,26 +127,19 @@ async fn logging_out_is_offline_at_once() {
 #[tokio::test]
 async fn a_dropped_connection_stays_online_through_the_grace_period() {
     let server = Server::start().await;
-    let api = Api::new(&server);
-    let ann = api.signup("ann").await;
-    let bob = api.signup("bob").await;
-    let dm = api.direct(&ann, &bob).await;
-    let (mut bob_ws, _) = Ws::connect(&server, &bob.token).await;
-    let (ann_ws, _) = Ws::connect(&server, &ann.token).await;
-    bob_ws.send_json(watch(&dm)).await;
-    bob_ws.wait_type("presence_list").await;
+    let Watched {
+        ann,
+        dm,
+        ann_ws,
+        mut bob_ws,
+        ..
+    } = Watched::start(&server).await;
 
     ann_ws.abort();
     let (mut ann_ws, _) = Ws::connect(&server, &ann.token).await;
     let ack = ann_ws.send_message(&dm, "a-1", "back again").await;
-    bob_ws
-        .wait_for(|f| f["type"] == "message" && f["message"] == ack["message"])
-        .await;
-    let flaps: Vec<_> = bob_ws
-        .pending()
-        .into_iter()
-        .filter(|f| f["type"] == "presence")
-        .collect();
+    bob_ws.wait_message(&ack["message"]).await;
+    let flaps: Vec<_> = bob_ws.pending_of("presence");
     assert!(flaps.is_empty(), "a brief drop does not flap: {flaps:?}");
 }
 
@@ -132,14 +147,12 @@ async fn a_dropped_connection_stays_online_through_the_grace_period() {
 async fn a_dropped_connection_goes_offline_when_the_grace_period_ends() {
     let env = [("CHAT_CORE__PRESENCE_GRACE_MS", "300")];
     let server = Server::start_with(DataDir::new(), &[], &env).await;
-    let api = Api::new(&server);
-    let ann = api.signup("ann").await;
-    let bob = api.signup("bob").await;
-    let dm = api.direct(&ann, &bob).await;
-    let (mut bob_ws, _) = Ws::connect(&server, &bob.token).await;
-    let (ann_ws, _) = Ws::connect(&server, &ann.token).await;
-    bob_ws.send_json(watch(&dm)).await;
-    bob_ws.wait_type("presence_list").await;
+    let Watched {
+        ann,
+        ann_ws,
+        mut bob_ws,
+        ..
+    } = Watched::start(&server).await;
     ann_ws.abort();
     presence_of(&mut bob_ws, &ann.id, "offline").await;
 }
@@ -272,20 +285,11 @@ async fn typing_reaches_the_other_members_only_and_is_rate_limited() {
 
     let ack = bob_ws.send_message(&group, "b-1", "marker").await;
     for ws in [&mut ann_ws, &mut ann_tablet, &mut cyd_ws] {
-        ws.wait_for(|f| f["type"] == "message" && f["message"] == ack["message"])
-            .await;
-        let typing: Vec<_> = ws
-            .pending()
-            .into_iter()
-            .filter(|f| f["type"] == "typing")
-            .collect();
+        ws.wait_message(&ack["message"]).await;
+        let typing: Vec<_> = ws.pending_of("typing");
         assert!(typing.len() <= 1, "one typing frame at most: {typing:?}");
     }
-    let own: Vec<_> = ann_tablet
-        .pending()
-        .into_iter()
-        .filter(|f| f["type"] == "typing")
-        .collect();
+    let own: Vec<_> = ann_tablet.pending_of("typing");
     assert!(
         own.is_empty(),
         "the typist's own devices get nothing: {own:?}"

@@ -193,14 +193,8 @@ async fn read_positions_in_big_channels_stay_private() {
     // Events reach ann in the order they happened: the message after the
     // receipt arrives after it would have.
     let later = bob_ws.send_message(&group, "b-1", "after reading").await;
-    ann_ws
-        .wait_for(|f| f["type"] == "message" && f["message"] == later["message"])
-        .await;
-    let receipts: Vec<_> = ann_ws
-        .pending()
-        .into_iter()
-        .filter(|f| f["type"] == "read")
-        .collect();
+    ann_ws.wait_message(&later["message"]).await;
+    let receipts: Vec<_> = ann_ws.pending_of("read");
     assert!(
         receipts.is_empty(),
         "no receipts in a channel over the limit: {receipts:?}"

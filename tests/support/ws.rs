@@ -142,6 +142,23 @@ impl Ws {
         self.pending.iter().cloned().collect()
     }
 
+    /// Frames of `kind` read but not yet taken, oldest first. After
+    /// [`Ws::wait_message`] for a later message, these are every such frame
+    /// that came before it: events reach a session in the order they happened.
+    pub fn pending_of(&self, kind: &str) -> Vec<Value> {
+        self.pending
+            .iter()
+            .filter(|f| f["type"] == kind)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits for the `message` frame carrying `message`, keeping the others.
+    pub async fn wait_message(&mut self, message: &Value) -> Value {
+        self.wait_for(|f| f["type"] == "message" && f["message"] == *message)
+            .await
+    }
+
     /// The next frame of `kind`, keeping others.
     pub async fn wait_type(&mut self, kind: &str) -> Value {
         self.wait_for(|f| f["type"] == kind).await

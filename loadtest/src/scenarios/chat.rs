@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::member::{self, ChannelTally, Plan};
+use super::member::{self, ChannelTally, Plan, Sending};
 use crate::run::Run;
 use crate::stats::Report;
 
@@ -19,15 +19,9 @@ pub struct Args {
     /// Messages per second offered, across all users.
     #[arg(long, default_value_t = 500.0)]
     pub rate: f64,
-    /// Seconds of sending.
-    #[arg(long, default_value_t = 20)]
-    pub seconds: u64,
-    /// Seconds allowed after sending for the last deliveries.
-    #[arg(long, default_value_t = 10)]
-    pub drain_seconds: u64,
-    /// Connections being opened at once.
-    #[arg(long, default_value_t = 200)]
-    pub parallel: usize,
+    /// Timing and pacing.
+    #[command(flatten)]
+    pub sending: Sending,
 }
 
 /// Runs the scenario.
@@ -36,7 +30,6 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let mut report = run.report("chat");
     report.param("users", users);
     report.param("offered_messages_per_sec", args.rate);
-    report.param("seconds", args.seconds);
     let accounts = run.users(users, "c").await?;
     let bar = run.progress(users / 2, "channels");
     let channels: Vec<u64> = futures::stream::iter(accounts.chunks(2))
@@ -49,6 +42,16 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         .collect::<anyhow::Result<_>>()?;
     bar.finish_and_clear();
     let period = Duration::from_secs_f64(users as f64 / args.rate.max(0.001));
+    // Both members of a pair share one tally.
+    let tallies: Vec<Arc<ChannelTally>> = channels
+        .iter()
+        .map(|_| {
+            Arc::new(ChannelTally {
+                senders: 2,
+                ..ChannelTally::default()
+            })
+        })
+        .collect();
     let members = accounts
         .iter()
         .enumerate()
@@ -58,45 +61,13 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
                 channel: channels[i / 2],
                 period: Some(period),
                 phase: period.mul_f64(i as f64 / users as f64),
-                send_for: Duration::from_secs(args.seconds),
-                drain_for: Duration::from_secs(args.drain_seconds),
+                send_for: Duration::from_secs(args.sending.seconds),
+                drain_for: Duration::from_secs(args.sending.drain_seconds),
                 heartbeat: Duration::from_secs(10),
             };
-            let tally = Arc::new(ChannelTally {
-                senders: 2,
-                ..ChannelTally::default()
-            });
-            (account.clone(), plan, tally)
-        })
-        .collect::<Vec<_>>();
-    // Both members of a pair share one tally.
-    let members = members
-        .chunks(2)
-        .flat_map(|pair| {
-            let tally = pair[0].2.clone();
-            pair.iter()
-                .map(move |(a, p, _)| (a.clone(), p.clone(), tally.clone()))
+            (account.clone(), plan, tallies[i / 2].clone())
         })
         .collect();
-    let (started, tasks) = member::start_all(run, members, args.parallel).await?;
-    let bar = run.progress(args.seconds as usize, "send (s)");
-    let ticker = tokio::spawn({
-        let bar = bar.clone();
-        async move {
-            loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                bar.inc(1);
-            }
-        }
-    });
-    let mut outcomes = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        outcomes.push(task.await?);
-    }
-    ticker.abort();
-    bar.finish_and_clear();
-    let last = outcomes.iter().filter_map(|o| o.last_delivery).max();
-    let window = last.map_or(Duration::from_secs(args.seconds), |l| l - started);
-    member::tally_into(&mut report, outcomes, window);
+    member::run_all(run, members, &args.sending, &mut report).await?;
     Ok(report)
 }

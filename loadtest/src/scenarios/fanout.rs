@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::member::{self, ChannelTally, Plan};
+use super::member::{self, ChannelTally, Plan, Sending};
 use crate::run::Run;
 use crate::stats::Report;
 
@@ -25,15 +25,9 @@ pub struct Args {
     /// Messages per second offered, across all groups.
     #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
-    /// Seconds of sending.
-    #[arg(long, default_value_t = 20)]
-    pub seconds: u64,
-    /// Seconds allowed after sending for the last deliveries.
-    #[arg(long, default_value_t = 10)]
-    pub drain_seconds: u64,
-    /// Connections being opened at once.
-    #[arg(long, default_value_t = 200)]
-    pub parallel: usize,
+    /// Timing and pacing.
+    #[command(flatten)]
+    pub sending: Sending,
 }
 
 /// Runs the scenario.
@@ -45,7 +39,6 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     report.param("members", members);
     report.param("senders_per_group", senders);
     report.param("offered_messages_per_sec", args.rate);
-    report.param("seconds", args.seconds);
     let accounts = run.users(groups * members, "f").await?;
     let bar = run.progress(groups, "groups");
     let channels: Vec<u64> = futures::stream::iter(accounts.chunks(members).enumerate())
@@ -83,20 +76,13 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
                 channel: channels[group],
                 period: sends.then_some(period),
                 phase: period.mul_f64(slot as f64 / all_senders),
-                send_for: Duration::from_secs(args.seconds),
-                drain_for: Duration::from_secs(args.drain_seconds),
+                send_for: Duration::from_secs(args.sending.seconds),
+                drain_for: Duration::from_secs(args.sending.drain_seconds),
                 heartbeat: Duration::from_secs(10),
             };
             (account.clone(), plan, tallies[group].clone())
         })
         .collect();
-    let (started, tasks) = member::start_all(run, members, args.parallel).await?;
-    let mut outcomes = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        outcomes.push(task.await?);
-    }
-    let last = outcomes.iter().filter_map(|o| o.last_delivery).max();
-    let window = last.map_or(Duration::from_secs(args.seconds), |l| l - started);
-    member::tally_into(&mut report, outcomes, window);
+    member::run_all(run, members, &args.sending, &mut report).await?;
     Ok(report)
 }

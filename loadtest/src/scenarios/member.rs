@@ -15,6 +15,20 @@ use super::order::OrderCheck;
 use crate::client::{self, Frame};
 use crate::stats::Latency;
 
+/// Timing and pacing shared by the scenarios built on members.
+#[derive(Debug, clap::Args)]
+pub struct Sending {
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 20)]
+    pub seconds: u64,
+    /// Seconds allowed after sending for the last deliveries.
+    #[arg(long, default_value_t = 10)]
+    pub drain_seconds: u64,
+    /// Connections being opened at once.
+    #[arg(long, default_value_t = 200)]
+    pub parallel: usize,
+}
+
 /// What all members of one channel share.
 #[derive(Debug, Default)]
 pub struct ChannelTally {
@@ -215,7 +229,7 @@ fn handle(
 }
 
 /// Sums the outcomes into the report.
-pub fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window: Duration) {
+fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window: Duration) {
     let (mut ack, mut deliver) = (Latency::default(), Latency::default());
     let (mut sent, mut acked, mut received) = (0, 0, 0);
     for o in outcomes {
@@ -240,12 +254,15 @@ pub fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, win
 }
 
 /// Connects every member as planned and starts its task at once (so it
-/// heartbeats while the others connect); then starts them all together.
-pub async fn start_all(
+/// heartbeats while the others connect), starts them all together, waits
+/// for all, and adds what they saw to `report`.
+pub async fn run_all(
     run: &crate::run::Run,
     members: Vec<(crate::client::Account, Plan, Arc<ChannelTally>)>,
-    parallel: usize,
-) -> anyhow::Result<(Instant, Vec<tokio::task::JoinHandle<Outcome>>)> {
+    sending: &Sending,
+    report: &mut crate::stats::Report,
+) -> anyhow::Result<()> {
+    report.param("seconds", sending.seconds);
     let (go_tx, go) = watch::channel(None);
     let bar = run.progress(members.len(), "connect");
     let tasks: Vec<_> = futures::stream::iter(members)
@@ -258,7 +275,7 @@ pub async fn start_all(
                 anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go)))
             }
         })
-        .buffered(parallel)
+        .buffered(sending.parallel)
         .inspect(|_| bar.inc(1))
         .collect::<Vec<_>>()
         .await
@@ -267,5 +284,25 @@ pub async fn start_all(
     bar.finish_and_clear();
     let started = Instant::now() + Duration::from_millis(500);
     go_tx.send_replace(Some(started));
-    Ok((started, tasks))
+
+    let bar = run.progress(sending.seconds as usize, "send (s)");
+    let ticker = tokio::spawn({
+        let bar = bar.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                bar.inc(1);
+            }
+        }
+    });
+    let mut outcomes = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        outcomes.push(task.await?);
+    }
+    ticker.abort();
+    bar.finish_and_clear();
+    let last = outcomes.iter().filter_map(|o| o.last_delivery).max();
+    let window = last.map_or(Duration::from_secs(sending.seconds), |l| l - started);
+    tally_into(report, outcomes, window);
+    Ok(())
 }
