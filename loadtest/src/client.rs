@@ -2,7 +2,7 @@
 //! WebSocket that says `hello` (with cursors) and reads frames.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -198,6 +198,17 @@ pub async fn connect(
             }
         }
     }
+}
+
+/// [`connect`] on a task of its own, so that thousands of handshakes run on
+/// every worker thread rather than inside one caller's task.
+pub async fn spawn_connect(
+    target: &Arc<Target>,
+    token: &str,
+    cursors: &[(u64, u64)],
+) -> anyhow::Result<(Sink, Source, Duration)> {
+    let (target, token, cursors) = (target.clone(), token.to_owned(), cursors.to_vec());
+    tokio::spawn(async move { connect(&target, &token, &cursors).await }).await?
 }
 
 /// A `send` frame whose text carries the time it was sent.

@@ -6,10 +6,12 @@
 //! by itself.
 
 mod client;
+mod plot;
 mod run;
 mod scenarios;
 mod stats;
 mod target;
+mod timeline;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,6 +39,10 @@ struct Cli {
     /// Writes the report as JSON to this file.
     #[arg(long, global = true)]
     json: Option<PathBuf>,
+    /// Draws latency (p50, p99, max) and throughput per second as an SVG
+    /// picture in this file.
+    #[arg(long, global = true, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
     /// Gives up after this many seconds, whatever the scenario.
     #[arg(long, global = true, default_value_t = 600)]
     max_seconds: u64,
@@ -59,9 +65,19 @@ enum Scenario {
     History(history::Args),
 }
 
+impl Scenario {
+    /// Whether the scenario records the per-second timeline `--plot` draws.
+    fn records_timeline(&self) -> bool {
+        !matches!(self, Scenario::Reconnect(_))
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.plot.is_some() && !cli.scenario.records_timeline() {
+        anyhow::bail!("--plot: this scenario records no per-second timeline yet");
+    }
     let limit = target::raise_file_limit();
     let run = Run::new(&cli.target, cli.sources, cli.server_pid, limit)?;
     let scenario = async {
@@ -80,6 +96,9 @@ async fn main() -> anyhow::Result<()> {
     if let Some(path) = cli.json {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(&path, json).with_context(|| format!("write {}", path.display()))?;
+    }
+    if let Some(path) = cli.plot {
+        plot::write(&report, &path)?;
     }
     if !report.violations.is_empty() {
         anyhow::bail!("{} wrong answers; see the report", report.violations.len());

@@ -1,5 +1,6 @@
 //! What every scenario shares: the target, REST, accounts, progress bars.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -7,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::client::{self, Account, Rest};
 use crate::stats::{self, Report};
 use crate::target::Target;
+use crate::timeline;
 
 /// Sign-ups in flight at once.
 const SIGNUP_PARALLEL: usize = 32;
@@ -14,7 +16,7 @@ const SIGNUP_PARALLEL: usize = 32;
 /// One load-test run.
 pub struct Run {
     /// Where the load goes.
-    pub target: Target,
+    pub target: Arc<Target>,
     /// REST client.
     pub rest: Rest,
     /// The server's pid, for memory readings.
@@ -33,13 +35,14 @@ impl Run {
         server_pid: Option<u32>,
         file_limit: u64,
     ) -> anyhow::Result<Self> {
-        let target = Target::new(target, sources)?;
+        let target = Arc::new(Target::new(target, sources)?);
         let rest = Rest::new(&target);
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or_default();
         client::since_start();
+        timeline::origin();
         Ok(Self {
             target,
             rest,

@@ -6,6 +6,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::timeline::{self, Timeline};
+
 /// Latencies in microseconds, 1 µs to 60 s at 3 significant digits.
 #[derive(Debug, Clone)]
 pub struct Latency(Histogram<u64>);
@@ -74,6 +76,9 @@ pub struct Report {
     pub violations: Vec<String>,
     /// Requests that failed.
     pub errors: u64,
+    /// The run per second, for scenarios that record one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<timeline::Summary>,
 }
 
 impl Report {
@@ -99,6 +104,12 @@ impl Report {
     /// Notes a latency distribution.
     pub fn latency(&mut self, name: &str, latency: &Latency) {
         self.latency.insert(name.to_owned(), latency.summary());
+    }
+
+    /// Notes the run over time: `latency` names the latency it samples,
+    /// `events` what it counts.
+    pub fn timeline(&mut self, latency: &str, events: &str, timeline: Timeline) {
+        self.timeline = Some(timeline.summary(latency, events));
     }
 
     /// Notes a wrong answer. All are counted; the first 50 are kept, and

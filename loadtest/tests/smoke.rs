@@ -100,6 +100,14 @@ fn figure(report: &serde_json::Value, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no figure {name} in {report}"))
 }
 
+/// The events of the report's timeline, added up over its seconds.
+fn timeline_events(report: &serde_json::Value) -> f64 {
+    let windows = report["timeline"]["windows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no timeline in {report}"));
+    windows.iter().filter_map(|w| w["count"].as_f64()).sum()
+}
+
 #[test]
 fn every_scenario_runs_small_and_finds_nothing_wrong() {
     let server = Server::start();
@@ -108,13 +116,33 @@ fn every_scenario_runs_small_and_finds_nothing_wrong() {
     assert_eq!(figure(&idle, "connections_open"), 60.0);
     assert!(figure(&idle, "server_rss_after_mib") > 0.0);
 
-    let chat = server.run(&["chat", "--users", "20", "--rate", "100", "--seconds", "2"]);
+    let pictures = tempfile::tempdir().expect("plot dir");
+    let plot = pictures.path().join("chat.svg");
+    let plot_arg = plot.to_str().expect("a UTF-8 temp path");
+    let chat = server.run(&[
+        "--plot",
+        plot_arg,
+        "chat",
+        "--users",
+        "20",
+        "--rate",
+        "100",
+        "--seconds",
+        "2",
+    ]);
     assert!(figure(&chat, "messages_acked") > 100.0, "{chat}");
     assert_eq!(
         figure(&chat, "deliveries"),
         2.0 * figure(&chat, "messages_acked")
     );
     assert!(chat["latency"]["send_to_deliver"]["count"].as_u64() > Some(0));
+    assert_eq!(timeline_events(&chat), figure(&chat, "deliveries"));
+    let svg = std::fs::read_to_string(&plot).expect("the --plot picture");
+    assert!(svg.contains("<svg"), "not an SVG: {svg:.200}");
+    assert!(
+        svg.contains("<polyline") || svg.contains("<path"),
+        "no series drawn"
+    );
 
     let fanout = server.run(&[
         "fanout",
@@ -150,7 +178,20 @@ fn every_scenario_runs_small_and_finds_nothing_wrong() {
 
     let history = server.run(&["history", "--messages", "500", "--passes", "1"]);
     assert_eq!(figure(&history, "pages"), 5.0);
+    assert_eq!(timeline_events(&history), 5.0);
     for report in [&idle, &chat, &fanout, &storm, &history] {
         assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     }
+}
+
+#[test]
+fn plot_is_refused_up_front_for_a_scenario_without_timeline() {
+    let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .args(["--plot", "never.svg", "reconnect"])
+        .output()
+        .expect("run loadtest");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("--plot"), "{stderr}");
+    assert!(!Path::new("never.svg").exists());
 }

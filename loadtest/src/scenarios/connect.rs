@@ -15,7 +15,7 @@ pub async fn connect_all(
 ) -> anyhow::Result<Vec<(client::Sink, client::Source, Duration)>> {
     let bar = run.progress(accounts.len(), "connect");
     let conns: Vec<_> = futures::stream::iter(accounts.iter())
-        .map(|a| client::connect(&run.target, &a.token, &[]))
+        .map(|a| client::spawn_connect(&run.target, &a.token, &[]))
         .buffered(parallel)
         .inspect(|_| bar.inc(1))
         .collect()

@@ -9,6 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::client::{self, Frame};
 use crate::run::Run;
 use crate::stats::{Latency, Report};
+use crate::timeline::Timeline;
 
 /// History options.
 #[derive(Debug, clap::Args)]
@@ -77,6 +78,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     bar.finish_and_clear();
 
     let mut latency = Latency::default();
+    let mut timeline = Timeline::default();
     let started = Instant::now();
     let mut pages = 0u64;
     for pass in 0..args.passes {
@@ -87,7 +89,9 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
                 .rest
                 .history_after(&users[1], channel, after, args.page)
                 .await?;
-            latency.record(began.elapsed());
+            let took = began.elapsed();
+            latency.record(took);
+            timeline.event(began + took, Some(took));
             pages += 1;
             for id in &ids {
                 if *id <= after {
@@ -113,5 +117,6 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         pages as f64 / started.elapsed().as_secs_f64(),
     );
     report.latency("page", &latency);
+    report.timeline("page", "pages", timeline);
     Ok(report)
 }

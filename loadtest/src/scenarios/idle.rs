@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use crate::client;
 use crate::run::Run;
 use crate::stats::{Latency, Report};
+use crate::timeline::Timeline;
 
 /// Idle-connection options.
 #[derive(Debug, clap::Args)]
@@ -48,7 +49,8 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let warm = (args.connections / 100).clamp(1, 500);
     let mut holders = Vec::new();
     for account in accounts.iter().cycle().take(warm) {
-        let (sink, source, heartbeat) = client::connect(&run.target, &account.token, &[]).await?;
+        let (sink, source, heartbeat) =
+            client::spawn_connect(&run.target, &account.token, &[]).await?;
         holders.push(tokio::spawn(hold(
             sink,
             source,
@@ -69,10 +71,11 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
             let (stop, dropped) = (stop.clone(), dropped.clone());
             async move {
                 let began = Instant::now();
-                let (sink, source, heartbeat) = client::connect(&run.target, &token, &[]).await?;
+                let (sink, source, heartbeat) =
+                    client::spawn_connect(&run.target, &token, &[]).await?;
                 let took = began.elapsed();
                 let holder = tokio::spawn(hold(sink, source, heartbeat, stop, dropped));
-                anyhow::Ok((holder, took))
+                anyhow::Ok((holder, began, took))
             }
         })
         .buffer_unordered(args.parallel)
@@ -83,10 +86,12 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     bar.finish_and_clear();
 
     let mut latency = Latency::default();
+    let mut timeline = Timeline::default();
     for result in results {
         match result {
-            Ok((holder, took)) => {
+            Ok((holder, began, took)) => {
                 latency.record(took);
+                timeline.event(began + took, Some(took));
                 holders.push(holder);
             }
             Err(e) => {
@@ -105,6 +110,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         measured as f64 / connect_time.as_secs_f64(),
     );
     report.latency("connect", &latency);
+    report.timeline("connect", "connects", timeline);
 
     // Let the server settle (allocator, queues) before reading its memory.
     tokio::time::sleep(Duration::from_secs(2)).await;

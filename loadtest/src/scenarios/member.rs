@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::order::OrderCheck;
 use crate::client::{self, Frame};
 use crate::stats::Latency;
+use crate::timeline::Timeline;
 
 /// Timing and pacing shared by the scenarios built on members.
 #[derive(Debug, clap::Args)]
@@ -81,6 +82,8 @@ pub struct Outcome {
     pub violations: Vec<String>,
     /// When the last message frame arrived.
     pub last_delivery: Option<Instant>,
+    /// Deliveries per second, with send → deliver for others' messages.
+    pub timeline: Timeline,
 }
 
 /// Heartbeats until the start, then runs one member until its channel is
@@ -204,16 +207,19 @@ fn handle(
         }
         "message" => {
             let Some(m) = frame.message() else { return };
+            let now = Instant::now();
             out.received += 1;
-            out.last_delivery = Some(Instant::now());
+            out.last_delivery = Some(now);
             if let Err(e) = order.see(m.channel_id, m.id) {
                 out.violations.push(format!("user {}: {e}", plan.user_id));
             }
-            if m.sender_id != plan.user_id
-                && let Some(age) = client::age(&m.text)
-            {
+            let age = (m.sender_id != plan.user_id)
+                .then(|| client::age(&m.text))
+                .flatten();
+            if let Some(age) = age {
                 out.deliver.record(age);
             }
+            out.timeline.event(now, age);
         }
         "error" => {
             out.errors += 1;
@@ -231,10 +237,12 @@ fn handle(
 /// Sums the outcomes into the report.
 fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window: Duration) {
     let (mut ack, mut deliver) = (Latency::default(), Latency::default());
+    let mut timeline = Timeline::default();
     let (mut sent, mut acked, mut received) = (0, 0, 0);
     for o in outcomes {
         ack.merge(&o.ack);
         deliver.merge(&o.deliver);
+        timeline.merge(o.timeline);
         sent += o.sent;
         acked += o.acked;
         received += o.received;
@@ -251,6 +259,7 @@ fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window:
     report.figure("deliveries_per_sec", received as f64 / secs);
     report.latency("send_to_ack", &ack);
     report.latency("send_to_deliver", &deliver);
+    report.timeline("send_to_deliver", "deliveries", timeline);
 }
 
 /// Connects every member as planned and starts its task at once (so it
@@ -270,7 +279,7 @@ pub async fn run_all(
             let go = go.clone();
             async move {
                 let (sink, source, heartbeat) =
-                    client::connect(&run.target, &account.token, &[]).await?;
+                    client::spawn_connect(&run.target, &account.token, &[]).await?;
                 plan.heartbeat = heartbeat;
                 anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go)))
             }

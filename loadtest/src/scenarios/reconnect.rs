@@ -12,9 +12,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::connect::connect_all;
 use super::order::OrderCheck;
-use crate::client::{self, Account, Frame};
+use crate::client::{self, Frame};
 use crate::run::Run;
 use crate::stats::{Latency, Report};
+use crate::target::Target;
 
 /// Reconnect-storm options.
 #[derive(Debug, clap::Args)]
@@ -45,6 +46,7 @@ struct Sender {
     sink: client::Sink,
     source: client::Source,
     channel: u64,
+    heartbeat: Duration,
     sent: u64,
     acked: Vec<u64>,
 }
@@ -61,8 +63,23 @@ impl Sender {
             client::send_frame(self.channel, &key)
         };
         self.sink.send(frame).await?;
+        // Heartbeat while waiting, as a real client's timer would: in a
+        // storm the ack may take longer than the server's idle timeout.
+        let mut beat = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.heartbeat,
+            self.heartbeat,
+        );
+        let deadline = tokio::time::sleep(client::STEP * 4);
+        tokio::pin!(deadline);
         loop {
-            let next = tokio::time::timeout(client::STEP, self.source.next()).await?;
+            let next = tokio::select! {
+                _ = &mut deadline => anyhow::bail!("no ack within {:?}", client::STEP * 4),
+                _ = beat.tick() => {
+                    self.sink.send(client::ping_frame()).await?;
+                    continue;
+                }
+                next = self.source.next() => next,
+            };
             let Some(Ok(Message::Text(text))) = next else {
                 anyhow::bail!("sender connection ended: {next:?}");
             };
@@ -124,7 +141,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
             let (channel, cut) = (channels[i / group_size], cut_rx.clone());
             async move {
                 let (sink, source, heartbeat) =
-                    client::connect(&run.target, &account.token, &[]).await?;
+                    client::spawn_connect(&run.target, &account.token, &[]).await?;
                 anyhow::Ok(tokio::spawn(keep(sink, source, channel, heartbeat, cut)))
             }
         })
@@ -137,7 +154,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     bar.finish_and_clear();
     // Senders connect last, so none sits idle while the clients connect.
     let mut senders = Vec::with_capacity(groups);
-    for (g, (sink, source, _)) in connect_all(run, &owners, args.parallel)
+    for (g, (sink, source, heartbeat)) in connect_all(run, &owners, args.parallel)
         .await?
         .into_iter()
         .enumerate()
@@ -146,6 +163,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
             sink,
             source,
             channel: channels[g],
+            heartbeat,
             sent: 0,
             acked: Vec::new(),
         });
@@ -184,9 +202,15 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let bar = run.progress(clients, "resume");
     let resumed: Vec<_> = futures::stream::iter(accounts.iter().enumerate())
         .map(|(i, account)| {
-            let channel = channels[i / group_size];
-            let cursor = cursors[i];
-            resume(run, i, account, channel, cursor)
+            let (target, token) = (run.target.clone(), account.token.clone());
+            let (channel, cursor) = (channels[i / group_size], cursors[i]);
+            // Each client on its own task: in one task, 20,000 handshakes
+            // and catch-ups would share one thread, and clients would sit
+            // on a finished upgrade long enough to miss the hello timeout.
+            async move {
+                tokio::spawn(async move { resume(&target, i, &token, channel, cursor).await })
+                    .await?
+            }
         })
         .buffer_unordered(clients)
         .inspect(|_| bar.inc(1))
@@ -280,15 +304,15 @@ async fn keep(
 /// took and a task that goes on reading (and heartbeating) until the marker
 /// message, returning every id received after the cursor.
 async fn resume(
-    run: &Run,
+    target: &Target,
     i: usize,
-    account: &Account,
+    token: &str,
     channel: u64,
     cursor: u64,
 ) -> anyhow::Result<(Duration, usize, JoinHandle<anyhow::Result<Vec<u64>>>)> {
     let started = Instant::now();
     let (sink, mut source, heartbeat) =
-        client::connect(&run.target, &account.token, &[(channel, cursor)]).await?;
+        client::connect(target, token, &[(channel, cursor)]).await?;
     let mut ids = Vec::new();
     let mut marked = false;
     loop {
