@@ -1,14 +1,14 @@
 //! SQLite backend: one writer connection, a few readers (WAL lets them run
-//! beside the writer), each call on a blocking thread.
+//! beside the writer), each on a thread of its own.
 
 mod queries;
 mod reads;
 mod schema;
 mod social;
+mod threads;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 
@@ -26,19 +26,7 @@ pub const DB_FILE: &str = "chat.db";
 /// The SQLite implementation of [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
-}
-
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    // A panic while holding a connection leaves no half-done transaction
-    // behind (rusqlite rolls back on drop), so the connection stays usable.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    threads: Arc<threads::Threads>,
 }
 
 impl SqliteStore {
@@ -55,15 +43,9 @@ impl SqliteStore {
         };
         let mut writer = open()?;
         schema::migrate(&mut writer).map_err(|e| StoreError::Backend(e.to_string()))?;
-        let readers = (0..READERS)
-            .map(|_| open().map(Mutex::new))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let readers = (0..READERS).map(|_| open()).collect::<StoreResult<_>>()?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers,
-                next_reader: AtomicUsize::new(0),
-            }),
+            threads: Arc::new(threads::Threads::start(writer, readers)?),
         })
     }
 
@@ -72,19 +54,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let start = inner.next_reader.fetch_add(1, Ordering::Relaxed);
-            // Take the first idle reader, or wait for the next in turn.
-            for i in 0..READERS {
-                if let Ok(conn) = inner.readers[(start + i) % READERS].try_lock() {
-                    return f(&conn);
-                }
-            }
-            f(&lock(&inner.readers[start % READERS]))
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+        self.threads.read(f).await
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -92,10 +62,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer)))
-            .await
-            .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+        self.threads.write(f).await
     }
 }
 
