@@ -155,6 +155,34 @@ pub type Sink = SplitSink<WebSocketStream<TcpStream>, Message>;
 /// The reading half of a connection.
 pub type Source = SplitStream<WebSocketStream<TcpStream>>;
 
+/// The heartbeat interval before the server's `ready` has named one.
+const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// The next frame from `source`, sending a `ping` on every tick of `beat`
+/// while waiting, as a real client's heartbeat timer does. Fails after
+/// `limit` without a frame; `None` when the connection ended.
+pub async fn next_beating(
+    sink: &mut Sink,
+    source: &mut Source,
+    beat: &mut tokio::time::Interval,
+    limit: Duration,
+) -> anyhow::Result<Option<Message>> {
+    let deadline = tokio::time::sleep(limit);
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            _ = &mut deadline => bail!("no frame within {limit:?}"),
+            _ = beat.tick() => sink.send(ping_frame()).await?,
+            next = source.next() => return Ok(next.transpose()?),
+        }
+    }
+}
+
+/// A heartbeat timer whose first tick is one `every` from now.
+pub fn heartbeat(every: Duration) -> tokio::time::Interval {
+    tokio::time::interval_at(tokio::time::Instant::now() + every, every)
+}
+
 /// Opens a WebSocket from the next source address, says `hello` with
 /// `cursors`, and waits for `ready`; returns the halves and the heartbeat.
 pub async fn connect(
@@ -181,12 +209,13 @@ pub async fn connect(
         .collect();
     let hello = json!({"type": "hello", "token": token, "cursors": cursors});
     sink.send(Message::text(hello.to_string())).await?;
+    let mut beat = heartbeat(DEFAULT_HEARTBEAT);
     loop {
-        let next = tokio::time::timeout(STEP, source.next()).await?;
+        let next = next_beating(&mut sink, &mut source, &mut beat, STEP).await?;
         let Some(message) = next else {
             bail!("closed before ready");
         };
-        if let Message::Text(text) = message? {
+        if let Message::Text(text) = message {
             let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
             match frame.kind.as_ref() {
                 "ready" => {

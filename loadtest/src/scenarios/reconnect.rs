@@ -65,22 +65,12 @@ impl Sender {
         self.sink.send(frame).await?;
         // Heartbeat while waiting, as a real client's timer would: in a
         // storm the ack may take longer than the server's idle timeout.
-        let mut beat = tokio::time::interval_at(
-            tokio::time::Instant::now() + self.heartbeat,
-            self.heartbeat,
-        );
-        let deadline = tokio::time::sleep(client::STEP * 4);
-        tokio::pin!(deadline);
+        let mut beat = client::heartbeat(self.heartbeat);
         loop {
-            let next = tokio::select! {
-                _ = &mut deadline => anyhow::bail!("no ack within {:?}", client::STEP * 4),
-                _ = beat.tick() => {
-                    self.sink.send(client::ping_frame()).await?;
-                    continue;
-                }
-                next = self.source.next() => next,
-            };
-            let Some(Ok(Message::Text(text))) = next else {
+            let next =
+                client::next_beating(&mut self.sink, &mut self.source, &mut beat, STORM_LIMIT)
+                    .await?;
+            let Some(Message::Text(text)) = next else {
                 anyhow::bail!("sender connection ended: {next:?}");
             };
             let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
@@ -224,10 +214,12 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
 
     let mut latency = Latency::default();
     let mut finishing = Vec::with_capacity(clients);
+    let mut retries = 0;
     for result in resumed {
         match result {
-            Ok((took, i, task)) => {
+            Ok((took, i, failed, task)) => {
                 latency.record(took);
+                retries += failed;
                 finishing.push((i, task));
             }
             Err(e) => {
@@ -237,6 +229,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         }
     }
     report.figure("all_live_seconds", all_live.as_secs_f64());
+    report.figure("failed_attempts_retried", f64::from(retries));
     report.latency("resume", &latency);
     let bar = run.progress(finishing.len(), "verify");
     let mut checks = Vec::with_capacity(finishing.len());
@@ -300,40 +293,45 @@ async fn keep(
     }
 }
 
-/// Reconnects with a cursor and reads until `synced`; returns how long that
-/// took and a task that goes on reading (and heartbeating) until the marker
-/// message, returning every id received after the cursor.
+/// What one resumed client hands on: when it was live, how many attempts
+/// failed first, and the task still reading.
+type Resumed = (Duration, usize, u32, JoinHandle<anyhow::Result<Vec<u64>>>);
+
+/// Attempts before a client gives up, as a real client's backoff would.
+const ATTEMPTS: u32 = 6;
+
+/// Reconnects with a cursor and reads until `synced`, retrying with
+/// jittered exponential backoff like a real client; returns how long that
+/// took, the failed attempts, and a task that goes on reading (and
+/// heartbeating) until the marker message, returning every id received
+/// after the cursor.
 async fn resume(
     target: &Target,
     i: usize,
     token: &str,
     channel: u64,
     cursor: u64,
-) -> anyhow::Result<(Duration, usize, JoinHandle<anyhow::Result<Vec<u64>>>)> {
+) -> anyhow::Result<Resumed> {
     let started = Instant::now();
-    let (sink, mut source, heartbeat) =
-        client::connect(target, token, &[(channel, cursor)]).await?;
-    let mut ids = Vec::new();
-    let mut marked = false;
-    loop {
-        let next = tokio::time::timeout(client::STEP, source.next()).await?;
-        let Some(Ok(Message::Text(text))) = next else {
-            anyhow::bail!("connection ended during catch-up: {next:?}");
-        };
-        let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
-        match (frame.kind.as_ref(), frame.message()) {
-            ("synced", _) => break,
-            ("message", Some(m)) if m.channel_id == channel => {
-                ids.push(m.id);
-                marked |= m.text == MARKER;
+    let mut failed = 0;
+    let (sink, source, heartbeat, ids, marked) = loop {
+        match catch_up(target, token, channel, cursor).await {
+            Ok(done) => break done,
+            Err(e) if failed + 1 >= ATTEMPTS => {
+                return Err(e.context(format!("{ATTEMPTS} attempts")));
             }
-            _ => {}
+            Err(_) => {
+                // A failed attempt's messages are dropped: the next one
+                // resumes from the same cursor and gets them again.
+                let jitter = Duration::from_millis((i as u64 * 7_919) % 1_000);
+                tokio::time::sleep(Duration::from_millis(500 << failed) + jitter).await;
+                failed += 1;
+            }
         }
-    }
+    };
     let took = started.elapsed();
     let rest = tokio::spawn(async move {
-        let mut source = source;
-        let mut sink = sink;
+        let (mut source, mut sink) = (source, sink);
         let live = if marked {
             Vec::new()
         } else {
@@ -342,7 +340,36 @@ async fn resume(
         let _ = sink.close().await;
         Ok([ids, live].concat())
     });
-    Ok((took, i, rest))
+    Ok((took, i, failed, rest))
+}
+
+/// One attempt: connects with the cursor and reads until `synced`.
+async fn catch_up(
+    target: &Target,
+    token: &str,
+    channel: u64,
+    cursor: u64,
+) -> anyhow::Result<(client::Sink, client::Source, Duration, Vec<u64>, bool)> {
+    let (mut sink, mut source, heartbeat) =
+        client::connect(target, token, &[(channel, cursor)]).await?;
+    let mut beat = client::heartbeat(heartbeat);
+    let mut ids = Vec::new();
+    let mut marked = false;
+    loop {
+        let next = client::next_beating(&mut sink, &mut source, &mut beat, client::STEP).await?;
+        let Some(Message::Text(text)) = next else {
+            anyhow::bail!("connection ended during catch-up: {next:?}");
+        };
+        let frame: Frame<'_> = serde_json::from_str(text.as_str())?;
+        match (frame.kind.as_ref(), frame.message()) {
+            ("synced", _) => return Ok((sink, source, heartbeat, ids, marked)),
+            ("message", Some(m)) if m.channel_id == channel => {
+                ids.push(m.id);
+                marked |= m.text == MARKER;
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Reads messages of `channel`, heartbeating, until the marker message;
@@ -354,17 +381,11 @@ async fn read_until(
     heartbeat: Duration,
 ) -> anyhow::Result<Vec<u64>> {
     let mut ids = Vec::new();
-    let mut beat = tokio::time::interval(heartbeat);
+    let mut beat = client::heartbeat(heartbeat);
     loop {
-        let next = tokio::select! {
-            _ = beat.tick() => {
-                sink.send(client::ping_frame()).await?;
-                continue;
-            }
-            next = tokio::time::timeout(STORM_LIMIT, source.next()) => next?,
-        };
-        let Some(Ok(message)) = next else {
-            anyhow::bail!("connection ended: {next:?}");
+        let next = client::next_beating(sink, source, &mut beat, STORM_LIMIT).await?;
+        let Some(message) = next else {
+            anyhow::bail!("connection ended before the marker");
         };
         let Message::Text(text) = message else {
             continue;
