@@ -116,7 +116,7 @@ fn fanout(c: &mut Criterion) {
         }),
         origin_session: 0,
     });
-    let (frame, position) = encode_event(&event).expect("a message event is a frame");
+    let (frame, position) = encode_event(event).expect("a message event is a frame");
 
     let many_users: Vec<u64> = (1..=100).collect();
     let scenarios = [

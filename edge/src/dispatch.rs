@@ -69,7 +69,7 @@ fn handle(registry: &Registry, event: chat_proto::v1::Event) {
         registry.revoke(&event.recipients, revoked.token_id);
         return;
     }
-    if let Some((frame, position)) = events::encode_event(&kind) {
+    if let Some((frame, position)) = events::encode_event(kind) {
         let queued = registry.deliver(&event.recipients, &frame, position);
         metrics::counter!("chat_ws_deliveries_total").increment(queued as u64);
     }

@@ -13,18 +13,19 @@ use crate::wire;
 pub type EventFrame = (Arc<str>, Option<(u64, u64)>);
 
 /// The frame for a core event, or `None` for events that are not frames.
-pub fn encode_event(kind: &Kind) -> Option<EventFrame> {
-    let position = match kind {
+/// Takes the event by value so its strings move into the frame uncopied.
+pub fn encode_event(kind: Kind) -> Option<EventFrame> {
+    let position = match &kind {
         Kind::Message(created) => created.message.as_ref().map(|m| (m.channel_id, m.id)),
         _ => None,
     };
     Some((frame(kind)?.encode(), position))
 }
 
-fn frame(kind: &Kind) -> Option<ServerFrame> {
+fn frame(kind: Kind) -> Option<ServerFrame> {
     Some(match kind {
         Kind::Message(created) => ServerFrame::Message {
-            message: created.message.clone()?.into(),
+            message: created.message?.into(),
         },
         Kind::Channel(changed) => ServerFrame::Channel {
             change: match pb::ChannelChange::try_from(changed.change) {
@@ -32,12 +33,12 @@ fn frame(kind: &Kind) -> Option<ServerFrame> {
                 Ok(pb::ChannelChange::MemberRemoved) => "member_removed",
                 _ => "created",
             },
-            channel: wire::Channel::from(changed.channel.clone()?),
+            channel: wire::Channel::from(changed.channel?),
             user_id: (changed.user_id != 0).then_some(changed.user_id),
         },
         Kind::TokenRevoked(_) => return None,
         Kind::MessageUpdated(updated) => {
-            let message: wire::Message = updated.message.clone()?.into();
+            let message: wire::Message = updated.message?.into();
             if message.deleted {
                 ServerFrame::MessageDeleted { message }
             } else {
@@ -55,15 +56,13 @@ fn frame(kind: &Kind) -> Option<ServerFrame> {
             user_id: typing.user_id,
             expires_in_ms: typing.expires_in_ms,
         },
-        Kind::Presence(presence) => ServerFrame::Presence((*presence).into()),
-        Kind::Profile(user) => ServerFrame::Profile {
-            user: user.clone().into(),
-        },
+        Kind::Presence(presence) => ServerFrame::Presence(presence.into()),
+        Kind::Profile(user) => ServerFrame::Profile { user: user.into() },
         Kind::Settings(settings) => ServerFrame::Settings {
-            settings: settings.clone().into(),
+            settings: settings.into(),
         },
         Kind::Relationship(relationship) => ServerFrame::Relationship {
-            relationship: relationship.clone().into(),
+            relationship: relationship.into(),
         },
     })
 }

@@ -14,31 +14,49 @@ pub use state::{
 
 /// Serde for ids as decimal strings; numbers are accepted on input too.
 pub mod id_str {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use std::fmt;
+
+    use serde::de::{Error, Unexpected, Visitor};
+    use serde::{Deserializer, Serializer};
 
     /// Writes an id as a string.
     pub fn serialize<S: Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(id)
     }
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw<'a> {
-        Num(u64),
-        Str(&'a str),
-        Owned(String),
-    }
-
     /// Reads an id from a string or a number.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-        let parse = |s: &str| {
-            s.parse::<u64>()
-                .map_err(|_| D::Error::custom(format!("invalid id {s:?}: expected a decimal u64")))
-        };
-        match Raw::deserialize(d)? {
-            Raw::Num(n) => Ok(n),
-            Raw::Str(s) => parse(s),
-            Raw::Owned(s) => parse(&s),
+        d.deserialize_any(IdVisitor)
+    }
+
+    /// Parses the decimal text of an id.
+    pub(super) fn parse<E: Error>(s: &str) -> Result<u64, E> {
+        s.parse()
+            .map_err(|_| E::custom(format!("invalid id {s:?}: expected a decimal u64")))
+    }
+
+    /// Takes the value as the deserializer found it, without buffering.
+    /// `visit_borrowed_str` and `visit_string` fall through to `visit_str`
+    /// (serde's defaults), so borrowed and owned strings are read in place.
+    struct IdVisitor;
+
+    impl Visitor<'_> for IdVisitor {
+        type Value = u64;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an id (a decimal u64, as a string or a number)")
+        }
+
+        fn visit_u64<E: Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+
+        fn visit_i64<E: Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+        }
+
+        fn visit_str<E: Error>(self, s: &str) -> Result<u64, E> {
+            parse(s)
         }
     }
 }
@@ -67,24 +85,80 @@ pub mod id_list {
 /// A JSON object from id to id (`{"<channel id>": "<message id>"}`), read
 /// into pairs in key order.
 pub mod id_map {
-    use std::collections::BTreeMap;
+    use std::borrow::Cow;
+    use std::fmt;
 
-    use serde::de::Error;
+    use serde::de::{Error, MapAccess, Visitor};
     use serde::{Deserialize, Deserializer};
 
     #[derive(Deserialize)]
     struct Id(#[serde(with = "super::id_str")] u64);
 
+    /// A key, borrowed from the input unless it had escapes.
+    struct Key<'a>(Cow<'a, str>);
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_str(KeyVisitor)
+        }
+    }
+
+    struct KeyVisitor;
+
+    impl<'de> Visitor<'de> for KeyVisitor {
+        type Value = Key<'de>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_borrowed_str<E: Error>(self, s: &'de str) -> Result<Key<'de>, E> {
+            Ok(Key(Cow::Borrowed(s)))
+        }
+
+        fn visit_str<E: Error>(self, s: &str) -> Result<Key<'de>, E> {
+            Ok(Key(Cow::Owned(s.to_owned())))
+        }
+
+        fn visit_string<E: Error>(self, s: String) -> Result<Key<'de>, E> {
+            Ok(Key(Cow::Owned(s)))
+        }
+    }
+
+    struct PairsVisitor;
+
+    impl<'de> Visitor<'de> for PairsVisitor {
+        type Value = Vec<(u64, u64)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::new();
+            while let Some((Key(key), Id(value))) = map.next_entry()? {
+                entries.push((key, value));
+            }
+            // The order and duplicate handling of a `BTreeMap<String, _>`:
+            // keys sorted as strings, the last of equal keys winning.
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            entries.dedup_by(|later, kept| {
+                let same = later.0 == kept.0;
+                if same {
+                    kept.1 = later.1;
+                }
+                same
+            });
+            entries
+                .into_iter()
+                .map(|(key, value)| Ok((super::id_str::parse(&key)?, value)))
+                .collect()
+        }
+    }
+
     /// Reads the object.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(u64, u64)>, D::Error> {
-        BTreeMap::<String, Id>::deserialize(d)?
-            .into_iter()
-            .map(|(key, value)| {
-                key.parse::<u64>().map(|k| (k, value.0)).map_err(|_| {
-                    D::Error::custom(format!("invalid id {key:?}: expected a decimal u64"))
-                })
-            })
-            .collect()
+        d.deserialize_map(PairsVisitor)
     }
 }
 
@@ -236,3 +310,6 @@ impl From<pb::Channel> for Channel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
