@@ -11,7 +11,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ApiError;
-use crate::protocol::events;
+use crate::protocol::{SharedFrame, events};
 use crate::registry::Registry;
 
 /// Opens the stream; call before accepting connections so no event is missed.
@@ -69,8 +69,9 @@ fn handle(registry: &Registry, event: chat_proto::v1::Event) {
         registry.revoke(&event.recipients, revoked.token_id);
         return;
     }
-    if let Some((frame, position)) = events::encode_event(kind) {
-        let queued = registry.deliver(&event.recipients, &frame, position);
+    if let Some((text, position)) = events::encode_event(kind) {
+        let frame = Arc::new(SharedFrame { text, position });
+        let queued = registry.deliver(&event.recipients, &frame);
         metrics::counter!("chat_ws_deliveries_total").increment(queued as u64);
     }
 }

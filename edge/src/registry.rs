@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{ApiError, CloseReason};
-use crate::protocol::Delivery;
+use crate::protocol::{Delivery, SharedFrame};
 
 /// A request to close one session from outside its task.
 #[derive(Debug, Default)]
@@ -159,21 +159,12 @@ impl Registry {
 
     /// Queues `frame` for every session of `recipients`; a session whose
     /// queue is full is closed as too slow. Returns how many were queued.
-    pub fn deliver(
-        &self,
-        recipients: &[u64],
-        frame: &Arc<str>,
-        position: Option<(u64, u64)>,
-    ) -> usize {
+    pub fn deliver(&self, recipients: &[u64], frame: &Arc<SharedFrame>) -> usize {
         let users = self.users();
         let mut queued = 0;
         for user in recipients {
             for entry in users.get(user).into_iter().flatten() {
-                let delivery = Delivery::Frame {
-                    text: frame.clone(),
-                    position,
-                };
-                match entry.tx.try_send(delivery) {
+                match entry.tx.try_send(Delivery::Frame(frame.clone())) {
                     Ok(()) => queued += 1,
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         if entry.kick.kick(CloseReason::SLOW_CONSUMER) {

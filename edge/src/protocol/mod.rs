@@ -9,4 +9,4 @@ pub mod ratelimit;
 pub mod session;
 
 pub use frames::{ClientFrame, ServerFrame};
-pub use session::{Call, CallResult, Delivery, Output, Session, SessionConfig};
+pub use session::{Call, CallResult, Delivery, Output, Session, SessionConfig, SharedFrame};

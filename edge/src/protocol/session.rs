@@ -61,19 +61,23 @@ pub enum Output {
     Close(CloseReason),
 }
 
-/// Something routed to this session from elsewhere.
+/// A ready-made frame, shared by every recipient session.
+#[derive(Debug, PartialEq)]
+pub struct SharedFrame {
+    /// The frame's text.
+    pub text: Arc<str>,
+    /// `(channel_id, message_id)` of a `message` frame.
+    pub position: Option<(u64, u64)>,
+}
+
+/// Something routed to this session from elsewhere. Two words, so that
+/// each session's queue (allocated 32 slots at a time) stays small.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
-    /// A ready-made frame (shared by every recipient), with the channel and
-    /// id of the message it carries, if any.
-    Frame {
-        /// The frame's text.
-        text: Arc<str>,
-        /// `(channel_id, message_id)` of a `message` frame.
-        position: Option<(u64, u64)>,
-    },
+    /// A frame for the client.
+    Frame(Arc<SharedFrame>),
     /// Close the session.
-    Close(CloseReason),
+    Close(&'static CloseReason),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,17 +413,17 @@ impl Session {
     /// Something was routed to this session.
     pub fn handle_delivery(&mut self, delivery: Delivery) {
         match delivery {
-            Delivery::Frame { text, position } if self.phase == Phase::Open => {
-                let admitted = match (position, self.catchup.as_mut()) {
+            Delivery::Frame(frame) if self.phase == Phase::Open => {
+                let admitted = match (frame.position, self.catchup.as_mut()) {
                     (Some((channel, id)), Some(catchup)) => catchup.admit(channel, id),
                     _ => true,
                 };
                 if admitted {
-                    self.out.push_back(Output::Text(text));
+                    self.out.push_back(Output::Text(frame.text.clone()));
                 }
             }
-            Delivery::Frame { .. } => {}
-            Delivery::Close(reason) => self.close(reason),
+            Delivery::Frame(_) => {}
+            Delivery::Close(reason) => self.close(*reason),
         }
     }
 

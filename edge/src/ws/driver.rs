@@ -72,7 +72,16 @@ impl Driver {
             calls: FuturesUnordered::new(),
         };
         let end = driver.serve().await;
-        if let Some(user) = driver.user {
+        // Boxed: the goodbye runs once, and its futures would otherwise
+        // make every idle connection's task larger by their size.
+        Box::pin(driver.finish(end)).await;
+        metrics::gauge!("chat_ws_connections").decrement(1.0);
+    }
+
+    /// Withdraws the session and sends the close frame the end calls for.
+    async fn finish(self, end: End) {
+        let id = self.session.id();
+        if let Some(user) = self.user {
             let clean = match end {
                 End::Closed => true,
                 // A logout, or silence past the idle timeout: the client
@@ -82,33 +91,33 @@ impl Driver {
                 }
                 End::Gone => false,
             };
-            let silent = driver.session.last_heard().elapsed();
+            let silent = self.session.last_heard().elapsed();
             let last_heard_ms = wall_ms().saturating_sub(silent.as_millis() as i64);
-            let registry = &driver.edge.registry;
+            let registry = &self.edge.registry;
             registry.unregister(user, id, clean, last_heard_ms).await;
         }
+        let mut socket = self.socket;
         let reason = match end {
             End::Close(reason) => {
                 let frame = CloseFrame {
                     code: CloseCode::from(reason.code),
                     reason: reason.reason.into(),
                 };
-                let close = driver.socket.send(WsMessage::Close(Some(frame)));
+                let close = socket.send(WsMessage::Close(Some(frame)));
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
                 if reason.code == CloseReason::TOO_BIG.code {
-                    drain(driver.socket).await;
+                    drain(socket).await;
                 }
                 reason.reason
             }
             End::Closed | End::Gone => {
                 // Sends the reply to a peer's close frame, if it sent one.
-                let _ = tokio::time::timeout(CLOSE_TIMEOUT, driver.socket.close(None)).await;
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.close(None)).await;
                 "client gone"
             }
         };
         tracing::debug!(session = id, reason, "session ended");
         metrics::counter!("chat_ws_closed_total", "reason" => reason).increment(1);
-        metrics::gauge!("chat_ws_connections").decrement(1.0);
     }
 
     async fn serve(&mut self) -> End {
@@ -203,7 +212,9 @@ impl Driver {
                         kick: self.kick.clone(),
                     };
                     self.user = Some(user_id);
-                    if let Err(e) = self.edge.registry.register(user_id, entry).await {
+                    // Boxed, as it runs once per connection.
+                    let register = Box::pin(self.edge.registry.register(user_id, entry));
+                    if let Err(e) = register.await {
                         tracing::warn!(error = %e, "could not register session");
                         return Some(End::Close(CloseReason::SHUTDOWN));
                     }
@@ -447,9 +458,13 @@ fn wall_ms() -> i64 {
 /// Maps a failed read to the close the protocol calls for.
 fn classify_read_error(err: tungstenite::Error) -> End {
     use tungstenite::Error as E;
+    use tungstenite::error::ProtocolError;
     match err {
         E::Capacity(_) => End::Close(CloseReason::TOO_BIG),
         E::Utf8(_) => End::Close(CloseReason::INVALID_UTF8),
+        // The peer hung up without a close frame: a dropped client, not a
+        // protocol violation.
+        E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => End::Gone,
         E::Protocol(_) => End::Close(CloseReason::PROTOCOL),
         _ => End::Gone,
     }

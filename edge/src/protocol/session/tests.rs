@@ -245,12 +245,12 @@ fn deliveries_pass_through_and_close_ends_the_session() {
     let now = Instant::now();
     let mut s = open(now);
     let frame: Arc<str> = Arc::from(r#"{"type":"message"}"#);
-    s.handle_delivery(Delivery::Frame {
+    s.handle_delivery(Delivery::Frame(Arc::new(SharedFrame {
         text: frame.clone(),
         position: None,
-    });
+    })));
     assert_eq!(drain(&mut s), vec![Output::Text(frame)]);
-    s.handle_delivery(Delivery::Close(CloseReason::SLOW_CONSUMER));
+    s.handle_delivery(Delivery::Close(&CloseReason::SLOW_CONSUMER));
     assert_eq!(
         drain(&mut s),
         vec![Output::Close(CloseReason::SLOW_CONSUMER)]
@@ -294,10 +294,10 @@ fn message(channel_id: u64, id: u64) -> Message {
 
 fn live(s: &mut Session, channel_id: u64, id: u64) {
     let text: Arc<str> = Arc::from(format!(r#"{{"type":"message","id":{id}}}"#));
-    s.handle_delivery(Delivery::Frame {
+    s.handle_delivery(Delivery::Frame(Arc::new(SharedFrame {
         text,
         position: Some((channel_id, id)),
-    });
+    })));
 }
 
 fn history_call(outs: &[Output]) -> Option<(u64, u64)> {
