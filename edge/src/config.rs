@@ -30,7 +30,8 @@ pub struct EdgeConfig {
     pub frames_per_sec: f64,
     /// Frames one connection may send in a burst.
     pub frames_burst: f64,
-    /// Bytes the WebSocket layer reads at a time, per connection.
+    /// Bytes the WebSocket layer reads at a time, per connection. Held for
+    /// the connection's life, so it dominates an idle connection's memory.
     pub ws_read_buffer: usize,
     /// Bytes buffered before the WebSocket layer writes to the socket.
     pub ws_write_buffer: usize,
@@ -63,7 +64,7 @@ impl Default for EdgeConfig {
             max_in_flight: 64,
             frames_per_sec: 100.0,
             frames_burst: 200.0,
-            ws_read_buffer: 4096,
+            ws_read_buffer: 1024,
             ws_write_buffer: 0,
             shutdown_grace_ms: 5_000,
             idle_timeout_ms: 30_000,
