@@ -191,7 +191,9 @@ pub async fn connect(
     cursors: &[(u64, u64)],
 ) -> anyhow::Result<(Sink, Source, Duration)> {
     let socket = TcpSocket::new_v4()?;
-    socket.bind((target.source(), 0).into())?;
+    if let Some(source) = target.source() {
+        socket.bind((source, 0).into())?;
+    }
     let stream = tokio::time::timeout(STEP, socket.connect(target.addr)).await??;
     stream.set_nodelay(true)?;
     let url = format!("ws://{}/ws", target.addr);

@@ -156,6 +156,65 @@ impl Report {
     }
 }
 
+/// CPU time (user and system) of process `pid`, or of this process, in
+/// seconds, from `/proc/PID/stat`.
+pub fn cpu_seconds(pid: Option<u32>) -> anyhow::Result<f64> {
+    let path = pid.map_or_else(
+        || "/proc/self/stat".to_owned(),
+        |p| format!("/proc/{p}/stat"),
+    );
+    let stat = std::fs::read_to_string(&path)?;
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: state is field 3, utime 14 and stime 15.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .ok_or_else(|| anyhow::anyhow!("malformed {path}"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields
+            .get(i - 3)
+            .ok_or_else(|| anyhow::anyhow!("short {path}"))?
+            .parse()?)
+    };
+    // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
+    Ok((ticks(14)? + ticks(15)?) as f64 / 100.0)
+}
+
+/// CPU time used by a process and by this one, to tell who was busy.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuMark {
+    server: Option<f64>,
+    loadtest: f64,
+    at: std::time::Instant,
+}
+
+impl CpuMark {
+    /// Reads both processes' CPU time now.
+    pub fn now(server_pid: Option<u32>) -> Self {
+        Self {
+            server: server_pid.and_then(|p| cpu_seconds(Some(p)).ok()),
+            loadtest: cpu_seconds(None).unwrap_or(0.0),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    /// Adds the cores each process kept busy since `self` to `report`,
+    /// with `phase` in the figure names.
+    pub fn report_since(&self, server_pid: Option<u32>, phase: &str, report: &mut Report) {
+        let end = Self::now(server_pid);
+        let secs = end.at.duration_since(self.at).as_secs_f64().max(1e-9);
+        if let (Some(a), Some(b)) = (self.server, end.server) {
+            report.figure(&format!("server_cpu_seconds_{phase}"), b - a);
+            report.figure(&format!("server_cores_busy_{phase}"), (b - a) / secs);
+        }
+        report.figure(
+            &format!("loadtest_cores_busy_{phase}"),
+            (end.loadtest - self.loadtest) / secs,
+        );
+    }
+}
+
 /// Resident memory of process `pid`, in bytes, from `/proc/PID/status`.
 pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;

@@ -120,12 +120,14 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         let per = after.saturating_sub(before) as f64 / measured.max(1) as f64;
         report.figure("server_bytes_per_connection", per);
     }
+    let cpu = crate::stats::CpuMark::now(run.server_pid);
     let hold_bar = run.progress(args.hold_seconds as usize, "hold (s)");
     for _ in 0..args.hold_seconds {
         tokio::time::sleep(Duration::from_secs(1)).await;
         hold_bar.inc(1);
     }
     hold_bar.finish_and_clear();
+    cpu.report_since(run.server_pid, "hold", &mut report);
     if let Some(after) = run.server_rss() {
         report.figure("server_rss_end_of_hold_mib", after as f64 / 1048576.0);
     }

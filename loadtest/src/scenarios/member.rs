@@ -293,6 +293,7 @@ pub async fn run_all(
     bar.finish_and_clear();
     let started = Instant::now() + Duration::from_millis(500);
     go_tx.send_replace(Some(started));
+    let cpu = crate::stats::CpuMark::now(run.server_pid);
 
     let bar = run.progress(sending.seconds as usize, "send (s)");
     let ticker = tokio::spawn({
@@ -310,6 +311,7 @@ pub async fn run_all(
     }
     ticker.abort();
     bar.finish_and_clear();
+    cpu.report_since(run.server_pid, "sending", report);
     let last = outcomes.iter().filter_map(|o| o.last_delivery).max();
     let window = last.map_or(Duration::from_secs(sending.seconds), |l| l - started);
     tally_into(report, outcomes, window);
