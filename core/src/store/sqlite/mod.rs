@@ -129,7 +129,10 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, batch: Vec<NewMessage>) -> StoreResult<Vec<Appended>> {
-        self.write(move |c| queries::append(c, &batch)).await
+        // Messages go before other writes: people are waiting on them.
+        self.threads
+            .write_urgent(move |c| queries::append(c, &batch))
+            .await
     }
 
     async fn history(

@@ -2,7 +2,9 @@
 //! connection and taking jobs from a queue. Writes never wait behind reads,
 //! and no call parks a thread of tokio's blocking pool on a connection lock
 //! (a reconnect storm used to queue thousands of reads there, with every
-//! message append behind them).
+//! message append behind them). The writer takes message appends before
+//! any other write: when thousands of users go offline at once, each
+//! storing its last-active time, messages still wait for one write at most.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread::JoinHandle;
@@ -19,6 +21,7 @@ type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
 pub struct Threads {
     reads: Option<Sender<ReadJob>>,
     writes: Option<Sender<WriteJob>>,
+    urgent_writes: Option<Sender<WriteJob>>,
     handles: Vec<JoinHandle<()>>,
 }
 
@@ -27,20 +30,23 @@ impl Threads {
     pub fn start(writer: Connection, readers: Vec<Connection>) -> StoreResult<Self> {
         let (reads, read_queue) = crossbeam_channel::unbounded::<ReadJob>();
         let (writes, write_queue) = crossbeam_channel::unbounded::<WriteJob>();
+        let (urgent_writes, urgent_queue) = crossbeam_channel::unbounded::<WriteJob>();
         let mut handles = Vec::with_capacity(readers.len() + 1);
         let mut writer = writer;
         handles.push(spawn("sqlite-writer", move || {
-            serve(&write_queue, |job| job(&mut writer));
+            let next = || next_write(&urgent_queue, &write_queue);
+            serve(next, |job| job(&mut writer));
         })?);
         for (i, conn) in readers.into_iter().enumerate() {
             let queue: Receiver<ReadJob> = read_queue.clone();
             handles.push(spawn(&format!("sqlite-reader-{i}"), move || {
-                serve(&queue, |job| job(&conn));
+                serve(|| queue.recv().ok(), |job| job(&conn));
             })?);
         }
         Ok(Self {
             reads: Some(reads),
             writes: Some(writes),
+            urgent_writes: Some(urgent_writes),
             handles,
         })
     }
@@ -63,23 +69,40 @@ impl Threads {
         rx.await.map_err(|_| failed())?
     }
 
-    /// Runs `f` on the writer, after the writes queued before it.
+    /// Runs `f` on the writer, after the writes queued before it and
+    /// after every urgent write.
     pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: WriteJob = Box::new(move |c| {
-            let _ = tx.send(f(c));
-        });
-        self.writes
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(job)
-            .map_err(|_| stopped())?;
-        rx.await.map_err(|_| failed())?
+        write_on(self.writes.as_ref(), f).await
     }
+
+    /// Runs `f` on the writer before any write that is not urgent.
+    pub async fn write_urgent<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        write_on(self.urgent_writes.as_ref(), f).await
+    }
+}
+
+async fn write_on<T, F>(queue: Option<&Sender<WriteJob>>, f: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: WriteJob = Box::new(move |c| {
+        let _ = tx.send(f(c));
+    });
+    queue
+        .ok_or_else(stopped)?
+        .send(job)
+        .map_err(|_| stopped())?;
+    rx.await.map_err(|_| failed())?
 }
 
 impl Drop for Threads {
@@ -87,6 +110,7 @@ impl Drop for Threads {
     fn drop(&mut self) {
         self.reads.take();
         self.writes.take();
+        self.urgent_writes.take();
         for handle in self.handles.drain(..) {
             let _ = handle.join();
         }
@@ -100,11 +124,27 @@ fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> StoreResult<JoinHa
         .map_err(|e| StoreError::Backend(format!("cannot start {name}: {e}")))
 }
 
-/// Runs jobs until the queue closes. A job that panics loses only itself:
+/// The writer's next job: an urgent one if any is waiting. `None` once
+/// both queues are closed and empty.
+fn next_write(urgent: &Receiver<WriteJob>, normal: &Receiver<WriteJob>) -> Option<WriteJob> {
+    if let Ok(job) = urgent.try_recv() {
+        return Some(job);
+    }
+    let job = crossbeam_channel::select_biased! {
+        recv(urgent) -> job => job,
+        recv(normal) -> job => job,
+    };
+    // One queue closed (they close together, at shutdown): finish the rest.
+    job.ok()
+        .or_else(|| urgent.try_recv().ok())
+        .or_else(|| normal.try_recv().ok())
+}
+
+/// Runs jobs until `next` has none. A job that panics loses only itself:
 /// its caller sees the storage task fail, and rusqlite rolls back any
 /// transaction it left open.
-fn serve<J>(queue: &Receiver<J>, mut run: impl FnMut(J)) {
-    while let Ok(job) = queue.recv() {
+fn serve<J>(mut next: impl FnMut() -> Option<J>, mut run: impl FnMut(J)) {
+    while let Some(job) = next() {
         if catch_unwind(AssertUnwindSafe(|| run(job))).is_err() {
             tracing::error!("a storage job panicked");
         }
