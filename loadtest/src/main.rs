@@ -65,19 +65,9 @@ enum Scenario {
     History(history::Args),
 }
 
-impl Scenario {
-    /// Whether the scenario records the per-second timeline `--plot` draws.
-    fn records_timeline(&self) -> bool {
-        !matches!(self, Scenario::Reconnect(_))
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if cli.plot.is_some() && !cli.scenario.records_timeline() {
-        anyhow::bail!("--plot: this scenario records no per-second timeline yet");
-    }
     let limit = target::raise_file_limit();
     let run = Run::new(&cli.target, cli.sources, cli.server_pid, limit)?;
     let scenario = async {

@@ -16,6 +16,7 @@ use crate::client::{self, Frame};
 use crate::run::Run;
 use crate::stats::{Latency, Report};
 use crate::target::Target;
+use crate::timeline::Timeline;
 
 /// Reconnect-storm options.
 #[derive(Debug, clap::Args)]
@@ -215,12 +216,14 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     all_send(&mut senders, 1, true).await?;
 
     let mut latency = Latency::default();
+    let mut timeline = Timeline::default();
     let mut finishing = Vec::with_capacity(clients);
     let mut retries = 0;
     for result in resumed {
         match result {
-            Ok((took, i, failed, task)) => {
+            Ok((live_at, took, i, failed, task)) => {
                 latency.record(took);
+                timeline.event(live_at, Some(took));
                 retries += failed;
                 finishing.push((i, task));
             }
@@ -233,6 +236,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     report.figure("all_live_seconds", all_live.as_secs_f64());
     report.figure("failed_attempts_retried", f64::from(retries));
     report.latency("resume", &latency);
+    report.timeline("resume", "resumes", timeline);
     let bar = run.progress(finishing.len(), "verify");
     let mut checks = Vec::with_capacity(finishing.len());
     for (i, task) in finishing {
@@ -295,9 +299,15 @@ async fn keep(
     }
 }
 
-/// What one resumed client hands on: when it was live, how many attempts
-/// failed first, and the task still reading.
-type Resumed = (Duration, usize, u32, JoinHandle<anyhow::Result<Vec<u64>>>);
+/// What one resumed client hands on: when it was live and how long that
+/// took, how many attempts failed first, and the task still reading.
+type Resumed = (
+    Instant,
+    Duration,
+    usize,
+    u32,
+    JoinHandle<anyhow::Result<Vec<u64>>>,
+);
 
 /// Attempts before a client gives up, as a real client's backoff would.
 const ATTEMPTS: u32 = 6;
@@ -342,7 +352,7 @@ async fn resume(
         let _ = sink.close().await;
         Ok([ids, live].concat())
     });
-    Ok((took, i, failed, rest))
+    Ok((started + took, took, i, failed, rest))
 }
 
 /// One attempt: connects with the cursor and reads until `synced`.
