@@ -126,30 +126,6 @@ impl Rest {
     }
 }
 
-/// Signs up `n` users named `{prefix}{i}`, `parallel` at a time.
-pub async fn signup_many(
-    rest: &Rest,
-    prefix: &str,
-    n: usize,
-    parallel: usize,
-    progress: &indicatif::ProgressBar,
-) -> anyhow::Result<Vec<Account>> {
-    let mut accounts: Vec<(usize, Account)> = futures::stream::iter(0..n)
-        .map(|i| {
-            let rest = rest.clone();
-            let name = format!("{prefix}{i}");
-            async move { rest.signup(&name).await.map(|a| (i, a)) }
-        })
-        .buffer_unordered(parallel)
-        .inspect(|_| progress.inc(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    accounts.sort_unstable_by_key(|(i, _)| *i);
-    Ok(accounts.into_iter().map(|(_, a)| a).collect())
-}
-
 /// The writing half of a connection.
 pub type Sink = SplitSink<WebSocketStream<TcpStream>, Message>;
 /// The reading half of a connection.

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::client::{self, Account, Rest};
@@ -64,13 +65,38 @@ impl Run {
         bar
     }
 
+    /// Runs `jobs`, `parallel` at a time, with a progress bar; their results
+    /// in order, or the first error.
+    pub async fn in_order<T, F, I>(
+        &self,
+        what: &str,
+        parallel: usize,
+        jobs: I,
+    ) -> anyhow::Result<Vec<T>>
+    where
+        I: IntoIterator<Item = F>,
+        I::IntoIter: ExactSizeIterator,
+        F: Future<Output = anyhow::Result<T>>,
+    {
+        let jobs = jobs.into_iter();
+        let bar = self.progress(jobs.len(), what);
+        let results: Vec<_> = futures::stream::iter(jobs)
+            .buffered(parallel)
+            .inspect(|_| bar.inc(1))
+            .collect()
+            .await;
+        bar.finish_and_clear();
+        results.into_iter().collect()
+    }
+
     /// Signs up `n` new users for this run.
     pub async fn users(&self, n: usize, tag: &str) -> anyhow::Result<Vec<Account>> {
-        let bar = self.progress(n, "sign-up");
         let prefix = format!("{}{tag}", self.prefix);
-        let accounts = client::signup_many(&self.rest, &prefix, n, SIGNUP_PARALLEL, &bar).await;
-        bar.finish_and_clear();
-        accounts
+        let signups = (0..n).map(|i| {
+            let name = format!("{prefix}{i}");
+            async move { self.rest.signup(&name).await }
+        });
+        self.in_order("sign-up", SIGNUP_PARALLEL, signups).await
     }
 
     /// The server's resident memory, if its pid is known.

@@ -1,10 +1,7 @@
 //! 1:1 chat: users in pairs, each pair in its own direct channel, sending
 //! at a fixed total offered rate; send→ack and send→deliver latency.
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use futures::StreamExt;
 
 use super::member::{self, ChannelTally, Plan, Sending};
 use crate::run::Run;
@@ -31,27 +28,13 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     report.param("users", users);
     report.param("offered_messages_per_sec", args.rate);
     let accounts = run.users(users, "c").await?;
-    let bar = run.progress(users / 2, "channels");
-    let channels: Vec<u64> = futures::stream::iter(accounts.chunks(2))
-        .map(|pair| run.rest.direct(&pair[0], &pair[1]))
-        .buffered(32)
-        .inspect(|_| bar.inc(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    bar.finish_and_clear();
+    let pairs = accounts
+        .chunks(2)
+        .map(|pair| run.rest.direct(&pair[0], &pair[1]));
+    let channels = run.in_order("channels", 32, pairs).await?;
     let period = Duration::from_secs_f64(users as f64 / args.rate.max(0.001));
     // Both members of a pair share one tally.
-    let tallies: Vec<Arc<ChannelTally>> = channels
-        .iter()
-        .map(|_| {
-            Arc::new(ChannelTally {
-                senders: 2,
-                ..ChannelTally::default()
-            })
-        })
-        .collect();
+    let tallies = ChannelTally::each(channels.len(), 2);
     let members = accounts
         .iter()
         .enumerate()

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use futures::StreamExt;
-
 use crate::client::{self, Account};
 use crate::run::Run;
 
@@ -13,13 +11,8 @@ pub async fn connect_all(
     accounts: &[Account],
     parallel: usize,
 ) -> anyhow::Result<Vec<(client::Sink, client::Source, Duration)>> {
-    let bar = run.progress(accounts.len(), "connect");
-    let conns: Vec<_> = futures::stream::iter(accounts.iter())
-        .map(|a| client::spawn_connect(&run.target, &a.token, &[]))
-        .buffered(parallel)
-        .inspect(|_| bar.inc(1))
-        .collect()
-        .await;
-    bar.finish_and_clear();
-    conns.into_iter().collect()
+    let connects = accounts
+        .iter()
+        .map(|a| client::spawn_connect(&run.target, &a.token, &[]));
+    run.in_order("connect", parallel, connects).await
 }

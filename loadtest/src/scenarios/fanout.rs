@@ -1,10 +1,7 @@
 //! Group fan-out: G groups of M members; a few senders per group post at a
 //! fixed total rate and every member receives every message.
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use futures::StreamExt;
 
 use super::member::{self, ChannelTally, Plan, Sending};
 use crate::run::Run;
@@ -40,30 +37,15 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     report.param("senders_per_group", senders);
     report.param("offered_messages_per_sec", args.rate);
     let accounts = run.users(groups * members, "f").await?;
-    let bar = run.progress(groups, "groups");
-    let channels: Vec<u64> = futures::stream::iter(accounts.chunks(members).enumerate())
-        .map(|(g, group)| {
-            let ids: Vec<u64> = group[1..].iter().map(|a| a.id).collect();
-            let name = format!("load group {g}");
-            async move { run.rest.group(&group[0], &name, &ids).await }
-        })
-        .buffered(8)
-        .inspect(|_| bar.inc(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    bar.finish_and_clear();
+    let creates = accounts.chunks(members).enumerate().map(|(g, group)| {
+        let ids: Vec<u64> = group[1..].iter().map(|a| a.id).collect();
+        let name = format!("load group {g}");
+        async move { run.rest.group(&group[0], &name, &ids).await }
+    });
+    let channels = run.in_order("groups", 8, creates).await?;
     let all_senders = (groups * senders) as f64;
     let period = Duration::from_secs_f64(all_senders / args.rate.max(0.001));
-    let tallies: Vec<Arc<ChannelTally>> = (0..groups)
-        .map(|_| {
-            Arc::new(ChannelTally {
-                senders: senders as u64,
-                ..ChannelTally::default()
-            })
-        })
-        .collect();
+    let tallies = ChannelTally::each(groups, senders as u64);
     let members = accounts
         .iter()
         .enumerate()

@@ -41,6 +41,20 @@ pub struct ChannelTally {
     pub senders: u64,
 }
 
+impl ChannelTally {
+    /// A fresh tally for each of `channels` channels of `senders` senders.
+    pub fn each(channels: usize, senders: u64) -> Vec<Arc<ChannelTally>> {
+        (0..channels)
+            .map(|_| {
+                Arc::new(ChannelTally {
+                    senders,
+                    ..ChannelTally::default()
+                })
+            })
+            .collect()
+    }
+}
+
 /// How one member behaves.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -273,24 +287,16 @@ pub async fn run_all(
 ) -> anyhow::Result<()> {
     report.param("seconds", sending.seconds);
     let (go_tx, go) = watch::channel(None);
-    let bar = run.progress(members.len(), "connect");
-    let tasks: Vec<_> = futures::stream::iter(members)
-        .map(|(account, mut plan, tally)| {
-            let go = go.clone();
-            async move {
-                let (sink, source, heartbeat) =
-                    client::spawn_connect(&run.target, &account.token, &[]).await?;
-                plan.heartbeat = heartbeat;
-                anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go)))
-            }
-        })
-        .buffered(sending.parallel)
-        .inspect(|_| bar.inc(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    bar.finish_and_clear();
+    let connects = members.into_iter().map(|(account, mut plan, tally)| {
+        let go = go.clone();
+        async move {
+            let (sink, source, heartbeat) =
+                client::spawn_connect(&run.target, &account.token, &[]).await?;
+            plan.heartbeat = heartbeat;
+            anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go)))
+        }
+    });
+    let tasks = run.in_order("connect", sending.parallel, connects).await?;
     let started = Instant::now() + Duration::from_millis(500);
     go_tx.send_replace(Some(started));
     let cpu = crate::stats::CpuMark::now(run.server_pid);

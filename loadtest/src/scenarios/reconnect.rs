@@ -126,23 +126,15 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     }
     // Clients heartbeat and note what they hold until they are cut off.
     let (cut, cut_rx) = watch::channel(false);
-    let bar = run.progress(clients, "connect");
-    let keepers: Vec<_> = futures::stream::iter(accounts.iter().enumerate())
-        .map(|(i, account)| {
-            let (channel, cut) = (channels[i / group_size], cut_rx.clone());
-            async move {
-                let (sink, source, heartbeat) =
-                    client::spawn_connect(&run.target, &account.token, &[]).await?;
-                anyhow::Ok(tokio::spawn(keep(sink, source, channel, heartbeat, cut)))
-            }
-        })
-        .buffered(args.parallel)
-        .inspect(|_| bar.inc(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()?;
-    bar.finish_and_clear();
+    let connects = accounts.iter().enumerate().map(|(i, account)| {
+        let (channel, cut) = (channels[i / group_size], cut_rx.clone());
+        async move {
+            let (sink, source, heartbeat) =
+                client::spawn_connect(&run.target, &account.token, &[]).await?;
+            anyhow::Ok(tokio::spawn(keep(sink, source, channel, heartbeat, cut)))
+        }
+    });
+    let keepers = run.in_order("connect", args.parallel, connects).await?;
     // Senders connect last, so none sits idle while the clients connect.
     let mut senders = Vec::with_capacity(groups);
     for (g, (sink, source, heartbeat)) in connect_all(run, &owners, args.parallel)
