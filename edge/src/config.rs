@@ -33,7 +33,9 @@ pub struct EdgeConfig {
     /// Bytes the WebSocket layer reads at a time, per connection. Held for
     /// the connection's life, so it dominates an idle connection's memory.
     pub ws_read_buffer: usize,
-    /// Bytes buffered before the WebSocket layer writes to the socket.
+    /// Bytes of frames gathered before the WebSocket layer writes to the
+    /// socket; a batch of deliveries under this size leaves in one write at
+    /// its flush. The buffer grows only as frames fill it.
     pub ws_write_buffer: usize,
     /// How long shutdown waits for connections to close, in milliseconds.
     pub shutdown_grace_ms: u64,
@@ -65,7 +67,7 @@ impl Default for EdgeConfig {
             frames_per_sec: 100.0,
             frames_burst: 200.0,
             ws_read_buffer: 1024,
-            ws_write_buffer: 0,
+            ws_write_buffer: 16 * 1024,
             shutdown_grace_ms: 5_000,
             idle_timeout_ms: 30_000,
             max_cursors: 10_000,

@@ -195,7 +195,6 @@ impl Driver {
             match output {
                 Output::Text(text) => {
                     written += 1;
-                    metrics::counter!("chat_ws_frames_out_total").increment(1);
                     if let Err(end) = self
                         .write(Some(WsMessage::Text(text.as_ref().into())))
                         .await
@@ -220,11 +219,13 @@ impl Driver {
                     }
                 }
                 Output::Close(reason) => {
+                    metrics::counter!("chat_ws_frames_out_total").increment(written as u64);
                     return Some(self.write(None).await.err().unwrap_or(End::Close(reason)));
                 }
             }
         }
         if written > 0 {
+            metrics::counter!("chat_ws_frames_out_total").increment(written as u64);
             return self.write(None).await.err();
         }
         None
