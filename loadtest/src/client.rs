@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
@@ -248,7 +247,7 @@ fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     s.parse().map_err(serde::de::Error::custom)
 }
 
-/// The parts of a server frame the scenarios look at.
+/// The parts of a server frame the scenarios look at, read in one pass.
 #[derive(Debug, Deserialize)]
 pub struct Frame<'a> {
     /// Frame type.
@@ -256,7 +255,7 @@ pub struct Frame<'a> {
     pub kind: Cow<'a, str>,
     /// The message of `message` and `ack` frames (a string in `error` frames).
     #[serde(default, borrow, rename = "message")]
-    body: Option<&'a RawValue>,
+    body: Option<Body<'a>>,
     /// The key of `ack` and `error` frames.
     #[serde(default, borrow)]
     pub client_msg_id: Option<Cow<'a, str>>,
@@ -270,11 +269,38 @@ pub struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     /// The message a `message` or `ack` frame carries.
-    pub fn message(&self) -> Option<Msg<'a>> {
-        match self.kind.as_ref() {
-            "message" | "ack" => serde_json::from_str(self.body?.get()).ok(),
+    pub fn message(&self) -> Option<&Msg<'a>> {
+        match (self.kind.as_ref(), &self.body) {
+            ("message" | "ack", Some(Body::Message(m))) => Some(m),
             _ => None,
         }
+    }
+}
+
+/// A frame's `message` field: a message object, or the text of an error.
+#[derive(Debug)]
+enum Body<'a> {
+    Message(Msg<'a>),
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Body<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Body<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a message object or a string")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Body<'a>, A::Error> {
+                let d = serde::de::value::MapAccessDeserializer::new(map);
+                Msg::deserialize(d).map(Body::Message)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Body<'a>, E> {
+                Ok(Body::Other)
+            }
+        }
+        d.deserialize_any(Visit(std::marker::PhantomData))
     }
 }
 
@@ -293,4 +319,36 @@ pub struct Msg<'a> {
     /// Body.
     #[serde(borrow)]
     pub text: Cow<'a, str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_frame_yields_its_message() {
+        let text = r#"{"type":"message","message":{"id":"12","channel_id":"7",
+            "sender_id":"3","text":"t\"99","client_msg_id":"k","created_at_ms":1},"x":[1]}"#;
+        let frame: Frame<'_> = serde_json::from_str(text).expect("frame");
+        let m = frame.message().expect("message");
+        assert_eq!((m.id, m.channel_id, m.sender_id), (12, 7, 3));
+        assert_eq!(m.text, "t\"99");
+    }
+
+    #[test]
+    fn an_error_frame_has_no_message() {
+        let text =
+            r#"{"type":"error","code":"rate_limited","message":"slow down","client_msg_id":"k"}"#;
+        let frame: Frame<'_> = serde_json::from_str(text).expect("frame");
+        assert!(frame.message().is_none());
+        assert_eq!(frame.code.as_deref(), Some("rate_limited"));
+        assert_eq!(frame.client_msg_id.as_deref(), Some("k"));
+    }
+
+    #[test]
+    fn a_message_with_a_bad_id_is_refused() {
+        let text =
+            r#"{"type":"message","message":{"id":"x","channel_id":"7","sender_id":"3","text":""}}"#;
+        assert!(serde_json::from_str::<Frame<'_>>(text).is_err());
+    }
 }

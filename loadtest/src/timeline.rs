@@ -91,6 +91,15 @@ impl Timeline {
             .collect()
     }
 
+    /// All latency samples in one histogram.
+    pub fn latency(&self) -> Latency {
+        let mut latency = Latency::default();
+        for &(_, us) in &self.samples {
+            latency.record(Duration::from_micros(u64::from(us)));
+        }
+        latency
+    }
+
     /// The merged timeline as the report carries it.
     pub fn summary(self, latency: &str, events: &str) -> Summary {
         Summary {
@@ -181,6 +190,20 @@ mod tests {
         assert!(windows[0].p50_ms.is_some_and(|ms| (ms - 2.0).abs() < 0.01));
         assert_eq!(windows[1].p99_ms, None);
         assert!(windows[2].p99_ms.is_some_and(|ms| (ms - 10.0).abs() < 0.01));
+    }
+
+    #[test]
+    fn latency_holds_every_sample_of_every_task() {
+        let mut a = Timeline::default();
+        a.event(at(100), Some(Duration::from_millis(2)));
+        a.event(at(200), None);
+        let mut b = Timeline::default();
+        b.event(at(5_000), Some(Duration::from_millis(30)));
+        a.merge(b);
+        let p = a.latency().summary();
+        assert_eq!(p.count, 2);
+        assert!((p.max_ms - 30.0).abs() < 0.1, "{p:?}");
+        assert!((p.p50_ms - 2.0).abs() < 0.01, "{p:?}");
     }
 
     #[test]

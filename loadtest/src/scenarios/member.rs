@@ -6,15 +6,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::order::OrderCheck;
 use crate::client::{self, Frame};
 use crate::stats::Latency;
 use crate::timeline::Timeline;
+
+/// Frames handled per wake-up at most, so the timers still get their turn.
+const DRAIN: usize = 32;
 
 /// Timing and pacing shared by the scenarios built on members.
 #[derive(Debug, clap::Args)]
@@ -88,22 +91,65 @@ pub struct Outcome {
     pub received: u64,
     /// Send → ack.
     pub ack: Latency,
-    /// Send → deliver, for others' messages.
-    pub deliver: Latency,
     /// Error frames.
     pub errors: u64,
     /// Wrong answers.
     pub violations: Vec<String>,
     /// When the last message frame arrived.
     pub last_delivery: Option<Instant>,
-    /// Deliveries per second, with send → deliver for others' messages.
+    /// Deliveries per second, with send → deliver for others' messages
+    /// (the only record of those latencies).
     pub timeline: Timeline,
+}
+
+/// Members that have finished, so that none hangs up while others still
+/// wait for messages: a burst of disconnects is not part of the steady
+/// state the scenarios measure.
+#[derive(Debug)]
+pub struct Finish {
+    done: watch::Sender<usize>,
+    total: usize,
+}
+
+impl Finish {
+    /// A tally for `total` members.
+    pub fn new(total: usize) -> Arc<Self> {
+        Arc::new(Self {
+            done: watch::channel(0).0,
+            total,
+        })
+    }
+
+    /// Counts this member finished and waits, at most `limit`, for the rest.
+    async fn arrive_and_wait(&self, limit: Duration) {
+        self.done.send_modify(|n| *n += 1);
+        let mut done = self.done.subscribe();
+        let all = done.wait_for(|&n| n >= self.total);
+        let _ = tokio::time::timeout(limit, all).await;
+    }
+}
+
+/// Runs one member (see [`run_member`]); once every member has finished,
+/// or `plan.drain_for` after this one did, closes its connection.
+pub async fn member(
+    mut sink: client::Sink,
+    source: client::Source,
+    plan: Plan,
+    tally: Arc<ChannelTally>,
+    go: Go,
+    finish: Arc<Finish>,
+) -> Outcome {
+    let limit = plan.drain_for;
+    let out = run_member(&mut sink, source, plan, tally, go).await;
+    finish.arrive_and_wait(limit).await;
+    let _ = sink.close().await;
+    out
 }
 
 /// Heartbeats until the start, then runs one member until its channel is
 /// drained or the deadline passes.
-pub async fn member(
-    mut sink: client::Sink,
+async fn run_member(
+    sink: &mut client::Sink,
     mut source: client::Source,
     plan: Plan,
     tally: Arc<ChannelTally>,
@@ -143,8 +189,14 @@ pub async fn member(
     let mut ticks = tokio::time::interval_at(first, period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut sending = plan.period.is_some();
-    let deadline = tokio::time::Instant::from_std(send_until + plan.drain_for);
-    loop {
+    // Made once: a timer made on every turn of the loop costs the load
+    // generator more per frame than reading the frame does.
+    let deadline =
+        tokio::time::sleep_until(tokio::time::Instant::from_std(send_until + plan.drain_for));
+    tokio::pin!(deadline);
+    let mut recheck = tokio::time::interval(Duration::from_millis(100));
+    recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    'run: loop {
         if sending && Instant::now() >= send_until && pending.is_empty() {
             sending = false;
             tally.senders_done.fetch_add(1, Ordering::SeqCst);
@@ -154,7 +206,7 @@ pub async fn member(
             break;
         }
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => break,
+            _ = &mut deadline => break,
             _ = beat.tick() => {
                 if sink.send(client::ping_frame()).await.is_err() {
                     out.violations.push(format!("user {}: connection lost", plan.user_id));
@@ -171,21 +223,18 @@ pub async fn member(
                 out.sent += 1;
             }
             // Checks the exit condition again now and then.
-            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            _ = recheck.tick() => {}
             frame = source.next() => {
-                let text = match frame {
-                    Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(_)) => continue,
-                    other => {
-                        out.violations.push(format!("user {}: connection closed: {other:?}", plan.user_id));
-                        break;
+                // Frames already read from the socket are handled now,
+                // without polling every timer again for each one.
+                let mut next = Some(frame);
+                for _ in 0..DRAIN {
+                    let Some(frame) = next else { break };
+                    if !receive(&plan, &tally, &mut out, &mut order, &mut pending, frame) {
+                        break 'run;
                     }
-                };
-                let Ok(frame) = serde_json::from_str::<Frame<'_>>(text.as_str()) else {
-                    out.violations.push(format!("unreadable frame: {text}"));
-                    continue;
-                };
-                handle(&plan, &tally, &mut out, &mut order, &mut pending, frame);
+                    next = source.next().now_or_never();
+                }
             }
         }
     }
@@ -199,8 +248,33 @@ pub async fn member(
             plan.user_id, plan.channel, out.received
         ));
     }
-    let _ = sink.close().await;
     out
+}
+
+/// Takes one frame off the connection; `false` when it closed instead.
+fn receive(
+    plan: &Plan,
+    tally: &ChannelTally,
+    out: &mut Outcome,
+    order: &mut OrderCheck,
+    pending: &mut HashMap<String, Instant>,
+    frame: Option<Result<Message, WsError>>,
+) -> bool {
+    let text = match frame {
+        Some(Ok(Message::Text(text))) => text,
+        Some(Ok(_)) => return true,
+        other => {
+            let user = plan.user_id;
+            out.violations
+                .push(format!("user {user}: connection closed: {other:?}"));
+            return false;
+        }
+    };
+    match serde_json::from_str::<Frame<'_>>(text.as_str()) {
+        Ok(frame) => handle(plan, tally, out, order, pending, frame),
+        Err(_) => out.violations.push(format!("unreadable frame: {text}")),
+    }
+    true
 }
 
 fn handle(
@@ -230,9 +304,7 @@ fn handle(
             let age = (m.sender_id != plan.user_id)
                 .then(|| client::age(&m.text))
                 .flatten();
-            if let Some(age) = age {
-                out.deliver.record(age);
-            }
+            // The timeline keeps every send → deliver sample.
             out.timeline.event(now, age);
         }
         "error" => {
@@ -250,12 +322,11 @@ fn handle(
 
 /// Sums the outcomes into the report.
 fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window: Duration) {
-    let (mut ack, mut deliver) = (Latency::default(), Latency::default());
+    let mut ack = Latency::default();
     let mut timeline = Timeline::default();
     let (mut sent, mut acked, mut received) = (0, 0, 0);
     for o in outcomes {
         ack.merge(&o.ack);
-        deliver.merge(&o.deliver);
         timeline.merge(o.timeline);
         sent += o.sent;
         acked += o.acked;
@@ -272,7 +343,7 @@ fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window:
     report.figure("achieved_messages_per_sec", acked as f64 / secs);
     report.figure("deliveries_per_sec", received as f64 / secs);
     report.latency("send_to_ack", &ack);
-    report.latency("send_to_deliver", &deliver);
+    report.latency("send_to_deliver", &timeline.latency());
     report.timeline("send_to_deliver", "deliveries", timeline);
 }
 
@@ -287,13 +358,14 @@ pub async fn run_all(
 ) -> anyhow::Result<()> {
     report.param("seconds", sending.seconds);
     let (go_tx, go) = watch::channel(None);
+    let finish = Finish::new(members.len());
     let connects = members.into_iter().map(|(account, mut plan, tally)| {
-        let go = go.clone();
+        let (go, finish) = (go.clone(), finish.clone());
         async move {
             let (sink, source, heartbeat) =
                 client::spawn_connect(&run.target, &account.token, &[]).await?;
             plan.heartbeat = heartbeat;
-            anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go)))
+            anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go, finish)))
         }
     });
     let tasks = run.in_order("connect", sending.parallel, connects).await?;
