@@ -42,6 +42,9 @@ pub enum LogFormat {
     Json,
 }
 
+/// More worker threads than this is a typo, not a machine.
+const MAX_WORKER_THREADS: usize = 1024;
+
 /// Everything the server can be configured with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -50,6 +53,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory for the database.
     pub data_dir: PathBuf,
+    /// Threads running connections and requests; 0 means one per core.
+    pub worker_threads: usize,
     /// Core settings.
     pub core: CoreConfig,
     /// Edge settings.
@@ -61,6 +66,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            worker_threads: 0,
             core: CoreConfig::default(),
             edge: EdgeConfig::default(),
         }
@@ -90,6 +96,12 @@ impl Config {
         }
         if let Some(dir) = &cli.data_dir {
             config.data_dir = dir.clone();
+        }
+        if config.worker_threads > MAX_WORKER_THREADS {
+            return Err(format!(
+                "invalid configuration: worker_threads is {}, at most {MAX_WORKER_THREADS}",
+                config.worker_threads
+            ));
         }
         config.core.validate()?;
         config.edge.validate()?;

@@ -158,3 +158,23 @@ async fn listen_and_data_dir_come_from_the_environment_too() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.to_lowercase().contains("listen"), "{stderr}");
 }
+
+#[tokio::test]
+async fn worker_threads_sets_the_runtime_size_and_is_checked() {
+    // 3 differs from the default on machines of 1, 2 and 4 cores alike.
+    let env = [("CHAT_WORKER_THREADS", "3")];
+    let server = Server::start_with(DataDir::new(), &[], &env).await;
+    // Nothing has used tokio's blocking pool yet (its threads share the
+    // name), so every thread so named is a worker.
+    assert_eq!(server.threads_named("tokio-rt-worker"), 3);
+    Api::new(&server).signup("ann").await;
+    drop(server);
+
+    let (status, stderr) = run_to_exit(&[], &[("CHAT_WORKER_THREADS", "100000")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("worker_threads"), "{stderr}");
+    let (status, stderr) = run_to_exit(&[], &[("CHAT_WORKER_THREADS", "two")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    let named = stderr.to_lowercase().contains("worker_threads");
+    assert!(named, "{stderr}");
+}

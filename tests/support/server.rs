@@ -128,6 +128,16 @@ impl Server {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
 
+    /// How many of the server's threads are named `name`.
+    pub fn threads_named(&self, name: &str) -> usize {
+        let tasks = format!("/proc/{}/task", self.pid());
+        std::fs::read_dir(tasks)
+            .expect("the server's threads")
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.trim_end() == name)
+            .count()
+    }
+
     fn pid(&self) -> Pid {
         let id = self.child.id().expect("server is still running");
         Pid::from_raw(i32::try_from(id).expect("pid fits i32"))
