@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, Stream, StreamExt};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
@@ -227,13 +227,11 @@ async fn run_member(
             frame = source.next() => {
                 // Frames already read from the socket are handled now,
                 // without polling every timer again for each one.
-                let mut next = Some(frame);
-                for _ in 0..DRAIN {
-                    let Some(frame) = next else { break };
-                    if !receive(&plan, &tally, &mut out, &mut order, &mut pending, frame) {
-                        break 'run;
-                    }
-                    next = source.next().now_or_never();
+                let open = take_ready(frame, &mut source, DRAIN, |frame| {
+                    receive(&plan, &tally, &mut out, &mut order, &mut pending, frame)
+                });
+                if !open {
+                    break 'run;
                 }
             }
         }
@@ -249,6 +247,33 @@ async fn run_member(
         ));
     }
     out
+}
+
+/// Hands `first` (what `stream.next()` gave), then up to `limit - 1` more
+/// results that `stream` has ready now, to `take`, stopping when it
+/// returns `false` (which this returns). `None` is the stream's end.
+/// Nothing is taken off the stream that is not handed on.
+fn take_ready<S: Stream + Unpin>(
+    first: Option<S::Item>,
+    stream: &mut S,
+    limit: usize,
+    mut take: impl FnMut(Option<S::Item>) -> bool,
+) -> bool {
+    let mut item = first;
+    for taken in 1..=limit {
+        let ended = item.is_none();
+        if !take(item) {
+            return false;
+        }
+        if ended || taken == limit {
+            break;
+        }
+        match stream.next().now_or_never() {
+            Some(more) => item = more,
+            None => break,
+        }
+    }
+    true
 }
 
 /// Takes one frame off the connection; `false` when it closed instead.
@@ -394,4 +419,51 @@ pub async fn run_all(
     let window = last.map_or(Duration::from_secs(sending.seconds), |l| l - started);
     tally_into(report, outcomes, window);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn take_ready_hands_on_at_most_limit_and_loses_none() {
+        let mut stream = futures::stream::iter(1..=100);
+        let mut got = Vec::new();
+        assert!(take_ready(Some(0), &mut stream, 32, |i| {
+            got.extend(i);
+            true
+        }));
+        assert_eq!(got, (0..32).collect::<Vec<_>>());
+        // The 33rd item is still there for the next call.
+        assert_eq!(stream.next().now_or_never(), Some(Some(32)));
+    }
+
+    #[test]
+    fn take_ready_stops_when_told_or_when_nothing_is_ready() {
+        let mut stream = futures::stream::iter(1..=10);
+        let mut seen = 0;
+        assert!(!take_ready(Some(0), &mut stream, 32, |i| {
+            seen += 1;
+            i.is_some_and(|i| i < 3)
+        }));
+        assert_eq!(seen, 4);
+        assert_eq!(stream.next().now_or_never(), Some(Some(4)));
+
+        let mut pending = futures::stream::pending::<u32>();
+        let mut seen = 0;
+        assert!(take_ready(Some(7), &mut pending, 32, |_| {
+            seen += 1;
+            true
+        }));
+        assert_eq!(seen, 1);
+
+        // The end of the stream is handed on too.
+        let mut ended = futures::stream::iter([1]);
+        let mut got = Vec::new();
+        take_ready(Some(0), &mut ended, 32, |i| {
+            got.push(i);
+            true
+        });
+        assert_eq!(got, [Some(0), Some(1), None]);
+    }
 }
