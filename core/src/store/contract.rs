@@ -26,6 +26,7 @@ macro_rules! store_contract_tests {
             read_positions_only_move_forward_and_count_unread,
             edits_and_deletes_keep_the_message_in_place,
             profiles_and_last_active_are_stored,
+            last_active_written_at_once_is_all_stored,
             settings_default_and_replace,
             relations_change_atomically_per_side,
         );
@@ -367,6 +368,34 @@ pub async fn profiles_and_last_active_are_stored<S: Store>(s: &S) {
     let ann = s.user_by_id(1).await.expect("read").expect("ann");
     assert_eq!(ann.last_active_at_ms, 50);
     assert_eq!(ann.status_text, "out");
+}
+
+/// Many users going offline at once: every time is stored, none moves back.
+pub async fn last_active_written_at_once_is_all_stored<S: Store>(s: &S) {
+    let users: Vec<u64> = (1..=300).collect();
+    for &id in &users {
+        s.create_user(user(id, &format!("u{id}")))
+            .await
+            .expect("user");
+    }
+    let newer = users
+        .iter()
+        .map(|&id| s.set_last_active(id, 1_000 + id as i64));
+    let older = users.iter().map(|&id| s.set_last_active(id, 5));
+    let unknown = s.set_last_active(9_999, 7);
+    let (newer, older, unknown) = futures::join!(
+        futures::future::join_all(newer),
+        futures::future::join_all(older),
+        unknown
+    );
+    for result in newer.into_iter().chain(older) {
+        result.expect("stored");
+    }
+    unknown.expect("an unknown user is no error");
+    for &id in &users {
+        let u = s.user_by_id(id).await.expect("read").expect("user");
+        assert_eq!(u.last_active_at_ms, 1_000 + id as i64, "user {id}");
+    }
 }
 
 /// Settings start at their defaults and are replaced whole.

@@ -1,6 +1,7 @@
 //! SQLite backend: one writer connection, a few readers (WAL lets them run
 //! beside the writer), each on a thread of its own.
 
+mod coalesce;
 mod queries;
 mod reads;
 mod schema;
@@ -27,6 +28,7 @@ pub const DB_FILE: &str = "chat.db";
 #[derive(Clone)]
 pub struct SqliteStore {
     threads: Arc<threads::Threads>,
+    last_active: Arc<coalesce::Coalesce<(Id, i64)>>,
 }
 
 impl SqliteStore {
@@ -46,6 +48,7 @@ impl SqliteStore {
         let readers = (0..READERS).map(|_| open()).collect::<StoreResult<_>>()?;
         Ok(Self {
             threads: Arc::new(threads::Threads::start(writer, readers)?),
+            last_active: Arc::new(coalesce::Coalesce::new(social::set_last_active_all)),
         })
     }
 
@@ -155,8 +158,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_last_active(&self, user: Id, at_ms: i64) -> StoreResult<()> {
-        self.write(move |c| social::set_last_active(c, user, at_ms))
-            .await
+        self.last_active.write(&self.threads, (user, at_ms)).await
     }
 
     async fn mark_read(&self, user: Id, channel: Id, message_id: Id) -> StoreResult<ReadState> {

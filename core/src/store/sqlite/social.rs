@@ -33,13 +33,17 @@ pub fn update_profile(
     .map_err(backend)
 }
 
-pub fn set_last_active(conn: &Connection, user: Id, at_ms: i64) -> StoreResult<()> {
-    conn.prepare_cached(
-        "UPDATE users SET last_active_at_ms = MAX(last_active_at_ms, ?2) WHERE id = ?1",
-    )
-    .and_then(|mut st| st.execute(params![sql_id(user), at_ms]))
-    .map(|_| ())
-    .map_err(backend)
+/// Stores each user's last-active time, never moving one back.
+pub fn set_last_active_all(conn: &Connection, entries: &[(Id, i64)]) -> StoreResult<()> {
+    let mut st = conn
+        .prepare_cached(
+            "UPDATE users SET last_active_at_ms = MAX(last_active_at_ms, ?2) WHERE id = ?1",
+        )
+        .map_err(backend)?;
+    for &(user, at_ms) in entries {
+        st.execute(params![sql_id(user), at_ms]).map_err(backend)?;
+    }
+    Ok(())
 }
 
 fn level_code(level: NotificationLevel) -> i64 {

@@ -3,8 +3,9 @@
 //! and no call parks a thread of tokio's blocking pool on a connection lock
 //! (a reconnect storm used to queue thousands of reads there, with every
 //! message append behind them). The writer takes message appends before
-//! any other write: when thousands of users go offline at once, each
-//! storing its last-active time, messages still wait for one write at most.
+//! any other write, so messages wait for one other write at most; writes
+//! that thousands of callers make at once (last-active times) are
+//! coalesced into one transaction (see `coalesce`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread::JoinHandle;
@@ -77,6 +78,19 @@ impl Threads {
         F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     {
         write_on(self.writes.as_ref(), f).await
+    }
+
+    /// Queues `f` on the writer now, like [`Threads::write`], without
+    /// waiting for it; `f` reports its outcome itself.
+    pub fn queue_write<F>(&self, f: F) -> StoreResult<()>
+    where
+        F: FnOnce(&mut Connection) + Send + 'static,
+    {
+        self.writes
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(Box::new(f))
+            .map_err(|_| stopped())
     }
 
     /// Runs `f` on the writer before any write that is not urgent.
