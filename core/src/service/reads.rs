@@ -11,14 +11,16 @@ use crate::store::{Id, MessageChange, ReadState, Store};
 impl<S: Store> CoreService<S> {
     /// The user, their settings and every channel with their read position.
     pub async fn ready_state(&self, actor: Id) -> Result<pb::ReadyState, CoreError> {
-        let user = self
-            .store
-            .user_by_id(actor)
-            .await?
-            .ok_or(CoreError::UserNotFound)?;
-        let settings = self.store.settings(actor).await?;
-        let reads = self.store.read_states(actor).await?;
-        let channels = self.list_channels(actor).await?;
+        // Asked together, so a session waits for one turn of the storage
+        // readers' queue rather than four: in a reconnect storm that queue
+        // holds thousands of other sessions' reads.
+        let (user, settings, reads, channels) = tokio::try_join!(
+            async { Ok::<_, CoreError>(self.store.user_by_id(actor).await?) },
+            async { Ok(self.store.settings(actor).await?) },
+            async { Ok(self.store.read_states(actor).await?) },
+            self.list_channels(actor),
+        )?;
+        let user = user.ok_or(CoreError::UserNotFound)?;
         let channels = channels
             .into_iter()
             .map(|channel| {
