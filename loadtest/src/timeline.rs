@@ -93,11 +93,7 @@ impl Timeline {
 
     /// All latency samples in one histogram.
     pub fn latency(&self) -> Latency {
-        let mut latency = Latency::default();
-        for &(_, us) in &self.samples {
-            latency.record(Duration::from_micros(u64::from(us)));
-        }
-        latency
+        latency_of(&self.samples)
     }
 
     /// The merged timeline as the report carries it.
@@ -108,6 +104,15 @@ impl Timeline {
             windows: self.windows(),
         }
     }
+}
+
+/// `(second, µs)` samples in one histogram.
+fn latency_of(samples: &[(u32, u32)]) -> Latency {
+    let mut latency = Latency::default();
+    for &(_, us) in samples {
+        latency.record(Duration::from_micros(u64::from(us)));
+    }
+    latency
 }
 
 /// One second of the run.
@@ -139,11 +144,7 @@ impl Window {
             max_ms: None,
         };
         if !samples.is_empty() {
-            let mut latency = Latency::default();
-            for &(_, us) in samples {
-                latency.record(Duration::from_micros(u64::from(us)));
-            }
-            let p = latency.summary();
+            let p = latency_of(samples).summary();
             (window.p50_ms, window.p99_ms, window.max_ms) =
                 (Some(p.p50_ms), Some(p.p99_ms), Some(p.max_ms));
         }

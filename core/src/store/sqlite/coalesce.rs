@@ -9,11 +9,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::threads::Threads;
+use super::threads::{Threads, failed};
 use crate::store::{StoreError, StoreResult};
 
 type Waiter = oneshot::Sender<StoreResult<()>>;
-type WriteAll<T> = fn(&Connection, &[T]) -> StoreResult<()>;
+/// Writes a group in one transaction.
+type WriteAll<T> = fn(&mut Connection, &[T]) -> StoreResult<()>;
 /// The group the next job will write; `None` when no job is queued.
 type Group<T> = Arc<Mutex<Option<Vec<(T, Waiter)>>>>;
 
@@ -24,7 +25,7 @@ pub struct Coalesce<T> {
 }
 
 impl<T: Send + 'static> Coalesce<T> {
-    /// Coalesces entries that `write_all` writes inside one transaction.
+    /// Coalesces entries that `write_all` writes in one transaction.
     pub fn new(write_all: WriteAll<T>) -> Self {
         Self {
             pending: Arc::new(Mutex::new(None)),
@@ -47,10 +48,8 @@ impl<T: Send + 'static> Coalesce<T> {
             // cannot leave the others without a job.
             let queued = threads.queue_write(move |c| {
                 let batch = lock(&pending).take().unwrap_or_default();
-                let entries: Vec<T>;
-                let waiters: Vec<Waiter>;
-                (entries, waiters) = batch.into_iter().unzip();
-                let result = in_transaction(c, |tx| write_all(tx, &entries));
+                let (entries, waiters): (Vec<T>, Vec<Waiter>) = batch.into_iter().unzip();
+                let result = write_all(c, &entries);
                 for waiter in waiters {
                     let _ = waiter.send(match &result {
                         Ok(()) => Ok(()),
@@ -66,19 +65,8 @@ impl<T: Send + 'static> Coalesce<T> {
                 }
             }
         }
-        done.await
-            .map_err(|_| StoreError::Backend("storage task failed".into()))?
+        done.await.map_err(|_| failed())?
     }
-}
-
-fn in_transaction(
-    c: &mut Connection,
-    f: impl FnOnce(&Connection) -> StoreResult<()>,
-) -> StoreResult<()> {
-    let backend = |e: rusqlite::Error| StoreError::Backend(e.to_string());
-    let tx = c.transaction().map_err(backend)?;
-    f(&tx)?;
-    tx.commit().map_err(backend)
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

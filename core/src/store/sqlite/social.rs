@@ -33,17 +33,21 @@ pub fn update_profile(
     .map_err(backend)
 }
 
-/// Stores each user's last-active time, never moving one back.
-pub fn set_last_active_all(conn: &Connection, entries: &[(Id, i64)]) -> StoreResult<()> {
-    let mut st = conn
-        .prepare_cached(
-            "UPDATE users SET last_active_at_ms = MAX(last_active_at_ms, ?2) WHERE id = ?1",
-        )
-        .map_err(backend)?;
-    for &(user, at_ms) in entries {
-        st.execute(params![sql_id(user), at_ms]).map_err(backend)?;
+/// Stores each user's last-active time in one transaction, never moving
+/// one back.
+pub fn set_last_active_all(conn: &mut Connection, entries: &[(Id, i64)]) -> StoreResult<()> {
+    let tx = conn.transaction().map_err(backend)?;
+    {
+        let mut st = tx
+            .prepare_cached(
+                "UPDATE users SET last_active_at_ms = MAX(last_active_at_ms, ?2) WHERE id = ?1",
+            )
+            .map_err(backend)?;
+        for &(user, at_ms) in entries {
+            st.execute(params![sql_id(user), at_ms]).map_err(backend)?;
+        }
     }
-    Ok(())
+    tx.commit().map_err(backend)
 }
 
 fn level_code(level: NotificationLevel) -> i64 {

@@ -169,6 +169,7 @@ fn stopped() -> StoreError {
     StoreError::Backend("storage is shut down".into())
 }
 
-fn failed() -> StoreError {
+/// What a caller sees when its job ended without answering.
+pub(super) fn failed() -> StoreError {
     StoreError::Backend("storage task failed".into())
 }
