@@ -33,6 +33,10 @@ pub fn init_metrics() -> anyhow::Result<chat_edge::MetricsRender> {
             &latency,
         )?
         .set_buckets_for_metric(
+            Matcher::Full("chat_storage_checkpoint_seconds".into()),
+            &latency,
+        )?
+        .set_buckets_for_metric(
             Matcher::Full("chat_storage_append_batch_size".into()),
             &batch,
         )?
@@ -65,6 +69,10 @@ fn describe() {
     describe_histogram!(
         "chat_storage_append_seconds",
         "Time to write one batch of messages durably."
+    );
+    describe_histogram!(
+        "chat_storage_checkpoint_seconds",
+        "Time to copy the write-ahead log back into the database, by where it ran."
     );
     describe_histogram!(
         "chat_storage_append_batch_size",

@@ -1,6 +1,7 @@
 //! SQLite backend: one writer connection, a few readers (WAL lets them run
 //! beside the writer), each on a thread of its own.
 
+mod checkpoint;
 mod coalesce;
 mod queries;
 mod reads;
@@ -34,6 +35,11 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database in `dir` and migrates it.
     pub fn open(dir: &Path) -> StoreResult<Self> {
+        Self::open_with(dir, checkpoint::Wal::default())
+    }
+
+    /// [`SqliteStore::open`] with the log's checkpoint lengths given.
+    fn open_with(dir: &Path, wal: checkpoint::Wal) -> StoreResult<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Backend(format!("create {}: {e}", dir.display())))?;
         let path = dir.join(DB_FILE);
@@ -46,8 +52,9 @@ impl SqliteStore {
         let mut writer = open()?;
         schema::migrate(&mut writer).map_err(|e| StoreError::Backend(e.to_string()))?;
         let readers = (0..READERS).map(|_| open()).collect::<StoreResult<_>>()?;
+        let checkpointer = open()?;
         Ok(Self {
-            threads: Arc::new(threads::Threads::start(writer, readers)?),
+            threads: Arc::new(threads::Threads::start(writer, readers, checkpointer, wal)?),
             last_active: Arc::new(coalesce::Coalesce::new(social::set_last_active_all)),
         })
     }
@@ -275,5 +282,98 @@ mod tests {
             .await
             .expect("h");
         assert_eq!(page.messages.len(), 1);
+    }
+
+    /// Appends 150 batches of 20 messages of 1,000 characters: about 1,500
+    /// pages of log, and one commit per batch.
+    async fn fill(store: &SqliteStore) {
+        use crate::store::{ChannelKind, ChannelRecord, NewMessage, Store, UserRecord};
+        let user = UserRecord::new(1, "ann".into(), "$argon2id$fake".into(), 1);
+        store.create_user(user).await.expect("user");
+        let channel = ChannelRecord {
+            id: 10,
+            kind: ChannelKind::Group,
+            name: "g".into(),
+            owner_id: 1,
+            direct_key: None,
+            created_at_ms: 2,
+            last_message_id: 0,
+        };
+        store
+            .create_channel(channel, vec![1])
+            .await
+            .expect("channel");
+        for batch in 0..150u64 {
+            let messages = (0..20u64)
+                .map(|i| NewMessage {
+                    id: 100 + batch * 20 + i,
+                    channel_id: 10,
+                    sender_id: 1,
+                    client_msg_id: format!("{batch}-{i}"),
+                    text: "x".repeat(1_000),
+                    created_at_ms: 3,
+                    edited_at_ms: 0,
+                    deleted: false,
+                    version_id: 0,
+                })
+                .collect();
+            store.append(messages).await.expect("append");
+        }
+    }
+
+    fn wal_bytes(dir: &std::path::Path) -> u64 {
+        std::fs::metadata(dir.join(format!("{}-wal", super::DB_FILE)))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn the_log_is_checkpointed_beside_the_writer() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().expect("dir");
+        let wal = super::checkpoint::Wal {
+            background_at: 50,
+            inline_at: 1_000_000,
+        };
+        let store = SqliteStore::open_with(dir.path(), wal).expect("open");
+        fill(&store).await;
+        let counts = store.threads.checkpoints();
+        // Closing the store joins its threads; a wake-up already sent is
+        // still served before the checkpointer ends.
+        drop(store);
+        assert!(
+            counts.background.load(Relaxed) > 0,
+            "no background checkpoint"
+        );
+        assert_eq!(counts.inline.load(Relaxed), 0, "the writer checkpointed");
+    }
+
+    #[tokio::test]
+    async fn a_log_the_checkpointer_cannot_keep_up_with_stays_bounded() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().expect("dir");
+        // The checkpointer is never woken; only the writer checkpoints.
+        let inline_at = 100;
+        let wal = super::checkpoint::Wal {
+            background_at: 1_000_000,
+            inline_at,
+        };
+        let store = SqliteStore::open_with(dir.path(), wal).expect("open");
+        fill(&store).await;
+        let counts = store.threads.checkpoints();
+        assert!(
+            counts.inline.load(Relaxed) > 0,
+            "the writer never checkpointed"
+        );
+        assert_eq!(counts.background.load(Relaxed), 0);
+        // The log restarts after each checkpoint: it never holds much more
+        // than `inline_at` frames (page plus 24-byte header each) and the
+        // commit that crossed it, against about 1,500 pages written.
+        let bound = 2 * inline_at as u64 * (4_096 + 24) + 32;
+        assert!(
+            wal_bytes(dir.path()) < bound,
+            "log of {} bytes",
+            wal_bytes(dir.path())
+        );
     }
 }

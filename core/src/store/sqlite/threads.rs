@@ -5,14 +5,18 @@
 //! message append behind them). The writer takes message appends before
 //! any other write, so messages wait for one other write at most; writes
 //! that thousands of callers make at once (last-active times) are
-//! coalesced into one transaction (see `coalesce`).
+//! coalesced into one transaction (see `coalesce`). A checkpointer thread
+//! copies the log back into the database beside the writer (see
+//! `checkpoint`).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
 use rusqlite::Connection;
 
+use super::checkpoint::{self, Counts, Wal};
 use crate::store::{StoreError, StoreResult};
 
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
@@ -24,19 +28,33 @@ pub struct Threads {
     writes: Option<Sender<WriteJob>>,
     urgent_writes: Option<Sender<WriteJob>>,
     handles: Vec<JoinHandle<()>>,
+    /// Read by tests; operators see `chat_storage_checkpoint_seconds`.
+    #[cfg_attr(not(test), allow(dead_code))]
+    checkpoints: Arc<Counts>,
 }
 
 impl Threads {
-    /// Starts a writer thread on `writer` and one reader thread per reader.
-    pub fn start(writer: Connection, readers: Vec<Connection>) -> StoreResult<Self> {
+    /// Starts a writer thread on `writer`, one reader thread per reader,
+    /// and a checkpointer thread on `checkpointer`.
+    pub fn start(
+        writer: Connection,
+        readers: Vec<Connection>,
+        checkpointer: Connection,
+        wal: Wal,
+    ) -> StoreResult<Self> {
         let (reads, read_queue) = crossbeam_channel::unbounded::<ReadJob>();
         let (writes, write_queue) = crossbeam_channel::unbounded::<WriteJob>();
         let (urgent_writes, urgent_queue) = crossbeam_channel::unbounded::<WriteJob>();
-        let mut handles = Vec::with_capacity(readers.len() + 1);
+        let mut handles = Vec::with_capacity(readers.len() + 2);
+        let checkpoints = Arc::new(Counts::default());
+        let (trigger, checkpointing) = checkpoint::split(&writer, wal, checkpoints.clone());
         let mut writer = writer;
         handles.push(spawn("sqlite-writer", move || {
             let next = || next_write(&urgent_queue, &write_queue);
-            serve(next, |job| job(&mut writer));
+            serve(next, |job| {
+                job(&mut writer);
+                trigger.after_write(&writer);
+            });
         })?);
         for (i, conn) in readers.into_iter().enumerate() {
             let queue: Receiver<ReadJob> = read_queue.clone();
@@ -44,12 +62,23 @@ impl Threads {
                 serve(|| queue.recv().ok(), |job| job(&conn));
             })?);
         }
+        // Ends once the writer has ended and dropped its wake-up channel.
+        handles.push(spawn("sqlite-checkpoint", move || {
+            checkpointing(checkpointer)
+        })?);
         Ok(Self {
             reads: Some(reads),
             writes: Some(writes),
             urgent_writes: Some(urgent_writes),
             handles,
+            checkpoints,
         })
+    }
+
+    /// Checkpoints done so far, by where they ran.
+    #[cfg(test)]
+    pub fn checkpoints(&self) -> Arc<Counts> {
+        self.checkpoints.clone()
     }
 
     /// Runs `f` on the next free reader.

@@ -1,0 +1,122 @@
+//! WAL checkpoints off the write path. SQLite's automatic checkpoint runs
+//! inside the commit that crosses its threshold, so about one message batch
+//! in a hundred waited (usually 1–5 ms, up to 34 ms) for pages of earlier
+//! batches to be copied into the database and synced. Here the writer only notes how long the
+//! log has grown; a thread of its own copies it back, beside the writer
+//! (WAL allows that). Only if the log outgrows [`Wal::inline_at`], because
+//! the checkpointer cannot keep up, does the writer checkpoint itself, as
+//! SQLite would, so the log stays bounded.
+
+use std::cell::Cell;
+use std::ffi::c_int;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use rusqlite::Connection;
+use rusqlite::hooks::Wal as WalHandle;
+
+thread_local! {
+    /// Frames in the log after the last commit on this thread's connection.
+    static LOG_FRAMES: Cell<c_int> = const { Cell::new(0) };
+}
+
+/// Runs inside every commit on the writer; may not capture, so it leaves
+/// the log's length where the writer thread will look.
+fn note_frames(_: &WalHandle, frames: c_int) -> rusqlite::Result<()> {
+    LOG_FRAMES.with(|f| f.set(frames));
+    Ok(())
+}
+
+/// When to checkpoint, in log frames (pages).
+#[derive(Debug, Clone, Copy)]
+pub struct Wal {
+    /// The checkpointer starts at this length (SQLite's own default: 1,000).
+    pub background_at: c_int,
+    /// The writer checkpoints itself at this length.
+    pub inline_at: c_int,
+}
+
+impl Default for Wal {
+    fn default() -> Self {
+        Self {
+            background_at: 1_000,
+            inline_at: 8_000,
+        }
+    }
+}
+
+/// Checkpoints done, by where they ran.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// On the checkpointer thread.
+    pub background: AtomicU64,
+    /// On the writer, because the log grew past `inline_at`.
+    pub inline: AtomicU64,
+}
+
+/// The writer's side: call [`Trigger::after_write`] after each write job.
+pub struct Trigger {
+    wal: Wal,
+    wake: Sender<()>,
+    counts: Arc<Counts>,
+}
+
+/// Turns off SQLite's automatic checkpoint on `writer` and returns the
+/// writer's trigger and the checkpointer's loop (to run on its own thread,
+/// with its own connection).
+pub fn split(
+    writer: &Connection,
+    wal: Wal,
+    counts: Arc<Counts>,
+) -> (Trigger, impl FnOnce(Connection) + Send + 'static) {
+    // Registering the hook replaces SQLite's automatic checkpoint.
+    writer.wal_hook(Some(note_frames));
+    let (wake, woken) = crossbeam_channel::bounded(1);
+    let background = counts.clone();
+    let run = move |conn: Connection| serve(&conn, &woken, &background);
+    (Trigger { wal, wake, counts }, run)
+}
+
+impl Trigger {
+    /// Wakes the checkpointer, or checkpoints here if the log is too long.
+    pub fn after_write(&self, writer: &Connection) {
+        let frames = LOG_FRAMES.with(|f| f.replace(0));
+        if frames >= self.wal.inline_at {
+            if run_one(writer, "inline") {
+                self.counts.inline.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if frames >= self.wal.background_at {
+            // Full means a wake-up is already waiting: one is enough.
+            if let Err(TrySendError::Disconnected(())) = self.wake.try_send(()) {
+                tracing::warn!("checkpointer stopped");
+            }
+        }
+    }
+}
+
+/// Checkpoints once per wake-up until the writer is gone.
+fn serve(conn: &Connection, woken: &Receiver<()>, counts: &Counts) {
+    while woken.recv().is_ok() {
+        if run_one(conn, "background") {
+            counts.background.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A passive checkpoint: copies what it can without waiting for readers
+/// or the writer. `true` if it ran.
+fn run_one(conn: &Connection, place: &'static str) -> bool {
+    let started = Instant::now();
+    let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    metrics::histogram!("chat_storage_checkpoint_seconds", "place" => place)
+        .record(started.elapsed().as_secs_f64());
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, place, "WAL checkpoint failed");
+            false
+        }
+    }
+}
