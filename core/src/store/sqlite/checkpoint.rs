@@ -61,6 +61,8 @@ pub struct Trigger {
     wal: Wal,
     wake: Sender<()>,
     counts: Arc<Counts>,
+    /// The log's length when the checkpointer was last woken.
+    woken_at: Cell<c_int>,
 }
 
 /// Turns off SQLite's automatic checkpoint on `writer` and returns the
@@ -76,18 +78,38 @@ pub fn split(
     let (wake, woken) = crossbeam_channel::bounded(1);
     let background = counts.clone();
     let run = move |conn: Connection| serve(&conn, &woken, &background);
-    (Trigger { wal, wake, counts }, run)
+    let trigger = Trigger {
+        wal,
+        wake,
+        counts,
+        woken_at: Cell::new(0),
+    };
+    (trigger, run)
 }
 
 impl Trigger {
-    /// Wakes the checkpointer, or checkpoints here if the log is too long.
+    /// Wakes the checkpointer each time the log has grown by
+    /// `background_at` frames, or checkpoints here if it is too long.
+    ///
+    /// The log's length is not what to compare: a passive checkpoint
+    /// copies pages back but the log restarts only at a later write with
+    /// no reader in it, so under steady traffic it can stay past
+    /// `background_at` for many commits. Waking on length alone ran a
+    /// checkpoint, with its two fsyncs, after nearly every commit.
     pub fn after_write(&self, writer: &Connection) {
         let frames = LOG_FRAMES.with(|f| f.replace(0));
+        if frames == 0 {
+            return; // nothing was committed
+        }
+        if frames < self.woken_at.get() {
+            self.woken_at.set(0); // the log restarted
+        }
         if frames >= self.wal.inline_at {
             if run_one(writer, "inline") {
                 self.counts.inline.fetch_add(1, Ordering::Relaxed);
             }
-        } else if frames >= self.wal.background_at {
+        } else if frames - self.woken_at.get() >= self.wal.background_at {
+            self.woken_at.set(frames);
             // Full means a wake-up is already waiting: one is enough.
             if let Err(TrySendError::Disconnected(())) = self.wake.try_send(()) {
                 tracing::warn!("checkpointer stopped");

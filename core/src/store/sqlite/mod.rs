@@ -341,10 +341,10 @@ mod tests {
         // Closing the store joins its threads; a wake-up already sent is
         // still served before the checkpointer ends.
         drop(store);
-        assert!(
-            counts.background.load(Relaxed) > 0,
-            "no background checkpoint"
-        );
+        let background = counts.background.load(Relaxed);
+        assert!(background > 0, "no background checkpoint");
+        // About 1,500 pages at one wake-up per 50: not one per commit.
+        assert!(background <= 45, "{background} checkpoints for 150 commits");
         assert_eq!(counts.inline.load(Relaxed), 0, "the writer checkpointed");
     }
 
