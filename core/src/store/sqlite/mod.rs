@@ -50,6 +50,10 @@ impl SqliteStore {
             Ok(conn)
         };
         let mut writer = open()?;
+        // Every transaction on the writer writes: take the write lock at
+        // `BEGIN`, where SQLite waits for it (busy_timeout), rather than at
+        // the first write, where it gives up at once if a reader holds it.
+        writer.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         schema::migrate(&mut writer).map_err(|e| StoreError::Backend(e.to_string()))?;
         let readers = (0..READERS).map(|_| open()).collect::<StoreResult<_>>()?;
         let checkpointer = open()?;
@@ -236,7 +240,7 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use super::SqliteStore;
+    use super::{Arc, Connection, SqliteStore, queries};
 
     fn fresh() -> (SqliteStore, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -374,6 +378,62 @@ mod tests {
             wal_bytes(dir.path()) < bound,
             "log of {} bytes",
             wal_bytes(dir.path())
+        );
+    }
+
+    /// SQLite does not wait for a lock a deferred transaction needs when
+    /// it turns from reading to writing: with readers busy beside it, such
+    /// a write failed at once with "database is locked" (seen as a 503
+    /// from `POST /api/v1/channels/direct` in a benchmark).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_that_read_first_wait_for_busy_readers() {
+        use crate::store::{ChannelKind, ChannelRecord, Store, UserRecord};
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+        let (store, _dir) = fresh();
+        for (id, name) in [(1, "ann"), (2, "bob")] {
+            let user = UserRecord::new(id, name.into(), "$argon2id$fake".into(), 1);
+            store.create_user(user).await.expect("user");
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let readers: Vec<_> = (0..super::READERS)
+            .map(|_| {
+                let (store, stop) = (store.clone(), stop.clone());
+                tokio::spawn(async move {
+                    while !stop.load(Relaxed) {
+                        // Many short read transactions per job, as busy readers run.
+                        let read = |c: &Connection| {
+                            (0..1_000).try_for_each(|_| queries::channel(c, 10).map(drop))
+                        };
+                        store.read(read).await.expect("read");
+                    }
+                })
+            })
+            .collect();
+        let mut failed = Vec::new();
+        for id in 10..2_010 {
+            let channel = ChannelRecord {
+                id,
+                kind: ChannelKind::Direct,
+                name: String::new(),
+                owner_id: 1,
+                // A direct key makes the write look for an existing channel first.
+                direct_key: Some(format!("1:2:{id}")),
+                created_at_ms: 2,
+                last_message_id: 0,
+            };
+            if let Err(e) = store.create_channel(channel, vec![1, 2]).await {
+                failed.push((id, e));
+            }
+        }
+        stop.store(true, Relaxed);
+        for reader in readers {
+            reader.await.expect("reader");
+        }
+        assert!(
+            failed.is_empty(),
+            "{} writes failed: {:?}",
+            failed.len(),
+            failed.first()
         );
     }
 }
