@@ -1,11 +1,14 @@
 //! WAL checkpoints off the write path. SQLite's automatic checkpoint runs
 //! inside the commit that crosses its threshold, so about one message batch
 //! in a hundred waited (usually 1–5 ms, up to 34 ms) for pages of earlier
-//! batches to be copied into the database and synced. Here the writer only notes how long the
-//! log has grown; a thread of its own copies it back, beside the writer
-//! (WAL allows that). Only if the log outgrows [`Wal::inline_at`], because
-//! the checkpointer cannot keep up, does the writer checkpoint itself, as
-//! SQLite would, so the log stays bounded.
+//! batches to be copied into the database and synced. Here the writer only
+//! notes how long the log has grown; a thread of its own copies it back,
+//! beside the writer (WAL allows that). The log restarts only at a write
+//! that begins after a complete checkpoint, which a checkpointer racing
+//! steady commits never leaves behind; so once the log reaches
+//! [`Wal::inline_at`] the writer checkpoints itself, copying the little the
+//! checkpointer has not, and the log restarts. That also bounds the log if
+//! the checkpointer falls behind.
 
 use std::cell::Cell;
 use std::ffi::c_int;
@@ -34,7 +37,7 @@ fn note_frames(_: &WalHandle, frames: c_int) -> rusqlite::Result<()> {
 pub struct Wal {
     /// The checkpointer starts at this length (SQLite's own default: 1,000).
     pub background_at: c_int,
-    /// The writer checkpoints itself at this length.
+    /// The writer checkpoints itself at this length, so the log restarts.
     pub inline_at: c_int,
 }
 
