@@ -3,6 +3,7 @@
 //! gRPC in cluster mode.
 
 mod config;
+mod listen;
 mod telemetry;
 
 use std::sync::Arc;
@@ -60,9 +61,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let edge = Edge::start(handle, config.edge.clone(), render_metrics)
         .await
         .context("starting edge")?;
-    let listener =
-        listen(config.listen).with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
+    let listener = listen::listen(config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = axum::serve::Listener::local_addr(&listener)?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
 
     let stop = CancellationToken::new();
@@ -115,22 +116,6 @@ async fn wait_for_signal(stop: CancellationToken) {
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
     stop.cancel();
-}
-
-/// Connections the kernel may queue before they are accepted (it caps this
-/// at `net.core.somaxconn`). Clients reconnecting all at once after an
-/// outage overflow tokio's default of 1,024.
-const LISTEN_BACKLOG: u32 = 65_535;
-
-fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Many connections need many file descriptors: use the hard limit.
