@@ -73,10 +73,14 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let mut server = tokio::spawn(server.into_future());
     let mut server_done = false;
     tokio::select! {
+        // A signal also ends the server (graceful shutdown): when both are
+        // ready, the signal is the reason.
+        biased;
         _ = stop.cancelled() => {}
         result = &mut server => {
             server_done = true;
             match result {
+                Ok(Ok(())) if stop.is_cancelled() => {}
                 Ok(Ok(())) => tracing::warn!("HTTP server stopped on its own"),
                 Ok(Err(e)) => tracing::error!(error = %e, "HTTP server failed"),
                 Err(e) => tracing::error!(error = %e, "HTTP server task failed"),

@@ -216,6 +216,12 @@ async fn sigterm_closes_sessions_and_keeps_data() {
     assert_eq!(closed.reason, "server shutting down");
     assert!(status.success(), "clean exit, got {status:?}; log:\n{log}");
     assert!(log.contains("stopped"), "log:\n{log}");
+    // Seen in 4 of 78 benchmark shutdowns before the fix: a race, so this
+    // catches it only sometimes.
+    assert!(
+        !log.contains("on its own"),
+        "a signal read as a crash:\n{log}"
+    );
 
     let server = Server::start_in(data).await;
     let api = Api::new(&server);
