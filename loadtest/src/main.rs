@@ -6,6 +6,7 @@
 //! by itself.
 
 mod client;
+mod latency;
 mod plot;
 mod run;
 mod scenarios;

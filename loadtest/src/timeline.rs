@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::stats::Latency;
+use crate::latency::Latency;
 
 /// Windows past this one (a day) are counted in it.
 const LAST_SECOND: u32 = 86_399;

@@ -7,8 +7,9 @@ use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::client::{self, Frame};
+use crate::latency::Latency;
 use crate::run::Run;
-use crate::stats::{Latency, Report};
+use crate::stats::Report;
 use crate::timeline::Timeline;
 
 /// History options.

@@ -9,8 +9,9 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::watch;
 
 use crate::client;
+use crate::latency::Latency;
 use crate::run::Run;
-use crate::stats::{Latency, Report};
+use crate::stats::Report;
 use crate::timeline::Timeline;
 
 /// Idle-connection options.

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::order::OrderCheck;
 use crate::client::{self, Frame};
-use crate::stats::Latency;
+use crate::latency::Latency;
 use crate::timeline::Timeline;
 
 /// Frames handled per wake-up at most, so the timers still get their turn.

@@ -13,8 +13,9 @@ use tokio_tungstenite::tungstenite::Message;
 use super::connect::connect_all;
 use super::order::OrderCheck;
 use crate::client::{self, Frame};
+use crate::latency::Latency;
 use crate::run::Run;
-use crate::stats::{Latency, Report};
+use crate::stats::Report;
 use crate::target::Target;
 use crate::timeline::Timeline;
 
