@@ -145,3 +145,102 @@ fn run_one(conn: &Connection, place: &'static str) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Wal;
+    use crate::store::sqlite::{DB_FILE, SqliteStore};
+
+    /// Appends 150 batches of 20 messages of 1,000 characters: about 1,500
+    /// pages of log, and one commit per batch.
+    async fn fill(store: &SqliteStore) {
+        use crate::store::{ChannelKind, ChannelRecord, NewMessage, Store, UserRecord};
+        let user = UserRecord::new(1, "ann".into(), "$argon2id$fake".into(), 1);
+        store.create_user(user).await.expect("user");
+        let channel = ChannelRecord {
+            id: 10,
+            kind: ChannelKind::Group,
+            name: "g".into(),
+            owner_id: 1,
+            direct_key: None,
+            created_at_ms: 2,
+            last_message_id: 0,
+        };
+        store
+            .create_channel(channel, vec![1])
+            .await
+            .expect("channel");
+        for batch in 0..150u64 {
+            let messages = (0..20u64)
+                .map(|i| NewMessage {
+                    id: 100 + batch * 20 + i,
+                    channel_id: 10,
+                    sender_id: 1,
+                    client_msg_id: format!("{batch}-{i}"),
+                    text: "x".repeat(1_000),
+                    created_at_ms: 3,
+                    edited_at_ms: 0,
+                    deleted: false,
+                    version_id: 0,
+                })
+                .collect();
+            store.append(messages).await.expect("append");
+        }
+    }
+
+    fn wal_bytes(dir: &std::path::Path) -> u64 {
+        std::fs::metadata(dir.join(format!("{DB_FILE}-wal")))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn the_log_is_checkpointed_beside_the_writer() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().expect("dir");
+        let wal = Wal {
+            background_at: 50,
+            inline_at: 1_000_000,
+        };
+        let store = SqliteStore::open_with(dir.path(), wal).expect("open");
+        fill(&store).await;
+        let counts = store.threads.checkpoints();
+        // Closing the store joins its threads; a wake-up already sent is
+        // still served before the checkpointer ends.
+        drop(store);
+        let background = counts.background.load(Relaxed);
+        assert!(background > 0, "no background checkpoint");
+        // About 1,500 pages at one wake-up per 50: not one per commit.
+        assert!(background <= 45, "{background} checkpoints for 150 commits");
+        assert_eq!(counts.inline.load(Relaxed), 0, "the writer checkpointed");
+    }
+
+    #[tokio::test]
+    async fn a_log_the_checkpointer_cannot_keep_up_with_stays_bounded() {
+        use std::sync::atomic::Ordering::Relaxed;
+        let dir = tempfile::tempdir().expect("dir");
+        // The checkpointer is never woken; only the writer checkpoints.
+        let inline_at = 100;
+        let wal = Wal {
+            background_at: 1_000_000,
+            inline_at,
+        };
+        let store = SqliteStore::open_with(dir.path(), wal).expect("open");
+        fill(&store).await;
+        let counts = store.threads.checkpoints();
+        assert!(
+            counts.inline.load(Relaxed) > 0,
+            "the writer never checkpointed"
+        );
+        assert_eq!(counts.background.load(Relaxed), 0);
+        // The log restarts after each checkpoint: it never holds much more
+        // than `inline_at` frames (page plus 24-byte header each) and the
+        // commit that crossed it, against about 1,500 pages written.
+        let bound = 2 * inline_at as u64 * (4_096 + 24) + 32;
+        assert!(
+            wal_bytes(dir.path()) < bound,
+            "log of {} bytes",
+            wal_bytes(dir.path())
+        );
+    }
+}
