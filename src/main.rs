@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::Listener as _;
 use chat_core::{CoreService, SqliteStore};
 use chat_edge::Edge;
 use chat_proto::CoreHandle;
@@ -63,7 +64,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .context("starting edge")?;
     let listener = listen::listen(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = axum::serve::Listener::local_addr(&listener)?;
+    let addr = listener.local_addr()?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
 
     let stop = CancellationToken::new();
