@@ -65,6 +65,21 @@ impl Ws {
         self.send_raw(Message::text(frame.to_string())).await;
     }
 
+    /// Sends JSON frames in one write, so they arrive together.
+    pub async fn send_all(&mut self, frames: impl IntoIterator<Item = Value>) {
+        let stream = &mut self.stream;
+        let write = async move {
+            for frame in frames {
+                stream.feed(Message::text(frame.to_string())).await?;
+            }
+            stream.flush().await
+        };
+        tokio::time::timeout(STEP, write)
+            .await
+            .expect("send in time")
+            .expect("send frames");
+    }
+
     /// Sends any WebSocket message as is.
     pub async fn send_raw(&mut self, message: Message) {
         tokio::time::timeout(STEP, self.stream.send(message))

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 mod actions;
 mod calls;
+mod watches;
 
 pub use calls::{Call, CallResult};
 
@@ -15,6 +16,7 @@ use super::frames::{self, ClientFrame, Limits, ServerFrame};
 use super::ratelimit::TokenBucket;
 use crate::error::{ApiError, CloseReason};
 use crate::wire::{Message, User};
+use watches::WatchQueue;
 
 /// Session limits and timings.
 #[derive(Debug, Clone)]
@@ -113,6 +115,8 @@ pub struct Session {
     user: Option<User>,
     /// When this session last sent `typing`, per channel.
     typing: HashMap<u64, Instant>,
+    /// Presence watches and unwatches, applied in order.
+    watches: WatchQueue,
 }
 
 impl Session {
@@ -132,6 +136,7 @@ impl Session {
             synced: false,
             user: None,
             typing: HashMap::new(),
+            watches: WatchQueue::default(),
             config,
         }
     }
@@ -382,6 +387,14 @@ impl Session {
                     }),
                     Err(e) => self.error_at(e, channel_id, None),
                 }
+                self.next_watch();
+            }
+            CallResult::Unwatched { channel_id, result } => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                if let Err(e) = result {
+                    self.error_at(e, channel_id, None);
+                }
+                self.next_watch();
             }
             CallResult::Authenticated(Err(e)) => {
                 self.error(&e.code, e.message, None);

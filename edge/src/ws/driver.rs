@@ -342,10 +342,10 @@ impl Driver {
                     session: Some(session),
                     channel_id,
                 };
-                done(channel_id, None, async move {
-                    core.unwatch_presence(tonic::Request::new(req))
-                        .await
-                        .map(drop)
+                Box::pin(async move {
+                    let reply = core.unwatch_presence(tonic::Request::new(req)).await;
+                    let result = reply.map(drop).map_err(ApiError::from);
+                    CallResult::Unwatched { channel_id, result }
                 })
             }
             Call::Authenticate { token } => Box::pin(async move {

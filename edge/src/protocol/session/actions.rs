@@ -51,8 +51,12 @@ impl Session {
                 channel_id,
                 message_id,
             },
-            ClientFrame::WatchPresence { channel_id } => Call::Watch { channel_id },
-            ClientFrame::UnwatchPresence { channel_id } => Call::Unwatch { channel_id },
+            ClientFrame::WatchPresence { channel_id } => {
+                return self.queue_watch(Call::Watch { channel_id });
+            }
+            ClientFrame::UnwatchPresence { channel_id } => {
+                return self.queue_watch(Call::Unwatch { channel_id });
+            }
             ClientFrame::Hello { .. } | ClientFrame::Send { .. } | ClientFrame::Ping { .. } => {
                 return;
             }
@@ -60,6 +64,22 @@ impl Session {
         // Counted like sends, so a client cannot pile up calls to the core.
         self.in_flight += 1;
         self.out.push_back(Output::Call(call));
+    }
+
+    /// Sends a watch or unwatch once those before it are answered; counted
+    /// in flight while it waits, so the queue is bounded too.
+    fn queue_watch(&mut self, call: Call) {
+        self.in_flight += 1;
+        if let Some(call) = self.watches.start(call) {
+            self.out.push_back(Output::Call(call));
+        }
+    }
+
+    /// The core answered a watch or unwatch: sends the next one.
+    pub(super) fn next_watch(&mut self) {
+        if let Some(call) = self.watches.finish() {
+            self.out.push_back(Output::Call(call));
+        }
     }
 
     /// Allows one `typing` per channel per interval.

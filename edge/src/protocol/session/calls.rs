@@ -110,6 +110,13 @@ pub enum CallResult {
         /// Their presence, or why not.
         result: Result<Vec<Presence>, ApiError>,
     },
+    /// The answer to `Unwatch`.
+    Unwatched {
+        /// The channel.
+        channel_id: u64,
+        /// Nothing, or why it failed.
+        result: Result<(), ApiError>,
+    },
     /// A page of changed messages and whether more exist.
     Changes {
         /// The channel read.

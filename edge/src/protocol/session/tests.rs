@@ -482,3 +482,69 @@ fn actions_count_towards_the_in_flight_limit() {
         Some("presence_list".into())
     );
 }
+
+#[test]
+fn watches_reach_the_core_one_at_a_time_in_the_order_sent() {
+    let now = Instant::now();
+    let config = SessionConfig {
+        max_in_flight: 8,
+        frames_burst: 20.0,
+        ..config()
+    };
+    let mut s = Session::new(1, config, now);
+    s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
+    authenticate(&mut s);
+    drain(&mut s);
+    s.handle_text(r#"{"type":"watch_presence","channel_id":"5"}"#, now);
+    s.handle_text(r#"{"type":"unwatch_presence","channel_id":"5"}"#, now);
+    s.handle_text(r#"{"type":"read","channel_id":"5","message_id":"9"}"#, now);
+    s.handle_text(r#"{"type":"watch_presence","channel_id":"6"}"#, now);
+    assert_eq!(
+        drain(&mut s),
+        vec![
+            Output::Call(Call::Watch { channel_id: 5 }),
+            Output::Call(Call::MarkRead {
+                channel_id: 5,
+                message_id: 9
+            }),
+        ],
+        "the unwatch waits for the watch before it; other calls do not"
+    );
+    s.handle_call_result(CallResult::Watched {
+        channel_id: 5,
+        result: Ok(vec![]),
+    });
+    let outs = drain(&mut s);
+    assert_eq!(texts(&outs)[0]["type"], "presence_list");
+    assert_eq!(outs[1..], [Output::Call(Call::Unwatch { channel_id: 5 })]);
+    s.handle_call_result(CallResult::Unwatched {
+        channel_id: 5,
+        result: Ok(()),
+    });
+    assert_eq!(
+        drain(&mut s),
+        vec![Output::Call(Call::Watch { channel_id: 6 })]
+    );
+    s.handle_call_result(CallResult::Watched {
+        channel_id: 6,
+        result: Err(ApiError::new(403, "not_a_member", "no")),
+    });
+    let frames = texts(&drain(&mut s));
+    assert_eq!(
+        (&frames[0]["code"], &frames[0]["channel_id"]),
+        (&"not_a_member".into(), &"6".into())
+    );
+    s.handle_call_result(CallResult::Done {
+        channel_id: 5,
+        message_id: Some(9),
+        result: Ok(()),
+    });
+    for n in 0..8 {
+        s.handle_text(
+            &format!(r#"{{"type":"unwatch_presence","channel_id":"{n}"}}"#),
+            now,
+        );
+    }
+    assert!(!s.wants_read(), "queued watches count as in flight");
+    assert_eq!(drain(&mut s).len(), 1);
+}

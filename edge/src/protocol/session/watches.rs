@@ -1,0 +1,55 @@
+//! Presence watches reach the core one at a time, in the order the client
+//! sent them: a watch needs the members read and an unwatch nothing, so
+//! run side by side an unwatch could overtake its watch and leave it on.
+
+use std::collections::VecDeque;
+
+use super::Call;
+
+/// The watch or unwatch awaiting the core, and those queued behind it.
+#[derive(Debug, Default)]
+pub(super) struct WatchQueue {
+    busy: bool,
+    queued: VecDeque<Call>,
+}
+
+impl WatchQueue {
+    /// Takes `call`; returns it back when it may go to the core now.
+    pub(super) fn start(&mut self, call: Call) -> Option<Call> {
+        if self.busy {
+            self.queued.push_back(call);
+            return None;
+        }
+        self.busy = true;
+        Some(call)
+    }
+
+    /// The core answered the call in progress; returns the next to send.
+    pub(super) fn finish(&mut self) -> Option<Call> {
+        let next = self.queued.pop_front();
+        self.busy = next.is_some();
+        next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_go_one_at_a_time_in_order() {
+        let mut q = WatchQueue::default();
+        let (w, u) = (
+            Call::Watch { channel_id: 1 },
+            Call::Unwatch { channel_id: 1 },
+        );
+        assert_eq!(q.start(w.clone()), Some(w));
+        assert_eq!(q.start(u.clone()), None);
+        assert_eq!(q.start(Call::Watch { channel_id: 2 }), None);
+        assert_eq!(q.finish(), Some(u));
+        assert_eq!(q.finish(), Some(Call::Watch { channel_id: 2 }));
+        assert_eq!(q.finish(), None);
+        let again = Call::Unwatch { channel_id: 3 };
+        assert_eq!(q.start(again.clone()), Some(again), "idle again");
+    }
+}
