@@ -22,7 +22,6 @@ use chat_proto::v1 as pb;
 use chat_proto::v1::event::Kind;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
 
 /// Each session's outbound queue, as `edge.outbound_queue` defaults.
 const QUEUE: usize = 1024;
@@ -35,7 +34,7 @@ const DRAIN_EVERY: u64 = 16;
 struct Scenario {
     registry: Registry,
     recipients: Vec<u64>,
-    receivers: Vec<mpsc::Receiver<Delivery>>,
+    receivers: Vec<flume::Receiver<Delivery>>,
 }
 
 impl Scenario {
@@ -49,7 +48,7 @@ impl Scenario {
             for &user in users {
                 for _ in 0..per_user {
                     session_id += 1;
-                    let (tx, rx) = mpsc::channel(QUEUE);
+                    let (tx, rx) = flume::bounded(QUEUE);
                     let entry = Entry {
                         session_id,
                         token_id: user,

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use chat_proto::CoreHandle;
 use chat_proto::v1::{InterestRequest, SessionClosedRequest, SessionRef};
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{ApiError, CloseReason};
@@ -42,7 +42,7 @@ pub struct Entry {
     /// The token it authenticated with.
     pub token_id: u64,
     /// Its bounded outbound queue.
-    pub tx: mpsc::Sender<Delivery>,
+    pub tx: flume::Sender<Delivery>,
     /// Its close switch.
     pub kick: Arc<Kick>,
 }
@@ -166,12 +166,12 @@ impl Registry {
             for entry in users.get(user).into_iter().flatten() {
                 match entry.tx.try_send(Delivery::Frame(frame.clone())) {
                     Ok(()) => queued += 1,
-                    Err(mpsc::error::TrySendError::Full(_)) => {
+                    Err(flume::TrySendError::Full(_)) => {
                         if entry.kick.kick(CloseReason::SLOW_CONSUMER) {
                             metrics::counter!("chat_ws_slow_consumers_total").increment(1);
                         }
                     }
-                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    Err(flume::TrySendError::Disconnected(_)) => {}
                 }
             }
         }

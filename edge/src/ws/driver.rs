@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
-use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tungstenite::Message as WsMessage;
 use tungstenite::protocol::CloseFrame;
@@ -39,8 +39,8 @@ pub struct Driver {
     socket: Socket,
     session: Session,
     user: Option<u64>,
-    tx: mpsc::Sender<Delivery>,
-    rx: mpsc::Receiver<Delivery>,
+    tx: flume::Sender<Delivery>,
+    rx: flume::Receiver<Delivery>,
     kick: Arc<Kick>,
     calls: FuturesUnordered<BoxFuture<'static, CallResult>>,
 }
@@ -60,7 +60,7 @@ impl Driver {
     pub async fn run(edge: Arc<Edge>, socket: Socket, _permit: OwnedSemaphorePermit) {
         metrics::gauge!("chat_ws_connections").increment(1.0);
         let id = edge.next_session_id();
-        let (tx, rx) = mpsc::channel(edge.config.outbound_queue);
+        let (tx, rx) = flume::bounded(edge.config.outbound_queue);
         let mut driver = Driver {
             session: Session::new(id, edge.config.session(), Instant::now().into_std()),
             edge,
@@ -140,7 +140,7 @@ impl Driver {
                 Some(result) = self.calls.next(), if !self.calls.is_empty() => {
                     self.session.handle_call_result(result);
                 }
-                Some(delivery) = self.rx.recv(), if self.session.wants_deliveries() => {
+                Ok(delivery) = self.rx.recv_async(), if self.session.wants_deliveries() => {
                     self.session.handle_delivery(delivery);
                 }
                 incoming = self.socket.next(), if reading => {
