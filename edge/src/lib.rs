@@ -35,6 +35,8 @@ pub struct Edge {
     pub core: CoreHandle,
     /// Settings.
     pub config: EdgeConfig,
+    /// The per-session settings, shared by every session.
+    pub session_config: Arc<protocol::SessionConfig>,
     /// Sessions by user.
     pub registry: Arc<registry::Registry>,
     /// Cancelled when the edge shuts down.
@@ -61,6 +63,7 @@ impl Edge {
         let stream = dispatch::subscribe(&core, config.edge_id).await?;
         let edge = Arc::new(Self {
             connections: Arc::new(Semaphore::new(config.max_connections)),
+            session_config: Arc::new(config.session()),
             core: core.clone(),
             registry: registry.clone(),
             shutdown: CancellationToken::new(),

@@ -98,7 +98,7 @@ enum Phase {
 #[derive(Debug)]
 pub struct Session {
     id: u64,
-    config: SessionConfig,
+    config: Arc<SessionConfig>,
     phase: Phase,
     in_flight: usize,
     limiter: TokenBucket,
@@ -108,11 +108,12 @@ pub struct Session {
     /// Cursors from `hello`, until authentication succeeds.
     cursors: Vec<(u64, u64)>,
     /// Catch-up state; kept after it finishes to drop duplicates at the seam.
-    catchup: Option<Catchup>,
+    /// Boxed, like `user`: idle sessions should not carry their size.
+    catchup: Option<Box<Catchup>>,
     /// Whether `synced` was sent.
     synced: bool,
     /// The authenticated user, until `ready` is sent.
-    user: Option<User>,
+    user: Option<Box<User>>,
     /// When this session last sent `typing`, per channel.
     typing: HashMap<u64, Instant>,
     /// Presence watches and unwatches, applied in order.
@@ -121,7 +122,7 @@ pub struct Session {
 
 impl Session {
     /// A session that has just connected at `now`.
-    pub fn new(id: u64, config: SessionConfig, now: Instant) -> Self {
+    pub fn new(id: u64, config: Arc<SessionConfig>, now: Instant) -> Self {
         Self {
             id,
             phase: Phase::AwaitingHello {
@@ -335,7 +336,7 @@ impl Session {
                     user_id: user.id,
                     token_id,
                 });
-                self.user = Some(user);
+                self.user = Some(Box::new(user));
                 self.out.push_back(Output::Call(Call::Ready));
             }
             CallResult::Ready(Ok((settings, channels))) => {
@@ -348,7 +349,7 @@ impl Session {
                 self.phase = Phase::Open;
                 let ready = ServerFrame::Ready {
                     session_id: self.id,
-                    user,
+                    user: *user,
                     heartbeat_interval_ms: self.config.heartbeat_interval.as_millis() as u64,
                     limits: Limits {
                         max_text_chars: self.config.max_text_chars,
@@ -360,7 +361,7 @@ impl Session {
                 self.send(ready);
                 let cursors = std::mem::take(&mut self.cursors);
                 if !cursors.is_empty() {
-                    self.catchup = Some(Catchup::new(cursors));
+                    self.catchup = Some(Box::new(Catchup::new(cursors)));
                     self.continue_catchup();
                 }
             }

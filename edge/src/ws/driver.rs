@@ -56,13 +56,18 @@ enum End {
 }
 
 impl Driver {
-    /// Serves the connection until it closes.
-    pub async fn run(edge: Arc<Edge>, socket: Socket, _permit: OwnedSemaphorePermit) {
-        metrics::gauge!("chat_ws_connections").increment(1.0);
+    /// Serves the connection until it closes. Not an `async fn`: its
+    /// arguments would stay in the task beside the driver they move into,
+    /// a second copy of the socket in every connection's memory.
+    pub fn run(
+        edge: Arc<Edge>,
+        socket: Socket,
+        permit: OwnedSemaphorePermit,
+    ) -> impl Future<Output = ()> + Send {
         let id = edge.next_session_id();
         let (tx, rx) = flume::bounded(edge.config.outbound_queue);
         let mut driver = Driver {
-            session: Session::new(id, edge.config.session(), Instant::now().into_std()),
+            session: Session::new(id, edge.session_config.clone(), Instant::now().into_std()),
             edge,
             socket,
             user: None,
@@ -71,11 +76,15 @@ impl Driver {
             kick: Arc::new(Kick::default()),
             calls: FuturesUnordered::new(),
         };
-        let end = driver.serve().await;
-        // Boxed: the goodbye runs once, and its futures would otherwise
-        // make every idle connection's task larger by their size.
-        Box::pin(driver.finish(end)).await;
-        metrics::gauge!("chat_ws_connections").decrement(1.0);
+        async move {
+            let _permit = permit;
+            metrics::gauge!("chat_ws_connections").increment(1.0);
+            let end = driver.serve().await;
+            // Boxed: the goodbye runs once, and its futures would otherwise
+            // make every idle connection's task larger by their size.
+            Box::pin(driver.finish(end)).await;
+            metrics::gauge!("chat_ws_connections").decrement(1.0);
+        }
     }
 
     /// Withdraws the session and sends the close frame the end calls for.

@@ -41,7 +41,7 @@ fn texts(outs: &[Output]) -> Vec<serde_json::Value> {
 }
 
 fn open(now: Instant) -> Session {
-    let mut s = Session::new(1, config(), now);
+    let mut s = Session::new(1, Arc::new(config()), now);
     s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
     assert_eq!(
         drain(&mut s),
@@ -91,7 +91,7 @@ fn hello_then_ready() {
 #[test]
 fn a_bad_token_closes_with_4001() {
     let now = Instant::now();
-    let mut s = Session::new(1, config(), now);
+    let mut s = Session::new(1, Arc::new(config()), now);
     s.handle_text(r#"{"type":"hello","token":"bad"}"#, now);
     drain(&mut s);
     s.handle_call_result(CallResult::Authenticated(Err(ApiError::unauthorized(
@@ -106,7 +106,7 @@ fn a_bad_token_closes_with_4001() {
 #[test]
 fn anything_but_hello_first_closes_with_4003() {
     let now = Instant::now();
-    let mut s = Session::new(1, config(), now);
+    let mut s = Session::new(1, Arc::new(config()), now);
     s.handle_text(
         r#"{"type":"send","channel_id":"1","client_msg_id":"a","text":"x"}"#,
         now,
@@ -122,7 +122,7 @@ fn anything_but_hello_first_closes_with_4003() {
 #[test]
 fn no_hello_in_time_closes_with_4002() {
     let now = Instant::now();
-    let mut s = Session::new(1, config(), now);
+    let mut s = Session::new(1, Arc::new(config()), now);
     let deadline = s.poll_timeout().expect("deadline");
     s.handle_timeout(deadline - Duration::from_millis(1));
     assert!(drain(&mut s).is_empty());
@@ -326,7 +326,7 @@ fn message_ids(outs: &[Output]) -> Vec<u64> {
 #[test]
 fn cursors_catch_up_then_join_live_without_gap_or_duplicate() {
     let now = Instant::now();
-    let mut s = Session::new(1, config(), now);
+    let mut s = Session::new(1, Arc::new(config()), now);
     s.handle_text(r#"{"type":"hello","token":"t","cursors":{"5":"10"}}"#, now);
     drain(&mut s);
     authenticate(&mut s);
@@ -389,7 +389,7 @@ fn cursors_catch_up_then_join_live_without_gap_or_duplicate() {
 #[test]
 fn a_refused_cursor_gets_an_error_and_the_rest_goes_on() {
     let now = Instant::now();
-    let mut s = Session::new(1, config(), now);
+    let mut s = Session::new(1, Arc::new(config()), now);
     s.handle_text(
         r#"{"type":"hello","token":"t","cursors":{"5":"0","6":"0"}}"#,
         now,
@@ -412,7 +412,7 @@ fn a_refused_cursor_gets_an_error_and_the_rest_goes_on() {
 #[test]
 fn too_many_cursors_are_refused_before_authenticating() {
     let now = Instant::now();
-    let mut s = Session::new(1, config(), now);
+    let mut s = Session::new(1, Arc::new(config()), now);
     s.handle_text(
         r#"{"type":"hello","token":"t","cursors":{"1":"0","2":"0","3":"0","4":"0"}}"#,
         now,
@@ -491,7 +491,7 @@ fn watches_reach_the_core_one_at_a_time_in_the_order_sent() {
         frames_burst: 20.0,
         ..config()
     };
-    let mut s = Session::new(1, config, now);
+    let mut s = Session::new(1, Arc::new(config), now);
     s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
     authenticate(&mut s);
     drain(&mut s);
