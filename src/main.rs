@@ -69,8 +69,11 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
     let stop = CancellationToken::new();
     tokio::spawn(wait_for_signal(stop.clone()));
+    // A make-service hands each connection a clone of the finished router;
+    // a bare Router rebuilds its route table for every connection.
+    let routes = edge.router().into_make_service();
     let server =
-        axum::serve(listener, edge.router()).with_graceful_shutdown(stop.clone().cancelled_owned());
+        axum::serve(listener, routes).with_graceful_shutdown(stop.clone().cancelled_owned());
     let mut server = tokio::spawn(server.into_future());
     let mut server_done = false;
     tokio::select! {
