@@ -95,7 +95,11 @@ impl Registry {
             let _order = self.interest.lock().await;
             let first = {
                 let mut users = self.users_mut();
-                let sessions = users.entry(user_id).or_default();
+                // Most users have one session here; an empty Vec's first
+                // push would make room for four.
+                let sessions = users
+                    .entry(user_id)
+                    .or_insert_with(|| Vec::with_capacity(1));
                 sessions.push(entry);
                 sessions.len() == 1
             };

@@ -51,7 +51,9 @@ pub enum Output {
     /// Send this text frame.
     Text(Arc<str>),
     /// Ask the core; feed the answer back with [`Session::handle_call_result`].
-    Call(Call),
+    /// Boxed, so that the session's output queue, which keeps its capacity,
+    /// holds small entries.
+    Call(Box<Call>),
     /// Start delivering this user's events to the session, then continue.
     Register {
         /// The authenticated user.
@@ -185,6 +187,10 @@ impl Session {
         }
     }
 
+    fn call(&mut self, call: Call) {
+        self.out.push_back(Output::Call(Box::new(call)));
+    }
+
     fn send(&mut self, frame: ServerFrame) {
         self.out.push_back(Output::Text(frame.encode()));
     }
@@ -252,8 +258,7 @@ impl Session {
             (Phase::AwaitingHello { .. }, ClientFrame::Hello { token, cursors }) => {
                 self.phase = Phase::Authenticating;
                 self.cursors = cursors;
-                self.out
-                    .push_back(Output::Call(Call::Authenticate { token }));
+                self.call(Call::Authenticate { token });
             }
             (Phase::AwaitingHello { .. }, _) => {
                 self.error("hello_required", "the first frame must be hello", None);
@@ -301,11 +306,11 @@ impl Session {
             return self.error("text_too_long", message, Some(client_msg_id));
         }
         self.in_flight += 1;
-        self.out.push_back(Output::Call(Call::Send {
+        self.call(Call::Send {
             channel_id,
             client_msg_id,
             text,
-        }));
+        });
     }
 
     /// A binary frame arrived; the protocol is text only.
@@ -337,7 +342,7 @@ impl Session {
                     token_id,
                 });
                 self.user = Some(Box::new(user));
-                self.out.push_back(Output::Call(Call::Ready));
+                self.call(Call::Ready);
             }
             CallResult::Ready(Ok((settings, channels))) => {
                 let Some(user) = self.user.take() else {
@@ -523,7 +528,7 @@ impl Session {
                     limit,
                 },
             };
-            self.out.push_back(Output::Call(call));
+            self.call(call);
         } else if catchup.is_done() && !self.synced {
             self.synced = true;
             let (messages, changes) = (catchup.sent(), catchup.changed());

@@ -211,7 +211,7 @@ impl Driver {
                         return Some(end);
                     }
                 }
-                Output::Call(call) => self.start_call(call),
+                Output::Call(call) => self.start_call(*call),
                 Output::Register { user_id, token_id } => {
                     let entry = Entry {
                         session_id: self.session.id(),

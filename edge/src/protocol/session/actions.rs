@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{Call, Output, Session};
+use super::{Call, Session};
 use crate::protocol::ClientFrame;
 
 /// Typing entries kept before old ones are dropped.
@@ -63,7 +63,7 @@ impl Session {
         };
         // Counted like sends, so a client cannot pile up calls to the core.
         self.in_flight += 1;
-        self.out.push_back(Output::Call(call));
+        self.call(call);
     }
 
     /// Sends a watch or unwatch once those before it are answered; counted
@@ -71,14 +71,14 @@ impl Session {
     fn queue_watch(&mut self, call: Call) {
         self.in_flight += 1;
         if let Some(call) = self.watches.start(call) {
-            self.out.push_back(Output::Call(call));
+            self.call(call);
         }
     }
 
     /// The core answered a watch or unwatch: sends the next one.
     pub(super) fn next_watch(&mut self) {
         if let Some(call) = self.watches.finish() {
-            self.out.push_back(Output::Call(call));
+            self.call(call);
         }
     }
 
