@@ -6,8 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use chat_proto::CoreHandle;
 use chat_proto::v1::{InterestRequest, SessionClosedRequest, SessionRef};
-use tokio::sync::Mutex;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{Mutex, Notify};
 
 use crate::error::{ApiError, CloseReason};
 use crate::protocol::{Delivery, SharedFrame};
@@ -15,22 +14,30 @@ use crate::protocol::{Delivery, SharedFrame};
 /// A request to close one session from outside its task.
 #[derive(Debug, Default)]
 pub struct Kick {
-    token: CancellationToken,
     reason: OnceLock<CloseReason>,
+    /// Wakes the session; lighter than a cancellation token, which
+    /// allocates a node of its own for every connection.
+    notify: Notify,
 }
 
 impl Kick {
     /// Asks the session to close; the first reason wins. True for the first kick.
     pub fn kick(&self, reason: CloseReason) -> bool {
         let first = self.reason.set(reason).is_ok();
-        self.token.cancel();
+        self.notify.notify_waiters();
         first
     }
 
     /// Resolves once kicked, with the reason.
     pub async fn kicked(&self) -> CloseReason {
-        self.token.cancelled().await;
-        self.reason.get().copied().unwrap_or(CloseReason::SHUTDOWN)
+        loop {
+            // Made before the check, so a kick between the two still wakes it.
+            let notified = self.notify.notified();
+            if let Some(reason) = self.reason.get() {
+                return *reason;
+            }
+            notified.await;
+        }
     }
 }
 
@@ -197,5 +204,34 @@ impl Registry {
     /// How many sessions are registered.
     pub fn session_count(&self) -> usize {
         self.users().values().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_kick_wakes_the_session_before_or_after_it_waits() {
+        let early = Kick::default();
+        assert!(early.kick(CloseReason::UNAUTHORIZED));
+        assert!(!early.kick(CloseReason::SLOW_CONSUMER), "the first reason wins");
+        assert_eq!(early.kicked().await, CloseReason::UNAUTHORIZED);
+
+        let late = Arc::new(Kick::default());
+        let waiting = tokio::spawn({
+            let late = late.clone();
+            async move { late.kicked().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "nothing kicked it yet");
+        late.kick(CloseReason::SLOW_CONSUMER);
+        let reason = tokio::time::timeout(Duration::from_secs(5), waiting).await;
+        assert_eq!(
+            reason.ok().and_then(Result::ok),
+            Some(CloseReason::SLOW_CONSUMER)
+        );
     }
 }
