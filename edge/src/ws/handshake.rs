@@ -8,6 +8,8 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::FutureExt;
+use futures::future::Either;
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::handshake::derive_accept_key;
@@ -36,17 +38,26 @@ pub async fn upgrade(State(edge): State<Arc<Edge>>, mut req: Request) -> Respons
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let config = socket_config(&edge.config);
-    let tracker = edge.tracker.clone();
-    tracker.spawn(async move {
+    let upgrade = async move {
         match on_upgrade.await {
             Ok(upgraded) => {
                 let io = TokioIo::new(upgraded);
-                let socket = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
-                Driver::run(edge, socket, permit).await;
+                Some(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await)
             }
-            Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
+            Err(e) => {
+                tracing::debug!(error = %e, "WebSocket upgrade failed");
+                None
+            }
         }
-    });
+    };
+    // Chained rather than awaited in one async block, whose captures would
+    // stay in every connection's task for its whole life; the upgrade's
+    // state and the session's share the same room.
+    let tracker = edge.tracker.clone();
+    tracker.spawn(upgrade.then(move |socket| match socket {
+        Some(socket) => Either::Left(Driver::run(edge, socket, permit)),
+        None => Either::Right(std::future::ready(())),
+    }));
     let mut resp = StatusCode::SWITCHING_PROTOCOLS.into_response();
     let headers = resp.headers_mut();
     headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
