@@ -217,7 +217,10 @@ mod tests {
     async fn a_kick_wakes_the_session_before_or_after_it_waits() {
         let early = Kick::default();
         assert!(early.kick(CloseReason::UNAUTHORIZED));
-        assert!(!early.kick(CloseReason::SLOW_CONSUMER), "the first reason wins");
+        assert!(
+            !early.kick(CloseReason::SLOW_CONSUMER),
+            "the first reason wins"
+        );
         assert_eq!(early.kicked().await, CloseReason::UNAUTHORIZED);
 
         let late = Arc::new(Kick::default());
