@@ -4,6 +4,7 @@
 
 mod config;
 mod listen;
+mod signals;
 mod telemetry;
 
 use std::sync::Arc;
@@ -65,10 +66,17 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let listener = listen::listen(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let signal = signals::install().context("installing signal handlers")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
 
     let stop = CancellationToken::new();
-    tokio::spawn(wait_for_signal(stop.clone()));
+    tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            signal.await;
+            stop.cancel();
+        }
+    });
     // A make-service hands each connection a clone of the finished router;
     // a bare Router rebuilds its route table for every connection.
     let routes = edge.router().into_make_service();
@@ -102,28 +110,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
     core.shutdown().await.context("flushing storage")?;
     tracing::info!("stopped");
     Ok(())
-}
-
-async fn wait_for_signal(stop: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = ctrl_c.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
-    stop.cancel();
 }
 
 /// Many connections need many file descriptors: use the hard limit.

@@ -228,3 +228,15 @@ async fn sigterm_closes_sessions_and_keeps_data() {
     let page = api.history(&ann, &channel, "").await;
     assert_eq!(page["messages"][0], ack["message"]);
 }
+
+#[tokio::test]
+async fn a_sigterm_as_soon_as_it_listens_is_a_clean_stop() {
+    // Once the server says it listens, a SIGTERM must mean a graceful
+    // shutdown, never the default action of the signal.
+    for _ in 0..5 {
+        let server = Server::start().await;
+        let (status, log) = server.terminate().await;
+        assert!(status.success(), "clean exit, got {status:?}; log:\n{log}");
+        assert!(log.contains("stopped"), "log:\n{log}");
+    }
+}
