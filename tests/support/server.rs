@@ -37,6 +37,8 @@ pub struct Server {
     /// Its data directory.
     pub data: DataDir,
     log: Arc<Mutex<Vec<String>>>,
+    /// Reads the log until the process closes its stderr.
+    reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -76,7 +78,7 @@ impl Server {
         let stderr = child.stderr.take().expect("stderr is piped");
         let log = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = oneshot::channel();
-        tokio::spawn(read_log(stderr, log.clone(), tx));
+        let reader = tokio::spawn(read_log(stderr, log.clone(), tx));
         let addr = match tokio::time::timeout(STEP, rx).await {
             Ok(Ok(addr)) => addr,
             _ => {
@@ -92,6 +94,7 @@ impl Server {
             addr,
             data,
             log,
+            reader: Some(reader),
         }
     }
 
@@ -150,10 +153,14 @@ impl Server {
         self.data.clone()
     }
 
-    /// SIGTERM, then waits for a clean exit.
+    /// SIGTERM, then waits for the exit and for every line it logged: the
+    /// last lines may still be in the pipe when the process is gone.
     pub async fn terminate(mut self) -> (ExitStatus, String) {
         kill(self.pid(), Signal::SIGTERM).expect("send SIGTERM");
         let status = self.wait().await;
+        if let Some(reader) = self.reader.take() {
+            let _ = tokio::time::timeout(STEP, reader).await;
+        }
         (status, self.log())
     }
 
