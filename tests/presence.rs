@@ -92,21 +92,30 @@ async fn watching_a_channel_shows_members_coming_and_going() {
 
 #[tokio::test]
 async fn an_unwatch_sent_right_after_its_watch_is_applied_after_it() {
+    const CHANNELS: usize = 10;
     let server = Server::start().await;
     let api = Api::new(&server);
     let ann = api.signup("ann").await;
     let bob = api.signup("bob").await;
-    let dm = api.direct(&ann, &bob).await;
-    let side = api.group(&bob, "side", &[]).await;
+    // Connected before the channels exist, so `ready` has not put their
+    // members in the core's cache: each watch must read them from storage
+    // while its unwatch needs nothing, the race a client flicking through
+    // channels runs. With ten pairs, the race shows in every run when
+    // watches are not kept in order.
     let (mut bob_ws, _) = Ws::connect(&server, &bob.token).await;
-    // A client flicking through channels: the watch needs the members
-    // read, the unwatch nothing, yet the watch must not outlive it.
-    bob_ws.send_json(watch(&dm)).await;
-    bob_ws.send_json(unwatch(&dm)).await;
-    let list = bob_ws.wait_type("presence_list").await;
-    assert_eq!(list["channel_id"], dm.as_str());
+    let mut groups = Vec::with_capacity(CHANNELS);
+    for n in 0..CHANNELS {
+        groups.push(api.group(&bob, &format!("g{n}"), &[&ann]).await);
+    }
+    let side = api.group(&bob, "side", &[]).await;
+    bob_ws
+        .send_all(groups.iter().flat_map(|g| [watch(g), unwatch(g)]))
+        .await;
+    for _ in 0..CHANNELS {
+        bob_ws.wait_type("presence_list").await;
+    }
     settle_watches(&mut bob_ws, &side).await;
-    assert_no_presence_of(&server, &ann, &mut bob_ws, &dm).await;
+    assert_no_presence_of(&server, &ann, &mut bob_ws, &groups[0]).await;
 }
 
 fn unwatch(channel: &str) -> Value {
