@@ -109,9 +109,7 @@ fn fanout(c: &mut Criterion) {
             text: "The quick brown fox jumps over the lazy dog. ".repeat(2),
             client_msg_id: "0b7f6c1e-5d2a-4f0e-9a43-2c1d8e7f6a5b".to_owned(),
             created_at_ms: 1_763_900_000_000,
-            edited_at_ms: 0,
-            deleted: false,
-            version_id: 0,
+            ..Default::default()
         }),
         origin_session: 0,
     });

@@ -79,7 +79,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
     });
     // A make-service hands each connection a clone of the finished router;
     // a bare Router rebuilds its route table for every connection.
-    let routes = edge.router().into_make_service();
+    let routes = edge
+        .router()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server =
         axum::serve(listener, routes).with_graceful_shutdown(stop.clone().cancelled_owned());
     let mut server = tokio::spawn(server.into_future());

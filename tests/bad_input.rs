@@ -111,25 +111,38 @@ async fn sending_outside_ones_channels_is_refused() {
     let eve = w.api.signup("eve").await;
     let (mut eve_ws, _) = Ws::connect(&w.server, &eve.token).await;
     let (mut ann_ws, _) = Ws::connect(&w.server, &w.ann.token).await;
+    // A channel eve is not in gets the very answer a channel that does not
+    // exist gets, so she cannot tell which ids are channels.
+    let ghost = "12345";
     let refused = eve_ws.send_message(&w.channel, "sneak", "let me in").await;
-    assert_eq!(refused["type"], "error");
-    assert_eq!(refused["code"], "not_a_member");
-    let missing = eve_ws.send_message("12345", "ghost", "anyone?").await;
-    assert_eq!(missing["type"], "error");
-    assert_eq!(missing["code"], "channel_not_found");
-    let path = format!("/api/v1/channels/{}/messages", w.channel);
-    w.api
-        .get(&path, &eve.token)
-        .await
-        .expect_error(403, "not_a_member");
-    w.api
-        .post(&path, &eve.token, json!({"text": "rest sneak"}))
-        .await
-        .expect_error(403, "not_a_member");
-    w.api
-        .get(&format!("/api/v1/channels/{}", w.channel), &eve.token)
-        .await
-        .expect_error(403, "not_a_member");
+    let missing = eve_ws.send_message(ghost, "sneak", "let me in").await;
+    assert_eq!(refused["code"], "channel_not_found", "{refused}");
+    assert_eq!(refused["message"], missing["message"]);
+    for (kind, channel) in [("read", ghost), ("read", w.channel.as_str())] {
+        let frame = json!({"type": kind, "channel_id": channel, "message_id": "1"});
+        eve_ws.send_json(frame).await;
+        let err = eve_ws.wait_type("error").await;
+        assert_eq!(err["code"], "channel_not_found", "{channel}: {err}");
+    }
+    let posts = [
+        ("/messages", Some(json!({"text": "rest sneak"}))),
+        ("", None),
+        ("/messages?limit=5", None),
+    ];
+    for (suffix, body) in posts {
+        let mut answers = Vec::new();
+        for channel in [w.channel.as_str(), ghost] {
+            let path = format!("/api/v1/channels/{channel}{suffix}");
+            let reply = match &body {
+                Some(b) => w.api.post(&path, &eve.token, b.clone()).await,
+                None => w.api.get(&path, &eve.token).await,
+            };
+            answers.push((reply.status, reply.body));
+        }
+        assert_eq!(answers[0], answers[1], "{suffix}");
+        assert_eq!(answers[0].0, 404, "{suffix}");
+        assert_eq!(answers[0].1["error"]["code"], "channel_not_found");
+    }
 
     // Members never saw any of it.
     ann_ws

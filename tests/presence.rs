@@ -270,7 +270,7 @@ async fn presence_reaches_friends_and_watchers_only() {
     let refused = cyd_ws.wait_type("error").await;
     assert_eq!(
         (&refused["code"], &refused["channel_id"]),
-        (&json!("not_a_member"), &json!(dm))
+        (&json!("channel_not_found"), &json!(dm))
     );
 
     let (mut bob_ws, _) = Ws::connect(&server, &bob.token).await;
@@ -329,7 +329,7 @@ async fn typing_reaches_the_other_members_only_and_is_rate_limited() {
     ann_ws
         .send_json(json!({"type": "typing", "channel_id": elsewhere}))
         .await;
-    assert_eq!(ann_ws.wait_type("error").await["code"], "not_a_member");
+    assert_eq!(ann_ws.wait_type("error").await["code"], "channel_not_found");
 
     let ack = bob_ws.send_message(&group, "b-1", "marker").await;
     for ws in [&mut ann_ws, &mut ann_tablet, &mut cyd_ws] {

@@ -143,7 +143,7 @@ async fn bad_receipts_are_refused_and_move_nothing() {
     let err = ws.wait_type("error").await;
     assert_eq!(
         (&err["code"], &err["channel_id"]),
-        (&json!("not_a_member"), &json!(other))
+        (&json!("channel_not_found"), &json!(other))
     );
     ws.send_json(json!({"type": "read", "channel_id": dm, "message_id": "x"}))
         .await;

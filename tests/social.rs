@@ -231,7 +231,7 @@ async fn settings_are_kept_and_reach_the_other_devices() {
     let defaults = api.get(path, &ann.token).await.expect(200);
     assert_eq!(
         defaults,
-        json!({"notifications": "all", "muted_channel_ids": []})
+        json!({"notifications": "all", "muted_channel_ids": [], "invisible": false})
     );
 
     let changed = api
@@ -244,7 +244,7 @@ async fn settings_are_kept_and_reach_the_other_devices() {
         .expect(200);
     assert_eq!(
         changed,
-        json!({"notifications": "mentions", "muted_channel_ids": [dm]})
+        json!({"notifications": "mentions", "muted_channel_ids": [dm], "invisible": false})
     );
     assert_eq!(phone.wait_type("settings").await["settings"], changed);
     let (_tablet, ready) = Ws::connect(&server, &ann.token).await;
@@ -252,7 +252,7 @@ async fn settings_are_kept_and_reach_the_other_devices() {
 
     api.patch(path, &ann.token, json!({"mute": [theirs]}))
         .await
-        .expect_error(403, "not_a_member");
+        .expect_error(404, "channel_not_found");
     api.patch(path, &ann.token, json!({"notifications": "loud"}))
         .await
         .expect_error(400, "invalid_body");
@@ -265,6 +265,6 @@ async fn settings_are_kept_and_reach_the_other_devices() {
         .expect(200);
     assert_eq!(
         unmuted,
-        json!({"notifications": "mentions", "muted_channel_ids": []})
+        json!({"notifications": "mentions", "muted_channel_ids": [], "invisible": false})
     );
 }

@@ -265,7 +265,7 @@ async fn bad_cursors_are_refused_and_the_rest_syncs() {
     }
     errors.sort();
     let mut expected = vec![
-        (theirs.to_string(), "not_a_member".to_owned()),
+        (theirs.to_string(), "channel_not_found".to_owned()),
         ("42".to_owned(), "channel_not_found".to_owned()),
     ];
     expected.sort();

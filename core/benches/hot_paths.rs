@@ -111,9 +111,7 @@ fn batch(next_id: &mut Id, n: usize) -> Vec<NewMessage> {
                 client_msg_id: format!("c-{id}"),
                 text: format!("{head:-<100}"),
                 created_at_ms: 3,
-                edited_at_ms: 0,
-                deleted: false,
-                version_id: 0,
+                ..Default::default()
             }
         })
         .collect()

@@ -4,9 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::PasswordCost;
 use crate::ids::MAX_NODE_ID;
+use crate::login_guard::GuardRule;
 
 /// The hard ceiling for `max_group_members`.
 pub const GROUP_MEMBERS_CEILING: usize = 500;
+
+const HOUR_MS: u64 = 3_600_000;
+const DAY_MS: u64 = 24 * HOUR_MS;
 
 /// Limits and tuning of the core.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +42,22 @@ pub struct CoreConfig {
     pub password_memory_kib: u32,
     /// Argon2id passes per new password hash (default 2).
     pub password_iterations: u32,
+    /// How long a token works after its last use (sliding expiry), in ms.
+    pub token_ttl_ms: u64,
+    /// A use extends a token's life at most this often (each extension is
+    /// a write), in ms.
+    pub token_touch_ms: u64,
+    /// Failed logins for one account before they are delayed.
+    pub login_free_failures_per_account: u32,
+    /// Failed logins from one client address before they are delayed.
+    pub login_free_failures_per_address: u32,
+    /// The first delay after the free failures; it doubles with each
+    /// further failure, in ms.
+    pub login_delay_base_ms: u64,
+    /// The longest delay between login attempts, in ms.
+    pub login_delay_max_ms: u64,
+    /// Failures are forgotten after this long without another, in ms.
+    pub login_failure_window_ms: u64,
 }
 
 impl Default for CoreConfig {
@@ -55,6 +75,13 @@ impl Default for CoreConfig {
             max_watched_channels: 100,
             password_memory_kib: PasswordCost::default().memory_kib,
             password_iterations: PasswordCost::default().iterations,
+            token_ttl_ms: 30 * DAY_MS,
+            token_touch_ms: HOUR_MS,
+            login_free_failures_per_account: 5,
+            login_free_failures_per_address: 20,
+            login_delay_base_ms: 1_000,
+            login_delay_max_ms: 15 * 60_000,
+            login_failure_window_ms: HOUR_MS,
         }
     }
 }
@@ -68,8 +95,38 @@ impl CoreConfig {
         }
     }
 
+    /// The rule for failed logins of one account.
+    pub fn account_guard(&self) -> GuardRule {
+        GuardRule {
+            free: self.login_free_failures_per_account,
+            base_ms: self.login_delay_base_ms,
+            max_ms: self.login_delay_max_ms,
+        }
+    }
+
+    /// The rule for failed logins from one client address.
+    pub fn address_guard(&self) -> GuardRule {
+        GuardRule {
+            free: self.login_free_failures_per_address,
+            ..self.account_guard()
+        }
+    }
+
     /// Checks the values against their allowed ranges.
     pub fn validate(&self) -> Result<(), String> {
+        if self.token_ttl_ms == 0 || self.token_touch_ms > self.token_ttl_ms {
+            return Err(
+                "core.token_ttl_ms must be positive and at least core.token_touch_ms".into(),
+            );
+        }
+        if self.login_delay_base_ms == 0
+            || self.login_delay_max_ms < self.login_delay_base_ms
+            || self.login_failure_window_ms == 0
+        {
+            return Err("core.login_delay_base_ms must be positive, at most \
+                 core.login_delay_max_ms, and core.login_failure_window_ms positive"
+                .into());
+        }
         if self.node_id > MAX_NODE_ID {
             return Err(format!("core.node_id must be at most {MAX_NODE_ID}"));
         }

@@ -2,9 +2,10 @@
 
 use chat_proto::v1 as pb;
 
+use crate::members::Members;
 use crate::store::{
     ChannelKind, ChannelRecord, MessageRecord, NotificationLevel, RelationKind, SettingsRecord,
-    UserRecord,
+    TokenRecord, UserRecord, VersionRecord,
 };
 
 /// A user as the API shows it.
@@ -31,11 +32,41 @@ pub fn message(m: &MessageRecord) -> pb::Message {
         edited_at_ms: m.edited_at_ms,
         deleted: m.deleted,
         version_id: m.version_id,
+        mentions: m
+            .mentions
+            .iter()
+            .map(|m| pb::Mention {
+                user_id: m.user_id,
+                offset: m.offset,
+                length: m.length,
+            })
+            .collect(),
+        deleted_by: m.deleted_by,
+    }
+}
+
+/// A version of a message's text as the API shows it.
+pub fn version(v: &VersionRecord) -> pb::MessageVersion {
+    pb::MessageVersion {
+        version_id: v.version_id,
+        text: v.text.clone(),
+        created_at_ms: v.created_at_ms,
+    }
+}
+
+/// A token as its owner sees it.
+pub fn token(t: &TokenRecord) -> pb::TokenInfo {
+    pb::TokenInfo {
+        id: t.id,
+        device: t.device.clone(),
+        created_at_ms: t.created_at_ms,
+        last_used_at_ms: t.last_used_at_ms,
+        expires_at_ms: t.expires_at_ms,
     }
 }
 
 /// A channel with its members as the API shows it.
-pub fn channel(c: &ChannelRecord, members: &[u64]) -> pb::Channel {
+pub fn channel(c: &ChannelRecord, members: &Members) -> pb::Channel {
     pb::Channel {
         id: c.id,
         kind: match c.kind {
@@ -47,6 +78,7 @@ pub fn channel(c: &ChannelRecord, members: &[u64]) -> pb::Channel {
         member_ids: members.to_vec(),
         created_at_ms: c.created_at_ms,
         last_message_id: c.last_message_id,
+        admin_ids: members.admins().to_vec(),
     }
 }
 
@@ -59,6 +91,7 @@ pub fn settings(s: &SettingsRecord) -> pb::Settings {
             NotificationLevel::Nothing => pb::NotificationLevel::None,
         } as i32,
         muted_channel_ids: s.muted_channel_ids.clone(),
+        invisible: s.invisible,
     }
 }
 

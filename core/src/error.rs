@@ -4,7 +4,7 @@ use tonic::{Code, Status};
 
 use crate::store::StoreError;
 
-pub use chat_proto::ERROR_CODE_KEY;
+pub use chat_proto::{ERROR_CODE_KEY, RETRY_AFTER_KEY};
 
 /// Why a core operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -29,15 +29,25 @@ pub enum CoreError {
     /// No such user.
     #[error("user not found")]
     UserNotFound,
-    /// No such channel.
+    /// No such channel, or the actor is not a member of it: the two get
+    /// the same answer, so nobody learns which channels exist.
     #[error("channel not found")]
     ChannelNotFound,
-    /// The actor is not a member of the channel.
-    #[error("you are not a member of this channel")]
-    NotAMember,
     /// Only the channel's owner may do this.
-    #[error("only the channel owner can remove other members")]
+    #[error("only the channel's owner can do this")]
     NotChannelOwner,
+    /// Only the channel's owner or an admin may do this.
+    #[error("only the channel's owner or an admin can do this")]
+    NotChannelAdmin,
+    /// No such token (signed-in session) of the actor.
+    #[error("session not found")]
+    SessionNotFound,
+    /// Too many failed logins: wait before trying again.
+    #[error("too many failed attempts; try again in {} s", retry_after_ms.div_ceil(1000))]
+    TooManyAttempts {
+        /// How long to wait, in milliseconds.
+        retry_after_ms: u64,
+    },
     /// Direct channels have fixed members.
     #[error("members of a direct channel cannot change")]
     DirectChannelFixed,
@@ -98,8 +108,10 @@ impl CoreError {
             CoreError::InvalidToken => "invalid_token",
             CoreError::UserNotFound => "user_not_found",
             CoreError::ChannelNotFound => "channel_not_found",
-            CoreError::NotAMember => "not_a_member",
             CoreError::NotChannelOwner => "not_channel_owner",
+            CoreError::NotChannelAdmin => "not_channel_admin",
+            CoreError::SessionNotFound => "session_not_found",
+            CoreError::TooManyAttempts { .. } => "too_many_attempts",
             CoreError::DirectChannelFixed => "direct_channel_fixed",
             CoreError::ChannelFull { .. } => "channel_full",
             CoreError::MessageNotFound => "message_not_found",
@@ -117,17 +129,18 @@ impl CoreError {
             CoreError::Invalid { .. } => Code::InvalidArgument,
             CoreError::UsernameTaken => Code::AlreadyExists,
             CoreError::InvalidCredentials | CoreError::InvalidToken => Code::Unauthenticated,
-            CoreError::UserNotFound | CoreError::ChannelNotFound | CoreError::MessageNotFound => {
-                Code::NotFound
-            }
-            CoreError::NotAMember
-            | CoreError::NotChannelOwner
+            CoreError::UserNotFound
+            | CoreError::ChannelNotFound
+            | CoreError::MessageNotFound
+            | CoreError::SessionNotFound => Code::NotFound,
+            CoreError::NotChannelOwner
+            | CoreError::NotChannelAdmin
             | CoreError::NotYourMessage
             | CoreError::Blocked => Code::PermissionDenied,
             CoreError::DirectChannelFixed
             | CoreError::ChannelFull { .. }
             | CoreError::Conflict { .. } => Code::FailedPrecondition,
-            CoreError::Overloaded => Code::ResourceExhausted,
+            CoreError::Overloaded | CoreError::TooManyAttempts { .. } => Code::ResourceExhausted,
             CoreError::Storage(StoreError::Conflict(_)) => Code::Aborted,
             CoreError::Storage(StoreError::Backend(_)) => Code::Unavailable,
         }
@@ -147,6 +160,11 @@ impl From<CoreError> for Status {
         let mut status = Status::new(err.grpc_code(), message);
         if let Ok(value) = err.code().parse() {
             status.metadata_mut().insert(ERROR_CODE_KEY, value);
+        }
+        if let CoreError::TooManyAttempts { retry_after_ms } = err
+            && let Ok(value) = retry_after_ms.to_string().parse()
+        {
+            status.metadata_mut().insert(RETRY_AFTER_KEY, value);
         }
         status
     }

@@ -117,7 +117,7 @@ mod tests {
     use chat_proto::v1::TokenRevoked;
 
     fn kind() -> event::Kind {
-        event::Kind::TokenRevoked(TokenRevoked { token_id: 9 })
+        event::Kind::TokenRevoked(TokenRevoked { token_ids: vec![9] })
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::ids::IdGenerator;
 use crate::members::MemberCache;
-use crate::store::{Appended, Id, NewMessage, Store};
+use crate::store::{Appended, Id, Mention, NewMessage, Store};
 
 /// A message that passed validation and membership checks.
 #[derive(Debug)]
@@ -27,6 +27,8 @@ pub struct Pending {
     pub client_msg_id: String,
     /// Body.
     pub text: String,
+    /// The members it mentions.
+    pub mentions: Vec<Mention>,
     /// Edge session that sent it.
     pub origin_session: u64,
 }
@@ -104,6 +106,8 @@ async fn write_batch<S: Store>(parts: &Parts<S>, jobs: Vec<Job>) {
                 edited_at_ms: 0,
                 deleted: false,
                 version_id: 0,
+                mentions: job.pending.mentions.clone(),
+                deleted_by: 0,
             })
             .collect()
     };

@@ -70,9 +70,7 @@ fn pb_message() -> pb::Message {
         text: text_100(),
         client_msg_id: "0b7f6c1e-5d2a-4f0e-9a43-2c1d8e7f6a5b".to_owned(),
         created_at_ms: SEND_AT_MS,
-        edited_at_ms: 0,
-        deleted: false,
-        version_id: 0,
+        ..Default::default()
     }
 }
 

@@ -45,6 +45,15 @@ pub struct EdgeConfig {
     pub max_cursors: usize,
     /// Shortest time between two `typing` frames of one session for one channel.
     pub typing_interval_ms: u64,
+    /// REST calls per second one user may make, sustained.
+    pub rest_per_sec: u32,
+    /// REST calls one user may make in a burst.
+    pub rest_burst: u32,
+    /// Take the client's address from the last entry of `X-Forwarded-For`
+    /// (the one the load balancer in front of the edge appended) instead of
+    /// the TCP peer. Only behind a proxy that sets it: otherwise clients
+    /// could choose their address and dodge the login limits.
+    pub trust_forwarded_for: bool,
     /// Longest message text in characters; set from the core's setting.
     #[serde(skip)]
     pub max_text_chars: usize,
@@ -72,6 +81,9 @@ impl Default for EdgeConfig {
             idle_timeout_ms: 30_000,
             max_cursors: 10_000,
             typing_interval_ms: 1_000,
+            rest_per_sec: 50,
+            rest_burst: 100,
+            trust_forwarded_for: false,
             max_text_chars: 100_000,
             sync_page: 100,
         }
@@ -88,6 +100,8 @@ impl EdgeConfig {
             ("edge.max_body_bytes", self.max_body_bytes),
             ("edge.max_in_flight", self.max_in_flight),
             ("edge.ws_read_buffer", self.ws_read_buffer),
+            ("edge.rest_per_sec", self.rest_per_sec as usize),
+            ("edge.rest_burst", self.rest_burst as usize),
         ];
         for (name, value) in positive {
             if value == 0 {

@@ -66,7 +66,7 @@ pub async fn run(
 fn handle(registry: &Registry, event: chat_proto::v1::Event) {
     let Some(kind) = event.kind else { return };
     if let event::Kind::TokenRevoked(revoked) = &kind {
-        registry.revoke(&event.recipients, revoked.token_id);
+        registry.revoke(&event.recipients, &revoked.token_ids);
         return;
     }
     if let Some((text, position)) = events::encode_event(kind) {

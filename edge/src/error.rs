@@ -2,7 +2,7 @@
 //! request problems and protocol violations become HTTP statuses, error
 //! frames and WebSocket close codes.
 
-use chat_proto::ERROR_CODE_KEY;
+use chat_proto::{ERROR_CODE_KEY, RETRY_AFTER_KEY};
 use serde::Serialize;
 use tonic::{Code, Status};
 use utoipa::ToSchema;
@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: String,
     /// Human explanation.
     pub message: String,
+    /// How long to wait before trying again, when the server says.
+    pub retry_after_ms: Option<u64>,
 }
 
 /// The JSON body of an error response.
@@ -33,6 +35,10 @@ pub struct ErrorDetail {
     pub code: String,
     /// Human explanation; wording may change.
     pub message: String,
+    /// For `429` answers: how long to wait before trying again, in
+    /// milliseconds (the `Retry-After` header says it in whole seconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl ApiError {
@@ -42,7 +48,14 @@ impl ApiError {
             status,
             code: code.to_owned(),
             message: message.into(),
+            retry_after_ms: None,
         }
+    }
+
+    /// The same error, telling the client when to try again.
+    pub fn retry_after(mut self, ms: u64) -> Self {
+        self.retry_after_ms = Some(ms);
+        self
     }
 
     /// 400 with a code.
@@ -61,6 +74,7 @@ impl ApiError {
             error: ErrorDetail {
                 code: self.code.clone(),
                 message: self.message.clone(),
+                retry_after_ms: self.retry_after_ms,
             },
         }
     }
@@ -93,10 +107,16 @@ impl From<Status> for ApiError {
         if status == 500 {
             tracing::error!(status = ?s, "core call failed");
         }
+        let retry_after_ms = s
+            .metadata()
+            .get(RETRY_AFTER_KEY)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
         Self {
             status,
             code,
             message: s.message().to_owned(),
+            retry_after_ms,
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct Edge {
     pub ready: AtomicBool,
     /// Metrics text for `/metrics`.
     pub render_metrics: MetricsRender,
+    /// REST calls per user.
+    pub rest_limiter: Arc<http::UserLimiter>,
     next_session: AtomicU64,
 }
 
@@ -61,7 +63,12 @@ impl Edge {
     ) -> Result<Arc<Self>, ApiError> {
         let registry = Arc::new(registry::Registry::new(core.clone(), config.edge_id));
         let stream = dispatch::subscribe(&core, config.edge_id).await?;
+        let rest_limiter = Arc::new(http::UserLimiter::new(
+            config.rest_per_sec,
+            config.rest_burst,
+        ));
         let edge = Arc::new(Self {
+            rest_limiter: rest_limiter.clone(),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             session_config: Arc::new(config.session()),
             core: core.clone(),
@@ -80,6 +87,8 @@ impl Edge {
             stream,
             edge.shutdown.clone(),
         ));
+        edge.tracker
+            .spawn(forget_idle_users(rest_limiter, edge.shutdown.clone()));
         edge.ready.store(true, Ordering::Release);
         Ok(edge)
     }
@@ -108,6 +117,16 @@ impl Edge {
                 remaining = self.tracker.len(),
                 "sessions still open after the grace period"
             );
+        }
+    }
+}
+
+/// Forgets idle users' REST buckets now and then, until shutdown.
+async fn forget_idle_users(limiter: Arc<http::UserLimiter>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(http::user_limit::FORGET_EVERY) => limiter.forget_idle(),
         }
     }
 }

@@ -189,12 +189,12 @@ impl Registry {
         queued
     }
 
-    /// Closes the sessions of `recipients` that used token `token_id`.
-    pub fn revoke(&self, recipients: &[u64], token_id: u64) {
+    /// Closes the sessions of `recipients` that used one of `token_ids`.
+    pub fn revoke(&self, recipients: &[u64], token_ids: &[u64]) {
         let users = self.users();
         for user in recipients {
             for entry in users.get(user).into_iter().flatten() {
-                if entry.token_id == token_id {
+                if token_ids.contains(&entry.token_id) {
                     entry.kick.kick(CloseReason::UNAUTHORIZED);
                 }
             }

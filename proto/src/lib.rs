@@ -10,11 +10,16 @@ pub mod v1 {
     include!("gen/chat.core.v1.rs");
 }
 
+pub mod rules;
+
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// The gRPC metadata key that carries a stable error code (e.g. `not_a_member`).
+/// The gRPC metadata key that carries a stable error code (e.g. `channel_not_found`).
 pub const ERROR_CODE_KEY: &str = "chat-error-code";
+
+/// The gRPC metadata key that says how long to wait before retrying, in ms.
+pub const RETRY_AFTER_KEY: &str = "chat-retry-after-ms";
 
 /// The stream of events a core sends to one edge.
 pub type EventStream = Pin<

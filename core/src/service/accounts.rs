@@ -7,9 +7,21 @@ use super::{CoreService, now_ms};
 use crate::accounts::{self, token_hash};
 use crate::convert;
 use crate::error::CoreError;
-use crate::store::{Store, StoreError, TokenRecord, UserRecord};
+use crate::store::{Id, Store, StoreError, TokenFilter, TokenRecord, UserRecord};
 
-async fn blocking<T: Send + 'static>(
+/// Longest device name, in characters.
+pub const DEVICE_MAX: usize = 64;
+
+/// Who asks for a token, and from where.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    /// A name for the device, shown in the session list; may be empty.
+    pub device: String,
+    /// The network address the edge saw, for login limits; may be empty.
+    pub addr: String,
+}
+
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, CoreError> {
     tokio::task::spawn_blocking(f)
@@ -17,11 +29,30 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| CoreError::Overloaded)
 }
 
+fn check_device(device: &str) -> Result<(), CoreError> {
+    if device.is_empty() {
+        return Ok(());
+    }
+    chat_proto::rules::check_name(device, DEVICE_MAX)
+        .map_err(|fault| CoreError::invalid("invalid_device", fault.describe("device")))
+}
+
+/// The key failed logins of `username` are counted under.
+pub(super) fn account_key(username: &str) -> String {
+    username.to_lowercase()
+}
+
 impl<S: Store> CoreService<S> {
     /// Creates an account and logs it in.
-    pub async fn signup(&self, username: &str, password: &str) -> Result<pb::AuthReply, CoreError> {
+    pub async fn signup(
+        &self,
+        username: &str,
+        password: &str,
+        client: Client,
+    ) -> Result<pb::AuthReply, CoreError> {
         accounts::validate_username(username)?;
         accounts::validate_password(password)?;
+        check_device(&client.device)?;
         if self.store.user_by_name(username).await?.is_some() {
             return Err(CoreError::UsernameTaken);
         }
@@ -33,11 +64,25 @@ impl<S: Store> CoreService<S> {
             Err(StoreError::Conflict(_)) => return Err(CoreError::UsernameTaken),
             other => other?,
         }
-        self.issue_token(&user).await
+        self.issue_token(&user, client.device).await
     }
 
-    /// Checks credentials and issues a new token.
-    pub async fn login(&self, username: &str, password: &str) -> Result<pb::AuthReply, CoreError> {
+    /// Waits out the login guard for `username` from `addr`, then checks
+    /// `password` against the stored hash (or a decoy, for an unknown user).
+    /// A failure counts against both.
+    pub(super) async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        addr: &str,
+    ) -> Result<UserRecord, CoreError> {
+        let key = account_key(username);
+        if let Some(wait) = self.guard.wait(&key, addr, now_ms()).await {
+            metrics::counter!("chat_login_delayed_total").increment(1);
+            return Err(CoreError::TooManyAttempts {
+                retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            });
+        }
         let user = self.store.user_by_name(username).await?;
         let stored = user
             .as_ref()
@@ -46,24 +91,61 @@ impl<S: Store> CoreService<S> {
         let password = password.to_owned();
         let ok = blocking(move || accounts::verify_password(&password, &stored)).await?;
         match user {
-            Some(user) if ok => self.issue_token(&user).await,
-            _ => Err(CoreError::InvalidCredentials),
+            Some(user) if ok => {
+                self.guard.succeeded(&key).await;
+                Ok(user)
+            }
+            _ => {
+                metrics::counter!("chat_login_failures_total").increment(1);
+                self.guard.failed(&key, addr, now_ms()).await;
+                Err(CoreError::InvalidCredentials)
+            }
         }
     }
 
-    async fn issue_token(&self, user: &UserRecord) -> Result<pb::AuthReply, CoreError> {
-        let token = accounts::new_token();
-        self.store
-            .insert_token(TokenRecord {
-                id: self.next_id(),
-                hash: token_hash(&token),
-                user_id: user.id,
-                created_at_ms: now_ms(),
-            })
+    /// Checks credentials and issues a new token.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Client,
+    ) -> Result<pb::AuthReply, CoreError> {
+        check_device(&client.device)?;
+        let user = self
+            .check_password(username, password, &client.addr)
             .await?;
+        // A login is a good moment to forget the user's dead tokens.
+        self.store
+            .delete_tokens(user.id, TokenFilter::ExpiredBy(now_ms()))
+            .await?;
+        self.issue_token(&user, client.device).await
+    }
+
+    fn ttl_ms(&self) -> i64 {
+        i64::try_from(self.config.token_ttl_ms).unwrap_or(i64::MAX)
+    }
+
+    async fn issue_token(
+        &self,
+        user: &UserRecord,
+        device: String,
+    ) -> Result<pb::AuthReply, CoreError> {
+        let token = accounts::new_token();
+        let now = now_ms();
+        let record = TokenRecord {
+            id: self.next_id(),
+            hash: token_hash(&token),
+            user_id: user.id,
+            created_at_ms: now,
+            device,
+            last_used_at_ms: now,
+            expires_at_ms: now.saturating_add(self.ttl_ms()),
+        };
+        self.store.insert_token(record.clone()).await?;
         Ok(pb::AuthReply {
             user: Some(convert::user(user)),
             token,
+            info: Some(convert::token(&record)),
         })
     }
 
@@ -74,20 +156,54 @@ impl<S: Store> CoreService<S> {
             .delete_token(token_hash(token))
             .await?
             .ok_or(CoreError::InvalidToken)?;
-        let kind = event::Kind::TokenRevoked(pb::TokenRevoked {
-            token_id: record.id,
-        });
-        self.hub.publish(&[record.user_id], kind).await;
+        self.revoked(record.user_id, &[record]).await;
         Ok(())
     }
 
-    /// The user a token belongs to.
-    pub async fn authenticate(&self, token: &str) -> Result<pb::Principal, CoreError> {
-        let record = self
+    /// Tells the edges to close the sessions opened with `tokens`.
+    pub(super) async fn revoked(&self, user: Id, tokens: &[TokenRecord]) {
+        if tokens.is_empty() {
+            return;
+        }
+        let kind = event::Kind::TokenRevoked(pb::TokenRevoked {
+            token_ids: tokens.iter().map(|t| t.id).collect(),
+        });
+        self.hub.publish(&[user], kind).await;
+    }
+
+    /// The live token `token`, used now: an expired one is deleted (and
+    /// its sessions closed), a live one's life is extended when its last
+    /// extension is older than the touch interval, or always with `force`.
+    pub(super) async fn use_token(
+        &self,
+        token: &str,
+        force: bool,
+    ) -> Result<TokenRecord, CoreError> {
+        let mut record = self
             .store
             .token_by_hash(token_hash(token))
             .await?
             .ok_or(CoreError::InvalidToken)?;
+        let now = now_ms();
+        if record.expires_at_ms != 0 && record.expires_at_ms <= now {
+            if let Some(dead) = self.store.delete_token(record.hash).await? {
+                self.revoked(dead.user_id, &[dead]).await;
+            }
+            return Err(CoreError::InvalidToken);
+        }
+        let expires = now.saturating_add(self.ttl_ms());
+        let touch = i64::try_from(self.config.token_touch_ms).unwrap_or(i64::MAX);
+        if force || record.expires_at_ms == 0 || expires - record.expires_at_ms >= touch {
+            self.store.touch_token(record.id, now, expires).await?;
+            record.last_used_at_ms = now;
+            record.expires_at_ms = expires;
+        }
+        Ok(record)
+    }
+
+    /// The user a token belongs to; the use extends the token's life.
+    pub async fn authenticate(&self, token: &str) -> Result<pb::Principal, CoreError> {
+        let record = self.use_token(token, false).await?;
         let user = self
             .store
             .user_by_id(record.user_id)
@@ -96,6 +212,7 @@ impl<S: Store> CoreService<S> {
         Ok(pb::Principal {
             user: Some(convert::user(&user)),
             token_id: record.id,
+            expires_at_ms: record.expires_at_ms,
         })
     }
 

@@ -8,10 +8,27 @@ use chat_proto::v1::event;
 use super::{CoreService, now_ms};
 use crate::convert;
 use crate::error::CoreError;
+use crate::members::Members;
 use crate::store::{ChannelKind, ChannelRecord, Id, Store};
 
 /// Longest group name, in characters.
 pub const GROUP_NAME_MAX: usize = 100;
+
+/// A group name, trimmed: 1 to [`GROUP_NAME_MAX`] characters, no control characters.
+pub(super) fn group_name(name: &str) -> Result<String, CoreError> {
+    chat_proto::rules::check_name(name, GROUP_NAME_MAX)
+        .map_err(|fault| CoreError::invalid("invalid_channel_name", fault.describe("name")))?;
+    Ok(name.trim().to_owned())
+}
+
+/// Who a channel change is about and who made it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Change {
+    /// The member added, removed, given a role, or the new owner; 0 if none.
+    pub user: Id,
+    /// Who made the change; 0 if nobody did.
+    pub actor: Id,
+}
 
 impl<S: Store> CoreService<S> {
     async fn require_user(&self, id: Id) -> Result<(), CoreError> {
@@ -21,11 +38,12 @@ impl<S: Store> CoreService<S> {
         }
     }
 
-    async fn announce(
+    /// Tells the channel's members (and `extra` users) what changed.
+    pub(super) async fn announce(
         &self,
         channel: &pb::Channel,
         change: pb::ChannelChange,
-        user: Id,
+        who: Change,
         extra: &[Id],
     ) {
         let mut recipients = channel.member_ids.clone();
@@ -33,12 +51,14 @@ impl<S: Store> CoreService<S> {
         let kind = event::Kind::Channel(pb::ChannelChanged {
             channel: Some(channel.clone()),
             change: change as i32,
-            user_id: user,
+            user_id: who.user,
+            actor_id: who.actor,
         });
         self.hub.publish(&recipients, kind).await;
     }
 
-    /// The 1:1 channel of `actor` and `peer`, created on first use.
+    /// The 1:1 channel of `actor` and `peer`, created on first use. With
+    /// `peer == actor` it is the user's notes-to-self channel.
     pub async fn open_direct(&self, actor: Id, peer: Id) -> Result<pb::Channel, CoreError> {
         self.require_user(peer).await?;
         let (low, high) = (actor.min(peer), actor.max(peer));
@@ -52,11 +72,11 @@ impl<S: Store> CoreService<S> {
             last_message_id: 0,
         };
         let new_id = record.id;
-        let members: Vec<Id> = BTreeSet::from([low, high]).into_iter().collect();
-        let stored = self.store.create_channel(record, members.clone()).await?;
-        let channel = convert::channel(&stored, &members);
+        let ids: Vec<Id> = BTreeSet::from([low, high]).into_iter().collect();
+        let stored = self.store.create_channel(record, ids.clone()).await?;
+        let channel = convert::channel(&stored, &Members::plain(ids));
         if stored.id == new_id {
-            self.announce(&channel, pb::ChannelChange::Created, 0, &[])
+            self.announce(&channel, pb::ChannelChange::Created, Change::default(), &[])
                 .await;
         }
         Ok(channel)
@@ -69,13 +89,7 @@ impl<S: Store> CoreService<S> {
         name: &str,
         member_ids: &[Id],
     ) -> Result<pb::Channel, CoreError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > GROUP_NAME_MAX {
-            return Err(CoreError::invalid(
-                "invalid_channel_name",
-                format!("channel name must be 1 to {GROUP_NAME_MAX} characters"),
-            ));
-        }
+        let name = group_name(name)?;
         let members: BTreeSet<Id> = member_ids.iter().copied().chain([actor]).collect();
         let limit = self.config.max_group_members;
         if members.len() > limit {
@@ -90,16 +104,16 @@ impl<S: Store> CoreService<S> {
         let record = ChannelRecord {
             id: self.next_id(),
             kind: ChannelKind::Group,
-            name: name.to_owned(),
+            name,
             owner_id: actor,
             direct_key: None,
             created_at_ms: now_ms(),
             last_message_id: 0,
         };
-        let members: Vec<Id> = members.into_iter().collect();
-        let stored = self.store.create_channel(record, members.clone()).await?;
-        let channel = convert::channel(&stored, &members);
-        self.announce(&channel, pb::ChannelChange::Created, 0, &[])
+        let ids: Vec<Id> = members.into_iter().collect();
+        let stored = self.store.create_channel(record, ids.clone()).await?;
+        let channel = convert::channel(&stored, &Members::plain(ids));
+        self.announce(&channel, pb::ChannelChange::Created, Change::default(), &[])
             .await;
         Ok(channel)
     }
@@ -126,8 +140,13 @@ impl<S: Store> CoreService<S> {
         Ok(out)
     }
 
-    async fn group_for_change(&self, actor: Id, channel: Id) -> Result<ChannelRecord, CoreError> {
-        self.members_for(actor, channel).await?;
+    /// A group `actor` is a member of, with its members, for a change.
+    pub(super) async fn group_for_change(
+        &self,
+        actor: Id,
+        channel: Id,
+    ) -> Result<(ChannelRecord, std::sync::Arc<Members>), CoreError> {
+        let members = self.members_for(actor, channel).await?;
         let record = self
             .store
             .channel(channel)
@@ -136,7 +155,7 @@ impl<S: Store> CoreService<S> {
         if record.kind == ChannelKind::Direct {
             return Err(CoreError::DirectChannelFixed);
         }
-        Ok(record)
+        Ok((record, members))
     }
 
     /// Adds `user` to a group; any member may add.
@@ -147,10 +166,9 @@ impl<S: Store> CoreService<S> {
         user: Id,
     ) -> Result<pb::Channel, CoreError> {
         let _guard = self.membership.lock().await;
-        let record = self.group_for_change(actor, channel).await?;
+        let (record, current) = self.group_for_change(actor, channel).await?;
         self.require_user(user).await?;
-        let current = self.members.get(channel).await?;
-        if current.binary_search(&user).is_ok() {
+        if current.contains(user) {
             return Ok(convert::channel(&record, &current));
         }
         let limit = self.config.max_group_members;
@@ -159,31 +177,11 @@ impl<S: Store> CoreService<S> {
         }
         self.store.add_member(channel, user, now_ms()).await?;
         let members = self.members.refresh(channel).await?;
+        self.presence().member_added(channel, user);
         let out = convert::channel(&record, &members);
-        self.announce(&out, pb::ChannelChange::MemberAdded, user, &[])
+        let who = Change { user, actor };
+        self.announce(&out, pb::ChannelChange::MemberAdded, who, &[])
             .await;
-        Ok(out)
-    }
-
-    /// Removes `user` from a group: themself, or anyone if `actor` owns it.
-    pub async fn remove_member(
-        &self,
-        actor: Id,
-        channel: Id,
-        user: Id,
-    ) -> Result<pb::Channel, CoreError> {
-        let _guard = self.membership.lock().await;
-        let record = self.group_for_change(actor, channel).await?;
-        if actor != user && actor != record.owner_id {
-            return Err(CoreError::NotChannelOwner);
-        }
-        let removed = self.store.remove_member(channel, user).await?;
-        let members = self.members.refresh(channel).await?;
-        let out = convert::channel(&record, &members);
-        if removed {
-            self.announce(&out, pb::ChannelChange::MemberRemoved, user, &[user])
-                .await;
-        }
         Ok(out)
     }
 }

@@ -8,7 +8,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::CoreService;
-use crate::store::{HistoryAnchor, ProfileChange, Store};
+use super::accounts::Client;
+use crate::store::{HistoryAnchor, ProfileChange, Role, Store};
 
 type Reply<T> = Result<Response<T>, Status>;
 
@@ -20,12 +21,49 @@ fn ok<T>(r: Result<T, crate::error::CoreError>) -> Reply<T> {
 impl<S: Store> ChatCore for CoreService<S> {
     async fn signup(&self, r: Request<pb::Credentials>) -> Reply<pb::AuthReply> {
         let c = r.into_inner();
-        ok(CoreService::signup(self, &c.username, &c.password).await)
+        let client = Client {
+            device: c.device,
+            addr: c.client_addr,
+        };
+        ok(CoreService::signup(self, &c.username, &c.password, client).await)
     }
 
     async fn login(&self, r: Request<pb::Credentials>) -> Reply<pb::AuthReply> {
         let c = r.into_inner();
-        ok(CoreService::login(self, &c.username, &c.password).await)
+        let client = Client {
+            device: c.device,
+            addr: c.client_addr,
+        };
+        ok(CoreService::login(self, &c.username, &c.password, client).await)
+    }
+
+    async fn refresh_token(&self, r: Request<pb::TokenRequest>) -> Reply<pb::TokenInfo> {
+        ok(CoreService::refresh_token(self, &r.into_inner().token).await)
+    }
+
+    async fn list_tokens(&self, r: Request<pb::TokenRequest>) -> Reply<pb::TokenList> {
+        ok(CoreService::list_tokens(self, &r.into_inner().token).await)
+    }
+
+    async fn revoke_token(&self, r: Request<pb::RevokeTokenRequest>) -> Reply<pb::Empty> {
+        let r = r.into_inner();
+        ok(CoreService::revoke_token(self, r.actor_id, r.token_id)
+            .await
+            .map(|()| pb::Empty {}))
+    }
+
+    async fn revoke_all_tokens(&self, r: Request<pb::UserRequest>) -> Reply<pb::Empty> {
+        ok(
+            CoreService::revoke_all_tokens(self, r.into_inner().actor_id)
+                .await
+                .map(|()| pb::Empty {}),
+        )
+    }
+
+    async fn change_password(&self, r: Request<pb::ChangePasswordRequest>) -> Reply<pb::Empty> {
+        ok(CoreService::change_password(self, r.into_inner())
+            .await
+            .map(|()| pb::Empty {}))
     }
 
     async fn logout(&self, r: Request<pb::TokenRequest>) -> Reply<pb::Empty> {
@@ -71,6 +109,42 @@ impl<S: Store> ChatCore for CoreService<S> {
     async fn remove_member(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
         let r = r.into_inner();
         ok(CoreService::remove_member(self, r.actor_id, r.channel_id, r.user_id).await)
+    }
+
+    async fn rename_channel(&self, r: Request<pb::RenameChannelRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        ok(CoreService::rename_channel(self, r.actor_id, r.channel_id, &r.name).await)
+    }
+
+    async fn set_member_role(&self, r: Request<pb::MemberRoleRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        let role = match r.role() {
+            pb::MemberRole::Admin => Role::Admin,
+            pb::MemberRole::Member => Role::Member,
+            pb::MemberRole::Unspecified => {
+                return Err(
+                    crate::error::CoreError::invalid("invalid_role", "unknown role").into(),
+                );
+            }
+        };
+        ok(CoreService::set_member_role(self, r.actor_id, r.channel_id, r.user_id, role).await)
+    }
+
+    async fn transfer_ownership(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
+        let r = r.into_inner();
+        ok(CoreService::transfer_ownership(self, r.actor_id, r.channel_id, r.user_id).await)
+    }
+
+    async fn delete_channel(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
+        let r = r.into_inner();
+        ok(CoreService::delete_channel(self, r.actor_id, r.channel_id)
+            .await
+            .map(|()| pb::Empty {}))
+    }
+
+    async fn message_versions(&self, r: Request<pb::MessageRef>) -> Reply<pb::MessageVersionList> {
+        let r = r.into_inner();
+        ok(CoreService::message_versions(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
     async fn send_message(

@@ -8,9 +8,6 @@ use crate::error::CoreError;
 use crate::pipeline::Pending;
 use crate::store::{Appended, HistoryAnchor, Id, Store};
 
-/// Longest `client_msg_id`, in characters.
-pub const CLIENT_MSG_ID_MAX: usize = 64;
-
 impl<S: Store> CoreService<S> {
     /// Checks, stores durably and acknowledges one message.
     pub async fn send_message(
@@ -18,15 +15,12 @@ impl<S: Store> CoreService<S> {
         req: pb::SendMessageRequest,
     ) -> Result<pb::SendMessageReply, CoreError> {
         self.check_text(&req.text)?;
-        let key_len = req.client_msg_id.chars().count();
-        if key_len == 0 || key_len > CLIENT_MSG_ID_MAX {
-            return Err(CoreError::invalid(
-                "invalid_client_msg_id",
-                format!("client_msg_id must be 1 to {CLIENT_MSG_ID_MAX} characters"),
-            ));
-        }
+        chat_proto::rules::check_client_msg_id(&req.client_msg_id).map_err(|fault| {
+            CoreError::invalid("invalid_client_msg_id", fault.describe("client_msg_id"))
+        })?;
         let members = self.members_for(req.actor_id, req.channel_id).await?;
         self.blocks.check(req.channel_id, &members).await?;
+        let mentions = self.resolve_mentions(&req.text, &members).await?;
         let outcome = self
             .appender()?
             .append(Pending {
@@ -34,6 +28,7 @@ impl<S: Store> CoreService<S> {
                 sender_id: req.actor_id,
                 client_msg_id: req.client_msg_id,
                 text: req.text,
+                mentions,
                 origin_session: req.origin_session,
             })
             .await?;
@@ -43,20 +38,11 @@ impl<S: Store> CoreService<S> {
         })
     }
 
-    /// Checks a message text's length.
+    /// Checks a message text: not blank, not too long, no control
+    /// characters but line feed and tab.
     pub(super) fn check_text(&self, text: &str) -> Result<(), CoreError> {
-        let chars = text.chars().count();
-        if chars == 0 {
-            return Err(CoreError::invalid("text_empty", "text must not be empty"));
-        }
-        let max = self.config.max_text_chars;
-        if chars > max {
-            return Err(CoreError::invalid(
-                "text_too_long",
-                format!("text has {chars} characters; at most {max} are allowed"),
-            ));
-        }
-        Ok(())
+        chat_proto::rules::check_message_text(text, self.config.max_text_chars)
+            .map_err(|fault| CoreError::invalid(fault.text_code(), fault.describe("text")))
     }
 
     /// Checks a page size against the configured maximum.

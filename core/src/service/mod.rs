@@ -2,11 +2,14 @@
 
 mod accounts;
 mod channels;
+mod groups;
 mod grpc;
+mod mentions;
 mod messages;
 mod presence;
 mod reads;
 mod social;
+mod tokens;
 
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +20,8 @@ use crate::config::CoreConfig;
 use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::ids::IdGenerator;
-use crate::members::MemberCache;
+use crate::login_guard::LoginGuard;
+use crate::members::{MemberCache, Members};
 use crate::pipeline::{self, Appender, Parts};
 use crate::presence::Presence;
 use crate::store::{Id, Store};
@@ -46,6 +50,8 @@ pub struct CoreService<S> {
     presence: Arc<Mutex<Presence>>,
     /// Block checks for 1:1 sends.
     blocks: BlockCache<S>,
+    /// Failed logins per account and client address.
+    guard: LoginGuard,
 }
 
 impl<S: Store> CoreService<S> {
@@ -66,7 +72,9 @@ impl<S: Store> CoreService<S> {
             },
             config.append_queue,
         );
+        let window = std::time::Duration::from_millis(config.login_failure_window_ms);
         Ok(Self {
+            guard: LoginGuard::new(config.account_guard(), config.address_guard(), window),
             blocks: BlockCache::new(store.clone(), MEMBER_CACHE_CHANNELS),
             store,
             ids,
@@ -110,16 +118,14 @@ impl<S: Store> CoreService<S> {
             .ok_or(CoreError::Overloaded)
     }
 
-    /// The members of `channel` if `actor` is one of them.
-    async fn members_for(&self, actor: Id, channel: Id) -> Result<Arc<Vec<Id>>, CoreError> {
+    /// The members of `channel` if `actor` is one of them. Anyone else is
+    /// told the channel does not exist, whether it does or not.
+    async fn members_for(&self, actor: Id, channel: Id) -> Result<Arc<Members>, CoreError> {
         let members = self.members.get(channel).await?;
-        if members.binary_search(&actor).is_ok() {
+        if members.contains(actor) {
             return Ok(members);
         }
-        if self.store.channel(channel).await?.is_none() {
-            return Err(CoreError::ChannelNotFound);
-        }
-        Err(CoreError::NotAMember)
+        Err(CoreError::ChannelNotFound)
     }
 }
 

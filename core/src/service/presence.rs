@@ -29,7 +29,8 @@ pub(super) fn lock(state: &Mutex<Presence>) -> MutexGuard<'_, Presence> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Friends and presence watchers of `user`: who sees their presence and profile.
+/// Who sees `user`'s presence and profile: their friends, and the users
+/// watching a channel they are in, except those `user` blocks.
 pub(super) async fn audience<S: Store>(
     store: &S,
     state: &Mutex<Presence>,
@@ -43,6 +44,12 @@ pub(super) async fn audience<S: Store>(
             .filter(|r| r.kind == RelationKind::Friend)
             .map(|r| r.other_id),
     );
+    let blocked: Vec<Id> = relations
+        .iter()
+        .filter(|r| r.kind == RelationKind::Blocked)
+        .map(|r| r.other_id)
+        .collect();
+    audience.retain(|id| !blocked.contains(id));
     audience.sort_unstable();
     audience.dedup();
     Ok(audience)
@@ -86,7 +93,13 @@ impl<S: Store> CoreService<S> {
 
     /// A session of `user` opened on an edge.
     pub async fn session_opened(&self, key: SessionKey, user: Id) -> Result<(), CoreError> {
-        let change = self.presence().opened(key, user, now_ms());
+        // Only a user's first session needs to know whether they hide.
+        let invisible = if self.presence().is_new(user) {
+            self.store.settings(user).await?.invisible
+        } else {
+            false
+        };
+        let change = self.presence().opened(key, user, now_ms(), invisible);
         if let Some(status) = change {
             metrics::gauge!("chat_presence_online_users").increment(1.0);
             self.publish_presence(status).await?;
@@ -132,7 +145,26 @@ impl<S: Store> CoreService<S> {
         publish(&*self.store, &self.hub, &self.presence, status).await
     }
 
-    /// The presence of a stored user.
+    /// The user turned invisibility on or off: tell those who see them,
+    /// and keep the time they went out of sight as their last activity.
+    pub(super) async fn invisibility_changed(
+        &self,
+        user: Id,
+        invisible: bool,
+    ) -> Result<(), CoreError> {
+        let change = self.presence().set_invisible(user, invisible, now_ms());
+        if let Some(status) = change {
+            if invisible {
+                self.store
+                    .set_last_active(user, status.last_active_ms)
+                    .await?;
+            }
+            self.publish_presence(status).await?;
+        }
+        Ok(())
+    }
+
+    /// The presence of a stored user, as others may see it.
     pub(super) fn presence_of(&self, user: &UserRecord) -> pb::Presence {
         let status = self.presence().status(user.id).unwrap_or(Status {
             user_id: user.id,

@@ -6,7 +6,8 @@ use chat_proto::v1::event;
 use super::{CoreService, now_ms};
 use crate::convert;
 use crate::error::CoreError;
-use crate::store::{Id, MessageChange, ReadState, Store};
+use crate::members::Members;
+use crate::store::{ChannelKind, Id, MessageChange, ReadState, Store};
 
 impl<S: Store> CoreService<S> {
     /// The user, their settings and every channel with their read position.
@@ -31,6 +32,7 @@ impl<S: Store> CoreService<S> {
                 pb::ChannelState {
                     last_read_id: read.map_or(0, |r| r.last_read_id),
                     unread_count: read.map_or(0, |r| r.unread_count),
+                    mention_count: read.map_or(0, |r| r.mention_count),
                     channel: Some(channel),
                 }
             })
@@ -64,17 +66,17 @@ impl<S: Store> CoreService<S> {
             ));
         }
         let state = self.store.mark_read(actor, channel, message_id).await?;
-        let event = |unread_count| {
+        let event = |counts: Option<(u32, u32)>| {
             event::Kind::Read(pb::ReadUpdated {
                 channel_id: channel,
                 user_id: actor,
                 last_read_id: state.last_read_id,
-                unread_count,
+                unread_count: counts.map(|c| c.0),
+                mention_count: counts.map(|c| c.1),
             })
         };
-        self.hub
-            .publish(&[actor], event(Some(state.unread_count)))
-            .await;
+        let own = (state.unread_count, state.mention_count);
+        self.hub.publish(&[actor], event(Some(own))).await;
         if members.len() <= self.config.receipts_max_members {
             let others: Vec<Id> = members.iter().copied().filter(|m| *m != actor).collect();
             self.hub.publish(&others, event(None)).await;
@@ -91,27 +93,43 @@ impl<S: Store> CoreService<S> {
         text: String,
     ) -> Result<pb::Message, CoreError> {
         self.check_text(&text)?;
-        self.change_message(actor, channel, message_id, MessageChange::Edit(text))
+        self.change_message(actor, channel, message_id, Some(text))
             .await
     }
 
-    /// Deletes one of `actor`'s messages, leaving a tombstone.
+    /// Deletes a message, leaving a tombstone: one of `actor`'s own, or
+    /// anyone's in a group `actor` owns or administers (the tombstone then
+    /// names them as `deleted_by`).
     pub async fn delete_message(
         &self,
         actor: Id,
         channel: Id,
         message_id: Id,
     ) -> Result<pb::Message, CoreError> {
-        self.change_message(actor, channel, message_id, MessageChange::Delete)
-            .await
+        self.change_message(actor, channel, message_id, None).await
     }
 
+    /// Whether `actor` may delete others' messages in `channel`.
+    async fn moderates(
+        &self,
+        actor: Id,
+        channel: Id,
+        members: &Members,
+    ) -> Result<bool, CoreError> {
+        if members.is_admin(actor) {
+            return Ok(true);
+        }
+        let record = self.store.channel(channel).await?;
+        Ok(record.is_some_and(|c| c.kind == ChannelKind::Group && c.owner_id == actor))
+    }
+
+    /// Edits (`Some(text)`) or deletes (`None`) a message.
     async fn change_message(
         &self,
         actor: Id,
         channel: Id,
         message_id: Id,
-        change: MessageChange,
+        text: Option<String>,
     ) -> Result<pb::Message, CoreError> {
         let members = self.members_for(actor, channel).await?;
         // One change at a time, so events go out in the order they were stored.
@@ -122,9 +140,19 @@ impl<S: Store> CoreService<S> {
             .await?
             .filter(|m| !m.deleted)
             .ok_or(CoreError::MessageNotFound)?;
-        if current.sender_id != actor {
-            return Err(CoreError::NotYourMessage);
-        }
+        let change = match text {
+            Some(_) if current.sender_id != actor => return Err(CoreError::NotYourMessage),
+            Some(text) => MessageChange::Edit {
+                mentions: self.resolve_mentions(&text, &members).await?,
+                text,
+            },
+            None if current.sender_id == actor
+                || self.moderates(actor, channel, &members).await? =>
+            {
+                MessageChange::Delete { by: actor }
+            }
+            None => return Err(CoreError::NotYourMessage),
+        };
         let stored = self
             .store
             .update_message(channel, message_id, change, now_ms(), self.next_id())
@@ -136,6 +164,23 @@ impl<S: Store> CoreService<S> {
         });
         self.hub.publish(&members, kind).await;
         Ok(message)
+    }
+
+    /// Every text a message has had, oldest first, for a member.
+    pub async fn message_versions(
+        &self,
+        actor: Id,
+        channel: Id,
+        message_id: Id,
+    ) -> Result<pb::MessageVersionList, CoreError> {
+        self.members_for(actor, channel).await?;
+        let versions = self.store.versions(channel, message_id).await?;
+        if versions.is_empty() {
+            return Err(CoreError::MessageNotFound);
+        }
+        Ok(pb::MessageVersionList {
+            versions: versions.iter().map(convert::version).collect(),
+        })
     }
 
     /// Up to `limit` messages of `channel` changed after `after_version`,
@@ -181,5 +226,6 @@ fn read_state(s: &ReadState) -> pb::ReadState {
         channel_id: s.channel_id,
         last_read_id: s.last_read_id,
         unread_count: s.unread_count,
+        mention_count: s.mention_count,
     }
 }

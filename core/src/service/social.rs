@@ -91,12 +91,19 @@ impl<S: Store> CoreService<S> {
         if let Some(level) = convert::notification_level(req.notifications()) {
             settings.notifications = level;
         }
+        let was_invisible = settings.invisible;
+        if let Some(invisible) = req.invisible {
+            settings.invisible = invisible;
+        }
         let muted = &mut settings.muted_channel_ids;
         muted.extend(&req.mute);
         muted.retain(|c| !req.unmute.contains(c));
         muted.sort_unstable();
         muted.dedup();
         self.store.put_settings(actor, settings.clone()).await?;
+        if settings.invisible != was_invisible {
+            self.invisibility_changed(actor, settings.invisible).await?;
+        }
         let out = convert::settings(&settings);
         self.hub
             .publish(&[actor], event::Kind::Settings(out.clone()))

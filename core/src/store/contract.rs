@@ -3,9 +3,9 @@
 //! async expression that yields a fresh, empty store.
 
 use super::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, MessageChange, NewMessage,
-    NotificationLevel, ProfileChange, RelationKind, SettingsRecord, Store, StoreError, TokenRecord,
-    UNREAD_CAP, UserRecord,
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, MembershipChange, Mention, MessageChange,
+    NewMessage, NotificationLevel, ProfileChange, RelationKind, Role, SettingsRecord, Store,
+    StoreError, TokenFilter, TokenRecord, UNREAD_CAP, UserRecord, VersionRecord,
 };
 
 /// Expands to one `#[tokio::test]` per contract check, each on a fresh store.
@@ -29,6 +29,12 @@ macro_rules! store_contract_tests {
             last_active_written_at_once_is_all_stored,
             settings_default_and_replace,
             relations_change_atomically_per_side,
+            tokens_are_listed_touched_and_revoked,
+            a_password_change_ends_the_other_tokens_at_once,
+            roles_owners_and_names_change_atomically,
+            a_deleted_channel_is_gone_but_its_ids_stay_counted,
+            edits_keep_versions_and_deletes_drop_them,
+            mentions_are_stored_and_counted_until_read,
         );
     };
     (@each $fresh:expr; $($name:ident),* $(,)?) => {
@@ -69,6 +75,31 @@ fn msg(id: u64, channel: u64, sender: u64, key: &str) -> NewMessage {
         edited_at_ms: 0,
         deleted: false,
         version_id: 0,
+        mentions: Vec::new(),
+        deleted_by: 0,
+    }
+}
+
+fn token(id: u64, user: u64, expires_at_ms: i64) -> TokenRecord {
+    TokenRecord {
+        id,
+        hash: [id as u8; 32],
+        user_id: user,
+        created_at_ms: 9,
+        device: format!("device {id}"),
+        last_used_at_ms: 9,
+        expires_at_ms,
+    }
+}
+
+fn member_ids(members: &[super::MemberRecord]) -> Vec<u64> {
+    members.iter().map(|m| m.user_id).collect()
+}
+
+fn edit(text: &str) -> MessageChange {
+    MessageChange::Edit {
+        text: text.to_owned(),
+        mentions: Vec::new(),
     }
 }
 
@@ -94,12 +125,7 @@ pub async fn users_are_unique_case_insensitively<S: Store>(s: &S) {
 /// A token is found by its hash until deleted.
 pub async fn tokens_are_found_and_deleted<S: Store>(s: &S) {
     s.create_user(user(1, "ann")).await.expect("user");
-    let token = TokenRecord {
-        id: 5,
-        hash: [7; 32],
-        user_id: 1,
-        created_at_ms: 9,
-    };
+    let token = token(7, 1, 1_000);
     s.insert_token(token.clone()).await.expect("insert");
     assert_eq!(
         s.token_by_hash([7; 32]).await.expect("q"),
@@ -108,6 +134,75 @@ pub async fn tokens_are_found_and_deleted<S: Store>(s: &S) {
     assert_eq!(s.delete_token([7; 32]).await.expect("d"), Some(token));
     assert_eq!(s.token_by_hash([7; 32]).await.expect("q"), None);
     assert_eq!(s.delete_token([7; 32]).await.expect("d"), None);
+}
+
+/// A user's tokens are listed by id, touched, and deleted by id, by expiry
+/// or all but one; each delete returns what it deleted.
+pub async fn tokens_are_listed_touched_and_revoked<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    for t in [
+        token(1, 1, 100),
+        token(2, 1, 0),
+        token(3, 1, 500),
+        token(4, 2, 100),
+    ] {
+        s.insert_token(t).await.expect("insert");
+    }
+    let ids = |v: Vec<TokenRecord>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.tokens_of(1).await.expect("list")), vec![1, 2, 3]);
+    s.touch_token(3, 40, 900).await.expect("touch");
+    let touched = s.token_by_hash([3; 32]).await.expect("q").expect("found");
+    assert_eq!((touched.last_used_at_ms, touched.expires_at_ms), (40, 900));
+    let expired = s
+        .delete_tokens(1, TokenFilter::ExpiredBy(100))
+        .await
+        .expect("expired");
+    assert_eq!(ids(expired), vec![1], "0 is not an expiry");
+    let none = s
+        .delete_tokens(2, TokenFilter::Id(3))
+        .await
+        .expect("other's");
+    assert!(none.is_empty(), "only the user's own tokens");
+    assert_eq!(
+        ids(s.delete_tokens(1, TokenFilter::Id(3)).await.expect("one")),
+        vec![3]
+    );
+    assert_eq!(
+        ids(s
+            .delete_tokens(1, TokenFilter::AllExcept(None))
+            .await
+            .expect("all")),
+        vec![2]
+    );
+    assert!(s.tokens_of(1).await.expect("list").is_empty());
+    assert_eq!(ids(s.tokens_of(2).await.expect("bob")), vec![4]);
+}
+
+/// The new password and the end of every other token are one write.
+pub async fn a_password_change_ends_the_other_tokens_at_once<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    for t in [
+        token(1, 1, 0),
+        token(2, 1, 0),
+        token(3, 1, 0),
+        token(4, 2, 0),
+    ] {
+        s.insert_token(t).await.expect("insert");
+    }
+    let gone = s
+        .change_password(1, "$argon2id$new".into(), Some(2))
+        .await
+        .expect("change");
+    assert_eq!(gone.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1, 3]);
+    let ann = s.user_by_id(1).await.expect("q").expect("ann");
+    assert_eq!(ann.password_hash, "$argon2id$new");
+    assert_eq!(s.tokens_of(1).await.expect("list").len(), 1);
+    assert_eq!(s.tokens_of(2).await.expect("bob").len(), 1);
+    let unknown = s.change_password(99, "x".into(), None).await;
+    assert!(
+        matches!(unknown, Err(StoreError::Conflict(_))),
+        "{unknown:?}"
+    );
 }
 
 /// Creating a direct channel twice gives back the first one.
@@ -126,7 +221,10 @@ pub async fn direct_channels_are_created_once<S: Store>(s: &S) {
     let second = s.create_channel(dm, vec![1, 2]).await.expect("second");
     assert_eq!(first.id, 20);
     assert_eq!(second.id, 20);
-    assert_eq!(s.members(20).await.expect("members"), vec![1, 2]);
+    assert_eq!(
+        member_ids(&s.members(20).await.expect("members")),
+        vec![1, 2]
+    );
     assert_eq!(s.channel(21).await.expect("q"), None);
 }
 
@@ -136,11 +234,14 @@ pub async fn members_are_added_and_removed<S: Store>(s: &S) {
     s.create_user(user(3, "cy")).await.expect("cy");
     assert!(s.add_member(10, 3, 5).await.expect("add"));
     assert!(!s.add_member(10, 3, 5).await.expect("again"));
-    assert_eq!(s.members(10).await.expect("m"), vec![1, 2, 3]);
+    let members = s.members(10).await.expect("m");
+    assert_eq!(member_ids(&members), vec![1, 2, 3]);
+    assert_eq!(members[2].joined_at_ms, 5);
+    assert!(members.iter().all(|m| m.role == Role::Member));
     assert_eq!(s.channels_of(3).await.expect("of").len(), 1);
     assert!(s.remove_member(10, 2).await.expect("remove"));
     assert!(!s.remove_member(10, 2).await.expect("again"));
-    assert_eq!(s.members(10).await.expect("m"), vec![1, 3]);
+    assert_eq!(member_ids(&s.members(10).await.expect("m")), vec![1, 3]);
     assert!(s.channels_of(2).await.expect("of").is_empty());
 }
 
@@ -276,7 +377,7 @@ pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) 
     assert_eq!((state.last_read_id, state.unread_count), (101, 1));
     let state = s.mark_read(1, 10, 100).await.expect("mark back");
     assert_eq!(state.last_read_id, 101, "a read position never moves back");
-    s.update_message(10, 102, MessageChange::Delete, 5, 2000)
+    s.update_message(10, 102, MessageChange::Delete { by: 2 }, 5, 2000)
         .await
         .expect("delete");
     assert_eq!(s.read_states(1).await.expect("states")[0].unread_count, 0);
@@ -301,21 +402,22 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
     ];
     s.append(batch).await.expect("append");
     let edited = s
-        .update_message(10, 100, MessageChange::Edit("new".into()), 7, 200)
+        .update_message(10, 100, edit("new"), 7, 200)
         .await
         .expect("edit")
         .expect("exists");
     assert_eq!((edited.text.as_str(), edited.edited_at_ms), ("new", 7));
     let deleted = s
-        .update_message(10, 101, MessageChange::Delete, 8, 201)
+        .update_message(10, 101, MessageChange::Delete { by: 1 }, 8, 201)
         .await
         .expect("delete")
         .expect("exists");
     assert!(deleted.deleted && deleted.text.is_empty());
+    assert_eq!(deleted.deleted_by, 0, "deleted by its author");
     assert_eq!(s.message(10, 101).await.expect("read"), Some(deleted));
     assert_eq!(s.message(11, 101).await.expect("other channel"), None);
     let missing = s
-        .update_message(10, 999, MessageChange::Delete, 9, 202)
+        .update_message(10, 999, MessageChange::Delete { by: 1 }, 9, 202)
         .await;
     assert_eq!(missing.expect("no error"), None);
     let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
@@ -408,12 +510,14 @@ pub async fn settings_default_and_replace<S: Store>(s: &S) {
     let wanted = SettingsRecord {
         notifications: NotificationLevel::Mentions,
         muted_channel_ids: vec![10, 11],
+        invisible: true,
     };
     s.put_settings(1, wanted.clone()).await.expect("put");
     assert_eq!(s.settings(1).await.expect("read"), wanted);
     let fewer = SettingsRecord {
         notifications: NotificationLevel::Nothing,
         muted_channel_ids: vec![11],
+        invisible: false,
     };
     s.put_settings(1, fewer.clone()).await.expect("put");
     assert_eq!(s.settings(1).await.expect("read"), fewer);
@@ -463,4 +567,147 @@ pub async fn relations_change_atomically_per_side<S: Store>(s: &S) {
         .await
         .expect("remove");
     assert_eq!(s.relations(2).await.expect("list"), vec![]);
+}
+
+/// Roles, a new owner and a removal apply together; a new owner must be a
+/// member; names change in place.
+pub async fn roles_owners_and_names_change_atomically<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    s.create_user(user(3, "cy")).await.expect("cy");
+    s.add_member(10, 3, 7).await.expect("add");
+    let change = MembershipChange {
+        remove: Some(1),
+        owner: Some(2),
+        roles: vec![(3, Role::Admin)],
+    };
+    s.update_membership(10, change).await.expect("change");
+    let members = s.members(10).await.expect("members");
+    assert_eq!(member_ids(&members), vec![2, 3]);
+    assert_eq!(members[1].role, Role::Admin);
+    let channel = s.channel(10).await.expect("q").expect("group");
+    assert_eq!(channel.owner_id, 2);
+    let outsider = MembershipChange {
+        owner: Some(1),
+        roles: vec![(3, Role::Member)],
+        ..Default::default()
+    };
+    let refused = s.update_membership(10, outsider).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let members = s.members(10).await.expect("members");
+    assert_eq!(
+        members[1].role,
+        Role::Admin,
+        "nothing of a refused change applies"
+    );
+    assert!(
+        s.rename_channel(10, "renamed".into())
+            .await
+            .expect("rename")
+    );
+    assert_eq!(s.channel(10).await.expect("q").expect("g").name, "renamed");
+    assert!(!s.rename_channel(99, "x".into()).await.expect("missing"));
+}
+
+/// A deleted channel has no members, messages or read positions and cannot
+/// be found; the ids it held still count for the id floor.
+pub async fn a_deleted_channel_is_gone_but_its_ids_stay_counted<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    s.append(vec![msg(5_000, 10, 1, "a")])
+        .await
+        .expect("append");
+    s.update_message(10, 5_000, edit("b"), 1, 6_000)
+        .await
+        .expect("edit");
+    s.mark_read(2, 10, 5_000).await.expect("read");
+    assert!(s.delete_channel(10, 9).await.expect("delete"));
+    assert!(!s.delete_channel(10, 9).await.expect("again"));
+    assert_eq!(s.channel(10).await.expect("q"), None);
+    assert!(s.members(10).await.expect("m").is_empty());
+    assert!(s.channels_of(1).await.expect("of").is_empty());
+    assert!(s.read_states(2).await.expect("reads").is_empty());
+    let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
+    assert!(page.messages.is_empty());
+    assert!(s.versions(10, 5_000).await.expect("v").is_empty());
+    assert_eq!(s.max_id().await.expect("max"), 6_000);
+}
+
+/// An edit keeps the text it replaces; a delete removes every version.
+pub async fn edits_keep_versions_and_deletes_drop_them<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
+    assert_eq!(
+        s.versions(10, 100).await.expect("v"),
+        vec![VersionRecord {
+            version_id: 0,
+            text: "text 100".into(),
+            created_at_ms: 3
+        }]
+    );
+    s.update_message(10, 100, edit("second"), 50, 200)
+        .await
+        .expect("edit");
+    s.update_message(10, 100, edit("third"), 60, 300)
+        .await
+        .expect("edit");
+    let versions = s.versions(10, 100).await.expect("v");
+    let seen: Vec<_> = versions
+        .iter()
+        .map(|v| (v.version_id, v.text.as_str(), v.created_at_ms))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![(0, "text 100", 3), (200, "second", 50), (300, "third", 60)]
+    );
+    let gone = s
+        .update_message(10, 100, MessageChange::Delete { by: 2 }, 70, 400)
+        .await
+        .expect("delete")
+        .expect("exists");
+    assert_eq!(gone.deleted_by, 2, "a moderator is named");
+    assert!(s.versions(10, 100).await.expect("v").is_empty());
+    assert!(s.versions(10, 999).await.expect("none").is_empty());
+}
+
+/// Mentions come back with the message and count as unread mentions of
+/// the member until read, edited away or deleted; one's own do not count.
+pub async fn mentions_are_stored_and_counted_until_read<S: Store>(s: &S) {
+    two_users_and_a_group(s).await;
+    let at = |user_id, offset| Mention {
+        user_id,
+        offset,
+        length: 4,
+    };
+    let mut first = msg(100, 10, 1, "a");
+    first.mentions = vec![at(2, 0), at(1, 5), at(2, 9)];
+    let mut second = msg(101, 10, 1, "b");
+    second.mentions = vec![at(2, 0)];
+    s.append(vec![first.clone(), second]).await.expect("append");
+    let stored = s.message(10, 100).await.expect("q").expect("found");
+    assert_eq!(stored.mentions, first.mentions);
+    let count = |states: Vec<super::ReadState>| states[0].mention_count;
+    assert_eq!(count(s.read_states(2).await.expect("bob")), 2);
+    assert_eq!(
+        count(s.read_states(1).await.expect("ann")),
+        0,
+        "not one's own"
+    );
+    let state = s.mark_read(2, 10, 100).await.expect("read");
+    assert_eq!(state.mention_count, 1);
+    s.update_message(10, 101, edit("nobody"), 5, 200)
+        .await
+        .expect("edit");
+    assert_eq!(count(s.read_states(2).await.expect("bob")), 0);
+    let mut third = msg(102, 10, 1, "c");
+    third.mentions = vec![at(2, 0)];
+    s.append(vec![third]).await.expect("append");
+    assert_eq!(count(s.read_states(2).await.expect("bob")), 1);
+    s.update_message(10, 102, MessageChange::Delete { by: 1 }, 6, 201)
+        .await
+        .expect("delete");
+    assert_eq!(count(s.read_states(2).await.expect("bob")), 0);
+    let deleted = s.message(10, 102).await.expect("q").expect("tombstone");
+    assert!(deleted.mentions.is_empty());
 }

@@ -9,9 +9,10 @@ mod records;
 pub mod sqlite;
 
 pub use records::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MessageChange, MessageRecord,
-    NewMessage, NotificationLevel, ProfileChange, ReadState, RelationChange, RelationKind,
-    RelationRecord, SettingsRecord, TokenRecord, UNREAD_CAP, UserRecord,
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MemberRecord,
+    MembershipChange, Mention, MessageChange, MessageRecord, NewMessage, NotificationLevel,
+    ProfileChange, ReadState, RelationChange, RelationKind, RelationRecord, Role, SettingsRecord,
+    TokenFilter, TokenRecord, UNREAD_CAP, UserRecord, VersionRecord,
 };
 
 /// A user, channel or message id.
@@ -55,6 +56,29 @@ pub trait Store: Send + Sync + 'static {
         &self,
         hash: [u8; 32],
     ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
+    /// The tokens of a user, by id.
+    fn tokens_of(&self, user: Id) -> impl Future<Output = StoreResult<Vec<TokenRecord>>> + Send;
+    /// Records a use of a token and its new expiry.
+    fn touch_token(
+        &self,
+        id: Id,
+        last_used_at_ms: i64,
+        expires_at_ms: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Deletes the user's tokens that `filter` selects and returns them.
+    fn delete_tokens(
+        &self,
+        user: Id,
+        filter: TokenFilter,
+    ) -> impl Future<Output = StoreResult<Vec<TokenRecord>>> + Send;
+    /// Replaces a user's password hash and, in the same transaction,
+    /// deletes every token of theirs but `keep`; returns the deleted ones.
+    fn change_password(
+        &self,
+        user: Id,
+        password_hash: String,
+        keep: Option<Id>,
+    ) -> impl Future<Output = StoreResult<Vec<TokenRecord>>> + Send;
     /// Creates a channel with its members. For a channel with a `direct_key`
     /// that already exists, returns the existing channel instead.
     fn create_channel(
@@ -62,10 +86,10 @@ pub trait Store: Send + Sync + 'static {
         channel: ChannelRecord,
         members: Vec<Id>,
     ) -> impl Future<Output = StoreResult<ChannelRecord>> + Send;
-    /// A channel by id.
+    /// A channel by id; `None` if it does not exist or was deleted.
     fn channel(&self, id: Id) -> impl Future<Output = StoreResult<Option<ChannelRecord>>> + Send;
-    /// The member ids of a channel, ascending.
-    fn members(&self, channel: Id) -> impl Future<Output = StoreResult<Vec<Id>>> + Send;
+    /// The members of a channel with their roles, ascending by user id.
+    fn members(&self, channel: Id) -> impl Future<Output = StoreResult<Vec<MemberRecord>>> + Send;
     /// Adds a member; `false` if they already were one.
     fn add_member(
         &self,
@@ -79,14 +103,35 @@ pub trait Store: Send + Sync + 'static {
         channel: Id,
         user: Id,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Renames a channel; `false` if it does not exist.
+    fn rename_channel(
+        &self,
+        channel: Id,
+        name: String,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+    /// Applies member changes (a removal, a new owner, roles) atomically.
+    fn update_membership(
+        &self,
+        channel: Id,
+        change: MembershipChange,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// Deletes a channel with its members, messages, versions, mentions
+    /// and read positions; `false` if it did not exist. Ids it held stay
+    /// counted by [`Store::max_id`].
+    fn delete_channel(
+        &self,
+        channel: Id,
+        at_ms: i64,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// The channels a user is a member of, by id.
     fn channels_of(&self, user: Id)
     -> impl Future<Output = StoreResult<Vec<ChannelRecord>>> + Send;
-    /// The largest id of any user, channel or message, 0 if none.
+    /// The largest id of any user, channel, message, token or deleted
+    /// channel's message, 0 if none.
     fn max_id(&self) -> impl Future<Output = StoreResult<Id>> + Send;
-    /// Writes messages durably, in order, in one atomic batch. A message
-    /// whose `(channel, sender, client_msg_id)` exists is not written; the
-    /// stored one comes back as `Duplicate`.
+    /// Writes messages durably, in order, in one atomic batch, with their
+    /// mentions. A message whose `(channel, sender, client_msg_id)` exists
+    /// is not written; the stored one comes back as `Duplicate`.
     fn append(
         &self,
         batch: Vec<NewMessage>,
@@ -133,6 +178,13 @@ pub trait Store: Send + Sync + 'static {
         at_ms: i64,
         version: Id,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+    /// Every text a message has had, oldest first, the current one last;
+    /// empty if there is no such message or it was deleted.
+    fn versions(
+        &self,
+        channel: Id,
+        id: Id,
+    ) -> impl Future<Output = StoreResult<Vec<VersionRecord>>> + Send;
     /// Up to `limit` messages of `channel` changed with a version above
     /// `after_version`, in version order.
     fn changes(

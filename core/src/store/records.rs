@@ -61,6 +61,24 @@ pub struct TokenRecord {
     pub user_id: Id,
     /// Unix milliseconds.
     pub created_at_ms: i64,
+    /// The device it was issued to, as the client named it.
+    pub device: String,
+    /// When it was last used, Unix milliseconds (to the touch interval).
+    pub last_used_at_ms: i64,
+    /// When it stops working unless used again, Unix milliseconds; 0 for a
+    /// token from before expiry existed, which gets a lifetime at its next use.
+    pub expires_at_ms: i64,
+}
+
+/// Which of a user's tokens to delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenFilter {
+    /// The one with this id.
+    Id(Id),
+    /// Every one but this (or every one, with `None`).
+    AllExcept(Option<Id>),
+    /// Those expired at this time, Unix milliseconds.
+    ExpiredBy(i64),
 }
 
 /// Whether a channel is 1:1 or a group.
@@ -91,8 +109,62 @@ pub struct ChannelRecord {
     pub last_message_id: Id,
 }
 
-/// A message ready to be written: its id is already assigned.
+/// A member's role in a group; the owner is the channel's `owner_id`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Role {
+    /// May read, write, add members and leave.
+    #[default]
+    Member,
+    /// May also rename the group, remove members and delete others' messages.
+    Admin,
+}
+
+/// A member of a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRecord {
+    /// The user.
+    pub user_id: Id,
+    /// Their role.
+    pub role: Role,
+    /// When they joined, Unix milliseconds.
+    pub joined_at_ms: i64,
+}
+
+/// Changes to a group's members, applied atomically.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MembershipChange {
+    /// A member to remove.
+    pub remove: Option<Id>,
+    /// A new owner, who must be a member.
+    pub owner: Option<Id>,
+    /// Members whose role changes.
+    pub roles: Vec<(Id, Role)>,
+}
+
+/// One `@username` in a message that names a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mention {
+    /// The member.
+    pub user_id: Id,
+    /// Where the `@` is, in Unicode scalar values.
+    pub offset: u32,
+    /// How long the mention is, `@` included, in Unicode scalar values.
+    pub length: u32,
+}
+
+/// One earlier or current text of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    /// 0 for the text as first sent, else the version it was written at.
+    pub version_id: Id,
+    /// The text.
+    pub text: String,
+    /// When it was written, Unix milliseconds.
+    pub created_at_ms: i64,
+}
+
+/// A message ready to be written: its id is already assigned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewMessage {
     /// Snowflake id, greater than every earlier id of the channel.
     pub id: Id,
@@ -113,6 +185,10 @@ pub struct NewMessage {
     /// An id taken when the message was last edited or deleted, 0 if never:
     /// later changes have larger versions than every earlier id.
     pub version_id: Id,
+    /// Members the text mentions, in text order.
+    pub mentions: Vec<Mention>,
+    /// Who deleted it when that was not the author (a moderator), else 0.
+    pub deleted_by: Id,
 }
 
 /// A stored message.
@@ -121,10 +197,20 @@ pub type MessageRecord = NewMessage;
 /// A change to a stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessageChange {
-    /// Replace the text.
-    Edit(String),
-    /// Remove the text and mark the message deleted.
-    Delete,
+    /// Replace the text (and the mentions it holds); the old text is kept
+    /// as a version.
+    Edit {
+        /// The new text.
+        text: String,
+        /// The members it mentions.
+        mentions: Vec<Mention>,
+    },
+    /// Remove the text, its versions and its mentions, and mark the
+    /// message deleted by `by`.
+    Delete {
+        /// Who deleted it.
+        by: Id,
+    },
 }
 
 /// Most unread messages counted per channel; more reads as this many.
@@ -139,6 +225,8 @@ pub struct ReadState {
     pub last_read_id: Id,
     /// Messages from others after it that are not deleted, at most [`UNREAD_CAP`].
     pub unread_count: u32,
+    /// Of those, the ones that mention the user, at most [`UNREAD_CAP`].
+    pub mention_count: u32,
 }
 
 /// Which messages notify a user.
@@ -160,6 +248,8 @@ pub struct SettingsRecord {
     pub notifications: NotificationLevel,
     /// Channels that never notify, ascending.
     pub muted_channel_ids: Vec<Id>,
+    /// Appear offline to everyone else.
+    pub invisible: bool,
 }
 
 /// How one user stands with another, from the first user's side.

@@ -9,14 +9,16 @@ use chat_proto::v1::{Credentials, GetUserRequest, TokenRequest, get_user_request
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::client::Caller;
 use super::extract::{ApiJson, ApiPath, Auth};
 use super::{ApiResult, need};
 use crate::Edge;
 use crate::error::{ApiError, ErrorBody};
-use crate::wire::User;
+use crate::wire::{Session, User};
 
-/// A username and password.
+/// A username and password, and optionally a name for this device.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CredentialsBody {
     /// 3 to 32 of `a-z A-Z 0-9 _ . -`, starting with a letter or digit.
     #[schema(example = "ann")]
@@ -24,6 +26,10 @@ pub struct CredentialsBody {
     /// At least 8 characters, at most 1024 bytes.
     #[schema(example = "correct horse battery")]
     pub password: String,
+    /// A name for this device in the session list, at most 64 characters
+    /// without control characters; the User-Agent when absent.
+    #[schema(example = "Firefox on Ann's laptop")]
+    pub device: Option<String>,
 }
 
 /// A user and a bearer token for them.
@@ -33,19 +39,26 @@ pub struct AuthResponse {
     pub user: User,
     /// Bearer token for REST (`Authorization: Bearer …`) and the WebSocket `hello`.
     pub token: String,
+    /// The session this token opens, as `GET /api/v1/auth/sessions` lists it.
+    pub session: Session,
 }
 
-fn credentials(body: CredentialsBody) -> tonic::Request<Credentials> {
+fn credentials(body: CredentialsBody, caller: Caller) -> tonic::Request<Credentials> {
     tonic::Request::new(Credentials {
         username: body.username,
         password: body.password,
+        device: body.device.unwrap_or(caller.user_agent),
+        client_addr: caller.addr,
     })
 }
 
 fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiError> {
+    let info = need(reply.info)?;
+    let id = info.id;
     Ok(AuthResponse {
         user: need(reply.user)?.into(),
         token: reply.token,
+        session: Session::from_pb(info, id),
     })
 }
 
@@ -54,20 +67,32 @@ fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiEr
     responses((status = 201, body = AuthResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn signup(
     State(edge): State<Arc<Edge>>,
+    caller: Caller,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
-    let reply = edge.core.signup(credentials(body)).await?.into_inner();
+    let reply = edge
+        .core
+        .signup(credentials(body, caller))
+        .await?
+        .into_inner();
     Ok((StatusCode::CREATED, Json(auth_response(reply)?)))
 }
 
-/// Logs in and returns a new token.
+/// Logs in and returns a new token. Failed attempts are limited per
+/// account and per client address with a growing delay (`429 too_many_attempts`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = CredentialsBody,
-    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(edge): State<Arc<Edge>>,
+    caller: Caller,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let reply = edge.core.login(credentials(body)).await?.into_inner();
+    let reply = edge
+        .core
+        .login(credentials(body, caller))
+        .await?
+        .into_inner();
     Ok(Json(auth_response(reply)?))
 }
 

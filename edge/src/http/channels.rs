@@ -24,8 +24,9 @@ pub struct ChannelList {
 
 /// A new group channel.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateGroupBody {
-    /// 1 to 100 characters.
+    /// 1 to 100 characters once trimmed, no control characters.
     #[schema(example = "design team")]
     pub name: String,
     /// Members besides the caller (who is always one).
@@ -36,8 +37,9 @@ pub struct CreateGroupBody {
 
 /// The other user of a 1:1 channel.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OpenDirectBody {
-    /// Their user id.
+    /// Their user id; the caller's own opens their notes-to-self channel.
     #[serde(with = "id_str")]
     #[schema(value_type = String)]
     pub user_id: u64,
@@ -137,7 +139,9 @@ pub async fn add_member(
     Ok(Json(channel.into_inner().into()))
 }
 
-/// Removes a member: oneself (leaving), or anyone if the caller owns the group.
+/// Removes a member: oneself (leaving), a plain member if the caller is an
+/// admin, anyone if the caller owns the group. An owner who leaves hands the
+/// group to the longest-standing admin, else the longest-standing member.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     security(("bearer" = [])),
     params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to remove")),

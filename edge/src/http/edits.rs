@@ -5,17 +5,18 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use chat_proto::v1 as pb;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Message, ReadState, id_str};
+use crate::wire::{Message, MessageVersion, ReadState, id_str};
 
 /// The newest message the user has read.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ReadBody {
     /// A message id of the channel, at most its last.
     #[serde(with = "id_str")]
@@ -25,9 +26,17 @@ pub struct ReadBody {
 
 /// New text for a message.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EditBody {
-    /// 1 to 100,000 characters.
+    /// As for sending: 1 to 100,000 characters, not only whitespace.
     pub text: String,
+}
+
+/// Every text a message has had.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionList {
+    /// Oldest first; the last is the text now.
+    pub versions: Vec<MessageVersion>,
 }
 
 /// Moves the caller's read position forward (never back); all their
@@ -72,7 +81,9 @@ pub async fn edit(
     Ok(Json(message.into_inner().into()))
 }
 
-/// Deletes one of the caller's messages; its tombstone stays in history.
+/// Deletes a message: one of the caller's own, or anyone's in a group the
+/// caller owns or administers (the tombstone's `deleted_by` then names the
+/// caller). The tombstone stays in history.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])),
     params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
@@ -89,4 +100,30 @@ pub async fn delete(
     };
     let message = edge.core.delete_message(tonic::Request::new(req)).await?;
     Ok(Json(message.into_inner().into()))
+}
+
+/// Every text a message has had, oldest first, for any member.
+#[utoipa::path(get, path = "/api/v1/channels/{channel_id}/messages/{message_id}/versions", tag = "messages",
+    security(("bearer" = [])),
+    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
+    responses((status = 200, body = VersionList),
+        (status = 404, description = "No such channel or message, or it was deleted", body = ErrorBody)))]
+pub async fn versions(
+    State(edge): State<Arc<Edge>>,
+    auth: Auth,
+    ApiPath((channel_id, message_id)): ApiPath<(u64, u64)>,
+) -> ApiResult<Json<VersionList>> {
+    let req = pb::MessageRef {
+        actor_id: auth.user_id,
+        channel_id,
+        message_id,
+    };
+    let list = edge.core.message_versions(tonic::Request::new(req)).await?;
+    let versions = list
+        .into_inner()
+        .versions
+        .into_iter()
+        .map(MessageVersion::from)
+        .collect();
+    Ok(Json(VersionList { versions }))
 }

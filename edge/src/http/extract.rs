@@ -11,13 +11,15 @@ use serde::de::DeserializeOwned;
 use crate::Edge;
 use crate::error::ApiError;
 
-/// The authenticated caller of a REST request.
+/// The authenticated caller of a REST request, within their rate limit.
 #[derive(Debug, Clone)]
 pub struct Auth {
     /// Their user id.
     pub user_id: u64,
     /// The bearer token they sent.
     pub token: String,
+    /// The token's id.
+    pub token_id: u64,
 }
 
 fn bearer(parts: &Parts) -> Result<String, ApiError> {
@@ -52,8 +54,13 @@ impl FromRequestParts<Arc<Edge>> for Auth {
             }))
             .await?
             .into_inner();
-        let user_id = principal.user.map(|u| u.id).unwrap_or_default();
-        Ok(Auth { user_id, token })
+        let user_id = super::need(principal.user)?.id;
+        edge.rest_limiter.check(user_id)?;
+        Ok(Auth {
+            user_id,
+            token,
+            token_id: principal.token_id,
+        })
     }
 }
 

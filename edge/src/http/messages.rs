@@ -20,6 +20,7 @@ pub const DEFAULT_LIMIT: u32 = 50;
 
 /// Which page of history; at most one of `before`, `after`, `around`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryParams {
     /// Messages per page, 1 to 100 (default 50).
@@ -45,8 +46,10 @@ pub struct HistoryPage {
 
 /// A message to send.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SendBody {
-    /// 1 to 100,000 characters.
+    /// 1 to 100,000 characters, not only whitespace; no control characters
+    /// but line feed and tab. `@username` of a member becomes a mention.
     pub text: String,
     /// Idempotency key, 1 to 64 characters; a retry with the same key returns
     /// the first message. Generated when absent (then retries are not safe).

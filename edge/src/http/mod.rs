@@ -3,12 +3,18 @@
 
 mod accounts;
 mod channels;
+mod client;
 mod edits;
 pub mod extract;
+mod groups;
 mod limits;
 mod messages;
 mod ops;
+mod sessions;
 mod social;
+pub mod user_limit;
+
+pub use user_limit::UserLimiter;
 
 use std::sync::Arc;
 
@@ -33,10 +39,17 @@ pub(crate) fn need<T>(value: Option<T>) -> Result<T, ApiError> {
     value.ok_or_else(|| ApiError::new(500, "internal", "incomplete reply from core"))
 }
 
-/// The JSON response for an error.
+/// The JSON response for an error, with `Retry-After` when it says when.
 pub fn error_response(err: ApiError) -> Response {
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(err.body())).into_response()
+    let mut response = (status, Json(err.body())).into_response();
+    if let Some(ms) = err.retry_after_ms {
+        let secs = ms.div_ceil(1000).max(1);
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, secs.into());
+    }
+    response
 }
 
 impl IntoResponse for ApiError {
@@ -70,6 +83,11 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::signup))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
+        .routes(routes!(sessions::logout_all))
+        .routes(routes!(sessions::refresh))
+        .routes(routes!(sessions::list))
+        .routes(routes!(sessions::end))
+        .routes(routes!(sessions::change_password))
         .routes(routes!(accounts::me, social::update_profile))
         .routes(routes!(social::settings, social::update_settings))
         .routes(routes!(social::relationships))
@@ -78,11 +96,14 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::user_by_name))
         .routes(routes!(channels::list, channels::create_group))
         .routes(routes!(channels::open_direct))
-        .routes(routes!(channels::get))
+        .routes(routes!(channels::get, groups::rename, groups::delete))
         .routes(routes!(channels::add_member, channels::remove_member))
+        .routes(routes!(groups::set_role))
+        .routes(routes!(groups::transfer))
         .routes(routes!(messages::history, messages::send))
         .routes(routes!(edits::edit, edits::delete))
         .routes(routes!(edits::mark_read))
+        .routes(routes!(edits::versions))
         .split_for_parts()
 }
 

@@ -40,6 +40,8 @@ pub struct SettingsBody {
     #[serde(default, with = "id_list")]
     #[schema(value_type = Vec<String>)]
     pub unmute: Vec<u64>,
+    /// Appear offline to everyone else (still able to chat).
+    pub invisible: Option<bool>,
 }
 
 /// What to do about another user.
@@ -108,7 +110,7 @@ pub async fn settings(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Js
 /// Changes the caller's settings; their other devices see it live.
 #[utoipa::path(patch, path = "/api/v1/users/me/settings", tag = "accounts", security(("bearer" = [])),
     request_body = SettingsBody,
-    responses((status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update_settings(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -122,6 +124,7 @@ pub async fn update_settings(
         notifications: notifications as i32,
         mute: body.mute,
         unmute: body.unmute,
+        invisible: body.invisible,
     };
     let settings = edge.core.update_settings(tonic::Request::new(req)).await?;
     Ok(Json(settings.into_inner().into()))

@@ -31,10 +31,17 @@ fn frame(kind: Kind) -> Option<ServerFrame> {
             change: match pb::ChannelChange::try_from(changed.change) {
                 Ok(pb::ChannelChange::MemberAdded) => "member_added",
                 Ok(pb::ChannelChange::MemberRemoved) => "member_removed",
-                _ => "created",
+                Ok(pb::ChannelChange::Renamed) => "renamed",
+                Ok(pb::ChannelChange::RoleChanged) => "role_changed",
+                Ok(pb::ChannelChange::OwnerChanged) => "owner_changed",
+                Ok(pb::ChannelChange::Deleted) => "deleted",
+                Ok(pb::ChannelChange::Created | pb::ChannelChange::Unspecified) | Err(_) => {
+                    "created"
+                }
             },
             channel: wire::Channel::from(changed.channel?),
             user_id: (changed.user_id != 0).then_some(changed.user_id),
+            actor_id: (changed.actor_id != 0).then_some(changed.actor_id),
         },
         Kind::TokenRevoked(_) => return None,
         Kind::MessageUpdated(updated) => {
@@ -50,6 +57,7 @@ fn frame(kind: Kind) -> Option<ServerFrame> {
             user_id: read.user_id,
             last_read_id: read.last_read_id,
             unread_count: read.unread_count,
+            mention_count: read.mention_count,
         },
         Kind::Typing(typing) => ServerFrame::Typing {
             channel_id: typing.channel_id,

@@ -136,15 +136,20 @@ pub enum ServerFrame {
         /// The message.
         message: Message,
     },
-    /// A channel the user is in was created or changed members.
+    /// A channel the user is in was created, changed or deleted.
     Channel {
-        /// `created`, `member_added` or `member_removed`.
+        /// `created`, `member_added`, `member_removed`, `renamed`,
+        /// `role_changed`, `owner_changed` or `deleted`.
         change: &'static str,
-        /// The channel as it is now.
+        /// The channel as it is now (as it was, for `deleted`).
         channel: Channel,
-        /// The member added or removed.
+        /// The member added, removed or given a role, or the new owner.
         #[serde(skip_serializing_if = "Option::is_none", with = "opt_id")]
         user_id: Option<u64>,
+        /// Who made the change; absent when nobody did (ownership passed
+        /// on because the owner left).
+        #[serde(skip_serializing_if = "Option::is_none", with = "opt_id")]
+        actor_id: Option<u64>,
     },
     /// A frame was refused; the connection stays open.
     Error {
@@ -186,6 +191,9 @@ pub enum ServerFrame {
         /// The user's own unread count; only in frames about oneself.
         #[serde(skip_serializing_if = "Option::is_none")]
         unread_count: Option<u32>,
+        /// The user's own unread mentions; only in frames about oneself.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mention_count: Option<u32>,
     },
     /// A member is typing.
     Typing {

@@ -3,6 +3,7 @@
 //! WebSocket driver feeds inputs in and carries outputs out.
 
 pub mod catchup;
+pub mod cut;
 pub mod events;
 pub mod frames;
 pub mod ratelimit;

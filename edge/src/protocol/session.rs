@@ -12,6 +12,7 @@ mod watches;
 pub use calls::{Call, CallResult};
 
 use super::catchup::{Catchup, PageKind};
+use super::cut::ReadyCut;
 use super::frames::{self, ClientFrame, Limits, ServerFrame};
 use super::ratelimit::TokenBucket;
 use crate::error::{ApiError, CloseReason};
@@ -112,6 +113,8 @@ pub struct Session {
     /// Catch-up state; kept after it finishes to drop duplicates at the seam.
     /// Boxed, like `user`: idle sessions should not carry their size.
     catchup: Option<Box<Catchup>>,
+    /// Live messages `ready` already reflected, to drop; `None` once none can come.
+    cut: Option<Box<ReadyCut>>,
     /// Whether `synced` was sent.
     synced: bool,
     /// The authenticated user, until `ready` is sent.
@@ -136,6 +139,7 @@ impl Session {
             last_heard: now,
             cursors: Vec::new(),
             catchup: None,
+            cut: None,
             synced: false,
             user: None,
             typing: HashMap::new(),
@@ -295,15 +299,16 @@ impl Session {
     }
 
     fn handle_send(&mut self, channel_id: u64, client_msg_id: String, text: String) {
-        // Refuse what the core would refuse without a round trip.
-        let chars = text.chars().count();
-        if chars == 0 {
-            return self.error("text_empty", "text must not be empty", Some(client_msg_id));
+        // Refuse what the core would refuse without a round trip, by the
+        // same rules.
+        use chat_proto::rules;
+        if let Err(fault) = rules::check_client_msg_id(&client_msg_id) {
+            let message = fault.describe("client_msg_id");
+            return self.error("invalid_client_msg_id", message, Some(client_msg_id));
         }
-        if chars > self.config.max_text_chars {
-            let max = self.config.max_text_chars;
-            let message = format!("text has {chars} characters; at most {max} are allowed");
-            return self.error("text_too_long", message, Some(client_msg_id));
+        if let Err(fault) = rules::check_message_text(&text, self.config.max_text_chars) {
+            let message = fault.describe("text");
+            return self.error(fault.text_code(), message, Some(client_msg_id));
         }
         self.in_flight += 1;
         self.call(Call::Send {
@@ -352,6 +357,14 @@ impl Session {
                     return;
                 }
                 self.phase = Phase::Open;
+                let cursors = std::mem::take(&mut self.cursors);
+                // Channels with a cursor are caught up from pages, whose
+                // filter already drops what was sent; the cut covers the rest.
+                let floors = channels
+                    .iter()
+                    .map(|c| (c.channel.id, c.channel.last_message_id))
+                    .filter(|(id, _)| !cursors.iter().any(|(c, _)| c == id));
+                self.cut = ReadyCut::new(floors);
                 let ready = ServerFrame::Ready {
                     session_id: self.id,
                     user: *user,
@@ -364,7 +377,6 @@ impl Session {
                     channels,
                 };
                 self.send(ready);
-                let cursors = std::mem::take(&mut self.cursors);
                 if !cursors.is_empty() {
                     self.catchup = Some(Box::new(Catchup::new(cursors)));
                     self.continue_catchup();
@@ -433,9 +445,9 @@ impl Session {
     pub fn handle_delivery(&mut self, delivery: Delivery) {
         match delivery {
             Delivery::Frame(frame) if self.phase == Phase::Open => {
-                let admitted = match (frame.position, self.catchup.as_mut()) {
-                    (Some((channel, id)), Some(catchup)) => catchup.admit(channel, id),
-                    _ => true,
+                let admitted = match frame.position {
+                    Some((channel, id)) => self.admit(channel, id),
+                    None => true,
                 };
                 if admitted {
                     self.out.push_back(Output::Text(frame.text.clone()));
@@ -444,6 +456,22 @@ impl Session {
             Delivery::Frame(_) => {}
             Delivery::Close(reason) => self.close(*reason),
         }
+    }
+
+    /// Whether live message `id` of `channel` is new to the client: not
+    /// reflected in `ready`, and not sent already from a catch-up page.
+    fn admit(&mut self, channel: u64, id: u64) -> bool {
+        if let Some(cut) = self.cut.as_mut() {
+            if !cut.admit(channel, id) {
+                return false;
+            }
+            if cut.is_done() {
+                self.cut = None;
+            }
+        }
+        self.catchup
+            .as_mut()
+            .is_none_or(|catchup| catchup.admit(channel, id))
     }
 
     /// Time passed; call at [`Session::poll_timeout`].

@@ -1,16 +1,20 @@
 //! JSON shapes shared by the REST API and the WebSocket frames. Ids are
 //! 64-bit and travel as decimal strings, which JavaScript reads exactly.
 
+mod sessions;
 mod state;
+mod versions;
 
 use chat_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use sessions::Session;
 pub use state::{
     ChannelState, Notifications, Presence, PresenceStatus, ReadState, Relationship,
     RelationshipKind, Settings,
 };
+pub use versions::{Mention, MessageVersion};
 
 /// Serde for ids as decimal strings; numbers are accepted on input too.
 pub mod id_str {
@@ -213,6 +217,14 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "is_zero_id", with = "id_str")]
     #[schema(value_type = String)]
     pub version_id: u64,
+    /// Members the text mentions as `@username`, in text order; absent if none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Mention>,
+    /// Present on a tombstone when someone other than the author (an owner
+    /// or admin of the group) deleted the message: who did.
+    #[serde(default, skip_serializing_if = "is_zero_id", with = "id_str")]
+    #[schema(value_type = String)]
+    pub deleted_by: u64,
 }
 
 fn is_zero_id(v: &u64) -> bool {
@@ -248,14 +260,18 @@ pub struct Channel {
     pub kind: ChannelKind,
     /// Group name; empty for direct channels.
     pub name: String,
-    /// Creator's user id.
+    /// The owner's user id: the creator, until ownership passes on.
     #[serde(with = "id_str")]
     #[schema(value_type = String)]
     pub owner_id: u64,
-    /// Member user ids.
+    /// Member user ids, ascending.
     #[serde(with = "id_list")]
     #[schema(value_type = Vec<String>)]
     pub member_ids: Vec<u64>,
+    /// Members who are admins (besides the owner), ascending.
+    #[serde(with = "id_list")]
+    #[schema(value_type = Vec<String>)]
+    pub admin_ids: Vec<u64>,
     /// Unix milliseconds.
     pub created_at_ms: i64,
     /// Id of the newest message, "0" when there is none.
@@ -289,6 +305,8 @@ impl From<pb::Message> for Message {
             edited_at_ms: m.edited_at_ms,
             deleted: m.deleted,
             version_id: m.version_id,
+            mentions: m.mentions.into_iter().map(Mention::from).collect(),
+            deleted_by: m.deleted_by,
         }
     }
 }
@@ -305,6 +323,7 @@ impl From<pb::Channel> for Channel {
             name: c.name,
             owner_id: c.owner_id,
             member_ids: c.member_ids,
+            admin_ids: c.admin_ids,
             created_at_ms: c.created_at_ms,
             last_message_id: c.last_message_id,
         }

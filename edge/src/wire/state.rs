@@ -17,6 +17,8 @@ pub struct ChannelState {
     pub last_read_id: u64,
     /// Messages from others after it, at most 1000.
     pub unread_count: u32,
+    /// Of those, the ones that mention the user, at most 1000.
+    pub mention_count: u32,
 }
 
 impl From<pb::ChannelState> for ChannelState {
@@ -25,6 +27,7 @@ impl From<pb::ChannelState> for ChannelState {
             channel: c.channel.unwrap_or_default().into(),
             last_read_id: c.last_read_id,
             unread_count: c.unread_count,
+            mention_count: c.mention_count,
         }
     }
 }
@@ -42,6 +45,8 @@ pub struct ReadState {
     pub last_read_id: u64,
     /// Messages from others after it, at most 1000.
     pub unread_count: u32,
+    /// Of those, the ones that mention the user, at most 1000.
+    pub mention_count: u32,
 }
 
 impl From<pb::ReadState> for ReadState {
@@ -50,6 +55,7 @@ impl From<pb::ReadState> for ReadState {
             channel_id: r.channel_id,
             last_read_id: r.last_read_id,
             unread_count: r.unread_count,
+            mention_count: r.mention_count,
         }
     }
 }
@@ -86,6 +92,8 @@ pub struct Settings {
     #[serde(with = "id_list")]
     #[schema(value_type = Vec<String>)]
     pub muted_channel_ids: Vec<u64>,
+    /// Appear offline to everyone else while still chatting.
+    pub invisible: bool,
 }
 
 impl From<pb::Settings> for Settings {
@@ -98,6 +106,7 @@ impl From<pb::Settings> for Settings {
         Self {
             notifications,
             muted_channel_ids: s.muted_channel_ids,
+            invisible: s.invisible,
         }
     }
 }

@@ -2,13 +2,19 @@
 /// Nothing.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Empty {}
-/// A username and a password.
+/// A username and a password, and who asks.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct Credentials {
     #[prost(string, tag = "1")]
     pub username: ::prost::alloc::string::String,
     #[prost(string, tag = "2")]
     pub password: ::prost::alloc::string::String,
+    /// A name for the device the token is for, shown in the session list.
+    #[prost(string, tag = "3")]
+    pub device: ::prost::alloc::string::String,
+    /// The client's network address as the edge saw it, for login limits.
+    #[prost(string, tag = "4")]
+    pub client_addr: ::prost::alloc::string::String,
 }
 /// A user as everybody may see them.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -40,6 +46,53 @@ pub struct AuthReply {
     pub user: ::core::option::Option<User>,
     #[prost(string, tag = "2")]
     pub token: ::prost::alloc::string::String,
+    /// The token's id and when it expires unless used, Unix milliseconds.
+    #[prost(message, optional, tag = "3")]
+    pub info: ::core::option::Option<TokenInfo>,
+}
+/// A token as its owner may see it; never the token itself.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct TokenInfo {
+    #[prost(fixed64, tag = "1")]
+    pub id: u64,
+    #[prost(string, tag = "2")]
+    pub device: ::prost::alloc::string::String,
+    #[prost(int64, tag = "3")]
+    pub created_at_ms: i64,
+    #[prost(int64, tag = "4")]
+    pub last_used_at_ms: i64,
+    #[prost(int64, tag = "5")]
+    pub expires_at_ms: i64,
+}
+/// The tokens of one user; current names the one the request used.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct TokenList {
+    #[prost(message, repeated, tag = "1")]
+    pub tokens: ::prost::alloc::vec::Vec<TokenInfo>,
+    #[prost(fixed64, tag = "2")]
+    pub current: u64,
+}
+/// Ends one token of the actor.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RevokeTokenRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub token_id: u64,
+}
+/// A new password for the actor; every token but keep_token_id ends.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ChangePasswordRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(string, tag = "2")]
+    pub current_password: ::prost::alloc::string::String,
+    #[prost(string, tag = "3")]
+    pub new_password: ::prost::alloc::string::String,
+    #[prost(fixed64, tag = "4")]
+    pub keep_token_id: u64,
+    #[prost(string, tag = "5")]
+    pub client_addr: ::prost::alloc::string::String,
 }
 /// A bearer token.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -55,6 +108,9 @@ pub struct Principal {
     /// Identifies the token without revealing it; revocation events name it.
     #[prost(fixed64, tag = "2")]
     pub token_id: u64,
+    /// When the token expires unless used again, Unix milliseconds.
+    #[prost(int64, tag = "3")]
+    pub expires_at_ms: i64,
 }
 /// Looks a user up by one of two keys.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -122,6 +178,9 @@ pub struct Channel {
     /// Largest message id in the channel, 0 when empty.
     #[prost(fixed64, tag = "7")]
     pub last_message_id: u64,
+    /// Members who may moderate, besides the owner, ascending.
+    #[prost(fixed64, repeated, tag = "8")]
+    pub admin_ids: ::prost::alloc::vec::Vec<u64>,
 }
 /// A list of channels.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -139,6 +198,28 @@ pub struct MemberRequest {
     #[prost(fixed64, tag = "3")]
     pub user_id: u64,
 }
+/// A new name for a group.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RenameChannelRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    #[prost(string, tag = "3")]
+    pub name: ::prost::alloc::string::String,
+}
+/// Gives a member a role.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MemberRoleRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub user_id: u64,
+    #[prost(enumeration = "MemberRole", tag = "4")]
+    pub role: i32,
+}
 /// A message to store.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SendMessageRequest {
@@ -155,7 +236,7 @@ pub struct SendMessageRequest {
     pub origin_session: u64,
 }
 /// A stored message.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Message {
     #[prost(fixed64, tag = "1")]
     pub id: u64,
@@ -179,9 +260,44 @@ pub struct Message {
     /// message, the one with the larger version is newer.
     #[prost(fixed64, tag = "9")]
     pub version_id: u64,
+    /// Members the text mentions as @username, in text order.
+    #[prost(message, repeated, tag = "10")]
+    pub mentions: ::prost::alloc::vec::Vec<Mention>,
+    /// Who deleted it when that was not the author (a moderator), else 0.
+    #[prost(fixed64, tag = "11")]
+    pub deleted_by: u64,
+}
+/// One @username in a text that names a member of the channel.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct Mention {
+    #[prost(fixed64, tag = "1")]
+    pub user_id: u64,
+    /// Where the `@` is and how long the mention is, in Unicode scalar values.
+    #[prost(uint32, tag = "2")]
+    pub offset: u32,
+    #[prost(uint32, tag = "3")]
+    pub length: u32,
+}
+/// One version of a message's text.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct MessageVersion {
+    /// 0 for the text as first sent.
+    #[prost(fixed64, tag = "1")]
+    pub version_id: u64,
+    #[prost(string, tag = "2")]
+    pub text: ::prost::alloc::string::String,
+    /// When this text was written, Unix milliseconds.
+    #[prost(int64, tag = "3")]
+    pub created_at_ms: i64,
+}
+/// The versions of a message, oldest first.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct MessageVersionList {
+    #[prost(message, repeated, tag = "1")]
+    pub versions: ::prost::alloc::vec::Vec<MessageVersion>,
 }
 /// The acknowledgement of a durable write.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct SendMessageReply {
     #[prost(message, optional, tag = "1")]
     pub message: ::core::option::Option<Message>,
@@ -243,7 +359,7 @@ pub struct InterestRequest {
     pub remove_users: ::prost::alloc::vec::Vec<u64>,
 }
 /// One thing that happened, for the named users on the receiving edge.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct Event {
     #[prost(fixed64, repeated, tag = "1")]
     pub recipients: ::prost::alloc::vec::Vec<u64>,
@@ -252,7 +368,7 @@ pub struct Event {
 }
 /// Nested message and enum types in `Event`.
 pub mod event {
-    #[derive(Clone, PartialEq, Eq, Hash, ::prost::Oneof)]
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
     pub enum Kind {
         #[prost(message, tag = "2")]
         Message(super::MessageCreated),
@@ -277,7 +393,7 @@ pub mod event {
     }
 }
 /// A message was edited or deleted.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct MessageUpdated {
     #[prost(message, optional, tag = "1")]
     pub message: ::core::option::Option<Message>,
@@ -294,6 +410,8 @@ pub struct ReadUpdated {
     /// Set only in the event for the reader's own sessions.
     #[prost(uint32, optional, tag = "4")]
     pub unread_count: ::core::option::Option<u32>,
+    #[prost(uint32, optional, tag = "5")]
+    pub mention_count: ::core::option::Option<u32>,
 }
 /// A member started typing.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -306,29 +424,32 @@ pub struct TypingStarted {
     pub expires_in_ms: u32,
 }
 /// A new message in a channel.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct MessageCreated {
     #[prost(message, optional, tag = "1")]
     pub message: ::core::option::Option<Message>,
     #[prost(fixed64, tag = "2")]
     pub origin_session: u64,
 }
-/// A channel was created or its members changed.
+/// A channel was created, changed or deleted.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct ChannelChanged {
     #[prost(message, optional, tag = "1")]
     pub channel: ::core::option::Option<Channel>,
     #[prost(enumeration = "ChannelChange", tag = "2")]
     pub change: i32,
-    /// The member added or removed, if any.
+    /// The member added, removed or given a role, or the new owner, if any.
     #[prost(fixed64, tag = "3")]
     pub user_id: u64,
+    /// Who made the change, 0 if nobody did (an owner passed on by leaving).
+    #[prost(fixed64, tag = "4")]
+    pub actor_id: u64,
 }
-/// A token was revoked; sessions authenticated with it must close.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+/// Tokens were revoked; sessions authenticated with them must close.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct TokenRevoked {
-    #[prost(fixed64, tag = "1")]
-    pub token_id: u64,
+    #[prost(fixed64, repeated, tag = "1")]
+    pub token_ids: ::prost::alloc::vec::Vec<u64>,
 }
 /// The actor's state at connect time.
 #[derive(Clone, PartialEq, ::prost::Message)]
@@ -350,6 +471,9 @@ pub struct ChannelState {
     /// Messages from others after last_read_id, at most 1000.
     #[prost(uint32, tag = "3")]
     pub unread_count: u32,
+    /// Of those, the ones that mention the actor, at most 1000.
+    #[prost(uint32, tag = "4")]
+    pub mention_count: u32,
 }
 /// Moves a read position.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -370,6 +494,8 @@ pub struct ReadState {
     pub last_read_id: u64,
     #[prost(uint32, tag = "3")]
     pub unread_count: u32,
+    #[prost(uint32, tag = "4")]
+    pub mention_count: u32,
 }
 /// Names one message on behalf of an actor.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -459,6 +585,9 @@ pub struct Settings {
     pub notifications: i32,
     #[prost(fixed64, repeated, tag = "2")]
     pub muted_channel_ids: ::prost::alloc::vec::Vec<u64>,
+    /// Appear offline to everyone else while still chatting.
+    #[prost(bool, tag = "3")]
+    pub invisible: bool,
 }
 /// Settings to change.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -472,6 +601,9 @@ pub struct UpdateSettingsRequest {
     pub mute: ::prost::alloc::vec::Vec<u64>,
     #[prost(fixed64, repeated, tag = "4")]
     pub unmute: ::prost::alloc::vec::Vec<u64>,
+    /// Absent leaves it as it is.
+    #[prost(bool, optional, tag = "5")]
+    pub invisible: ::core::option::Option<bool>,
 }
 /// The actor's relationship with one user.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -544,6 +676,36 @@ impl ChannelKind {
         }
     }
 }
+/// A member's role in a group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum MemberRole {
+    Unspecified = 0,
+    Member = 1,
+    Admin = 2,
+}
+impl MemberRole {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "MEMBER_ROLE_UNSPECIFIED",
+            Self::Member => "MEMBER_ROLE_MEMBER",
+            Self::Admin => "MEMBER_ROLE_ADMIN",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "MEMBER_ROLE_UNSPECIFIED" => Some(Self::Unspecified),
+            "MEMBER_ROLE_MEMBER" => Some(Self::Member),
+            "MEMBER_ROLE_ADMIN" => Some(Self::Admin),
+            _ => None,
+        }
+    }
+}
 /// Why a channel event was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -552,6 +714,10 @@ pub enum ChannelChange {
     Created = 1,
     MemberAdded = 2,
     MemberRemoved = 3,
+    Renamed = 4,
+    RoleChanged = 5,
+    OwnerChanged = 6,
+    Deleted = 7,
 }
 impl ChannelChange {
     /// String value of the enum field names used in the ProtoBuf definition.
@@ -564,6 +730,10 @@ impl ChannelChange {
             Self::Created => "CHANNEL_CHANGE_CREATED",
             Self::MemberAdded => "CHANNEL_CHANGE_MEMBER_ADDED",
             Self::MemberRemoved => "CHANNEL_CHANGE_MEMBER_REMOVED",
+            Self::Renamed => "CHANNEL_CHANGE_RENAMED",
+            Self::RoleChanged => "CHANNEL_CHANGE_ROLE_CHANGED",
+            Self::OwnerChanged => "CHANNEL_CHANGE_OWNER_CHANGED",
+            Self::Deleted => "CHANNEL_CHANGE_DELETED",
         }
     }
     /// Creates an enum from field names used in the ProtoBuf definition.
@@ -573,6 +743,10 @@ impl ChannelChange {
             "CHANNEL_CHANGE_CREATED" => Some(Self::Created),
             "CHANNEL_CHANGE_MEMBER_ADDED" => Some(Self::MemberAdded),
             "CHANNEL_CHANGE_MEMBER_REMOVED" => Some(Self::MemberRemoved),
+            "CHANNEL_CHANGE_RENAMED" => Some(Self::Renamed),
+            "CHANNEL_CHANGE_ROLE_CHANGED" => Some(Self::RoleChanged),
+            "CHANNEL_CHANGE_OWNER_CHANGED" => Some(Self::OwnerChanged),
+            "CHANNEL_CHANGE_DELETED" => Some(Self::Deleted),
             _ => None,
         }
     }
@@ -867,7 +1041,7 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "Logout"));
             self.inner.unary(req, path, codec).await
         }
-        /// Resolves a token to the user it belongs to.
+        /// Resolves a token to the user it belongs to; a use extends its life.
         pub async fn authenticate(
             &mut self,
             request: impl tonic::IntoRequest<super::TokenRequest>,
@@ -887,6 +1061,116 @@ pub mod chat_core_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "Authenticate"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Extends a token's life now and returns it.
+        pub async fn refresh_token(
+            &mut self,
+            request: impl tonic::IntoRequest<super::TokenRequest>,
+        ) -> std::result::Result<tonic::Response<super::TokenInfo>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RefreshToken",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RefreshToken"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The tokens (signed-in devices) of the token's user.
+        pub async fn list_tokens(
+            &mut self,
+            request: impl tonic::IntoRequest<super::TokenRequest>,
+        ) -> std::result::Result<tonic::Response<super::TokenList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/ListTokens",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ListTokens"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Ends one of the actor's tokens; its sessions are closed.
+        pub async fn revoke_token(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RevokeTokenRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RevokeToken",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RevokeToken"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Ends every token of the actor; all their sessions are closed.
+        pub async fn revoke_all_tokens(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RevokeAllTokens",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RevokeAllTokens"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Changes the actor's password and ends every other token.
+        pub async fn change_password(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ChangePasswordRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/ChangePassword",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ChangePassword"));
             self.inner.unary(req, path, codec).await
         }
         /// Looks a user up by id or by username.
@@ -1041,6 +1325,94 @@ pub mod chat_core_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RemoveMember"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Renames a group channel (owner or admin).
+        pub async fn rename_channel(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RenameChannelRequest>,
+        ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RenameChannel",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RenameChannel"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Makes a member an admin or a plain member again (owner only).
+        pub async fn set_member_role(
+            &mut self,
+            request: impl tonic::IntoRequest<super::MemberRoleRequest>,
+        ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/SetMemberRole",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SetMemberRole"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Hands a group to another member (owner only); the old owner stays as admin.
+        pub async fn transfer_ownership(
+            &mut self,
+            request: impl tonic::IntoRequest<super::MemberRequest>,
+        ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/TransferOwnership",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "TransferOwnership"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Deletes a group and its history (owner only); members are told.
+        pub async fn delete_channel(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ChannelRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/DeleteChannel",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "DeleteChannel"));
             self.inner.unary(req, path, codec).await
         }
         /// Stores a message durably, then acknowledges it.
@@ -1203,7 +1575,8 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "EditMessage"));
             self.inner.unary(req, path, codec).await
         }
-        /// Deletes one of the actor's messages, leaving a tombstone in its place.
+        /// Deletes a message, leaving a tombstone in its place: the author's own,
+        /// or anyone's in a group the actor owns or administers.
         pub async fn delete_message(
             &mut self,
             request: impl tonic::IntoRequest<super::MessageRef>,
@@ -1223,6 +1596,31 @@ pub mod chat_core_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "DeleteMessage"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Every version of a message's text, oldest first, the current one last.
+        pub async fn message_versions(
+            &mut self,
+            request: impl tonic::IntoRequest<super::MessageRef>,
+        ) -> std::result::Result<
+            tonic::Response<super::MessageVersionList>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/MessageVersions",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "MessageVersions"));
             self.inner.unary(req, path, codec).await
         }
         /// Messages of a channel edited or deleted after a version, in version order.
@@ -1500,11 +1898,36 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::TokenRequest>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
-        /// Resolves a token to the user it belongs to.
+        /// Resolves a token to the user it belongs to; a use extends its life.
         async fn authenticate(
             &self,
             request: tonic::Request<super::TokenRequest>,
         ) -> std::result::Result<tonic::Response<super::Principal>, tonic::Status>;
+        /// Extends a token's life now and returns it.
+        async fn refresh_token(
+            &self,
+            request: tonic::Request<super::TokenRequest>,
+        ) -> std::result::Result<tonic::Response<super::TokenInfo>, tonic::Status>;
+        /// The tokens (signed-in devices) of the token's user.
+        async fn list_tokens(
+            &self,
+            request: tonic::Request<super::TokenRequest>,
+        ) -> std::result::Result<tonic::Response<super::TokenList>, tonic::Status>;
+        /// Ends one of the actor's tokens; its sessions are closed.
+        async fn revoke_token(
+            &self,
+            request: tonic::Request<super::RevokeTokenRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// Ends every token of the actor; all their sessions are closed.
+        async fn revoke_all_tokens(
+            &self,
+            request: tonic::Request<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// Changes the actor's password and ends every other token.
+        async fn change_password(
+            &self,
+            request: tonic::Request<super::ChangePasswordRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
         /// Looks a user up by id or by username.
         async fn get_user(
             &self,
@@ -1540,6 +1963,26 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::MemberRequest>,
         ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status>;
+        /// Renames a group channel (owner or admin).
+        async fn rename_channel(
+            &self,
+            request: tonic::Request<super::RenameChannelRequest>,
+        ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status>;
+        /// Makes a member an admin or a plain member again (owner only).
+        async fn set_member_role(
+            &self,
+            request: tonic::Request<super::MemberRoleRequest>,
+        ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status>;
+        /// Hands a group to another member (owner only); the old owner stays as admin.
+        async fn transfer_ownership(
+            &self,
+            request: tonic::Request<super::MemberRequest>,
+        ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status>;
+        /// Deletes a group and its history (owner only); members are told.
+        async fn delete_channel(
+            &self,
+            request: tonic::Request<super::ChannelRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
         /// Stores a message durably, then acknowledges it.
         async fn send_message(
             &self,
@@ -1584,11 +2027,20 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::EditMessageRequest>,
         ) -> std::result::Result<tonic::Response<super::Message>, tonic::Status>;
-        /// Deletes one of the actor's messages, leaving a tombstone in its place.
+        /// Deletes a message, leaving a tombstone in its place: the author's own,
+        /// or anyone's in a group the actor owns or administers.
         async fn delete_message(
             &self,
             request: tonic::Request<super::MessageRef>,
         ) -> std::result::Result<tonic::Response<super::Message>, tonic::Status>;
+        /// Every version of a message's text, oldest first, the current one last.
+        async fn message_versions(
+            &self,
+            request: tonic::Request<super::MessageRef>,
+        ) -> std::result::Result<
+            tonic::Response<super::MessageVersionList>,
+            tonic::Status,
+        >;
         /// Messages of a channel edited or deleted after a version, in version order.
         async fn changes(
             &self,
@@ -1897,6 +2349,225 @@ pub mod chat_core_server {
                     };
                     Box::pin(fut)
                 }
+                "/chat.core.v1.ChatCore/RefreshToken" => {
+                    #[allow(non_camel_case_types)]
+                    struct RefreshTokenSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::TokenRequest>
+                    for RefreshTokenSvc<T> {
+                        type Response = super::TokenInfo;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::TokenRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::refresh_token(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RefreshTokenSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/ListTokens" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListTokensSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::TokenRequest>
+                    for ListTokensSvc<T> {
+                        type Response = super::TokenList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::TokenRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::list_tokens(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListTokensSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RevokeToken" => {
+                    #[allow(non_camel_case_types)]
+                    struct RevokeTokenSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::RevokeTokenRequest>
+                    for RevokeTokenSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RevokeTokenRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::revoke_token(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RevokeTokenSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RevokeAllTokens" => {
+                    #[allow(non_camel_case_types)]
+                    struct RevokeAllTokensSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::UserRequest>
+                    for RevokeAllTokensSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UserRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::revoke_all_tokens(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RevokeAllTokensSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/ChangePassword" => {
+                    #[allow(non_camel_case_types)]
+                    struct ChangePasswordSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::ChangePasswordRequest>
+                    for ChangePasswordSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ChangePasswordRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::change_password(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ChangePasswordSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
                 "/chat.core.v1.ChatCore/GetUser" => {
                     #[allow(non_camel_case_types)]
                     struct GetUserSvc<T: ChatCore>(pub Arc<T>);
@@ -2189,6 +2860,182 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = RemoveMemberSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RenameChannel" => {
+                    #[allow(non_camel_case_types)]
+                    struct RenameChannelSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::RenameChannelRequest>
+                    for RenameChannelSvc<T> {
+                        type Response = super::Channel;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RenameChannelRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::rename_channel(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RenameChannelSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/SetMemberRole" => {
+                    #[allow(non_camel_case_types)]
+                    struct SetMemberRoleSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::MemberRoleRequest>
+                    for SetMemberRoleSvc<T> {
+                        type Response = super::Channel;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::MemberRoleRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::set_member_role(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SetMemberRoleSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/TransferOwnership" => {
+                    #[allow(non_camel_case_types)]
+                    struct TransferOwnershipSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::MemberRequest>
+                    for TransferOwnershipSvc<T> {
+                        type Response = super::Channel;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::MemberRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::transfer_ownership(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = TransferOwnershipSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/DeleteChannel" => {
+                    #[allow(non_camel_case_types)]
+                    struct DeleteChannelSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::ChannelRequest>
+                    for DeleteChannelSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ChannelRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::delete_channel(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = DeleteChannelSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
@@ -2540,6 +3387,49 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = DeleteMessageSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/MessageVersions" => {
+                    #[allow(non_camel_case_types)]
+                    struct MessageVersionsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::MessageRef>
+                    for MessageVersionsSvc<T> {
+                        type Response = super::MessageVersionList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::MessageRef>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::message_versions(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = MessageVersionsSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -182,6 +182,8 @@ mod tests {
                     edited_at_ms: 0,
                     deleted: false,
                     version_id: 0,
+                    mentions: Vec::new(),
+                    deleted_by: 0,
                 })
                 .collect();
             store.append(messages).await.expect("append");

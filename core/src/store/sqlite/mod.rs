@@ -3,11 +3,15 @@
 
 mod checkpoint;
 mod coalesce;
+mod edits;
+mod groups;
+mod mentions;
 mod queries;
 mod reads;
 mod schema;
 mod social;
 mod threads;
+mod tokens;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,9 +19,10 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::{
-    Appended, ChannelRecord, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord,
-    NewMessage, ProfileChange, ReadState, RelationChange, RelationRecord, SettingsRecord, Store,
-    StoreError, StoreResult, TokenRecord, UserRecord,
+    Appended, ChannelRecord, HistoryAnchor, HistoryPage, Id, MemberRecord, MembershipChange,
+    MessageChange, MessageRecord, NewMessage, ProfileChange, ReadState, RelationChange,
+    RelationRecord, SettingsRecord, Store, StoreError, StoreResult, TokenFilter, TokenRecord,
+    UserRecord, VersionRecord,
 };
 
 const READERS: usize = 4;
@@ -96,15 +101,44 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, token: TokenRecord) -> StoreResult<()> {
-        self.write(move |c| queries::insert_token(c, &token)).await
+        self.write(move |c| tokens::insert_token(c, &token)).await
     }
 
     async fn token_by_hash(&self, hash: [u8; 32]) -> StoreResult<Option<TokenRecord>> {
-        self.read(move |c| queries::token_by_hash(c, hash)).await
+        self.read(move |c| tokens::token_by_hash(c, hash)).await
     }
 
     async fn delete_token(&self, hash: [u8; 32]) -> StoreResult<Option<TokenRecord>> {
-        self.write(move |c| queries::delete_token(c, hash)).await
+        self.write(move |c| tokens::delete_token(c, hash)).await
+    }
+
+    async fn tokens_of(&self, user: Id) -> StoreResult<Vec<TokenRecord>> {
+        self.read(move |c| tokens::tokens_of(c, user)).await
+    }
+
+    async fn touch_token(
+        &self,
+        id: Id,
+        last_used_at_ms: i64,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        self.write(move |c| tokens::touch_token(c, id, last_used_at_ms, expires_at_ms))
+            .await
+    }
+
+    async fn delete_tokens(&self, user: Id, filter: TokenFilter) -> StoreResult<Vec<TokenRecord>> {
+        self.write(move |c| tokens::delete_tokens(c, user, filter))
+            .await
+    }
+
+    async fn change_password(
+        &self,
+        user: Id,
+        password_hash: String,
+        keep: Option<Id>,
+    ) -> StoreResult<Vec<TokenRecord>> {
+        self.write(move |c| tokens::change_password(c, user, &password_hash, keep))
+            .await
     }
 
     async fn create_channel(
@@ -120,8 +154,23 @@ impl Store for SqliteStore {
         self.read(move |c| queries::channel(c, id)).await
     }
 
-    async fn members(&self, channel: Id) -> StoreResult<Vec<Id>> {
+    async fn members(&self, channel: Id) -> StoreResult<Vec<MemberRecord>> {
         self.read(move |c| queries::members(c, channel)).await
+    }
+
+    async fn rename_channel(&self, channel: Id, name: String) -> StoreResult<bool> {
+        self.write(move |c| groups::rename_channel(c, channel, &name))
+            .await
+    }
+
+    async fn update_membership(&self, channel: Id, change: MembershipChange) -> StoreResult<()> {
+        self.write(move |c| groups::update_membership(c, channel, &change))
+            .await
+    }
+
+    async fn delete_channel(&self, channel: Id, at_ms: i64) -> StoreResult<bool> {
+        self.write(move |c| groups::delete_channel(c, channel, at_ms))
+            .await
     }
 
     async fn add_member(&self, channel: Id, user: Id, at_ms: i64) -> StoreResult<bool> {
@@ -182,7 +231,7 @@ impl Store for SqliteStore {
     }
 
     async fn message(&self, channel: Id, id: Id) -> StoreResult<Option<MessageRecord>> {
-        self.read(move |c| reads::message(c, channel, id)).await
+        self.read(move |c| edits::message(c, channel, id)).await
     }
 
     async fn update_message(
@@ -193,8 +242,12 @@ impl Store for SqliteStore {
         at_ms: i64,
         version: Id,
     ) -> StoreResult<Option<MessageRecord>> {
-        self.write(move |c| reads::update_message(c, channel, id, &change, at_ms, version))
+        self.write(move |c| edits::update_message(c, channel, id, &change, at_ms, version))
             .await
+    }
+
+    async fn versions(&self, channel: Id, id: Id) -> StoreResult<Vec<VersionRecord>> {
+        self.read(move |c| edits::versions(c, channel, id)).await
     }
 
     async fn changes(
@@ -203,7 +256,7 @@ impl Store for SqliteStore {
         after_version: Id,
         limit: usize,
     ) -> StoreResult<Vec<MessageRecord>> {
-        self.read(move |c| reads::changes(c, channel, after_version, limit))
+        self.read(move |c| edits::changes(c, channel, after_version, limit))
             .await
     }
 

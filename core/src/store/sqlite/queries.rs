@@ -2,9 +2,10 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::mentions;
 use crate::store::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, Id, MessageRecord,
-    NewMessage, StoreError, StoreResult, TokenRecord, UserRecord,
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, Id, MemberRecord,
+    MessageRecord, NewMessage, Role, StoreError, StoreResult, UserRecord,
 };
 
 /// Ids are below 2^63 by construction, so they fit SQLite's INTEGER.
@@ -20,7 +21,7 @@ pub fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
             || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -81,53 +82,6 @@ pub fn user_by_name(conn: &Connection, name: &str) -> StoreResult<Option<UserRec
     .map_err(backend)
 }
 
-pub fn insert_token(conn: &Connection, t: &TokenRecord) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO tokens (hash, id, user_id, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
-    )
-    .and_then(|mut st| {
-        st.execute(params![
-            &t.hash[..],
-            sql_id(t.id),
-            sql_id(t.user_id),
-            t.created_at_ms
-        ])
-    })
-    .map(|_| ())
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            StoreError::Conflict("token exists")
-        } else {
-            backend(e)
-        }
-    })
-}
-
-pub fn token_by_hash(conn: &Connection, hash: [u8; 32]) -> StoreResult<Option<TokenRecord>> {
-    conn.prepare_cached("SELECT id, user_id, created_at_ms FROM tokens WHERE hash = ?1")
-        .and_then(|mut st| {
-            st.query_row([&hash[..]], |r| {
-                Ok(TokenRecord {
-                    id: row_id(r, 0)?,
-                    hash,
-                    user_id: row_id(r, 1)?,
-                    created_at_ms: r.get(2)?,
-                })
-            })
-            .optional()
-        })
-        .map_err(backend)
-}
-
-pub fn delete_token(conn: &Connection, hash: [u8; 32]) -> StoreResult<Option<TokenRecord>> {
-    let found = token_by_hash(conn, hash)?;
-    if found.is_some() {
-        conn.execute("DELETE FROM tokens WHERE hash = ?1", [&hash[..]])
-            .map_err(backend)?;
-    }
-    Ok(found)
-}
-
 const CHANNEL_COLUMNS: &str = "c.id, c.kind, c.name, c.owner_id, c.direct_key, c.created_at_ms,
     COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.channel_id = c.id), 0)";
 
@@ -156,7 +110,7 @@ fn kind_code(kind: ChannelKind) -> i64 {
 
 pub fn channel(conn: &Connection, id: Id) -> StoreResult<Option<ChannelRecord>> {
     conn.prepare_cached(&format!(
-        "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.id = ?1"
+        "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.id = ?1 AND c.deleted_at_ms = 0"
     ))
     .and_then(|mut st| st.query_row([sql_id(id)], channel_row).optional())
     .map_err(backend)
@@ -211,12 +165,32 @@ pub fn create_channel(
     Ok(stored)
 }
 
-pub fn members(conn: &Connection, channel: Id) -> StoreResult<Vec<Id>> {
+/// The stored form of a role.
+pub fn role_code(role: Role) -> i64 {
+    match role {
+        Role::Member => 0,
+        Role::Admin => 1,
+    }
+}
+
+pub fn members(conn: &Connection, channel: Id) -> StoreResult<Vec<MemberRecord>> {
     let mut st = conn
-        .prepare_cached("SELECT user_id FROM members WHERE channel_id = ?1 ORDER BY user_id")
+        .prepare_cached(
+            "SELECT user_id, role, joined_at_ms FROM members WHERE channel_id = ?1 ORDER BY user_id",
+        )
         .map_err(backend)?;
     let rows = st
-        .query_map([sql_id(channel)], |r| row_id(r, 0))
+        .query_map([sql_id(channel)], |r| {
+            Ok(MemberRecord {
+                user_id: row_id(r, 0)?,
+                role: if r.get::<_, i64>(1)? == 1 {
+                    Role::Admin
+                } else {
+                    Role::Member
+                },
+                joined_at_ms: r.get(2)?,
+            })
+        })
         .map_err(backend)?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
 }
@@ -241,7 +215,7 @@ pub fn channels_of(conn: &Connection, user: Id) -> StoreResult<Vec<ChannelRecord
     let mut st = conn
         .prepare_cached(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM members mb JOIN channels c ON c.id = mb.channel_id
-             WHERE mb.user_id = ?1 ORDER BY c.id"
+             WHERE mb.user_id = ?1 AND c.deleted_at_ms = 0 ORDER BY c.id"
         ))
         .map_err(backend)?;
     let rows = st.query_map([sql_id(user)], channel_row).map_err(backend)?;
@@ -251,7 +225,7 @@ pub fn channels_of(conn: &Connection, user: Id) -> StoreResult<Vec<ChannelRecord
 pub fn max_id(conn: &Connection) -> StoreResult<Id> {
     conn.query_row(
         "SELECT MAX(COALESCE((SELECT MAX(id) FROM users), 0),
-                    COALESCE((SELECT MAX(id) FROM channels), 0),
+                    COALESCE((SELECT MAX(MAX(id), MAX(id_floor)) FROM channels), 0),
                     COALESCE((SELECT MAX(id) FROM messages), 0),
                     COALESCE((SELECT MAX(id) FROM tokens), 0))",
         [],
@@ -261,7 +235,8 @@ pub fn max_id(conn: &Connection) -> StoreResult<Id> {
 }
 
 /// The columns [`message_row`] reads.
-pub const MESSAGE_COLUMNS: &str = "id, channel_id, sender_id, client_msg_id, text, created_at_ms, edited_at_ms, deleted, version_id";
+pub const MESSAGE_COLUMNS: &str = "id, channel_id, sender_id, client_msg_id, text, created_at_ms,
+    edited_at_ms, deleted, version_id, mentions, deleted_by";
 
 pub fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
@@ -274,6 +249,8 @@ pub fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         edited_at_ms: row.get(6)?,
         deleted: row.get(7)?,
         version_id: row_id(row, 8)?,
+        mentions: mentions::decode(&row.get::<_, String>(9)?),
+        deleted_by: row_id(row, 10)?,
     })
 }
 
@@ -283,7 +260,8 @@ pub fn append(conn: &mut Connection, batch: &[NewMessage]) -> StoreResult<Vec<Ap
     {
         let mut insert = tx
             .prepare_cached(&format!(
-                "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO messages ({MESSAGE_COLUMNS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (channel_id, sender_id, client_msg_id) DO NOTHING"
             ))
             .map_err(backend)?;
@@ -304,10 +282,13 @@ pub fn append(conn: &mut Connection, batch: &[NewMessage]) -> StoreResult<Vec<Ap
                     m.created_at_ms,
                     m.edited_at_ms,
                     m.deleted,
-                    sql_id(m.version_id)
+                    sql_id(m.version_id),
+                    mentions::encode(&m.mentions),
+                    sql_id(m.deleted_by)
                 ])
                 .map_err(backend)?;
             if inserted == 1 {
+                mentions::insert(&tx, m.channel_id, m.id, m.sender_id, &m.mentions)?;
                 out.push(Appended::Inserted(m.clone()));
             } else {
                 let stored = existing

@@ -1,21 +1,34 @@
-//! Read positions, unread counts, and edits of stored messages.
+//! Read positions with their unread and mention counts.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
-use super::queries::{MESSAGE_COLUMNS, backend, message_row, row_id, sql_id};
-use crate::store::{Id, MessageChange, MessageRecord, ReadState, StoreResult, UNREAD_CAP};
+use super::queries::{backend, row_id, sql_id};
+use crate::store::{Id, ReadState, StoreResult, UNREAD_CAP};
 
 /// Counts messages from others after the read position, up to the cap.
 const UNREAD: &str = "(SELECT COUNT(*) FROM (SELECT 1 FROM messages m
     WHERE m.channel_id = ?2 AND m.id > ?3 AND m.sender_id != ?1 AND m.deleted = 0
     LIMIT ?4))";
 
-fn unread(conn: &Connection, user: Id, channel: Id, after: Id) -> StoreResult<u32> {
-    conn.prepare_cached(&format!("SELECT {UNREAD}"))
+/// Counts mentions of the user after the read position, up to the cap.
+/// Mention rows go with their message when it is deleted or re-edited.
+const MENTIONS: &str = "(SELECT COUNT(*) FROM (SELECT 1 FROM mentions n
+    WHERE n.user_id = ?1 AND n.channel_id = ?2 AND n.message_id > ?3 LIMIT ?4))";
+
+/// The read state of `user` in `channel` at position `after`.
+fn state(conn: &Connection, user: Id, channel: Id, after: Id) -> StoreResult<ReadState> {
+    conn.prepare_cached(&format!("SELECT {UNREAD}, {MENTIONS}"))
         .and_then(|mut st| {
             st.query_row(
                 params![sql_id(user), sql_id(channel), sql_id(after), UNREAD_CAP],
-                |r| r.get(0),
+                |r| {
+                    Ok(ReadState {
+                        channel_id: channel,
+                        last_read_id: after,
+                        unread_count: r.get(0)?,
+                        mention_count: r.get(1)?,
+                    })
+                },
             )
         })
         .map_err(backend)
@@ -41,11 +54,7 @@ pub fn mark_read(
             )
         })
         .map_err(backend)?;
-    Ok(ReadState {
-        channel_id: channel,
-        last_read_id,
-        unread_count: unread(conn, user, channel, last_read_id)?,
-    })
+    state(conn, user, channel, last_read_id)
 }
 
 pub fn read_states(conn: &Connection, user: Id) -> StoreResult<Vec<ReadState>> {
@@ -63,82 +72,6 @@ pub fn read_states(conn: &Connection, user: Id) -> StoreResult<Vec<ReadState>> {
         .map_err(backend)?;
     positions
         .into_iter()
-        .map(|(channel_id, last_read_id)| {
-            Ok(ReadState {
-                channel_id,
-                last_read_id,
-                unread_count: unread(conn, user, channel_id, last_read_id)?,
-            })
-        })
+        .map(|(channel_id, last_read_id)| state(conn, user, channel_id, last_read_id))
         .collect()
-}
-
-pub fn changes(
-    conn: &Connection,
-    channel: Id,
-    after_version: Id,
-    limit: usize,
-) -> StoreResult<Vec<MessageRecord>> {
-    let mut st = conn
-        .prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE channel_id = ?1 AND version_id > ?2 ORDER BY version_id LIMIT ?3"
-        ))
-        .map_err(backend)?;
-    st.query_map(
-        params![sql_id(channel), sql_id(after_version), limit as i64],
-        message_row,
-    )
-    .map_err(backend)?
-    .collect::<rusqlite::Result<Vec<_>>>()
-    .map_err(backend)
-}
-
-pub fn message(conn: &Connection, channel: Id, id: Id) -> StoreResult<Option<MessageRecord>> {
-    conn.prepare_cached(&format!(
-        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1 AND channel_id = ?2"
-    ))
-    .and_then(|mut st| {
-        st.query_row(params![sql_id(id), sql_id(channel)], message_row)
-            .optional()
-    })
-    .map_err(backend)
-}
-
-pub fn update_message(
-    conn: &Connection,
-    channel: Id,
-    id: Id,
-    change: &MessageChange,
-    at_ms: i64,
-    version: Id,
-) -> StoreResult<Option<MessageRecord>> {
-    let (sql, text) = match change {
-        MessageChange::Edit(text) => (
-            "UPDATE messages SET text = ?3, edited_at_ms = ?4, version_id = ?5
-             WHERE id = ?1 AND channel_id = ?2",
-            text.as_str(),
-        ),
-        MessageChange::Delete => (
-            "UPDATE messages SET text = ?3, deleted = 1, edited_at_ms = ?4, version_id = ?5
-             WHERE id = ?1 AND channel_id = ?2",
-            "",
-        ),
-    };
-    let changed = conn
-        .prepare_cached(sql)
-        .and_then(|mut st| {
-            st.execute(params![
-                sql_id(id),
-                sql_id(channel),
-                text,
-                at_ms,
-                sql_id(version)
-            ])
-        })
-        .map_err(backend)?;
-    if changed == 0 {
-        return Ok(None);
-    }
-    message(conn, channel, id)
 }

@@ -78,6 +78,33 @@ CREATE TABLE relations (
 ALTER TABLE messages ADD COLUMN version_id INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX messages_changes ON messages(channel_id, version_id) WHERE version_id > 0;
 "#,
+    r#"
+ALTER TABLE tokens ADD COLUMN device TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN last_used_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN expires_at_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tokens_by_user ON tokens(user_id, id);
+ALTER TABLE members ADD COLUMN role INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN deleted_at_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN id_floor INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN deleted_by INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE mentions (
+    user_id    INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (user_id, channel_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX mentions_by_message ON mentions(channel_id, message_id);
+CREATE TABLE message_versions (
+    channel_id    INTEGER NOT NULL,
+    message_id    INTEGER NOT NULL,
+    version_id    INTEGER NOT NULL,
+    text          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, message_id, version_id)
+) WITHOUT ROWID;
+ALTER TABLE settings ADD COLUMN invisible INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// Applies the settings every connection needs. `synchronous = FULL` in WAL

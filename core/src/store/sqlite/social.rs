@@ -67,11 +67,13 @@ fn level_of(code: i64) -> NotificationLevel {
 }
 
 pub fn settings(conn: &Connection, user: Id) -> StoreResult<SettingsRecord> {
-    let notifications = conn
-        .prepare_cached("SELECT notifications FROM settings WHERE user_id = ?1")
-        .and_then(|mut st| st.query_row([sql_id(user)], |r| r.get(0)).optional())
+    let (notifications, invisible) = conn
+        .prepare_cached("SELECT notifications, invisible FROM settings WHERE user_id = ?1")
+        .and_then(|mut st| {
+            st.query_row([sql_id(user)], |r| Ok((level_of(r.get(0)?), r.get(1)?)))
+                .optional()
+        })
         .map_err(backend)?
-        .map(level_of)
         .unwrap_or_default();
     let mut st = conn
         .prepare_cached(
@@ -86,15 +88,17 @@ pub fn settings(conn: &Connection, user: Id) -> StoreResult<SettingsRecord> {
     Ok(SettingsRecord {
         notifications,
         muted_channel_ids,
+        invisible,
     })
 }
 
 pub fn put_settings(conn: &mut Connection, user: Id, s: &SettingsRecord) -> StoreResult<()> {
     let tx = conn.transaction().map_err(backend)?;
     tx.execute(
-        "INSERT INTO settings (user_id, notifications) VALUES (?1, ?2)
-         ON CONFLICT (user_id) DO UPDATE SET notifications = excluded.notifications",
-        params![sql_id(user), level_code(s.notifications)],
+        "INSERT INTO settings (user_id, notifications, invisible) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user_id) DO UPDATE
+         SET notifications = excluded.notifications, invisible = excluded.invisible",
+        params![sql_id(user), level_code(s.notifications), s.invisible],
     )
     .map_err(backend)?;
     tx.execute(

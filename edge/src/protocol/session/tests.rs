@@ -84,6 +84,26 @@ fn settings() -> crate::wire::Settings {
     crate::wire::Settings {
         notifications: crate::wire::Notifications::All,
         muted_channel_ids: vec![],
+        invisible: false,
+    }
+}
+
+/// A channel in `ready` whose newest message is `last_message_id`.
+fn ready_channel(id: u64, last_message_id: u64) -> crate::wire::ChannelState {
+    crate::wire::ChannelState {
+        channel: crate::wire::Channel {
+            id,
+            kind: crate::wire::ChannelKind::Direct,
+            name: String::new(),
+            owner_id: 7,
+            member_ids: vec![7, 8],
+            admin_ids: vec![],
+            created_at_ms: 1,
+            last_message_id,
+        },
+        last_read_id: 0,
+        unread_count: 1,
+        mention_count: 0,
     }
 }
 
@@ -549,4 +569,72 @@ fn watches_reach_the_core_one_at_a_time_in_the_order_sent() {
     }
     assert!(!s.wants_read(), "queued watches count as in flight");
     assert_eq!(drain(&mut s).len(), 1);
+}
+
+#[test]
+fn a_message_ready_reflected_is_not_delivered_live_again() {
+    let now = Instant::now();
+    let mut s = Session::new(1, Arc::new(config()), now);
+    s.handle_text(r#"{"type":"hello","token":"t","cursors":{"6":"3"}}"#, now);
+    drain(&mut s);
+    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    drain(&mut s);
+    // Published before the ready state was read, delivered after it.
+    let channels = vec![
+        ready_channel(5, 40),
+        ready_channel(6, 9),
+        ready_channel(7, 0),
+    ];
+    s.handle_call_result(CallResult::Ready(Ok((settings(), channels))));
+    drain(&mut s);
+    live(&mut s, 5, 39);
+    live(&mut s, 5, 40);
+    live(&mut s, 7, 1);
+    assert_eq!(
+        message_ids(&drain(&mut s)),
+        vec![1],
+        "5's are counted in ready"
+    );
+    live(&mut s, 5, 41);
+    live(&mut s, 5, 42);
+    assert_eq!(message_ids(&drain(&mut s)), vec![41, 42]);
+}
+
+#[test]
+fn blank_texts_control_characters_and_bad_keys_are_refused_before_the_core() {
+    let now = Instant::now();
+    let mut s = open(now);
+    let cases = [
+        (
+            r#"{"type":"send","channel_id":"1","client_msg_id":"a","text":" \n\t "}"#,
+            "text_empty",
+        ),
+        (
+            r#"{"type":"send","channel_id":"1","client_msg_id":"b","text":"a\u0000b"}"#,
+            "invalid_text",
+        ),
+        (
+            r#"{"type":"send","channel_id":"1","client_msg_id":"c","text":"a\rb"}"#,
+            "invalid_text",
+        ),
+        (
+            r#"{"type":"send","channel_id":"1","client_msg_id":"d\u0007","text":"x"}"#,
+            "invalid_client_msg_id",
+        ),
+    ];
+    for (frame, code) in cases {
+        s.handle_text(frame, now);
+        let outs = drain(&mut s);
+        assert_eq!(texts(&outs)[0]["code"], code, "{frame}");
+        assert!(
+            !outs.iter().any(|o| matches!(o, Output::Call(_))),
+            "{frame}"
+        );
+    }
+    s.handle_text(
+        r#"{"type":"send","channel_id":"1","client_msg_id":"e","text":"a\n\tb"}"#,
+        // Past the frame burst the cases used up.
+        now + Duration::from_secs(1),
+    );
+    assert!(drain(&mut s).iter().any(|o| matches!(o, Output::Call(_))));
 }

@@ -6,10 +6,17 @@
 //! offline at once; when it drops, they stay online until `grace` after the
 //! last time that session heard from its client, so a reconnect within the
 //! grace period is not seen as a flap.
+//!
+//! A user who chose to be invisible is online here (their sessions count)
+//! but none of their changes is returned for publishing, and [`Presence::status`]
+//! does not report them, so they appear offline to everyone else.
+
+mod watches;
 
 use std::collections::HashMap;
 
 use crate::store::Id;
+use watches::Watches;
 
 /// One session on one edge: `(edge_id, session_id)`.
 pub type SessionKey = (Id, u64);
@@ -32,6 +39,8 @@ struct UserState {
     /// When a dropped connection turns into offline.
     offline_at: Option<i64>,
     last_active_ms: i64,
+    /// Appears offline to everyone else.
+    invisible: bool,
 }
 
 /// Online state and presence watches.
@@ -40,10 +49,7 @@ pub struct Presence {
     grace_ms: i64,
     users: HashMap<Id, UserState>,
     sessions: HashMap<SessionKey, Id>,
-    /// Per session: the channels it watches and their members at the time.
-    watches: HashMap<SessionKey, HashMap<Id, Vec<Id>>>,
-    /// Per watched user: the watching users, with a count of watches.
-    watchers: HashMap<Id, HashMap<Id, u32>>,
+    watches: Watches,
 }
 
 impl Presence {
@@ -53,13 +59,25 @@ impl Presence {
             grace_ms: i64::try_from(grace_ms).unwrap_or(i64::MAX),
             users: HashMap::new(),
             sessions: HashMap::new(),
-            watches: HashMap::new(),
-            watchers: HashMap::new(),
+            watches: Watches::default(),
         }
     }
 
-    /// A session opened; returns the change if the user came online.
-    pub fn opened(&mut self, key: SessionKey, user: Id, now_ms: i64) -> Option<Status> {
+    /// Whether `user` has no session here yet: their first session's
+    /// opening must say whether they are invisible.
+    pub fn is_new(&self, user: Id) -> bool {
+        !self.users.get(&user).is_some_and(|s| s.online)
+    }
+
+    /// A session opened; returns the change if the user came online (and
+    /// is not invisible). `invisible` counts only for a user who was offline.
+    pub fn opened(
+        &mut self,
+        key: SessionKey,
+        user: Id,
+        now_ms: i64,
+        invisible: bool,
+    ) -> Option<Status> {
         if self.sessions.insert(key, user).is_some() {
             return None;
         }
@@ -71,7 +89,24 @@ impl Presence {
             return None;
         }
         state.online = true;
-        Some(status(user, state))
+        state.invisible = invisible;
+        (!invisible).then(|| status(user, state))
+    }
+
+    /// The user turned invisibility on or off. Returns what others should
+    /// now see if the user is online: offline or online, as of `now_ms`.
+    pub fn set_invisible(&mut self, user: Id, invisible: bool, now_ms: i64) -> Option<Status> {
+        let state = self.users.get_mut(&user).filter(|s| s.online)?;
+        if state.invisible == invisible {
+            return None;
+        }
+        state.invisible = invisible;
+        state.last_active_ms = state.last_active_ms.max(now_ms);
+        Some(Status {
+            user_id: user,
+            online: !invisible,
+            last_active_ms: state.last_active_ms,
+        })
     }
 
     /// A session closed. Returns the change if the user went offline now,
@@ -83,7 +118,7 @@ impl Presence {
         last_heard_ms: i64,
         now_ms: i64,
     ) -> Closed {
-        self.drop_watches(key);
+        self.watches.end_session(key);
         let Some(user) = self.sessions.remove(&key) else {
             return Closed::Nothing;
         };
@@ -93,6 +128,11 @@ impl Presence {
         state.sessions = state.sessions.saturating_sub(1);
         state.last_active_ms = state.last_active_ms.max(last_heard_ms.min(now_ms));
         if state.sessions > 0 {
+            return Closed::Nothing;
+        }
+        if state.invisible {
+            // Nobody saw them online, so nobody is told they left.
+            self.users.remove(&user);
             return Closed::Nothing;
         }
         let deadline = state.last_active_ms.saturating_add(self.grace_ms);
@@ -111,6 +151,9 @@ impl Presence {
     /// A grace period ran out; returns the change if the user went offline.
     pub fn expire(&mut self, user: Id, now_ms: i64) -> Option<Status> {
         let state = self.users.get_mut(&user)?;
+        if state.invisible {
+            return None;
+        }
         match state.offline_at {
             Some(at) if at <= now_ms && state.sessions == 0 => {
                 state.online = false;
@@ -121,80 +164,54 @@ impl Presence {
         }
     }
 
-    /// The status of `user` as far as this state knows.
+    /// The status of `user` as others may see it, if this state knows it;
+    /// `None` for an invisible user, who is to be shown as stored: offline,
+    /// last active when they went invisible.
     pub fn status(&self, user: Id) -> Option<Status> {
-        self.users.get(&user).map(|s| status(user, s))
+        self.users
+            .get(&user)
+            .filter(|s| !s.invisible)
+            .map(|s| status(user, s))
+    }
+
+    /// Whether `user` is online and invisible.
+    pub fn is_invisible(&self, user: Id) -> bool {
+        self.users.get(&user).is_some_and(|s| s.invisible)
     }
 
     /// Starts watching `members` of `channel` from session `key`; false if
-    /// the session already watches `max` channels.
+    /// the session is unknown or already watches `max` channels.
     pub fn watch(&mut self, key: SessionKey, channel: Id, members: &[Id], max: usize) -> bool {
         let Some(&watcher) = self.sessions.get(&key) else {
             return false;
         };
-        let watches = self.watches.entry(key).or_default();
-        if watches.contains_key(&channel) {
-            return true;
-        }
-        if watches.len() >= max {
-            return false;
-        }
-        watches.insert(channel, members.to_vec());
-        for member in members {
-            *self
-                .watchers
-                .entry(*member)
-                .or_default()
-                .entry(watcher)
-                .or_default() += 1;
-        }
-        true
+        self.watches.watch(key, watcher, channel, members, max)
     }
 
     /// Stops watching `channel` from session `key`.
     pub fn unwatch(&mut self, key: SessionKey, channel: Id) {
-        let Some(&watcher) = self.sessions.get(&key) else {
-            return;
-        };
-        let members = self
-            .watches
-            .get_mut(&key)
-            .and_then(|w| w.remove(&channel))
-            .unwrap_or_default();
-        self.release(watcher, &members);
+        self.watches.unwatch(key, channel);
     }
 
-    fn drop_watches(&mut self, key: SessionKey) {
-        let Some(&watcher) = self.sessions.get(&key) else {
-            return;
-        };
-        for members in self.watches.remove(&key).unwrap_or_default().into_values() {
-            self.release(watcher, &members);
-        }
+    /// `user` joined `channel`: those watching it now see them.
+    pub fn member_added(&mut self, channel: Id, user: Id) {
+        self.watches.member_added(channel, user);
     }
 
-    fn release(&mut self, watcher: Id, members: &[Id]) {
-        for member in members {
-            if let Some(by) = self.watchers.get_mut(member) {
-                if let Some(count) = by.get_mut(&watcher) {
-                    *count -= 1;
-                    if *count == 0 {
-                        by.remove(&watcher);
-                    }
-                }
-                if by.is_empty() {
-                    self.watchers.remove(member);
-                }
-            }
-        }
+    /// `user` left `channel`: those watching it no longer see them, and
+    /// their own watches of it end.
+    pub fn member_removed(&mut self, channel: Id, user: Id) {
+        self.watches.member_removed(channel, user);
+    }
+
+    /// `channel` was deleted: every watch of it ends.
+    pub fn channel_deleted(&mut self, channel: Id) {
+        self.watches.channel_deleted(channel);
     }
 
     /// The users watching `user`.
     pub fn watchers_of(&self, user: Id) -> Vec<Id> {
-        self.watchers
-            .get(&user)
-            .map(|by| by.keys().copied().collect())
-            .unwrap_or_default()
+        self.watches.watchers_of(user)
     }
 }
 
@@ -231,9 +248,9 @@ mod tests {
     #[test]
     fn online_with_any_session_offline_at_once_after_a_clean_close() {
         let mut p = Presence::new(GRACE);
-        let on = p.opened((1, 1), 7, 1_000).expect("came online");
+        let on = p.opened((1, 1), 7, 1_000, false).expect("came online");
         assert!(on.online);
-        assert_eq!(p.opened((1, 2), 7, 2_000), None, "already online");
+        assert_eq!(p.opened((1, 2), 7, 2_000, false), None, "already online");
         assert_eq!(p.closed((1, 1), true, 3_000, 3_000), Closed::Nothing);
         match p.closed((1, 2), true, 4_000, 4_000) {
             Closed::Offline(s) => assert_eq!((s.online, s.last_active_ms), (false, 4_000)),
@@ -244,7 +261,7 @@ mod tests {
     #[test]
     fn a_dropped_connection_stays_online_through_the_grace_period() {
         let mut p = Presence::new(GRACE);
-        p.opened((1, 1), 7, 0);
+        p.opened((1, 1), 7, 0, false);
         let later = p.closed((1, 1), false, 10_000, 12_000);
         assert_eq!(
             later,
@@ -261,9 +278,9 @@ mod tests {
     #[test]
     fn reconnecting_within_the_grace_period_does_not_flap() {
         let mut p = Presence::new(GRACE);
-        p.opened((1, 1), 7, 0);
+        p.opened((1, 1), 7, 0, false);
         p.closed((1, 1), false, 5_000, 6_000);
-        assert_eq!(p.opened((1, 2), 7, 8_000), None, "no online event");
+        assert_eq!(p.opened((1, 2), 7, 8_000, false), None, "no online event");
         assert_eq!(
             p.expire(7, 35_000),
             None,
@@ -274,7 +291,7 @@ mod tests {
     #[test]
     fn a_session_silent_past_the_grace_goes_offline_on_close() {
         let mut p = Presence::new(GRACE);
-        p.opened((1, 1), 7, 0);
+        p.opened((1, 1), 7, 0, false);
         assert!(matches!(
             p.closed((1, 1), false, 1_000, 45_000),
             Closed::Offline(_)
@@ -284,8 +301,8 @@ mod tests {
     #[test]
     fn watches_count_per_watcher_and_end_with_the_session() {
         let mut p = Presence::new(GRACE);
-        p.opened((1, 1), 7, 0);
-        p.opened((1, 2), 7, 0);
+        p.opened((1, 1), 7, 0, false);
+        p.opened((1, 2), 7, 0, false);
         assert!(p.watch((1, 1), 100, &[7, 8, 9], 10));
         assert!(p.watch((1, 2), 100, &[7, 8, 9], 10));
         assert_eq!(p.watchers_of(8), vec![7]);
@@ -297,9 +314,29 @@ mod tests {
     }
 
     #[test]
+    fn an_invisible_user_is_online_to_nobody() {
+        let mut p = Presence::new(GRACE);
+        assert_eq!(p.opened((1, 1), 7, 1_000, true), None, "nobody is told");
+        assert!(p.status(7).is_none(), "shown as stored: offline");
+        assert!(p.is_invisible(7));
+        let seen = p.set_invisible(7, false, 2_000).expect("now visible");
+        assert!(seen.online);
+        assert!(p.status(7).is_some_and(|s| s.online));
+        let hidden = p.set_invisible(7, true, 3_000).expect("hidden again");
+        assert!(!hidden.online);
+        assert_eq!(p.set_invisible(7, true, 3_000), None, "no change");
+        assert_eq!(p.closed((1, 1), false, 4_000, 4_000), Closed::Nothing);
+        assert_eq!(
+            p.set_invisible(8, true, 0),
+            None,
+            "offline users need no event"
+        );
+    }
+
+    #[test]
     fn a_session_watches_at_most_max_channels() {
         let mut p = Presence::new(GRACE);
-        p.opened((1, 1), 7, 0);
+        p.opened((1, 1), 7, 0, false);
         assert!(p.watch((1, 1), 100, &[8], 2));
         assert!(p.watch((1, 1), 101, &[8], 2));
         assert!(p.watch((1, 1), 101, &[8], 2), "watching again is fine");
