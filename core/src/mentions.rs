@@ -2,7 +2,8 @@
 //! is fuzzed; resolving a name to a member happens in the service.
 //!
 //! A mention is an `@` at the start of the text or after a character that
-//! cannot be part of a username (so `ann@example.com` is none), followed by
+//! is not a letter, digit, `_`, `.` or `-` of any script (so
+//! `ann@example.com` and `é@cyd` are none), followed by
 //! a run of username characters (`a-z A-Z 0-9 _ . -`) starting with a
 //! letter or digit. Trailing `.`, `-` and `_` may be punctuation ("thanks
 //! @ann."), so each candidate also offers its shorter forms without them.
@@ -28,6 +29,11 @@ fn username_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
 }
 
+/// A character that glues an `@` to the word before it (as in an address).
+fn word_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
 /// The `@name` candidates in `text`, in text order: at most
 /// [`MAX_CANDIDATES`] distinct names and [`MAX_MENTIONS`] in all.
 pub fn candidates(text: &str) -> Vec<Candidate> {
@@ -39,7 +45,7 @@ pub fn candidates(text: &str) -> Vec<Candidate> {
     let mut distinct = 0;
     let mut i = 0;
     while i < chars.len() {
-        let starts = chars[i] == '@' && (i == 0 || !username_char(chars[i - 1]));
+        let starts = chars[i] == '@' && (i == 0 || !word_char(chars[i - 1]));
         if !starts {
             i += 1;
             continue;
@@ -113,6 +119,7 @@ mod tests {
             vec![(3, vec!["bob"]), (13, vec!["cyd"])]
         );
         assert_eq!(names("mail ann@example.com"), vec![]);
+        assert_eq!(names("é@ann 名@ann"), vec![]);
         assert_eq!(names("(@ann)"), vec![(1, vec!["ann"])]);
         assert_eq!(names("@@ann"), vec![(1, vec!["ann"])]);
         assert_eq!(names("@ab @_ann @"), vec![]);

@@ -30,6 +30,8 @@ pub struct Reply {
     pub status: u16,
     /// Body as JSON.
     pub body: Value,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Reply {
@@ -41,6 +43,11 @@ impl Reply {
             self.body
         );
         self.body
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Checks an error answer's status and code.
@@ -114,6 +121,7 @@ impl Api {
 
     async fn reply(resp: reqwest::Response) -> Reply {
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("HTTP body");
         let body = if bytes.is_empty() {
             Value::Null
@@ -121,7 +129,11 @@ impl Api {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
-        Reply { status, body }
+        Reply {
+            status,
+            body,
+            headers,
+        }
     }
 
     /// GET with a token.
@@ -161,6 +173,28 @@ impl Api {
             id: str_of(&reply["user"]["id"]),
             username: username.to_owned(),
             token: str_of(&reply["token"]),
+        }
+    }
+
+    /// Logs in as `username` with `password`, naming the device if given.
+    pub async fn login(&self, username: &str, password: &str, device: Option<&str>) -> Reply {
+        let mut body = json!({"username": username, "password": password});
+        if let Some(device) = device {
+            body["device"] = json!(device);
+        }
+        self.call(Method::POST, "/api/v1/auth/login", None, Some(body))
+            .await
+    }
+
+    /// Logs in as `account` again with the test password: a second device.
+    pub async fn device(&self, account: &Account, device: &str) -> Account {
+        let reply = self
+            .login(&account.username, PASSWORD, Some(device))
+            .await
+            .expect(200);
+        Account {
+            token: str_of(&reply["token"]),
+            ..account.clone()
         }
     }
 

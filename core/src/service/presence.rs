@@ -190,9 +190,17 @@ impl<S: Store> CoreService<S> {
                 format!("a session may watch at most {max} channels"),
             ));
         }
+        // Members who block the watcher show as offline, never seen.
+        let hidden = self.store.blocked_by(actor).await?;
         let mut list = Vec::with_capacity(members.len());
         for member in members.iter() {
-            if let Some(user) = self.store.user_by_id(*member).await? {
+            if hidden.binary_search(member).is_ok() {
+                list.push(presence(Status {
+                    user_id: *member,
+                    online: false,
+                    last_active_ms: 0,
+                }));
+            } else if let Some(user) = self.store.user_by_id(*member).await? {
                 list.push(self.presence_of(&user));
             }
         }

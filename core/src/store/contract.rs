@@ -557,6 +557,8 @@ pub async fn relations_change_atomically_per_side<S: Store>(s: &S) {
         None,
         "blocks are one-sided"
     );
+    assert_eq!(s.blocked_by(3).await.expect("blockers"), vec![1]);
+    assert!(s.blocked_by(1).await.expect("blockers").is_empty());
     let bad = vec![(1, 2, None), (2, 2, Some(RelationKind::Friend))];
     assert!(s.change_relations(bad, 8).await.is_err());
     assert!(

@@ -203,6 +203,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Every relationship of a user, by the other user's id.
     fn relations(&self, user: Id) -> impl Future<Output = StoreResult<Vec<RelationRecord>>> + Send;
+    /// The users who block `user`, ascending.
+    fn blocked_by(&self, user: Id) -> impl Future<Output = StoreResult<Vec<Id>>> + Send;
     /// The user's side of the relationship with `other`.
     fn relation(
         &self,

@@ -273,6 +273,10 @@ impl Store for SqliteStore {
         self.read(move |c| social::relations(c, user)).await
     }
 
+    async fn blocked_by(&self, user: Id) -> StoreResult<Vec<Id>> {
+        self.read(move |c| social::blocked_by(c, user)).await
+    }
+
     async fn relation(&self, user: Id, other: Id) -> StoreResult<Option<RelationRecord>> {
         self.read(move |c| social::relation(c, user, other)).await
     }

@@ -104,6 +104,7 @@ CREATE TABLE message_versions (
     PRIMARY KEY (channel_id, message_id, version_id)
 ) WITHOUT ROWID;
 ALTER TABLE settings ADD COLUMN invisible INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX relations_by_other ON relations(other_id, kind);
 "#,
 ];
 

@@ -151,6 +151,21 @@ pub fn relations(conn: &Connection, user: Id) -> StoreResult<Vec<RelationRecord>
         .map_err(backend)
 }
 
+pub fn blocked_by(conn: &Connection, user: Id) -> StoreResult<Vec<Id>> {
+    let mut st = conn
+        .prepare_cached(
+            "SELECT user_id FROM relations WHERE other_id = ?1 AND kind = ?2 ORDER BY user_id",
+        )
+        .map_err(backend)?;
+    st.query_map(
+        params![sql_id(user), kind_code(RelationKind::Blocked)],
+        |r| row_id(r, 0),
+    )
+    .map_err(backend)?
+    .collect::<rusqlite::Result<Vec<_>>>()
+    .map_err(backend)
+}
+
 pub fn relation(conn: &Connection, user: Id, other: Id) -> StoreResult<Option<RelationRecord>> {
     conn.prepare_cached(
         "SELECT other_id, kind, since_ms FROM relations WHERE user_id = ?1 AND other_id = ?2",
