@@ -114,6 +114,13 @@ impl Rest {
         let resp = tokio::time::timeout(STEP, req.send()).await??;
         let status = resp.status();
         let body: Value = resp.json().await?;
+        if status.as_u16() == 429 {
+            bail!(
+                "GET {path}: {status}: {body}; one reader pages faster than the server's \
+                 per-user REST limit: start it with CHAT_EDGE__REST_PER_SEC and \
+                 CHAT_EDGE__REST_BURST raised (see docs/benchmarks.md)"
+            );
+        }
         if !status.is_success() {
             bail!("GET {path}: {status}: {body}");
         }

@@ -154,6 +154,13 @@ impl<S: Store> CoreService<S> {
     ) -> Result<(), CoreError> {
         let change = self.presence().set_invisible(user, invisible, now_ms());
         if let Some(status) = change {
+            // The gauge counts users others see online.
+            let gauge = metrics::gauge!("chat_presence_online_users");
+            if invisible {
+                gauge.decrement(1.0);
+            } else {
+                gauge.increment(1.0);
+            }
             if invisible {
                 self.store
                     .set_last_active(user, status.last_active_ms)
