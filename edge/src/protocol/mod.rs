@@ -5,6 +5,7 @@
 pub mod catchup;
 pub mod events;
 pub mod frames;
+pub mod json_error;
 pub mod ratelimit;
 pub mod session;
 
