@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: format check, clippy with warnings
-# as errors, then every test with cargo-nextest. `.ci/run` calls this script.
+# as errors, every test with cargo-nextest, then each fuzz target for a
+# bounded time (FUZZ_SECONDS, 60 by default). `.ci/run` calls this script.
 #
 # The suite needs no outside service yet; when it does, this script installs
 # and starts it and exports its address, so no test is ever skipped here.
@@ -16,6 +17,7 @@ fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -27,3 +29,45 @@ cargo nextest run --workspace --locked --profile "$profile" --no-fail-fast
 
 step "doc tests"
 cargo test --workspace --locked --doc --quiet
+
+# Fuzzing: each target in fuzz/ (every parser of untrusted bytes) runs for
+# FUZZ_SECONDS under libFuzzer, starting from the seeds in fuzz/corpus/ and
+# what earlier runs found (kept in target/fuzz/corpus/, so fuzz/ stays clean).
+# `--sanitizer none` because the sanitizers need nightly's -Zsanitizer and
+# this project builds on stable; what is fuzzed is safe Rust, where a bug
+# shows as a panic, which libFuzzer catches without a sanitizer.
+fuzz_seconds="${FUZZ_SECONDS:-60}"
+if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz 0.13.2" ]]; then
+    step "installing cargo-fuzz"
+    cargo install cargo-fuzz --version 0.13.2 --locked
+fi
+
+step "fuzz targets (cargo fuzz, ${fuzz_seconds} s each)"
+fuzz_opts=(--sanitizer none --target-dir target/fuzz)
+cargo fetch --locked --manifest-path fuzz/Cargo.toml
+cargo fuzz build "${fuzz_opts[@]}"
+mkdir -p target/fuzz/logs
+crashed=()
+for target in $(cargo fuzz list); do
+    corpus="target/fuzz/corpus/$target"
+    artifacts="target/fuzz/artifacts/$target"
+    log="target/fuzz/logs/$target.log"
+    mkdir -p "$corpus" "$artifacts"
+    if cargo fuzz run "${fuzz_opts[@]}" "$target" "$corpus" "fuzz/corpus/$target" -- \
+        -max_total_time="$fuzz_seconds" -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" >"$log" 2>&1; then
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+        rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+        printf '%-14s ok: %s runs, %s exec/s\n' "$target" "$runs" "$rate"
+    else
+        # The panic (or timeout) and its stack, down to where the input went.
+        sed -n -E '/panicked at|ERROR: libFuzzer/,/Test unit written/p' "$log" | head -n 60
+        input=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
+        printf '%-14s FAILED; crash input: %s (log: %s)\n' "$target" "${input:-see log}" "$log"
+        crashed+=("$target")
+    fi
+done
+if ((${#crashed[@]})); then
+    echo "fuzz targets that failed: ${crashed[*]}" >&2
+    exit 1
+fi

@@ -106,6 +106,57 @@ async fn bad_frames_get_error_frames_and_the_session_goes_on() {
 }
 
 #[tokio::test]
+async fn a_lone_surrogate_is_named_and_the_send_kept() {
+    let w = World::new().await;
+    let (mut ws, _) = Ws::connect(&w.server, &w.ann.token).await;
+    // Raw text: a JSON library would not write a lone surrogate.
+    let frame = format!(
+        r#"{{"type":"send","channel_id":"{}","client_msg_id":"k1","text":"\ud800"}}"#,
+        w.channel
+    );
+    ws.send_raw(Message::text(frame)).await;
+    let err = ws.wait_type("error").await;
+    assert_eq!(err["code"], "malformed_json", "{err}");
+    assert_eq!(err["client_msg_id"], "k1", "{err}");
+    let message = err["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(r"lone surrogate \ud800 in a string")
+            && message.ends_with("JSON strings must be valid Unicode"),
+        "{err}"
+    );
+    let frame = r#"{"type":"send","client_msg_id":"k2","junk":1e400}"#;
+    ws.send_raw(Message::text(frame)).await;
+    let err = ws.wait_type("error").await;
+    assert_eq!(err["code"], "malformed_json", "{err}");
+    assert_eq!(err["client_msg_id"], "k2", "out of range elsewhere: {err}");
+    w.still_serving("surrogate").await;
+}
+
+#[tokio::test]
+async fn a_rest_body_with_a_lone_surrogate_is_named_too() {
+    let w = World::new().await;
+    let path = format!("/api/v1/channels/{}/messages", w.channel);
+    let body = br#"{"text":"\ud800","client_msg_id":"r1"}"#.to_vec();
+    let reply = w
+        .api
+        .raw(
+            Method::POST,
+            &path,
+            Some(&w.ann.token),
+            "application/json",
+            body,
+        )
+        .await;
+    let message = reply.expect_error(400, "malformed_json");
+    assert!(
+        message.contains("text: lone surrogate in a string at line 1 column 16")
+            && message.ends_with("JSON strings must be valid Unicode"),
+        "{message}"
+    );
+    assert!(w.api.all_messages(&w.ann, &w.channel).await.is_empty());
+}
+
+#[tokio::test]
 async fn sending_outside_ones_channels_is_refused() {
     let w = World::new().await;
     let eve = w.api.signup("eve").await;

@@ -82,7 +82,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_error(rejection: JsonRejection) -> ApiError {
     let text = rejection.body_text();
     match rejection {
-        JsonRejection::JsonSyntaxError(_) => ApiError::bad_request("malformed_json", text),
+        JsonRejection::JsonSyntaxError(err) => {
+            // The edge's words for serde_json's (a lone surrogate named as such).
+            let message = crate::protocol::json_error::describe_source(&err).map_or(text, |m| {
+                format!("Failed to parse the request body as JSON: {m}")
+            });
+            ApiError::bad_request("malformed_json", message)
+        }
         JsonRejection::JsonDataError(_) => ApiError::bad_request("invalid_body", text),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             415,

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::json_error;
 use crate::wire::{
     self, Channel, ChannelState, Message, Presence, Relationship, Settings, User, id_str,
 };
 
+mod recover;
 mod tag;
 
 /// A frame from a client; read it with [`decode`].
@@ -303,21 +305,29 @@ pub fn decode(text: &str) -> Result<ClientFrame, DecodeError> {
     // Two passes over the text, neither of which buffers: the first reads
     // `type` and checks the rest is well-formed JSON, the second reads the
     // variant's fields straight into the frame.
-    let kind = tag::read(text).map_err(|err| classify(text, err.to_string()))?;
+    let kind = tag::read(text)
+        .map_err(|err| classify(text, json_error::describe(&err, Some(text.as_bytes()))))?;
     tag::frame(text, kind).map_err(|err| classify(text, tag::without_position(&err)))
 }
 
 fn classify(text: &str, detail: String) -> DecodeError {
     // Only a JSON object is a frame.
-    let lenient = serde_json::from_str::<serde_json::Value>(text)
-        .ok()
-        .filter(serde_json::Value::is_object)
-        .and_then(|v| serde_json::from_value::<Lenient>(v).ok());
-    let client_msg_id = lenient
+    let value = serde_json::from_str::<serde_json::Value>(text);
+    let lenient = value
         .as_ref()
-        .and_then(|l| l.client_msg_id.as_ref())
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
+        .ok()
+        .filter(|v| v.is_object())
+        .and_then(|v| Lenient::deserialize(v).ok());
+    let client_msg_id = match &lenient {
+        Some(lenient) => lenient
+            .client_msg_id
+            .as_ref()
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        // Not JSON, but perhaps an object whose `client_msg_id` reads.
+        None if value.is_err() => recover::client_msg_id(text),
+        None => None,
+    };
     let fail = |code, message: String| DecodeError {
         code,
         message,
@@ -510,7 +520,8 @@ mod tests {
             ),
             (
                 r#"{"type":"ping","a":[{"b":"\ud800"}]}"#,
-                "unexpected end of hex escape at line 1 column 33",
+                "lone surrogate \\ud800 in a string at line 1 column 27: \
+                 JSON strings must be valid Unicode",
             ),
             (
                 r#"{"type":"ping","junk":"\x"}"#,
@@ -530,6 +541,52 @@ mod tests {
                 format!("frame is not a JSON object: {message}"),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn a_lone_surrogate_is_reported_as_such_and_the_send_named() {
+        let err = error(r#"{"type":"send","channel_id":"1","client_msg_id":"k1","text":"\ud800"}"#);
+        assert_eq!(err.code, "malformed_json");
+        assert_eq!(
+            err.message,
+            "frame is not a JSON object: lone surrogate \\ud800 in a string at line 1 \
+             column 62: JSON strings must be valid Unicode"
+        );
+        assert_eq!(err.client_msg_id.as_deref(), Some("k1"));
+        // A valid pair is a character, and `\\ud800` is a backslash and text.
+        let pair =
+            r#"{"type":"send","channel_id":"1","client_msg_id":"k","text":"\ud83d\ude00\\ud800"}"#;
+        assert_eq!(
+            decode(pair),
+            Ok(ClientFrame::Send {
+                channel_id: 1,
+                client_msg_id: "k".into(),
+                text: "\u{1f600}\\ud800".into()
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_frames_keep_a_readable_client_msg_id() {
+        let cases = [
+            r#"{"type":"send","client_msg_id":"k2","junk":1e400}"#,
+            r#"{"type":"send","junk":-1e999,"client_msg_id":"k2"}"#,
+            r#"{"type":"send","channel_id":"1","client_msg_id":"k2","text":"x"} {}"#,
+            r#"{"type":"send","client_msg_id":"k2","text":"no end"#,
+            r#"{"type":"send","client_msg_id":"k2","text":"\udc00","more":1}"#,
+        ];
+        for text in cases {
+            let err = error(text);
+            assert_eq!(err.code, "malformed_json", "{text}");
+            assert_eq!(err.client_msg_id.as_deref(), Some("k2"), "{text}: {err:?}");
+        }
+        for text in [
+            r#"{"type":"send","client_msg_id":"k\ud800"}"#,
+            r#"[{"client_msg_id":"k2"}, 1e400]"#,
+            r#"{"type":"send","client_msg_id":7,"junk":1e400}"#,
+        ] {
+            assert_eq!(error(text).client_msg_id, None, "{text}");
         }
     }
 

@@ -6,6 +6,7 @@ pub mod catchup;
 pub mod cut;
 pub mod events;
 pub mod frames;
+pub mod json_error;
 pub mod ratelimit;
 pub mod session;
 
