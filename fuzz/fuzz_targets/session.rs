@@ -31,7 +31,10 @@ use chat_edge::error::{ApiError, CloseReason};
 use chat_edge::protocol::{
     Call, CallResult, Delivery, Output, Session, SessionConfig, SharedFrame,
 };
-use chat_edge::wire::{Message, Notifications, Presence, PresenceStatus, Settings, User};
+use chat_edge::wire::{
+    Channel, ChannelKind, ChannelState, Message, Notifications, Presence, PresenceStatus, Settings,
+    User,
+};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -188,7 +191,7 @@ impl World {
     }
 
     fn answer(&mut self, call: Call) {
-        let refused = || ApiError::new(403, "not_a_member", "not a member of this channel");
+        let refused = || ApiError::new(404, "channel_not_found", "channel not found");
         let refuse = self.refuse;
         let done = |result: Result<(), ApiError>| if refuse { Err(refused()) } else { result };
         let result = match call {
@@ -199,7 +202,7 @@ impl World {
             Call::Ready if refuse => {
                 CallResult::Ready(Err(ApiError::new(500, "internal", "no ready state")))
             }
-            Call::Ready => CallResult::Ready(Ok((settings(), Vec::new()))),
+            Call::Ready => CallResult::Ready(Ok((settings(), ready_channels()))),
             Call::Send {
                 channel_id,
                 client_msg_id,
@@ -334,7 +337,31 @@ fn settings() -> Settings {
     Settings {
         notifications: Notifications::All,
         muted_channel_ids: Vec::new(),
+        invisible: false,
     }
+}
+
+/// Channels 1 to 3 with messages up to 5, none and up to 9, so live
+/// messages meet the ready cut.
+fn ready_channels() -> Vec<ChannelState> {
+    [(1, 5), (2, 0), (3, 9)]
+        .into_iter()
+        .map(|(id, last_message_id)| ChannelState {
+            channel: Channel {
+                id,
+                kind: ChannelKind::Group,
+                name: "g".into(),
+                owner_id: 7,
+                member_ids: vec![7, 8],
+                admin_ids: Vec::new(),
+                created_at_ms: 1,
+                last_message_id,
+            },
+            last_read_id: 0,
+            unread_count: 0,
+            mention_count: 0,
+        })
+        .collect()
 }
 
 fn presence() -> Presence {
