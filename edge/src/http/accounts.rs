@@ -51,7 +51,10 @@ fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiEr
 
 /// Creates an account and returns a token.
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "accounts", request_body = CredentialsBody,
-    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The new account and a token for it", body = AuthResponse),
+        (status = 400, description = "`invalid_username`, `invalid_password`", body = ErrorBody),
+        (status = 409, description = "`username_taken`", body = ErrorBody)))]
 pub async fn signup(
     State(edge): State<Arc<Edge>>,
     ApiJson(body): ApiJson<CredentialsBody>,
@@ -62,7 +65,9 @@ pub async fn signup(
 
 /// Logs in and returns a new token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = CredentialsBody,
-    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The account and a new token", body = AuthResponse),
+        (status = 401, description = "`invalid_credentials`: wrong username or password", body = ErrorBody)))]
 pub async fn login(
     State(edge): State<Arc<Edge>>,
     ApiJson(body): ApiJson<CredentialsBody>,
@@ -73,7 +78,7 @@ pub async fn login(
 
 /// Revokes the token used; its WebSocket sessions close with 4001.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "The token is ended")))]
 pub async fn logout(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<StatusCode> {
     edge.core
         .logout(tonic::Request::new(TokenRequest { token: auth.token }))
@@ -93,7 +98,7 @@ async fn get_user(edge: &Edge, key: Key) -> ApiResult<Json<User>> {
 
 /// The caller's own account.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The caller", body = User)))]
 pub async fn me(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<User>> {
     get_user(&edge, Key::Id(auth.user_id)).await
 }
@@ -101,7 +106,9 @@ pub async fn me(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<Use
 /// A user by id.
 #[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "accounts", security(("bearer" = [])),
     params(("user_id" = String, Path, description = "User id")),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn user_by_id(
     State(edge): State<Arc<Edge>>,
     _auth: Auth,
@@ -113,7 +120,9 @@ pub async fn user_by_id(
 /// A user by username (case-insensitive).
 #[utoipa::path(get, path = "/api/v1/users/by-name/{username}", tag = "accounts", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username")),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn user_by_name(
     State(edge): State<Arc<Edge>>,
     _auth: Auth,

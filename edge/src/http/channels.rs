@@ -45,7 +45,7 @@ pub struct OpenDirectBody {
 
 /// Lists the caller's channels.
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels", security(("bearer" = [])),
-    responses((status = 200, body = ChannelList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The caller's channels", body = ChannelList)))]
 pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<ChannelList>> {
     let req = pb::ListChannelsRequest {
         actor_id: auth.user_id,
@@ -63,7 +63,10 @@ pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<C
 /// Creates a group channel owned by the caller.
 #[utoipa::path(post, path = "/api/v1/channels", tag = "channels", security(("bearer" = [])),
     request_body = CreateGroupBody,
-    responses((status = 201, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The new group", body = Channel),
+        (status = 400, description = "`invalid_channel_name`, `too_many_members`", body = ErrorBody),
+        (status = 404, description = "`user_not_found`: a member does not exist", body = ErrorBody)))]
 pub async fn create_group(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -81,7 +84,9 @@ pub async fn create_group(
 /// Returns the 1:1 channel with a user, creating it on first use.
 #[utoipa::path(post, path = "/api/v1/channels/direct", tag = "channels", security(("bearer" = [])),
     request_body = OpenDirectBody,
-    responses((status = 200, body = Channel), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The 1:1 channel", body = Channel),
+        (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn open_direct(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -98,7 +103,10 @@ pub async fn open_direct(
 /// One of the caller's channels.
 #[utoipa::path(get, path = "/api/v1/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
     params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The channel", body = Channel),
+        (status = 403, description = "`not_a_member`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`", body = ErrorBody)))]
 pub async fn get(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -124,7 +132,11 @@ fn member_request(auth: &Auth, channel_id: u64, user_id: u64) -> tonic::Request<
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     security(("bearer" = [])),
     params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to add")),
-    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The channel with the member in it", body = Channel),
+        (status = 403, description = "`not_a_member`: the caller is not", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`, `user_not_found`", body = ErrorBody),
+        (status = 409, description = "`channel_full`, `direct_channel_fixed`", body = ErrorBody)))]
 pub async fn add_member(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -141,7 +153,11 @@ pub async fn add_member(
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     security(("bearer" = [])),
     params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to remove")),
-    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The channel without the member", body = Channel),
+        (status = 403, description = "`not_a_member`, `not_channel_owner`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`", body = ErrorBody),
+        (status = 409, description = "`direct_channel_fixed`", body = ErrorBody)))]
 pub async fn remove_member(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

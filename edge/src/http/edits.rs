@@ -35,7 +35,11 @@ pub struct EditBody {
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/read", tag = "messages",
     security(("bearer" = [])), request_body = ReadBody,
     params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 200, body = ReadState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The read position and unread count now", body = ReadState),
+        (status = 400, description = "`read_beyond_last`", body = ErrorBody),
+        (status = 403, description = "`not_a_member`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`", body = ErrorBody)))]
 pub async fn mark_read(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -55,7 +59,11 @@ pub async fn mark_read(
 #[utoipa::path(patch, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])), request_body = EditBody,
     params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The message as it is now", body = Message),
+        (status = 400, description = "`text_empty`, `text_too_long`", body = ErrorBody),
+        (status = 403, description = "`not_a_member`, `not_your_message`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`, `message_not_found`", body = ErrorBody)))]
 pub async fn edit(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -76,7 +84,10 @@ pub async fn edit(
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])),
     params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
-    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The tombstone", body = Message),
+        (status = 403, description = "`not_a_member`, `not_your_message`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`, `message_not_found`", body = ErrorBody)))]
 pub async fn delete(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -66,7 +66,11 @@ pub struct SendResponse {
 #[utoipa::path(get, path = "/api/v1/channels/{channel_id}/messages", tag = "messages",
     security(("bearer" = [])),
     params(("channel_id" = String, Path, description = "Channel id"), HistoryParams),
-    responses((status = 200, body = HistoryPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "A page of history", body = HistoryPage),
+        (status = 400, description = "`invalid_limit`, `conflicting_anchors`", body = ErrorBody),
+        (status = 403, description = "`not_a_member`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`", body = ErrorBody)))]
 pub async fn history(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -109,8 +113,13 @@ pub async fn history(
 #[utoipa::path(post, path = "/api/v1/channels/{channel_id}/messages", tag = "messages",
     security(("bearer" = [])), request_body = SendBody,
     params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 201, body = SendResponse), (status = 200, description = "A duplicate", body = SendResponse),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The new message, stored durably", body = SendResponse),
+        (status = 200, description = "A duplicate: the first message with this `client_msg_id`", body = SendResponse),
+        (status = 400, description = "`text_empty`, `text_too_long`, `invalid_client_msg_id`", body = ErrorBody),
+        (status = 403, description = "`not_a_member`, `blocked`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`", body = ErrorBody),
+        (status = 429, description = "`overloaded`: the write queue is full; retry with backoff", body = ErrorBody)))]
 pub async fn send(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -7,6 +7,7 @@ mod edits;
 pub mod extract;
 mod limits;
 mod messages;
+mod openapi;
 mod ops;
 mod social;
 
@@ -17,7 +18,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -45,28 +45,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "chat", description = "REST API of the chat server. Real-time traffic uses the WebSocket at /ws (see docs/protocol.md)."),
-    modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "channels"), (name = "messages"), (name = "relationships"))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build();
-        doc.components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
-    }
-}
-
-/// The REST routes and their OpenAPI document, from one list.
+/// The REST routes and their OpenAPI document, from one list. Every
+/// operation gets the responses its shape implies from
+/// [`openapi::SharedResponses`]; see that module for what a new endpoint
+/// declares.
 fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(accounts::signup))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
@@ -83,7 +67,9 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::history, messages::send))
         .routes(routes!(edits::edit, edits::delete))
         .routes(routes!(edits::mark_read))
-        .split_for_parts()
+        .split_for_parts();
+    openapi::SharedResponses.modify(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document of the REST API.

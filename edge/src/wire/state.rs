@@ -164,8 +164,9 @@ pub struct Relationship {
     pub kind: RelationshipKind,
     /// Since when, Unix milliseconds.
     pub since_ms: i64,
-    /// Their presence, for friends.
+    /// Their presence, for friends; absent for the others.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub presence: Option<Presence>,
 }
 
