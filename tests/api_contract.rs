@@ -1,9 +1,14 @@
-//! The REST contract: the OpenAPI document lists for every operation the
-//! responses its shape implies, so an endpoint added without them fails
-//! here.
+//! The REST contract: what the framework answers on its own (unknown
+//! routes, wrong methods) is the one JSON error body, and
+//! the OpenAPI document lists for every operation the responses its shape
+//! implies, so an endpoint added without them fails here.
 
 mod support;
 
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use reqwest::header::{ALLOW, CONTENT_TYPE};
 use serde_json::Value;
 use support::Server;
 
@@ -32,6 +37,124 @@ fn operations(doc: &Value) -> Vec<(String, String, Value)> {
         }
     }
     out
+}
+
+/// `path` with every `{param}` replaced by `1`.
+fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Checks the body of an error answer: JSON, with `code` and a message.
+async fn expect_error(
+    resp: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> reqwest::header::HeaderMap {
+    let what = format!("{} {}", resp.status(), resp.url());
+    assert_eq!(resp.status().as_u16(), status, "{what}");
+    let headers = resp.headers().clone();
+    assert_eq!(
+        headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        Some("application/json"),
+        "{what}"
+    );
+    let body: Value = resp.json().await.expect("an error body is JSON");
+    assert_eq!(body["error"]["code"], code, "{what}: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{what}: {body}"
+    );
+    headers
+}
+
+fn allowed(headers: &reqwest::header::HeaderMap) -> BTreeSet<String> {
+    let allow = headers
+        .get(ALLOW)
+        .expect("a 405 names the allowed methods")
+        .to_str()
+        .expect("Allow is text");
+    allow.split(',').map(|m| m.trim().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_with_allow_and_an_unknown_route_404_both_json() {
+    let server = Server::start().await;
+    let http = reqwest::Client::new();
+
+    // Every documented path: a method it does not take gets 405, and the
+    // Allow header names exactly the documented methods (HEAD with GET).
+    let doc = document(&server).await;
+    let mut by_path: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for (method, path, _) in operations(&doc) {
+        let methods = by_path.entry(path).or_default();
+        if method == "GET" {
+            methods.insert("HEAD".into());
+        }
+        methods.insert(method);
+    }
+    let purge = Method::from_bytes(b"PURGE").expect("a method token");
+    for (path, methods) in &by_path {
+        let url = server.url(&concrete(path));
+        let resp = http
+            .request(purge.clone(), &url)
+            .send()
+            .await
+            .expect("PURGE");
+        let headers = expect_error(resp, 405, "method_not_allowed").await;
+        assert_eq!(&allowed(&headers), methods, "Allow of {path}");
+    }
+
+    // The usual wrong methods, the other routes, and OPTIONS.
+    for (method, path, allow) in [
+        (Method::DELETE, "/api/v1/channels", "GET,HEAD,POST"),
+        (Method::GET, "/api/v1/auth/login", "POST"),
+        (Method::OPTIONS, "/api/v1/users/me", "GET,HEAD,PATCH"),
+        (Method::POST, "/api/v1/openapi.json", "GET,HEAD"),
+        (Method::PUT, "/healthz", "GET,HEAD"),
+        (Method::POST, "/ws", "GET,HEAD"),
+    ] {
+        let resp = http
+            .request(method, server.url(path))
+            .send()
+            .await
+            .expect("request");
+        let headers = expect_error(resp, 405, "method_not_allowed").await;
+        let expected: BTreeSet<String> = allow.split(',').map(str::to_owned).collect();
+        assert_eq!(allowed(&headers), expected, "Allow of {path}");
+    }
+    // HEAD where there is no GET: 405, Allow, no body.
+    let resp = http
+        .head(server.url("/api/v1/auth/logout"))
+        .send()
+        .await
+        .expect("HEAD");
+    assert_eq!(resp.status().as_u16(), 405);
+    assert_eq!(
+        resp.headers().get(ALLOW).map(|v| v.as_bytes()),
+        Some(&b"POST"[..])
+    );
+
+    // Paths that exist under no method.
+    for (method, path) in [
+        (Method::GET, "/api/v1/nope"),
+        (Method::DELETE, "/api/v1/nope"),
+        (Method::GET, "/api/v1/users/me/"),
+        (Method::POST, "/api/v1/channels/1/messages/1/extra"),
+        (Method::OPTIONS, "/"),
+    ] {
+        let resp = http
+            .request(method, server.url(path))
+            .send()
+            .await
+            .expect("request");
+        let headers = expect_error(resp, 404, "not_found").await;
+        assert!(headers.get(ALLOW).is_none(), "{path}");
+    }
 }
 
 /// The `application/json` schema reference of a response, if it has one.

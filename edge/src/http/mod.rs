@@ -5,6 +5,7 @@ mod accounts;
 mod channels;
 mod edits;
 pub mod extract;
+mod fallback;
 mod limits;
 mod messages;
 mod openapi;
@@ -91,7 +92,9 @@ pub fn router(edge: Arc<Edge>) -> axum::Router {
     .route("/healthz", get(ops::healthz))
     .route("/readyz", get(ops::readyz))
     .route("/metrics", get(ops::metrics))
-    .fallback(|| async { ApiError::new(404, "not_found", "no such route") })
+    .fallback(fallback::not_found)
+    // After every route: it applies to the routes registered before it.
+    .method_not_allowed_fallback(fallback::method_not_allowed)
     .layer(DefaultBodyLimit::max(edge.config.max_body_bytes))
     .layer(axum::middleware::from_fn_with_state(
         edge.config.max_body_bytes,
