@@ -1,5 +1,5 @@
 //! The REST contract: what the framework answers on its own (unknown
-//! routes, wrong methods) is the one JSON error body, and
+//! routes, wrong methods, unusable headers) is the one JSON error body, and
 //! the OpenAPI document lists for every operation the responses its shape
 //! implies, so an endpoint added without them fails here.
 
@@ -8,9 +8,9 @@ mod support;
 use std::collections::BTreeSet;
 
 use reqwest::Method;
-use reqwest::header::{ALLOW, CONTENT_TYPE};
+use reqwest::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
-use support::Server;
+use support::{Api, Server};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -155,6 +155,67 @@ async fn a_wrong_method_is_405_with_allow_and_an_unknown_route_404_both_json() {
         let headers = expect_error(resp, 404, "not_found").await;
         assert!(headers.get(ALLOW).is_none(), "{path}");
     }
+}
+
+#[tokio::test]
+async fn an_unusable_authorization_header_is_refused_with_the_error_body() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let http = reqwest::Client::new();
+    let me = server.url("/api/v1/users/me");
+    let bearer = |token: &str| format!("Bearer {token}");
+    let cases: Vec<(HeaderValue, &str)> = vec![
+        // Bytes no token has: not ASCII (nor, here, UTF-8), or not printable.
+        (
+            HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("obs-text"),
+            "invalid_token",
+        ),
+        (
+            HeaderValue::from_bytes("Bearer tökén".as_bytes()).expect("obs-text"),
+            "invalid_token",
+        ),
+        (
+            HeaderValue::from_bytes(b"Bearer a\tb").expect("tab"),
+            "invalid_token",
+        ),
+        (
+            HeaderValue::from_static("Bearer not-a-token"),
+            "invalid_token",
+        ),
+        // No Bearer token at all.
+        (HeaderValue::from_static("Basic YW5uOnB3"), "missing_token"),
+        (HeaderValue::from_static("Bearer    "), "missing_token"),
+        (HeaderValue::from_static("Bearer"), "missing_token"),
+        (
+            HeaderValue::from_bytes(b"\xffBearer x").expect("obs-text"),
+            "missing_token",
+        ),
+    ];
+    for (value, code) in cases {
+        let resp = http
+            .get(&me)
+            .header(AUTHORIZATION, value.clone())
+            .send()
+            .await
+            .expect("GET");
+        expect_error(resp, 401, code).await;
+    }
+    // The scheme is case-insensitive and spaces around the token do not count.
+    let resp = http
+        .get(&me)
+        .header(AUTHORIZATION, format!("bEaReR  {} ", ann.token))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(resp.status().as_u16(), 200);
+    let resp = http
+        .get(&me)
+        .header(AUTHORIZATION, bearer(&ann.token))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(resp.status().as_u16(), 200);
 }
 
 /// The `application/json` schema reference of a response, if it has one.
