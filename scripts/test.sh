@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: format check, clippy with warnings
-# as errors, then every test with cargo-nextest. `.ci/run` calls this script.
+# as errors, every test with cargo-nextest, then the REST API fuzzed
+# against its OpenAPI document (scripts/schemathesis.sh, which installs a
+# pinned schemathesis from PyPI under target/). `.ci/run` calls this script.
 #
 # The suite needs no outside service yet; when it does, this script installs
 # and starts it and exports its address, so no test is ever skipped here.
@@ -27,3 +29,6 @@ cargo nextest run --workspace --locked --profile "$profile" --no-fail-fast
 
 step "doc tests"
 cargo test --workspace --locked --doc --quiet
+
+step "REST API against its OpenAPI document (schemathesis)"
+scripts/schemathesis.sh
