@@ -13,7 +13,7 @@ use super::extract::{ApiJson, ApiPath, Auth};
 use super::{ApiResult, need};
 use crate::Edge;
 use crate::error::{ApiError, ErrorBody};
-use crate::wire::User;
+use crate::wire::{Id, User};
 
 /// A username and password.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -105,7 +105,7 @@ pub async fn me(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<Use
 
 /// A user by id.
 #[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "accounts", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "User id")),
+    params(("user_id" = Id, Path, description = "User id")),
     responses(
         (status = 200, description = "The user", body = User),
         (status = 404, description = "`user_not_found`", body = ErrorBody)))]

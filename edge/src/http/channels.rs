@@ -13,7 +13,7 @@ use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Channel, id_list, id_str};
+use crate::wire::{Channel, Id, id_list, id_str};
 
 /// The channels of the caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,7 +30,7 @@ pub struct CreateGroupBody {
     pub name: String,
     /// Members besides the caller (who is always one).
     #[serde(default, with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub member_ids: Vec<u64>,
 }
 
@@ -39,7 +39,7 @@ pub struct CreateGroupBody {
 pub struct OpenDirectBody {
     /// Their user id.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub user_id: u64,
 }
 
@@ -102,7 +102,7 @@ pub async fn open_direct(
 
 /// One of the caller's channels.
 #[utoipa::path(get, path = "/api/v1/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id")),
+    params(("channel_id" = Id, Path, description = "Channel id")),
     responses(
         (status = 200, description = "The channel", body = Channel),
         (status = 403, description = "`not_a_member`", body = ErrorBody),
@@ -131,7 +131,7 @@ fn member_request(auth: &Auth, channel_id: u64, user_id: u64) -> tonic::Request<
 /// Adds a member to a group; any member may add.
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to add")),
+    params(("channel_id" = Id, Path, description = "Channel id"), ("user_id" = Id, Path, description = "User to add")),
     responses(
         (status = 200, description = "The channel with the member in it", body = Channel),
         (status = 403, description = "`not_a_member`: the caller is not", body = ErrorBody),
@@ -152,7 +152,7 @@ pub async fn add_member(
 /// Removes a member: oneself (leaving), or anyone if the caller owns the group.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to remove")),
+    params(("channel_id" = Id, Path, description = "Channel id"), ("user_id" = Id, Path, description = "User to remove")),
     responses(
         (status = 200, description = "The channel without the member", body = Channel),
         (status = 403, description = "`not_a_member`, `not_channel_owner`", body = ErrorBody),

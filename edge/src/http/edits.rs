@@ -12,14 +12,14 @@ use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Message, ReadState, id_str};
+use crate::wire::{Id, Message, ReadState, id_str};
 
 /// The newest message the user has read.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReadBody {
     /// A message id of the channel, at most its last.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub message_id: u64,
 }
 
@@ -34,7 +34,7 @@ pub struct EditBody {
 /// devices, and in small channels the other members, see it live.
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/read", tag = "messages",
     security(("bearer" = [])), request_body = ReadBody,
-    params(("channel_id" = String, Path, description = "Channel id")),
+    params(("channel_id" = Id, Path, description = "Channel id")),
     responses(
         (status = 200, description = "The read position and unread count now", body = ReadState),
         (status = 400, description = "`read_beyond_last`", body = ErrorBody),
@@ -58,7 +58,7 @@ pub async fn mark_read(
 /// Replaces the text of one of the caller's messages.
 #[utoipa::path(patch, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])), request_body = EditBody,
-    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
+    params(("channel_id" = Id, Path, description = "Channel id"), ("message_id" = Id, Path, description = "Message id")),
     responses(
         (status = 200, description = "The message as it is now", body = Message),
         (status = 400, description = "`text_empty`, `text_too_long`", body = ErrorBody),
@@ -83,7 +83,7 @@ pub async fn edit(
 /// Deletes one of the caller's messages; its tombstone stays in history.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
+    params(("channel_id" = Id, Path, description = "Channel id"), ("message_id" = Id, Path, description = "Message id")),
     responses(
         (status = 200, description = "The tombstone", body = Message),
         (status = 403, description = "`not_a_member`, `not_your_message`", body = ErrorBody),

@@ -13,7 +13,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::{ApiResult, need};
 use crate::Edge;
 use crate::error::{ApiError, ErrorBody};
-use crate::wire::Message;
+use crate::wire::{Id, Message};
 
 /// Default page size when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -65,7 +65,7 @@ pub struct SendResponse {
 /// Reads a page of a channel's history.
 #[utoipa::path(get, path = "/api/v1/channels/{channel_id}/messages", tag = "messages",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), HistoryParams),
+    params(("channel_id" = Id, Path, description = "Channel id"), HistoryParams),
     responses(
         (status = 200, description = "A page of history", body = HistoryPage),
         (status = 400, description = "`invalid_limit`, `conflicting_anchors`", body = ErrorBody),
@@ -112,7 +112,7 @@ pub async fn history(
 /// Sends a message; answered once it is durable.
 #[utoipa::path(post, path = "/api/v1/channels/{channel_id}/messages", tag = "messages",
     security(("bearer" = [])), request_body = SendBody,
-    params(("channel_id" = String, Path, description = "Channel id")),
+    params(("channel_id" = Id, Path, description = "Channel id")),
     responses(
         (status = 201, description = "The new message, stored durably", body = SendResponse),
         (status = 200, description = "A duplicate: the first message with this `client_msg_id`", body = SendResponse),

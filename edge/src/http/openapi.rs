@@ -43,6 +43,7 @@ use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
 use crate::error::ErrorBody;
+use crate::wire::Id;
 
 /// The name of the bearer-token security scheme in the document.
 pub const BEARER: &str = "bearer";
@@ -53,7 +54,7 @@ pub const BEARER: &str = "bearer";
 #[openapi(
     info(title = "chat", description = "REST API of the chat server. Real-time traffic uses the WebSocket at /ws (see docs/protocol.md)."),
     modifiers(&BearerAuth),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, Id)),
     tags((name = "accounts"), (name = "channels"), (name = "messages"), (name = "relationships"))
 )]
 pub(super) struct ApiDoc;

@@ -12,7 +12,7 @@ use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Notifications, Relationship, Settings, User, id_list};
+use crate::wire::{Id, Notifications, Relationship, Settings, User, id_list};
 
 /// Profile fields to change; absent ones stay, `""` clears one.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,11 +34,11 @@ pub struct SettingsBody {
     pub notifications: Option<Notifications>,
     /// Channels to mute.
     #[serde(default, with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub mute: Vec<u64>,
     /// Channels to unmute.
     #[serde(default, with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub unmute: Vec<u64>,
 }
 
@@ -155,7 +155,7 @@ pub async fn relationships(
 /// Requests, accepts, declines or removes a friendship, or blocks or unblocks.
 #[utoipa::path(post, path = "/api/v1/relationships/{user_id}", tag = "relationships",
     security(("bearer" = [])), request_body = RelationshipBody,
-    params(("user_id" = String, Path, description = "The other user's id")),
+    params(("user_id" = Id, Path, description = "The other user's id")),
     responses(
         (status = 200, description = "The caller's relationship as it is now", body = Relationship),
         (status = 400, description = "`invalid_user`: the caller's own id", body = ErrorBody),
