@@ -9,8 +9,9 @@
 # runs schemathesis twice: anonymous, and with that account's bearer token.
 #
 # Environment (all optional):
-#   SCHEMATHESIS_CHAT_BIN               the binary to start; default: the one that
-#                          `cargo test --workspace --no-run` builds
+#   SCHEMATHESIS_CHAT_BIN  the binary to start; default: the one that
+#                          `cargo test --workspace --no-run` builds (not
+#                          CHAT_*: the server reads those as its settings)
 #   SCHEMATHESIS_MAX_TIME  seconds each of the two runs may take (default 45)
 #   SCHEMATHESIS_EXAMPLES  most test cases per operation and phase (default 30)
 #   SCHEMATHESIS_SEED      replay a run: its seed is printed at its end
@@ -18,7 +19,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
+# The four the API promises, and the two that hold 405 to its contract: a
+# method an operation does not take gets 405, with an Allow header.
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+CHECKS+=,unsupported_method,allow_header_conformance
 
 # Operations (operationId, as in the served document) that end the token
 # they are called with. The authenticated run leaves them out, so fuzzing
