@@ -32,10 +32,18 @@
 //! its `#[utoipa::path]` what its extractors take: `security(("bearer" =
 //! []))` when it takes [`Auth`](super::extract::Auth), `request_body = T`
 //! for `ApiJson<T>`, `params(..)` for `ApiPath` and `ApiQuery`. The shared
-//! responses then follow. `tests/api_contract.rs` fails for an operation
-//! without them, and `scripts/schemathesis.sh` fails for any status the
-//! server sends that the document leaves out (an `Auth` extractor without
-//! `security`, say).
+//! responses then follow. Ids take the [`Id`] schema (`("channel_id" = Id,
+//! Path, ..)`, `#[schema(value_type = Id)]`), so generated ids reach the
+//! handler. List in `responses(..)` what the handler itself can return: the
+//! `CoreError`s of the core calls it makes, with their statuses from
+//! `edge/src/error.rs`. An operation that ends the caller's token (logging
+//! out everywhere, changing the password) also goes in
+//! `TOKEN_ENDING_OPERATIONS` in `scripts/schemathesis.sh`.
+//!
+//! `tests/api_contract.rs` fails for an operation without the shared
+//! responses, and `scripts/schemathesis.sh` fails for any status the server
+//! sends that the document leaves out (an `Auth` extractor without
+//! `security`, a `CoreError` not listed, say).
 
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
