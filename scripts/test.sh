@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: format check, clippy with warnings
-# as errors, every test with cargo-nextest, then each fuzz target for a
-# bounded time (FUZZ_SECONDS, 60 by default). `.ci/run` calls this script.
+# as errors, every test with cargo-nextest, the REST API fuzzed against its
+# OpenAPI document (scripts/schemathesis.sh, which installs a pinned
+# schemathesis from PyPI under target/), then each fuzz target for a bounded
+# time (FUZZ_SECONDS, 60 by default). `.ci/run` calls this script.
 #
 # The suite needs no outside service yet; when it does, this script installs
 # and starts it and exports its address, so no test is ever skipped here.
@@ -29,6 +31,9 @@ cargo nextest run --workspace --locked --profile "$profile" --no-fail-fast
 
 step "doc tests"
 cargo test --workspace --locked --doc --quiet
+
+step "REST API against its OpenAPI document (schemathesis)"
+scripts/schemathesis.sh
 
 # Fuzzing: each target in fuzz/ (every parser of untrusted bytes) runs for
 # FUZZ_SECONDS under libFuzzer, starting from the seeds in fuzz/corpus/ and

@@ -31,7 +31,7 @@ pub struct ErrorBody {
 /// The code and message of an error.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable machine-readable code, e.g. `not_a_member`.
+    /// Stable machine-readable code, e.g. `channel_not_found`.
     pub code: String,
     /// Human explanation; wording may change.
     pub message: String,

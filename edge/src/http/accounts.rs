@@ -14,7 +14,7 @@ use super::extract::{ApiJson, ApiPath, Auth};
 use super::{ApiResult, need};
 use crate::Edge;
 use crate::error::{ApiError, ErrorBody};
-use crate::wire::{Session, User};
+use crate::wire::{Id, Session, User};
 
 /// A username and password, and optionally a name for this device.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -64,7 +64,10 @@ fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiEr
 
 /// Creates an account and returns a token.
 #[utoipa::path(post, path = "/api/v1/auth/signup", tag = "accounts", request_body = CredentialsBody,
-    responses((status = 201, body = AuthResponse), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The new account and a token for it", body = AuthResponse),
+        (status = 400, description = "`invalid_username`, `invalid_password`, `invalid_device`", body = ErrorBody),
+        (status = 409, description = "`username_taken`", body = ErrorBody)))]
 pub async fn signup(
     State(edge): State<Arc<Edge>>,
     caller: Caller,
@@ -81,8 +84,11 @@ pub async fn signup(
 /// Logs in and returns a new token. Failed attempts are limited per
 /// account and per client address with a growing delay (`429 too_many_attempts`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = CredentialsBody,
-    responses((status = 200, body = AuthResponse), (status = 401, body = ErrorBody),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The account and a new token", body = AuthResponse),
+        (status = 400, description = "`invalid_device`", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: wrong username or password", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many failed logins for the account or from the address; see Retry-After", body = ErrorBody)))]
 pub async fn login(
     State(edge): State<Arc<Edge>>,
     caller: Caller,
@@ -98,7 +104,7 @@ pub async fn login(
 
 /// Revokes the token used; its WebSocket sessions close with 4001.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "The token is ended")))]
 pub async fn logout(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<StatusCode> {
     edge.core
         .logout(tonic::Request::new(TokenRequest { token: auth.token }))
@@ -118,15 +124,17 @@ async fn get_user(edge: &Edge, key: Key) -> ApiResult<Json<User>> {
 
 /// The caller's own account.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The caller", body = User)))]
 pub async fn me(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<User>> {
     get_user(&edge, Key::Id(auth.user_id)).await
 }
 
 /// A user by id.
 #[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "accounts", security(("bearer" = [])),
-    params(("user_id" = String, Path, description = "User id")),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    params(("user_id" = Id, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn user_by_id(
     State(edge): State<Arc<Edge>>,
     _auth: Auth,
@@ -138,7 +146,9 @@ pub async fn user_by_id(
 /// A user by username (case-insensitive).
 #[utoipa::path(get, path = "/api/v1/users/by-name/{username}", tag = "accounts", security(("bearer" = [])),
     params(("username" = String, Path, description = "Username")),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn user_by_name(
     State(edge): State<Arc<Edge>>,
     _auth: Auth,

@@ -13,7 +13,7 @@ use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Channel, id_list, id_str};
+use crate::wire::{Channel, Id, id_list, id_str};
 
 /// The channels of the caller.
 #[derive(Debug, Serialize, ToSchema)]
@@ -31,7 +31,7 @@ pub struct CreateGroupBody {
     pub name: String,
     /// Members besides the caller (who is always one).
     #[serde(default, with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub member_ids: Vec<u64>,
 }
 
@@ -41,13 +41,13 @@ pub struct CreateGroupBody {
 pub struct OpenDirectBody {
     /// Their user id; the caller's own opens their notes-to-self channel.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub user_id: u64,
 }
 
 /// Lists the caller's channels.
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels", security(("bearer" = [])),
-    responses((status = 200, body = ChannelList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The caller's channels", body = ChannelList)))]
 pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<ChannelList>> {
     let req = pb::ListChannelsRequest {
         actor_id: auth.user_id,
@@ -65,7 +65,10 @@ pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<C
 /// Creates a group channel owned by the caller.
 #[utoipa::path(post, path = "/api/v1/channels", tag = "channels", security(("bearer" = [])),
     request_body = CreateGroupBody,
-    responses((status = 201, body = Channel), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 201, description = "The new group", body = Channel),
+        (status = 400, description = "`invalid_channel_name`, `too_many_members`", body = ErrorBody),
+        (status = 404, description = "`user_not_found`: a member does not exist", body = ErrorBody)))]
 pub async fn create_group(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -83,7 +86,9 @@ pub async fn create_group(
 /// Returns the 1:1 channel with a user, creating it on first use.
 #[utoipa::path(post, path = "/api/v1/channels/direct", tag = "channels", security(("bearer" = [])),
     request_body = OpenDirectBody,
-    responses((status = 200, body = Channel), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The 1:1 channel", body = Channel),
+        (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn open_direct(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -99,8 +104,10 @@ pub async fn open_direct(
 
 /// One of the caller's channels.
 #[utoipa::path(get, path = "/api/v1/channels/{channel_id}", tag = "channels", security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id")),
+    responses(
+        (status = 200, description = "The channel", body = Channel),
+        (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody)))]
 pub async fn get(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -125,8 +132,11 @@ fn member_request(auth: &Auth, channel_id: u64, user_id: u64) -> tonic::Request<
 /// Adds a member to a group; any member may add.
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to add")),
-    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id"), ("user_id" = Id, Path, description = "User to add")),
+    responses(
+        (status = 200, description = "The channel with the member in it", body = Channel),
+        (status = 404, description = "`channel_not_found` (also when the caller is not in it), `user_not_found`", body = ErrorBody),
+        (status = 409, description = "`channel_full`, `direct_channel_fixed`", body = ErrorBody)))]
 pub async fn add_member(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -144,8 +154,12 @@ pub async fn add_member(
 /// group to the longest-standing admin, else the longest-standing member.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/members/{user_id}", tag = "channels",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "User to remove")),
-    responses((status = 200, body = Channel), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id"), ("user_id" = Id, Path, description = "User to remove")),
+    responses(
+        (status = 200, description = "The channel without the member", body = Channel),
+        (status = 403, description = "`not_channel_admin`: a plain member removing someone else; `not_channel_owner`: an admin removing the owner or an admin", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody),
+        (status = 409, description = "`direct_channel_fixed`", body = ErrorBody)))]
 pub async fn remove_member(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -12,7 +12,7 @@ use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Message, MessageVersion, ReadState, id_str};
+use crate::wire::{Id, Message, MessageVersion, ReadState, id_str};
 
 /// The newest message the user has read.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -20,7 +20,7 @@ use crate::wire::{Message, MessageVersion, ReadState, id_str};
 pub struct ReadBody {
     /// A message id of the channel, at most its last.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub message_id: u64,
 }
 
@@ -43,8 +43,11 @@ pub struct VersionList {
 /// devices, and in small channels the other members, see it live.
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/read", tag = "messages",
     security(("bearer" = [])), request_body = ReadBody,
-    params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 200, body = ReadState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id")),
+    responses(
+        (status = 200, description = "The read position and unread count now", body = ReadState),
+        (status = 400, description = "`read_beyond_last`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody)))]
 pub async fn mark_read(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -63,8 +66,12 @@ pub async fn mark_read(
 /// Replaces the text of one of the caller's messages.
 #[utoipa::path(patch, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])), request_body = EditBody,
-    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
-    responses((status = 200, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id"), ("message_id" = Id, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "The message as it is now", body = Message),
+        (status = 400, description = "`text_empty`, `text_too_long`, `invalid_text`", body = ErrorBody),
+        (status = 403, description = "`not_your_message`: only the author edits", body = ErrorBody),
+        (status = 404, description = "`channel_not_found` (also when the caller is not in it), `message_not_found`", body = ErrorBody)))]
 pub async fn edit(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -86,8 +93,11 @@ pub async fn edit(
 /// caller). The tombstone stays in history.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}/messages/{message_id}", tag = "messages",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
-    responses((status = 200, body = Message), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id"), ("message_id" = Id, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "The tombstone", body = Message),
+        (status = 403, description = "`not_your_message`: neither the author nor the group's owner or an admin", body = ErrorBody),
+        (status = 404, description = "`channel_not_found` (also when the caller is not in it), `message_not_found`", body = ErrorBody)))]
 pub async fn delete(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -105,9 +115,9 @@ pub async fn delete(
 /// Every text a message has had, oldest first, for any member.
 #[utoipa::path(get, path = "/api/v1/channels/{channel_id}/messages/{message_id}/versions", tag = "messages",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), ("message_id" = String, Path, description = "Message id")),
-    responses((status = 200, body = VersionList),
-        (status = 404, description = "No such channel or message, or it was deleted", body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id"), ("message_id" = Id, Path, description = "Message id")),
+    responses((status = 200, description = "Every text of the message, oldest first", body = VersionList),
+        (status = 404, description = "`channel_not_found` (also when the caller is not in it); `message_not_found`: no such message, or it was deleted", body = ErrorBody)))]
 pub async fn versions(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -22,6 +22,10 @@ pub struct Auth {
     pub token_id: u64,
 }
 
+/// The token of an `Authorization: Bearer <token>` header. No such header
+/// (none, another scheme, no token) is `missing_token`; a Bearer token that
+/// is not printable ASCII, which no token the server issues is, is
+/// `invalid_token`, as an unknown one would be.
 fn bearer(parts: &Parts) -> Result<String, ApiError> {
     let missing = || {
         ApiError::unauthorized(
@@ -33,13 +37,24 @@ fn bearer(parts: &Parts) -> Result<String, ApiError> {
         .headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        .as_bytes();
+    let at = value.iter().position(|b| *b == b' ').ok_or_else(missing)?;
+    let (scheme, token) = value.split_at(at);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Err(missing());
     }
-    Ok(token.trim().to_owned())
+    let token = token.trim_ascii();
+    if token.is_empty() {
+        return Err(missing());
+    }
+    if !token.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "the token is not printable ASCII, so it is none the server issued",
+        ));
+    }
+    // Printable ASCII is UTF-8: nothing is replaced.
+    Ok(String::from_utf8_lossy(token).into_owned())
 }
 
 impl FromRequestParts<Arc<Edge>> for Auth {

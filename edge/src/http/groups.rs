@@ -14,7 +14,7 @@ use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Channel, id_str};
+use crate::wire::{Channel, Id, id_str};
 
 /// A new name for a group.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,17 +49,19 @@ pub struct RoleBody {
 pub struct OwnerBody {
     /// Their user id; they must be a member.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub user_id: u64,
 }
 
 /// Renames a group (its owner or an admin).
 #[utoipa::path(patch, path = "/api/v1/channels/{channel_id}", tag = "channels",
     security(("bearer" = [])), request_body = RenameBody,
-    params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 200, body = Channel), (status = 400, body = ErrorBody),
-        (status = 403, description = "Not the owner or an admin", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, description = "A direct channel", body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id")),
+    responses((status = 200, description = "The renamed group", body = Channel),
+        (status = 400, description = "`invalid_channel_name`", body = ErrorBody),
+        (status = 403, description = "`not_channel_admin`: not the owner or an admin", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody),
+        (status = 409, description = "`direct_channel_fixed`: a direct channel", body = ErrorBody)))]
 pub async fn rename(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -79,9 +81,11 @@ pub async fn rename(
 /// with a `channel` frame of change `deleted`.
 #[utoipa::path(delete, path = "/api/v1/channels/{channel_id}", tag = "channels",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 204), (status = 403, description = "Not the owner", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, description = "A direct channel", body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id")),
+    responses((status = 204, description = "The group and its history are gone"),
+        (status = 403, description = "`not_channel_owner`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody),
+        (status = 409, description = "`direct_channel_fixed`: a direct channel", body = ErrorBody)))]
 pub async fn delete(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -98,11 +102,12 @@ pub async fn delete(
 /// Makes a member an admin or a plain member (the owner only).
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/members/{user_id}/role", tag = "channels",
     security(("bearer" = [])), request_body = RoleBody,
-    params(("channel_id" = String, Path, description = "Channel id"), ("user_id" = String, Path, description = "Member")),
-    responses((status = 200, body = Channel), (status = 400, body = ErrorBody),
-        (status = 403, description = "Not the owner", body = ErrorBody),
-        (status = 404, description = "No such channel, or the user is not a member", body = ErrorBody),
-        (status = 409, description = "A direct channel", body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id"), ("user_id" = Id, Path, description = "Member")),
+    responses((status = 200, description = "The group with the new role", body = Channel),
+        (status = 400, description = "`invalid_user`: the owner's own role", body = ErrorBody),
+        (status = 403, description = "`not_channel_owner`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found` (also when the caller is not in it); `user_not_found`: not a member", body = ErrorBody),
+        (status = 409, description = "`direct_channel_fixed`: a direct channel", body = ErrorBody)))]
 pub async fn set_role(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -127,10 +132,11 @@ pub async fn set_role(
 /// as an admin.
 #[utoipa::path(put, path = "/api/v1/channels/{channel_id}/owner", tag = "channels",
     security(("bearer" = [])), request_body = OwnerBody,
-    params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 200, body = Channel), (status = 403, description = "Not the owner", body = ErrorBody),
-        (status = 404, description = "No such channel, or the user is not a member", body = ErrorBody),
-        (status = 409, description = "A direct channel", body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id")),
+    responses((status = 200, description = "The group with its new owner", body = Channel),
+        (status = 403, description = "`not_channel_owner`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found` (also when the caller is not in it); `user_not_found`: not a member", body = ErrorBody),
+        (status = 409, description = "`direct_channel_fixed`: a direct channel", body = ErrorBody)))]
 pub async fn transfer(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -13,7 +13,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use super::{ApiResult, need};
 use crate::Edge;
 use crate::error::{ApiError, ErrorBody};
-use crate::wire::Message;
+use crate::wire::{Id, Message};
 
 /// Default page size when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -68,8 +68,11 @@ pub struct SendResponse {
 /// Reads a page of a channel's history.
 #[utoipa::path(get, path = "/api/v1/channels/{channel_id}/messages", tag = "messages",
     security(("bearer" = [])),
-    params(("channel_id" = String, Path, description = "Channel id"), HistoryParams),
-    responses((status = 200, body = HistoryPage), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id"), HistoryParams),
+    responses(
+        (status = 200, description = "A page of history", body = HistoryPage),
+        (status = 400, description = "`invalid_limit`, `conflicting_anchors`", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody)))]
 pub async fn history(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -111,9 +114,14 @@ pub async fn history(
 /// Sends a message; answered once it is durable.
 #[utoipa::path(post, path = "/api/v1/channels/{channel_id}/messages", tag = "messages",
     security(("bearer" = [])), request_body = SendBody,
-    params(("channel_id" = String, Path, description = "Channel id")),
-    responses((status = 201, body = SendResponse), (status = 200, description = "A duplicate", body = SendResponse),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    params(("channel_id" = Id, Path, description = "Channel id")),
+    responses(
+        (status = 201, description = "The new message, stored durably", body = SendResponse),
+        (status = 200, description = "A duplicate: the first message with this `client_msg_id`", body = SendResponse),
+        (status = 400, description = "`text_empty`, `text_too_long`, `invalid_text`, `invalid_client_msg_id`", body = ErrorBody),
+        (status = 403, description = "`blocked`: a 1:1 channel where one user blocks the other", body = ErrorBody),
+        (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody),
+        (status = 429, description = "`overloaded`: the write queue is full; retry with backoff", body = ErrorBody)))]
 pub async fn send(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -6,9 +6,11 @@ mod channels;
 mod client;
 mod edits;
 pub mod extract;
+mod fallback;
 mod groups;
 mod limits;
 mod messages;
+mod openapi;
 mod ops;
 mod sessions;
 mod social;
@@ -23,7 +25,6 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -58,28 +59,12 @@ impl IntoResponse for ApiError {
     }
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "chat", description = "REST API of the chat server. Real-time traffic uses the WebSocket at /ws (see docs/protocol.md)."),
-    modifiers(&BearerAuth),
-    tags((name = "accounts"), (name = "channels"), (name = "messages"), (name = "relationships"))
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build();
-        doc.components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("bearer", SecurityScheme::Http(scheme));
-    }
-}
-
-/// The REST routes and their OpenAPI document, from one list.
+/// The REST routes and their OpenAPI document, from one list. Every
+/// operation gets the responses its shape implies from
+/// [`openapi::SharedResponses`]; see that module for what a new endpoint
+/// declares.
 fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(accounts::signup))
         .routes(routes!(accounts::login))
         .routes(routes!(accounts::logout))
@@ -104,7 +89,9 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(edits::edit, edits::delete))
         .routes(routes!(edits::mark_read))
         .routes(routes!(edits::versions))
-        .split_for_parts()
+        .split_for_parts();
+    openapi::SharedResponses.modify(&mut doc);
+    (router, doc)
 }
 
 /// The OpenAPI document of the REST API.
@@ -126,7 +113,9 @@ pub fn router(edge: Arc<Edge>) -> axum::Router {
     .route("/healthz", get(ops::healthz))
     .route("/readyz", get(ops::readyz))
     .route("/metrics", get(ops::metrics))
-    .fallback(|| async { ApiError::new(404, "not_found", "no such route") })
+    .fallback(fallback::not_found)
+    // After every route: it applies to the routes registered before it.
+    .method_not_allowed_fallback(fallback::method_not_allowed)
     .layer(DefaultBodyLimit::max(edge.config.max_body_bytes))
     .layer(axum::middleware::from_fn_with_state(
         edge.config.max_body_bytes,

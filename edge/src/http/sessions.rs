@@ -16,7 +16,7 @@ use super::client::Caller;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::Session;
+use crate::wire::{Id, Session};
 
 /// The caller's sessions.
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,7 +37,7 @@ pub struct PasswordBody {
 
 /// Lists the caller's live sessions (devices signed in).
 #[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = SessionList)))]
+    responses((status = 200, description = "The caller's sessions", body = SessionList)))]
 pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<SessionList>> {
     let req = pb::TokenRequest { token: auth.token };
     let list = edge.core.list_tokens(tonic::Request::new(req)).await?;
@@ -53,7 +53,7 @@ pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<S
 
 /// Extends the current session's life now (any use extends it too).
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Session)))]
+    responses((status = 200, description = "The current session, its expiry moved", body = Session)))]
 pub async fn refresh(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<Session>> {
     let req = pb::TokenRequest { token: auth.token };
     let info = edge.core.refresh_token(tonic::Request::new(req)).await?;
@@ -65,8 +65,9 @@ pub async fn refresh(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Jso
 /// Ends one of the caller's sessions; its connections close with 4001.
 #[utoipa::path(delete, path = "/api/v1/auth/sessions/{session_id}", tag = "accounts",
     security(("bearer" = [])),
-    params(("session_id" = String, Path, description = "Session id, from the list")),
-    responses((status = 204), (status = 404, description = "No such session of the caller", body = ErrorBody)))]
+    params(("session_id" = Id, Path, description = "Session id, from the list")),
+    responses((status = 204, description = "The session is ended"),
+        (status = 404, description = "`session_not_found`: no such session of the caller", body = ErrorBody)))]
 pub async fn end(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -82,7 +83,7 @@ pub async fn end(
 
 /// Ends every session of the caller, this one included.
 #[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "accounts", security(("bearer" = [])),
-    responses((status = 204)))]
+    responses((status = 204, description = "Every session of the caller is ended")))]
 pub async fn logout_all(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<StatusCode> {
     let req = pb::UserRequest {
         actor_id: auth.user_id,
@@ -97,9 +98,10 @@ pub async fn logout_all(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<
 /// wrong current password counts as a failed login.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "accounts", security(("bearer" = [])),
     request_body = PasswordBody,
-    responses((status = 204), (status = 400, body = ErrorBody),
-        (status = 401, description = "Wrong current password or bad token", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody)))]
+    responses((status = 204, description = "The password is changed; every other session is ended"),
+        (status = 400, description = "`invalid_password`: the new one", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: the current password is wrong", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many failed attempts; see Retry-After", body = ErrorBody)))]
 pub async fn change_password(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -12,7 +12,7 @@ use super::ApiResult;
 use super::extract::{ApiJson, ApiPath, Auth};
 use crate::Edge;
 use crate::error::ErrorBody;
-use crate::wire::{Notifications, Relationship, Settings, User, id_list};
+use crate::wire::{Id, Notifications, Relationship, Settings, User, id_list};
 
 /// Profile fields to change; absent ones stay, `""` clears one.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,11 +34,11 @@ pub struct SettingsBody {
     pub notifications: Option<Notifications>,
     /// Channels to mute.
     #[serde(default, with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub mute: Vec<u64>,
     /// Channels to unmute.
     #[serde(default, with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub unmute: Vec<u64>,
     /// Appear offline to everyone else (still able to chat).
     pub invisible: Option<bool>,
@@ -80,7 +80,9 @@ pub struct RelationshipList {
 /// Changes the caller's profile; their devices, friends and watchers see it live.
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "accounts", security(("bearer" = [])),
     request_body = ProfileBody,
-    responses((status = 200, body = User), (status = 400, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The caller as they are now", body = User),
+        (status = 400, description = "`invalid_display_name`, `invalid_status_text`, `invalid_avatar_url`", body = ErrorBody)))]
 pub async fn update_profile(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -98,7 +100,7 @@ pub async fn update_profile(
 
 /// The caller's settings.
 #[utoipa::path(get, path = "/api/v1/users/me/settings", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, body = Settings), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The caller's settings", body = Settings)))]
 pub async fn settings(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<Settings>> {
     let req = pb::UserRequest {
         actor_id: auth.user_id,
@@ -110,7 +112,9 @@ pub async fn settings(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Js
 /// Changes the caller's settings; their other devices see it live.
 #[utoipa::path(patch, path = "/api/v1/users/me/settings", tag = "accounts", security(("bearer" = [])),
     request_body = SettingsBody,
-    responses((status = 200, body = Settings), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, description = "The settings as they are now", body = Settings),
+        (status = 404, description = "`channel_not_found`: a channel to mute that the caller is not in", body = ErrorBody)))]
 pub async fn update_settings(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -132,7 +136,7 @@ pub async fn update_settings(
 
 /// The caller's friends (with presence), friend requests and blocks.
 #[utoipa::path(get, path = "/api/v1/relationships", tag = "relationships", security(("bearer" = [])),
-    responses((status = 200, body = RelationshipList), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "The caller's relationships", body = RelationshipList)))]
 pub async fn relationships(
     State(edge): State<Arc<Edge>>,
     auth: Auth,
@@ -153,9 +157,13 @@ pub async fn relationships(
 /// Requests, accepts, declines or removes a friendship, or blocks or unblocks.
 #[utoipa::path(post, path = "/api/v1/relationships/{user_id}", tag = "relationships",
     security(("bearer" = [])), request_body = RelationshipBody,
-    params(("user_id" = String, Path, description = "The other user's id")),
-    responses((status = 200, body = Relationship), (status = 400, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    params(("user_id" = Id, Path, description = "The other user's id")),
+    responses(
+        (status = 200, description = "The caller's relationship as it is now", body = Relationship),
+        (status = 400, description = "`invalid_user`: the caller's own id", body = ErrorBody),
+        (status = 403, description = "`blocked`: a request while either blocks the other", body = ErrorBody),
+        (status = 404, description = "`user_not_found`", body = ErrorBody),
+        (status = 409, description = "`already_friends`, `no_friend_request`, `not_friends`, `not_blocked`", body = ErrorBody)))]
 pub async fn change_relationship(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -16,6 +16,27 @@ pub use state::{
 };
 pub use versions::{Mention, MessageVersion};
 
+/// The OpenAPI schema of an id: a decimal string of a u64, as every id is
+/// written. Fields stay `u64` (with [`id_str`] or [`id_list`]) and name it
+/// with `#[schema(value_type = Id)]`, path parameters with `= Id`.
+pub struct Id;
+
+impl utoipa::PartialSchema for Id {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[0-9]{1,20}$"))
+            .description(Some(
+                "A 64-bit id written as a decimal string; ids grow with time. Request bodies may give a JSON number instead.",
+            ))
+            .examples(["250575636375015424"])
+            .into()
+    }
+}
+
+impl ToSchema for Id {}
+
 /// Serde for ids as decimal strings; numbers are accepted on input too.
 pub mod id_str {
     use std::fmt;
@@ -171,7 +192,7 @@ pub mod id_map {
 pub struct User {
     /// User id.
     #[serde(with = "id_str")]
-    #[schema(value_type = String, example = "1234567890123")]
+    #[schema(value_type = Id)]
     pub id: u64,
     /// Unique username.
     pub username: String,
@@ -190,15 +211,15 @@ pub struct User {
 pub struct Message {
     /// Message id; ids increase in a channel's order.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub id: u64,
     /// Channel id.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub channel_id: u64,
     /// Author's user id.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub sender_id: u64,
     /// Body, 1 to 100,000 characters; empty once deleted.
     pub text: String,
@@ -215,7 +236,7 @@ pub struct Message {
     /// Present once edited or deleted: of two copies of a message, keep the
     /// one with the larger version.
     #[serde(default, skip_serializing_if = "is_zero_id", with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub version_id: u64,
     /// Members the text mentions as `@username`, in text order; absent if none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -223,7 +244,7 @@ pub struct Message {
     /// Present on a tombstone when someone other than the author (an owner
     /// or admin of the group) deleted the message: who did.
     #[serde(default, skip_serializing_if = "is_zero_id", with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub deleted_by: u64,
 }
 
@@ -254,7 +275,7 @@ pub enum ChannelKind {
 pub struct Channel {
     /// Channel id.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub id: u64,
     /// Direct or group.
     pub kind: ChannelKind,
@@ -262,21 +283,21 @@ pub struct Channel {
     pub name: String,
     /// The owner's user id: the creator, until ownership passes on.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub owner_id: u64,
     /// Member user ids, ascending.
     #[serde(with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub member_ids: Vec<u64>,
     /// Members who are admins (besides the owner), ascending.
     #[serde(with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub admin_ids: Vec<u64>,
     /// Unix milliseconds.
     pub created_at_ms: i64,
     /// Id of the newest message, "0" when there is none.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub last_message_id: u64,
 }
 

@@ -4,14 +4,14 @@ use chat_proto::v1 as pb;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::id_str;
+use super::{Id, id_str};
 
 /// One signed-in device: a token, never shown again after sign-in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Session {
     /// The token's id, to end it with `DELETE /api/v1/auth/sessions/{id}`.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub id: u64,
     /// The device name given at sign-in (or the browser's User-Agent).
     pub device: String,

@@ -4,7 +4,7 @@ use chat_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Channel, User, id_list, id_str};
+use super::{Channel, Id, User, id_list, id_str};
 
 /// A channel with the user's read position in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -13,7 +13,7 @@ pub struct ChannelState {
     pub channel: Channel,
     /// Largest message id the user has read, "0" if none.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub last_read_id: u64,
     /// Messages from others after it, at most 1000.
     pub unread_count: u32,
@@ -37,11 +37,11 @@ impl From<pb::ChannelState> for ChannelState {
 pub struct ReadState {
     /// The channel.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub channel_id: u64,
     /// Largest message id read.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub last_read_id: u64,
     /// Messages from others after it, at most 1000.
     pub unread_count: u32,
@@ -90,7 +90,7 @@ pub struct Settings {
     pub notifications: Notifications,
     /// Channels that never notify.
     #[serde(with = "id_list")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<Id>)]
     pub muted_channel_ids: Vec<u64>,
     /// Appear offline to everyone else while still chatting.
     pub invisible: bool,
@@ -126,7 +126,7 @@ pub enum PresenceStatus {
 pub struct Presence {
     /// The user.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub user_id: u64,
     /// Online or offline.
     pub status: PresenceStatus,
@@ -173,8 +173,9 @@ pub struct Relationship {
     pub kind: RelationshipKind,
     /// Since when, Unix milliseconds.
     pub since_ms: i64,
-    /// Their presence, for friends.
+    /// Their presence, for friends; absent for the others.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub presence: Option<Presence>,
 }
 

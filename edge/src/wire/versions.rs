@@ -4,14 +4,14 @@ use chat_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::id_str;
+use super::{Id, id_str};
 
 /// A member a message mentions as `@username`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Mention {
     /// The member.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub user_id: u64,
     /// Where the `@` is in the text, in Unicode scalar values.
     pub offset: u32,
@@ -34,7 +34,7 @@ impl From<pb::Mention> for Mention {
 pub struct MessageVersion {
     /// `"0"` for the text as first sent, else the `version_id` the edit took.
     #[serde(with = "id_str")]
-    #[schema(value_type = String)]
+    #[schema(value_type = Id)]
     pub version_id: u64,
     /// The text.
     pub text: String,
