@@ -3,9 +3,23 @@
 //! async expression that yields a fresh, empty store.
 
 use super::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, MembershipChange, Mention, MessageChange,
-    NewMessage, NotificationLevel, ProfileChange, RelationKind, Role, SettingsRecord, Store,
-    StoreError, TokenFilter, TokenRecord, UNREAD_CAP, UserRecord, VersionRecord,
+    Appended, ChannelKind, ChannelRecord, HistoryAnchor, MessageChange, NewMessage,
+    NotificationLevel, ProfileChange, RelationKind, Role, SettingsRecord, Store, StoreError,
+    TokenRecord, UNREAD_CAP, UserRecord,
+};
+
+mod edits;
+mod groups;
+mod tokens;
+
+pub use edits::{
+    edits_keep_versions_and_deletes_drop_them, mentions_are_stored_and_counted_until_read,
+};
+pub use groups::{
+    a_deleted_channel_is_gone_but_its_ids_stay_counted, roles_owners_and_names_change_atomically,
+};
+pub use tokens::{
+    a_password_change_ends_the_other_tokens_at_once, tokens_are_listed_touched_and_revoked,
 };
 
 /// Expands to one `#[tokio::test]` per contract check, each on a fresh store.
@@ -134,75 +148,6 @@ pub async fn tokens_are_found_and_deleted<S: Store>(s: &S) {
     assert_eq!(s.delete_token([7; 32]).await.expect("d"), Some(token));
     assert_eq!(s.token_by_hash([7; 32]).await.expect("q"), None);
     assert_eq!(s.delete_token([7; 32]).await.expect("d"), None);
-}
-
-/// A user's tokens are listed by id, touched, and deleted by id, by expiry
-/// or all but one; each delete returns what it deleted.
-pub async fn tokens_are_listed_touched_and_revoked<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    for t in [
-        token(1, 1, 100),
-        token(2, 1, 0),
-        token(3, 1, 500),
-        token(4, 2, 100),
-    ] {
-        s.insert_token(t).await.expect("insert");
-    }
-    let ids = |v: Vec<TokenRecord>| v.into_iter().map(|t| t.id).collect::<Vec<_>>();
-    assert_eq!(ids(s.tokens_of(1).await.expect("list")), vec![1, 2, 3]);
-    s.touch_token(3, 40, 900).await.expect("touch");
-    let touched = s.token_by_hash([3; 32]).await.expect("q").expect("found");
-    assert_eq!((touched.last_used_at_ms, touched.expires_at_ms), (40, 900));
-    let expired = s
-        .delete_tokens(1, TokenFilter::ExpiredBy(100))
-        .await
-        .expect("expired");
-    assert_eq!(ids(expired), vec![1], "0 is not an expiry");
-    let none = s
-        .delete_tokens(2, TokenFilter::Id(3))
-        .await
-        .expect("other's");
-    assert!(none.is_empty(), "only the user's own tokens");
-    assert_eq!(
-        ids(s.delete_tokens(1, TokenFilter::Id(3)).await.expect("one")),
-        vec![3]
-    );
-    assert_eq!(
-        ids(s
-            .delete_tokens(1, TokenFilter::AllExcept(None))
-            .await
-            .expect("all")),
-        vec![2]
-    );
-    assert!(s.tokens_of(1).await.expect("list").is_empty());
-    assert_eq!(ids(s.tokens_of(2).await.expect("bob")), vec![4]);
-}
-
-/// The new password and the end of every other token are one write.
-pub async fn a_password_change_ends_the_other_tokens_at_once<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    for t in [
-        token(1, 1, 0),
-        token(2, 1, 0),
-        token(3, 1, 0),
-        token(4, 2, 0),
-    ] {
-        s.insert_token(t).await.expect("insert");
-    }
-    let gone = s
-        .change_password(1, "$argon2id$new".into(), Some(2))
-        .await
-        .expect("change");
-    assert_eq!(gone.iter().map(|t| t.id).collect::<Vec<_>>(), vec![1, 3]);
-    let ann = s.user_by_id(1).await.expect("q").expect("ann");
-    assert_eq!(ann.password_hash, "$argon2id$new");
-    assert_eq!(s.tokens_of(1).await.expect("list").len(), 1);
-    assert_eq!(s.tokens_of(2).await.expect("bob").len(), 1);
-    let unknown = s.change_password(99, "x".into(), None).await;
-    assert!(
-        matches!(unknown, Err(StoreError::Conflict(_))),
-        "{unknown:?}"
-    );
 }
 
 /// Creating a direct channel twice gives back the first one.
@@ -569,147 +514,4 @@ pub async fn relations_change_atomically_per_side<S: Store>(s: &S) {
         .await
         .expect("remove");
     assert_eq!(s.relations(2).await.expect("list"), vec![]);
-}
-
-/// Roles, a new owner and a removal apply together; a new owner must be a
-/// member; names change in place.
-pub async fn roles_owners_and_names_change_atomically<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    s.create_user(user(3, "cy")).await.expect("cy");
-    s.add_member(10, 3, 7).await.expect("add");
-    let change = MembershipChange {
-        remove: Some(1),
-        owner: Some(2),
-        roles: vec![(3, Role::Admin)],
-    };
-    s.update_membership(10, change).await.expect("change");
-    let members = s.members(10).await.expect("members");
-    assert_eq!(member_ids(&members), vec![2, 3]);
-    assert_eq!(members[1].role, Role::Admin);
-    let channel = s.channel(10).await.expect("q").expect("group");
-    assert_eq!(channel.owner_id, 2);
-    let outsider = MembershipChange {
-        owner: Some(1),
-        roles: vec![(3, Role::Member)],
-        ..Default::default()
-    };
-    let refused = s.update_membership(10, outsider).await;
-    assert!(
-        matches!(refused, Err(StoreError::Conflict(_))),
-        "{refused:?}"
-    );
-    let members = s.members(10).await.expect("members");
-    assert_eq!(
-        members[1].role,
-        Role::Admin,
-        "nothing of a refused change applies"
-    );
-    assert!(
-        s.rename_channel(10, "renamed".into())
-            .await
-            .expect("rename")
-    );
-    assert_eq!(s.channel(10).await.expect("q").expect("g").name, "renamed");
-    assert!(!s.rename_channel(99, "x".into()).await.expect("missing"));
-}
-
-/// A deleted channel has no members, messages or read positions and cannot
-/// be found; the ids it held still count for the id floor.
-pub async fn a_deleted_channel_is_gone_but_its_ids_stay_counted<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    s.append(vec![msg(5_000, 10, 1, "a")])
-        .await
-        .expect("append");
-    s.update_message(10, 5_000, edit("b"), 1, 6_000)
-        .await
-        .expect("edit");
-    s.mark_read(2, 10, 5_000).await.expect("read");
-    assert!(s.delete_channel(10, 9).await.expect("delete"));
-    assert!(!s.delete_channel(10, 9).await.expect("again"));
-    assert_eq!(s.channel(10).await.expect("q"), None);
-    assert!(s.members(10).await.expect("m").is_empty());
-    assert!(s.channels_of(1).await.expect("of").is_empty());
-    assert!(s.read_states(2).await.expect("reads").is_empty());
-    let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
-    assert!(page.messages.is_empty());
-    assert!(s.versions(10, 5_000).await.expect("v").is_empty());
-    assert_eq!(s.max_id().await.expect("max"), 6_000);
-}
-
-/// An edit keeps the text it replaces; a delete removes every version.
-pub async fn edits_keep_versions_and_deletes_drop_them<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
-    assert_eq!(
-        s.versions(10, 100).await.expect("v"),
-        vec![VersionRecord {
-            version_id: 0,
-            text: "text 100".into(),
-            created_at_ms: 3
-        }]
-    );
-    s.update_message(10, 100, edit("second"), 50, 200)
-        .await
-        .expect("edit");
-    s.update_message(10, 100, edit("third"), 60, 300)
-        .await
-        .expect("edit");
-    let versions = s.versions(10, 100).await.expect("v");
-    let seen: Vec<_> = versions
-        .iter()
-        .map(|v| (v.version_id, v.text.as_str(), v.created_at_ms))
-        .collect();
-    assert_eq!(
-        seen,
-        vec![(0, "text 100", 3), (200, "second", 50), (300, "third", 60)]
-    );
-    let gone = s
-        .update_message(10, 100, MessageChange::Delete { by: 2 }, 70, 400)
-        .await
-        .expect("delete")
-        .expect("exists");
-    assert_eq!(gone.deleted_by, 2, "a moderator is named");
-    assert!(s.versions(10, 100).await.expect("v").is_empty());
-    assert!(s.versions(10, 999).await.expect("none").is_empty());
-}
-
-/// Mentions come back with the message and count as unread mentions of
-/// the member until read, edited away or deleted; one's own do not count.
-pub async fn mentions_are_stored_and_counted_until_read<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    let at = |user_id, offset| Mention {
-        user_id,
-        offset,
-        length: 4,
-    };
-    let mut first = msg(100, 10, 1, "a");
-    first.mentions = vec![at(2, 0), at(1, 5), at(2, 9)];
-    let mut second = msg(101, 10, 1, "b");
-    second.mentions = vec![at(2, 0)];
-    s.append(vec![first.clone(), second]).await.expect("append");
-    let stored = s.message(10, 100).await.expect("q").expect("found");
-    assert_eq!(stored.mentions, first.mentions);
-    let count = |states: Vec<super::ReadState>| states[0].mention_count;
-    assert_eq!(count(s.read_states(2).await.expect("bob")), 2);
-    assert_eq!(
-        count(s.read_states(1).await.expect("ann")),
-        0,
-        "not one's own"
-    );
-    let state = s.mark_read(2, 10, 100).await.expect("read");
-    assert_eq!(state.mention_count, 1);
-    s.update_message(10, 101, edit("nobody"), 5, 200)
-        .await
-        .expect("edit");
-    assert_eq!(count(s.read_states(2).await.expect("bob")), 0);
-    let mut third = msg(102, 10, 1, "c");
-    third.mentions = vec![at(2, 0)];
-    s.append(vec![third]).await.expect("append");
-    assert_eq!(count(s.read_states(2).await.expect("bob")), 1);
-    s.update_message(10, 102, MessageChange::Delete { by: 1 }, 6, 201)
-        .await
-        .expect("delete");
-    assert_eq!(count(s.read_states(2).await.expect("bob")), 0);
-    let deleted = s.message(10, 102).await.expect("q").expect("tombstone");
-    assert!(deleted.mentions.is_empty());
 }
