@@ -269,7 +269,10 @@ mod tests {
             )
             .build();
         let op = modified(op);
-        assert_eq!(statuses(&op), ["400", "401", "413", "415", "429", "500", "503"]);
+        assert_eq!(
+            statuses(&op),
+            ["400", "401", "413", "415", "429", "500", "503"]
+        );
         let RefOr::T(bad) = &op.responses.responses["400"] else {
             panic!("400 is inline")
         };
