@@ -35,7 +35,9 @@ enum Controls {
     None,
 }
 
-fn check(text: &str, max: usize, controls: Controls) -> Result<(), TextFault> {
+/// Counts the characters of `text`, refusing a control character that
+/// `controls` does not allow.
+fn scan(text: &str, controls: Controls) -> Result<usize, TextFault> {
     let mut chars = 0;
     for (at, ch) in text.chars().enumerate() {
         chars += 1;
@@ -44,13 +46,24 @@ fn check(text: &str, max: usize, controls: Controls) -> Result<(), TextFault> {
             return Err(TextFault::Control { ch, at });
         }
     }
-    if text.trim().is_empty() {
-        return Err(TextFault::Empty);
-    }
+    Ok(chars)
+}
+
+/// At most `max` characters.
+fn within(chars: usize, max: usize) -> Result<(), TextFault> {
     if chars > max {
         return Err(TextFault::TooLong { chars, max });
     }
     Ok(())
+}
+
+/// `text` passes [`scan`], is not blank, and is at most `max` characters.
+fn check(text: &str, max: usize, controls: Controls) -> Result<(), TextFault> {
+    let chars = scan(text, controls)?;
+    if text.trim().is_empty() {
+        return Err(TextFault::Empty);
+    }
+    within(chars, max)
 }
 
 /// A message body: 1 to `max` characters, not only whitespace, no control
@@ -71,21 +84,7 @@ pub fn check_client_msg_id(key: &str) -> Result<(), TextFault> {
     if key.is_empty() {
         return Err(TextFault::Empty);
     }
-    check_exact(key, CLIENT_MSG_ID_MAX)
-}
-
-fn check_exact(key: &str, max: usize) -> Result<(), TextFault> {
-    let mut chars = 0;
-    for (at, ch) in key.chars().enumerate() {
-        chars += 1;
-        if ch.is_control() {
-            return Err(TextFault::Control { ch, at });
-        }
-    }
-    if chars > max {
-        return Err(TextFault::TooLong { chars, max });
-    }
-    Ok(())
+    within(scan(key, Controls::None)?, CLIENT_MSG_ID_MAX)
 }
 
 impl TextFault {

@@ -174,11 +174,6 @@ impl Presence {
             .map(|s| status(user, s))
     }
 
-    /// Whether `user` is online and invisible.
-    pub fn is_invisible(&self, user: Id) -> bool {
-        self.users.get(&user).is_some_and(|s| s.invisible)
-    }
-
     /// Starts watching `members` of `channel` from session `key`; false if
     /// the session is unknown or already watches `max` channels.
     pub fn watch(&mut self, key: SessionKey, channel: Id, members: &[Id], max: usize) -> bool {
@@ -318,7 +313,6 @@ mod tests {
         let mut p = Presence::new(GRACE);
         assert_eq!(p.opened((1, 1), 7, 1_000, true), None, "nobody is told");
         assert!(p.status(7).is_none(), "shown as stored: offline");
-        assert!(p.is_invisible(7));
         let seen = p.set_invisible(7, false, 2_000).expect("now visible");
         assert!(seen.online);
         assert!(p.status(7).is_some_and(|s| s.online));

@@ -38,7 +38,7 @@ fn check_device(device: &str) -> Result<(), CoreError> {
 }
 
 /// The key failed logins of `username` are counted under.
-pub(super) fn account_key(username: &str) -> String {
+fn account_key(username: &str) -> String {
     username.to_lowercase()
 }
 
