@@ -4,7 +4,7 @@
 //! one user with 100 sessions.
 //!
 //! The registry talks to a real core (`CoreService` over `SqliteStore`, in
-//! memory as `src/main.rs` wires it), which `register` calls; `deliver`
+//! memory as `src/main.rs` wires it: gRPC over the in-memory link), which `register` calls; `deliver`
 //! itself never leaves the edge.
 //!
 //! Run with `cargo bench -p chat --bench fanout`.
@@ -14,11 +14,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chat_core::{CoreConfig, CoreService, SqliteStore};
+use chat_edge::core_client::CoreClient;
 use chat_edge::protocol::events::encode_event;
 use chat_edge::protocol::{Delivery, SharedFrame};
 use chat_edge::registry::{Entry, Kick, Registry};
-use chat_proto::CoreHandle;
 use chat_proto::v1 as pb;
+use chat_proto::v1::chat_core_server::ChatCoreServer;
 use chat_proto::v1::event::Kind;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
@@ -40,7 +41,7 @@ struct Scenario {
 impl Scenario {
     /// Registers `per_user` sessions for each of `users` on a fresh
     /// registry of edge `edge_id`.
-    fn new(rt: &Runtime, core: &CoreHandle, edge_id: u64, users: &[u64], per_user: u64) -> Self {
+    fn new(rt: &Runtime, core: &CoreClient, edge_id: u64, users: &[u64], per_user: u64) -> Self {
         let registry = Registry::new(core.clone(), edge_id);
         let mut receivers = Vec::new();
         rt.block_on(async {
@@ -93,12 +94,15 @@ fn fanout(c: &mut Criterion) {
         .build()
         .expect("a tokio runtime");
     let dir = tempfile::tempdir().expect("a temp dir for the store");
-    let core: CoreHandle = rt.block_on(async {
+    let core: CoreClient = rt.block_on(async {
         let store = SqliteStore::open(dir.path()).expect("the store opens in a fresh dir");
         let core = CoreService::start(store, CoreConfig::default())
             .await
             .expect("the core starts");
-        Arc::new(core)
+        let stop = tokio_util::sync::CancellationToken::new();
+        let (channel, link) = chat_proto::link::memory::link(ChatCoreServer::from_arc(core), stop);
+        tokio::spawn(link);
+        CoreClient::over(channel, Default::default())
     });
 
     let event = Kind::Message(pb::MessageCreated {

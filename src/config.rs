@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use chat_core::CoreConfig;
 use chat_edge::EdgeConfig;
 use clap::Parser;
-use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// Command-line flags.
@@ -42,9 +40,6 @@ pub enum LogFormat {
     Json,
 }
 
-/// More worker threads than this is a typo, not a machine.
-const MAX_WORKER_THREADS: usize = 1024;
-
 /// Everything the server can be configured with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -76,33 +71,14 @@ impl Default for Config {
 impl Config {
     /// Reads the configuration for `cli` from the file and environment it names.
     pub fn load(cli: &Cli) -> Result<Self, String> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(path) = &cli.config {
-            if !path.is_file() {
-                return Err(format!("config file {} does not exist", path.display()));
-            }
-            figment = figment.merge(Toml::file_exact(path));
-        }
-        // CHAT_CORE__MAX_GROUP_MEMBERS=200 sets core.max_group_members.
-        let env = Env::prefixed("CHAT_")
-            .ignore(&["config", "log_format"])
-            .split("__");
-        let mut config: Config = figment
-            .merge(env)
-            .extract()
-            .map_err(|e| format!("invalid configuration: {e}"))?;
+        let mut config: Config = crate::load::load(cli.config.as_deref())?;
         if let Some(listen) = cli.listen {
             config.listen = listen;
         }
         if let Some(dir) = &cli.data_dir {
             config.data_dir = dir.clone();
         }
-        if config.worker_threads > MAX_WORKER_THREADS {
-            return Err(format!(
-                "invalid configuration: worker_threads is {}, at most {MAX_WORKER_THREADS}",
-                config.worker_threads
-            ));
-        }
+        crate::load::check_workers(config.worker_threads)?;
         config.core.validate()?;
         config.edge.validate()?;
         config.edge.max_text_chars = config.core.max_text_chars;

@@ -1,24 +1,18 @@
 //! `chat`: the single-node chat server. Core and edge run in one process;
-//! the edge calls the core through the same `ChatCore` trait that carries
-//! gRPC in cluster mode.
-
-mod config;
-mod listen;
-mod signals;
-mod telemetry;
-
-use std::sync::Arc;
-use std::time::Duration;
+//! the edge calls the core through the same gRPC client as in cluster
+//! mode, over an in-memory link instead of TCP.
 
 use anyhow::Context;
 use axum::serve::Listener as _;
 use chat_core::{CoreService, SqliteStore};
 use chat_edge::Edge;
-use chat_proto::CoreHandle;
+use chat_edge::core_client::CoreClient;
+use chat_proto::v1::chat_core_server::ChatCoreServer;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Cli, Config};
+use chat_node::config::{Cli, Config};
+use chat_node::{listen, signals, telemetry};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -30,11 +24,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     telemetry::init_logs(cli.log_format);
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if config.worker_threads > 0 {
-        builder.worker_threads(config.worker_threads);
-    }
-    let runtime = match builder.enable_all().build() {
+    let runtime = match chat_node::runtime(config.worker_threads) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("chat: cannot start the runtime: {e}");
@@ -51,16 +41,18 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    raise_open_file_limit();
+    chat_node::raise_open_file_limit();
     let render_metrics = telemetry::init_metrics().context("metrics")?;
     let store = SqliteStore::open(&config.data_dir).context("opening storage")?;
-    let core = Arc::new(
-        CoreService::start(store, config.core.clone())
-            .await
-            .context("starting core")?,
-    );
-    let handle: CoreHandle = core.clone();
-    let edge = Edge::start(handle, config.edge.clone(), render_metrics)
+    let core = CoreService::start(store, config.core.clone())
+        .await
+        .context("starting core")?;
+    let link_stop = CancellationToken::new();
+    let (channel, link) =
+        chat_proto::link::memory::link(ChatCoreServer::from_arc(core.clone()), link_stop.clone());
+    let link = tokio::spawn(link);
+    let client = CoreClient::over(channel, config.edge.core.clone());
+    let edge = Edge::start(client, config.edge.clone(), render_metrics)
         .await
         .context("starting edge")?;
     let listener = listen::listen(config.listen)
@@ -69,55 +61,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let signal = signals::install().context("installing signal handlers")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
 
-    let stop = CancellationToken::new();
-    tokio::spawn({
-        let stop = stop.clone();
-        async move {
-            signal.await;
-            stop.cancel();
-        }
-    });
-    // A make-service hands each connection a clone of the finished router;
-    // a bare Router rebuilds its route table for every connection.
-    let routes = edge
-        .router()
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server =
-        axum::serve(listener, routes).with_graceful_shutdown(stop.clone().cancelled_owned());
-    let mut server = tokio::spawn(server.into_future());
-    let mut server_done = false;
-    tokio::select! {
-        // A signal also ends the server (graceful shutdown): when both are
-        // ready, the signal is the reason.
-        biased;
-        _ = stop.cancelled() => {}
-        result = &mut server => {
-            server_done = true;
-            match result {
-                Ok(Ok(())) if stop.is_cancelled() => {}
-                Ok(Ok(())) => tracing::warn!("HTTP server stopped on its own"),
-                Ok(Err(e)) => tracing::error!(error = %e, "HTTP server failed"),
-                Err(e) => tracing::error!(error = %e, "HTTP server task failed"),
-            }
-        }
-    }
-    tracing::info!("shutting down: closing sessions");
-    stop.cancel();
-    edge.shutdown().await;
-    if !server_done {
-        let grace = Duration::from_millis(config.edge.shutdown_grace_ms);
-        let _ = tokio::time::timeout(grace, server).await;
-    }
+    chat_node::serve::edge_http(edge, listener, signal).await;
+    // The edge's last calls (sessions closing) are done: close the link.
+    link_stop.cancel();
+    let _ = link.await;
     tracing::info!("flushing storage");
     core.shutdown().await.context("flushing storage")?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Many connections need many file descriptors: use the hard limit.
-fn raise_open_file_limit() {
-    match rlimit::increase_nofile_limit(u64::MAX) {
-        Ok(n) => tracing::debug!(limit = n, "open file limit"),
-        Err(e) => tracing::warn!(error = %e, "could not raise the open file limit"),
-    }
 }

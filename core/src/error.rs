@@ -42,6 +42,11 @@ pub enum CoreError {
     /// No such token (signed-in session) of the actor.
     #[error("session not found")]
     SessionNotFound,
+    /// Another live edge holds the edge id asked for.
+    #[error(
+        "edge id {0} is held by another running edge; give each edge its own edge_id, or 0 to have one assigned"
+    )]
+    EdgeIdTaken(u64),
     /// Too many failed logins: wait before trying again.
     #[error("too many failed attempts; try again in {} s", retry_after_ms.div_ceil(1000))]
     TooManyAttempts {
@@ -111,6 +116,7 @@ impl CoreError {
             CoreError::NotChannelOwner => "not_channel_owner",
             CoreError::NotChannelAdmin => "not_channel_admin",
             CoreError::SessionNotFound => "session_not_found",
+            CoreError::EdgeIdTaken(_) => "edge_id_taken",
             CoreError::TooManyAttempts { .. } => "too_many_attempts",
             CoreError::DirectChannelFixed => "direct_channel_fixed",
             CoreError::ChannelFull { .. } => "channel_full",
@@ -127,7 +133,7 @@ impl CoreError {
     fn grpc_code(&self) -> Code {
         match self {
             CoreError::Invalid { .. } => Code::InvalidArgument,
-            CoreError::UsernameTaken => Code::AlreadyExists,
+            CoreError::UsernameTaken | CoreError::EdgeIdTaken(_) => Code::AlreadyExists,
             CoreError::InvalidCredentials | CoreError::InvalidToken => Code::Unauthenticated,
             CoreError::UserNotFound
             | CoreError::ChannelNotFound

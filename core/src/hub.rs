@@ -4,10 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use chat_proto::v1::{Event, event};
+use chat_proto::v1::{EdgeRegistered, Event, event};
 use tokio::sync::mpsc;
 use tonic::Status;
 
+use crate::error::CoreError;
 use crate::store::Id;
 
 /// The stream an edge reads its events from.
@@ -21,8 +22,14 @@ pub struct Hub {
 
 #[derive(Default)]
 struct State {
-    edges: HashMap<Id, mpsc::Sender<Result<Event, Status>>>,
+    edges: HashMap<Id, Link>,
     users: HashMap<Id, HashSet<Id>>,
+}
+
+/// One edge's open stream.
+struct Link {
+    tx: mpsc::Sender<Result<Event, Status>>,
+    incarnation: u64,
 }
 
 impl State {
@@ -48,13 +55,44 @@ impl Hub {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Opens the stream for `edge`, replacing (and ending) an earlier one.
-    pub fn subscribe(&self, edge: Id) -> EdgeStream {
+    /// Opens the stream of edge `requested` (0: a fresh id from `assign`),
+    /// replacing an earlier stream of the same incarnation. Refuses an id
+    /// that a live edge of another incarnation holds. The stream's first
+    /// event names the edge's id.
+    pub fn subscribe(
+        &self,
+        requested: Id,
+        incarnation: u64,
+        assign: impl FnOnce() -> Id,
+    ) -> Result<(Id, EdgeStream), CoreError> {
         let (tx, rx) = mpsc::channel(self.capacity);
         let mut state = self.state();
+        let edge = match requested {
+            0 => assign(),
+            id => id,
+        };
+        if let Some(old) = state.edges.get(&edge)
+            && old.incarnation != incarnation
+            && !old.tx.is_closed()
+        {
+            return Err(CoreError::EdgeIdTaken(edge));
+        }
+        let registered = Event {
+            recipients: Vec::new(),
+            kind: Some(event::Kind::Registered(EdgeRegistered { edge_id: edge })),
+        };
+        // The channel is new and empty: this cannot fail for want of room.
+        let _ = tx.try_send(Ok(registered));
         state.forget_edge(edge);
-        state.edges.insert(edge, tx);
-        rx
+        state.edges.insert(edge, Link { tx, incarnation });
+        Ok((edge, rx))
+    }
+
+    /// Ends every edge's stream (at shutdown); the edges reconnect.
+    pub fn end_all(&self) {
+        let mut state = self.state();
+        state.edges.clear();
+        state.users.clear();
     }
 
     /// Records that `edge` now serves `add` and no longer serves `remove`.
@@ -87,7 +125,10 @@ impl Hub {
             per_edge
                 .into_iter()
                 .filter_map(|(edge, users)| {
-                    state.edges.get(&edge).map(|tx| (edge, tx.clone(), users))
+                    state
+                        .edges
+                        .get(&edge)
+                        .map(|link| (edge, link.tx.clone(), users))
                 })
                 .collect()
         };
@@ -102,7 +143,7 @@ impl Hub {
                 if state
                     .edges
                     .get(&edge)
-                    .is_some_and(|cur| cur.same_channel(&tx))
+                    .is_some_and(|cur| cur.tx.same_channel(&tx))
                 {
                     state.forget_edge(edge);
                 }
@@ -120,11 +161,42 @@ mod tests {
         event::Kind::TokenRevoked(TokenRevoked { token_ids: vec![9] })
     }
 
+    /// Opens edge `id`'s stream and takes its registration event.
+    fn open(hub: &Hub, id: Id) -> EdgeStream {
+        let (got, mut rx) = hub.subscribe(id, id, || 99).expect("free id");
+        assert_eq!(got, id);
+        let first = rx.try_recv().expect("registration").expect("ok");
+        assert!(matches!(first.kind, Some(event::Kind::Registered(r)) if r.edge_id == id));
+        rx
+    }
+
+    #[tokio::test]
+    async fn a_live_edge_id_is_refused_to_another_edge_but_not_to_a_reconnect() {
+        let hub = Hub::new(8);
+        let first = open(&hub, 1);
+        let err = hub.subscribe(1, 2, || 99).expect_err("another incarnation");
+        assert!(matches!(err, CoreError::EdgeIdTaken(1)));
+        let (id, _again) = hub
+            .subscribe(1, 1, || 99)
+            .expect("the same edge reconnects");
+        assert_eq!(id, 1);
+        drop(first);
+        let (assigned, _) = hub.subscribe(0, 7, || 42).expect("assigned");
+        assert_eq!(assigned, 42);
+    }
+
+    #[test]
+    fn an_id_whose_edge_is_gone_can_be_taken() {
+        let hub = Hub::new(8);
+        drop(open(&hub, 3));
+        assert!(hub.subscribe(3, 9, || 99).is_ok());
+    }
+
     #[tokio::test]
     async fn events_go_once_per_edge_to_interested_users_only() {
         let hub = Hub::new(8);
-        let mut a = hub.subscribe(1);
-        let mut b = hub.subscribe(2);
+        let mut a = open(&hub, 1);
+        let mut b = open(&hub, 2);
         hub.update_interest(1, &[10, 11], &[]);
         hub.update_interest(2, &[12], &[]);
         hub.publish(&[10, 11, 13], kind()).await;
@@ -139,12 +211,12 @@ mod tests {
     #[tokio::test]
     async fn removed_interest_and_closed_edges_get_nothing() {
         let hub = Hub::new(8);
-        let mut a = hub.subscribe(1);
+        let mut a = open(&hub, 1);
         hub.update_interest(1, &[10], &[]);
         hub.update_interest(1, &[], &[10]);
         hub.publish(&[10], kind()).await;
         assert!(a.try_recv().is_err());
-        let b = hub.subscribe(2);
+        let b = open(&hub, 2);
         hub.update_interest(2, &[10], &[]);
         drop(b);
         hub.publish(&[10], kind()).await;

@@ -67,13 +67,17 @@ impl Appender {
         (Self { tx }, task)
     }
 
-    /// Queues a message and waits until it is durable (or refused).
-    pub async fn append(&self, pending: Pending) -> Result<Appended, CoreError> {
+    /// Queues a message; the future resolves once it is durable (or refused).
+    /// Messages queued one after another get ids in that order.
+    pub fn enqueue(
+        &self,
+        pending: Pending,
+    ) -> Result<impl Future<Output = Result<Appended, CoreError>> + Send + use<>, CoreError> {
         let (reply, done) = oneshot::channel();
         self.tx
             .try_send(Job { pending, reply })
             .map_err(|_| CoreError::Overloaded)?;
-        done.await.map_err(|_| CoreError::Overloaded)?
+        Ok(async move { done.await.map_err(|_| CoreError::Overloaded)? })
     }
 }
 

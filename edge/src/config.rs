@@ -4,13 +4,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::core_client::CoreLinkConfig;
 use crate::protocol::SessionConfig;
 
 /// Limits and tuning of the edge.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EdgeConfig {
-    /// This edge's id, unique among the edges of one core.
+    /// This edge's id, unique among the edges of one core; 0 (the default)
+    /// lets the core assign one. A core refuses an id another live edge holds.
     pub edge_id: u64,
     /// Most WebSocket connections held at once; more are refused with 503.
     pub max_connections: usize,
@@ -54,6 +56,8 @@ pub struct EdgeConfig {
     /// the TCP peer. Only behind a proxy that sets it: otherwise clients
     /// could choose their address and dodge the login limits.
     pub trust_forwarded_for: bool,
+    /// The link to the core.
+    pub core: CoreLinkConfig,
     /// Longest message text in characters; set from the core's setting.
     #[serde(skip)]
     pub max_text_chars: usize,
@@ -65,7 +69,7 @@ pub struct EdgeConfig {
 impl Default for EdgeConfig {
     fn default() -> Self {
         Self {
-            edge_id: 1,
+            edge_id: 0,
             max_connections: 100_000,
             outbound_queue: 1024,
             max_frame_bytes: 1 << 20,
@@ -84,6 +88,7 @@ impl Default for EdgeConfig {
             rest_per_sec: 50,
             rest_burst: 100,
             trust_forwarded_for: false,
+            core: CoreLinkConfig::default(),
             max_text_chars: 100_000,
             sync_page: 100,
         }
@@ -111,6 +116,7 @@ impl EdgeConfig {
         if self.idle_timeout_ms <= self.heartbeat_interval_ms {
             return Err("edge.idle_timeout_ms must exceed edge.heartbeat_interval_ms".into());
         }
+        self.core.validate()?;
         if !(self.frames_per_sec > 0.0 && self.frames_burst >= 1.0) {
             return Err(
                 "edge.frames_per_sec must be positive and edge.frames_burst at least 1".into(),

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chat_proto::CoreHandle;
+use crate::core_client::CoreClient;
 use chat_proto::EventStream;
-use chat_proto::v1::{SubscribeRequest, event};
+use chat_proto::v1::{Event, SubscribeRequest, event};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -14,19 +14,45 @@ use crate::error::ApiError;
 use crate::protocol::{SharedFrame, events};
 use crate::registry::Registry;
 
-/// Opens the stream; call before accepting connections so no event is missed.
-pub async fn subscribe(core: &CoreHandle, edge_id: u64) -> Result<EventStream, ApiError> {
-    core.subscribe(tonic::Request::new(SubscribeRequest { edge_id }))
-        .await
-        .map(tonic::Response::into_inner)
-        .map_err(ApiError::from)
+/// Who this edge is to the core.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    /// The id asked for, 0 until the core assigned one.
+    pub edge_id: u64,
+    /// Random for this process: tells a reconnect from a second edge.
+    pub incarnation: u64,
+}
+
+/// Opens the stream and waits for the core to confirm the edge's id; call
+/// before accepting connections so no event is missed.
+pub async fn subscribe(
+    core: &CoreClient,
+    identity: Identity,
+) -> Result<(u64, EventStream), ApiError> {
+    let req = SubscribeRequest {
+        edge_id: identity.edge_id,
+        incarnation: identity.incarnation,
+    };
+    let mut stream = core.subscribe(req).await?;
+    match stream.next().await {
+        Some(Ok(Event {
+            kind: Some(event::Kind::Registered(registered)),
+            ..
+        })) => Ok((registered.edge_id, stream)),
+        Some(Err(status)) => Err(status.into()),
+        _ => Err(ApiError::new(
+            503,
+            "unavailable",
+            "the core's event stream did not start with the edge's id",
+        )),
+    }
 }
 
 /// Delivers events until shutdown, re-subscribing if the stream ends.
 pub async fn run(
-    core: CoreHandle,
+    core: CoreClient,
     registry: Arc<Registry>,
-    edge_id: u64,
+    identity: Identity,
     mut stream: EventStream,
     shutdown: CancellationToken,
 ) {
@@ -52,11 +78,12 @@ pub async fn run(
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(backoff) => {}
             }
-            if let Ok(fresh) = subscribe(&core, edge_id).await {
-                match registry.reannounce().await {
+            match subscribe(&core, identity).await {
+                Ok((_, fresh)) => match registry.reannounce().await {
                     Ok(()) => break fresh,
                     Err(e) => tracing::warn!(error = %e, "could not re-announce users"),
-                }
+                },
+                Err(e) => tracing::warn!(error = %e, "could not reopen the event stream"),
             }
             backoff = (backoff * 2).min(Duration::from_secs(5));
         };

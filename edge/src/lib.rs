@@ -1,11 +1,11 @@
 //! The chat edge: HTTP and WebSocket for clients, sessions, and delivery of
 //! the core's events to connected devices.
 //!
-//! The edge reaches the core only through [`chat_proto::CoreHandle`], the
-//! generated `ChatCore` trait: in memory in single-node mode, over gRPC in
-//! cluster mode.
+//! The edge reaches the core only through [`core_client::CoreClient`]:
+//! gRPC over TCP in cluster mode, over an in-memory link in single-node mode.
 
 pub mod config;
+pub mod core_client;
 pub mod dispatch;
 pub mod error;
 pub mod http;
@@ -18,8 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use chat_proto::CoreHandle;
 use tokio::sync::Semaphore;
+
+use crate::core_client::CoreClient;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -32,7 +33,7 @@ pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
 /// One edge: its sessions, its link to the core and its lifecycle.
 pub struct Edge {
     /// The core.
-    pub core: CoreHandle,
+    pub core: CoreClient,
     /// Settings.
     pub config: EdgeConfig,
     /// The per-session settings, shared by every session.
@@ -57,12 +58,19 @@ pub struct Edge {
 impl Edge {
     /// Subscribes to the core's events and starts delivering them.
     pub async fn start(
-        core: CoreHandle,
-        config: EdgeConfig,
+        core: CoreClient,
+        mut config: EdgeConfig,
         render_metrics: MetricsRender,
     ) -> Result<Arc<Self>, ApiError> {
-        let registry = Arc::new(registry::Registry::new(core.clone(), config.edge_id));
-        let stream = dispatch::subscribe(&core, config.edge_id).await?;
+        let mut identity = dispatch::Identity {
+            edge_id: config.edge_id,
+            incarnation: incarnation(),
+        };
+        let (edge_id, stream) = dispatch::subscribe(&core, identity).await?;
+        identity.edge_id = edge_id;
+        config.edge_id = edge_id;
+        tracing::info!(edge_id, "registered with the core");
+        let registry = Arc::new(registry::Registry::new(core.clone(), edge_id));
         let rest_limiter = Arc::new(http::UserLimiter::new(
             config.rest_per_sec,
             config.rest_burst,
@@ -83,7 +91,7 @@ impl Edge {
         edge.tracker.spawn(dispatch::run(
             core,
             registry,
-            edge.config.edge_id,
+            identity,
             stream,
             edge.shutdown.clone(),
         ));
@@ -119,6 +127,15 @@ impl Edge {
             );
         }
     }
+}
+
+/// A number that differs between edge processes: the process id and the
+/// start time in nanoseconds, never 0.
+fn incarnation() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (nanos ^ (u64::from(std::process::id()) << 40)).max(1)
 }
 
 /// Forgets idle users' REST buckets now and then, until shutdown.

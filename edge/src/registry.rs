@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use chat_proto::CoreHandle;
+use crate::core_client::CoreClient;
 use chat_proto::v1::{InterestRequest, SessionClosedRequest, SessionRef};
 use tokio::sync::{Mutex, Notify};
 
@@ -56,7 +56,7 @@ pub struct Entry {
 
 /// Sessions by user.
 pub struct Registry {
-    core: CoreHandle,
+    core: CoreClient,
     edge_id: u64,
     users: RwLock<HashMap<u64, Vec<Entry>>>,
     /// Orders interest changes so the core never sees them reversed.
@@ -65,7 +65,7 @@ pub struct Registry {
 
 impl Registry {
     /// An empty registry for `edge_id`.
-    pub fn new(core: CoreHandle, edge_id: u64) -> Self {
+    pub fn new(core: CoreClient, edge_id: u64) -> Self {
         Self {
             core,
             edge_id,
@@ -88,11 +88,7 @@ impl Registry {
             add_users: add,
             remove_users: remove,
         };
-        self.core
-            .update_interest(tonic::Request::new(req))
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from)
+        self.core.update_interest(req).await.map(|_| ())
     }
 
     /// Adds a session; returns once the core routes the user's events here.
@@ -121,10 +117,7 @@ impl Registry {
             session_id,
             user_id,
         };
-        self.core
-            .session_opened(tonic::Request::new(session))
-            .await
-            .map_err(ApiError::from)?;
+        self.core.session_opened(session).await?;
         Ok(())
     }
 
@@ -140,7 +133,7 @@ impl Registry {
             clean,
             last_heard_ms,
         };
-        if let Err(status) = self.core.session_closed(tonic::Request::new(closed)).await {
+        if let Err(status) = self.core.session_closed(closed).await {
             tracing::warn!(%status, user_id, "could not report the session closed");
         }
         let _order = self.interest.lock().await;

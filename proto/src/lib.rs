@@ -10,10 +10,10 @@ pub mod v1 {
     include!("gen/chat.core.v1.rs");
 }
 
+pub mod link;
 pub mod rules;
 
 use std::pin::Pin;
-use std::sync::Arc;
 
 /// The gRPC metadata key that carries a stable error code (e.g. `channel_not_found`).
 pub const ERROR_CODE_KEY: &str = "chat-error-code";
@@ -25,7 +25,3 @@ pub const RETRY_AFTER_KEY: &str = "chat-retry-after-ms";
 pub type EventStream = Pin<
     Box<dyn tonic::codegen::tokio_stream::Stream<Item = Result<v1::Event, tonic::Status>> + Send>,
 >;
-
-/// A core as an edge sees it: in memory in single-node mode, a gRPC client
-/// in cluster mode. Both implement the same generated trait.
-pub type CoreHandle = Arc<dyn v1::chat_core_server::ChatCore<SubscribeStream = EventStream>>;

@@ -29,9 +29,32 @@ impl DataDir {
     }
 }
 
-/// A running server process.
+/// Which processes serve a test: set `TEST_CHAT_TOPOLOGY=cluster` to run
+/// every test against a `chat-core` and a `chat-edge` instead of `chat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// The single-node `chat` binary.
+    Single,
+    /// One `chat-core` and one `chat-edge`, over gRPC on loopback.
+    Cluster,
+}
+
+impl Topology {
+    /// The topology this test run uses.
+    pub fn current() -> Self {
+        match std::env::var("TEST_CHAT_TOPOLOGY").as_deref() {
+            Ok("cluster") => Topology::Cluster,
+            _ => Topology::Single,
+        }
+    }
+}
+
+/// A running server: the `chat` process, or a core and an edge.
 pub struct Server {
+    /// The process clients talk to (`chat`, or the edge).
     child: Child,
+    /// The core, in the cluster topology.
+    core: Option<Child>,
     /// Where it listens.
     pub addr: SocketAddr,
     /// Its data directory.
@@ -60,37 +83,48 @@ impl Server {
         Self::spawn(data.clone(), &all, env).await
     }
 
-    /// Starts the binary with exactly `args` (plus JSON logs); `data` is
+    /// Starts the server with exactly `args` (plus JSON logs); `data` is
     /// only kept alive, so `args` or `env` must name the data directory.
+    /// In the cluster topology, `--data-dir` and `CHAT_CORE__*` go to the
+    /// core, `--listen` and `CHAT_EDGE__*` to the edge, the rest to both.
     pub async fn spawn(data: DataDir, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat"));
-        cmd.args(["--log-format", "json"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn the chat binary");
-        let stderr = child.stderr.take().expect("stderr is piped");
         let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = oneshot::channel();
-        let reader = tokio::spawn(read_log(stderr, log.clone(), tx));
-        let addr = match tokio::time::timeout(STEP, rx).await {
-            Ok(Ok(addr)) => addr,
-            _ => {
-                let status = child.try_wait().ok().flatten();
-                panic!(
-                    "server did not report its address (exit: {status:?}); log:\n{}",
-                    log.lock().map(|l| l.join("\n")).unwrap_or_default()
-                );
+        if Topology::current() == Topology::Single {
+            let (child, addr, reader) = launch(env!("CARGO_BIN_EXE_chat"), args, env, &log).await;
+            return Self {
+                child,
+                core: None,
+                addr,
+                data,
+                log,
+                reader: Some(reader),
+            };
+        }
+        let (core_args, mut edge_args) = (vec!["--listen", "127.0.0.1:0"], vec![]);
+        let mut core_env: Vec<(&str, &str)> = vec![];
+        let mut rest = args.iter();
+        while let Some(arg) = rest.next() {
+            let value = rest.next().copied().unwrap_or_default();
+            match *arg {
+                "--data-dir" => core_env.push(("CHAT_DATA_DIR", value)),
+                "--listen" => edge_args.extend(["--listen", value]),
+                other => panic!("{other} has no meaning in the cluster topology"),
             }
-        };
+        }
+        let is_core = |k: &str| k.starts_with("CHAT_CORE__") || k == "CHAT_DATA_DIR";
+        core_env.extend(env.iter().filter(|(k, _)| !k.starts_with("CHAT_EDGE__")));
+        let edge_env: Vec<_> = env.iter().filter(|(k, _)| !is_core(k)).copied().collect();
+        let bin = env!("CARGO_BIN_EXE_chat-core");
+        let (core, core_addr, core_reader) = launch(bin, &core_args, &core_env, &log).await;
+        let url = format!("http://{core_addr}");
+        edge_args.extend(["--core", url.as_str()]);
+        let bin = env!("CARGO_BIN_EXE_chat-edge");
+        let (child, addr, reader) = launch(bin, &edge_args, &edge_env, &log).await;
+        // The core's log reader ends when the core exits; the edge's is awaited.
+        drop(core_reader);
         Self {
             child,
+            core: Some(core),
             addr,
             data,
             log,
@@ -146,10 +180,14 @@ impl Server {
         Pid::from_raw(i32::try_from(id).expect("pid fits i32"))
     }
 
-    /// SIGKILL: no chance to flush anything.
+    /// SIGKILL (of every process): no chance to flush anything.
     pub async fn kill(mut self) -> DataDir {
         kill(self.pid(), Signal::SIGKILL).expect("send SIGKILL");
         self.wait().await;
+        if let Some(mut core) = self.core.take() {
+            let _ = core.start_kill();
+            let _ = tokio::time::timeout(STEP, core.wait()).await;
+        }
         self.data.clone()
     }
 
@@ -158,6 +196,20 @@ impl Server {
     pub async fn terminate(mut self) -> (ExitStatus, String) {
         kill(self.pid(), Signal::SIGTERM).expect("send SIGTERM");
         let status = self.wait().await;
+        if let Some(mut core) = self.core.take()
+            && let Some(id) = core.id()
+        {
+            let pid = Pid::from_raw(i32::try_from(id).expect("pid fits i32"));
+            kill(pid, Signal::SIGTERM).expect("send SIGTERM to the core");
+            let core_status = tokio::time::timeout(STEP, core.wait())
+                .await
+                .expect("core exits in time")
+                .expect("wait for the core");
+            assert!(
+                core_status.success(),
+                "the core exits cleanly: {core_status:?}"
+            );
+        }
         if let Some(reader) = self.reader.take() {
             let _ = tokio::time::timeout(STEP, reader).await;
         }
@@ -170,6 +222,41 @@ impl Server {
             .expect("server exits in time")
             .expect("wait for the server")
     }
+}
+
+/// Starts `bin` with `args` and JSON logs, and waits for its address.
+async fn launch(
+    bin: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    log: &Arc<Mutex<Vec<String>>>,
+) -> (Child, SocketAddr, tokio::task::JoinHandle<()>) {
+    let mut cmd = Command::new(bin);
+    cmd.args(["--log-format", "json"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn the server binary");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (tx, rx) = oneshot::channel();
+    let reader = tokio::spawn(read_log(stderr, log.clone(), tx));
+    let addr = match tokio::time::timeout(STEP, rx).await {
+        Ok(Ok(addr)) => addr,
+        _ => {
+            let status = child.try_wait().ok().flatten();
+            panic!(
+                "{bin} did not report its address (exit: {status:?}); log:\n{}",
+                log.lock().map(|l| l.join("\n")).unwrap_or_default()
+            );
+        }
+    };
+    (child, addr, reader)
 }
 
 async fn read_log(

@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::CoreService;
 use super::accounts::Client;
+use super::required::{missing, valid};
 use crate::store::{HistoryAnchor, ProfileChange, Role, Store};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -20,7 +21,7 @@ fn ok<T>(r: Result<T, crate::error::CoreError>) -> Reply<T> {
 #[tonic::async_trait]
 impl<S: Store> ChatCore for CoreService<S> {
     async fn signup(&self, r: Request<pb::Credentials>) -> Reply<pb::AuthReply> {
-        let c = r.into_inner();
+        let c = valid(r)?;
         let client = Client {
             device: c.device,
             addr: c.client_addr,
@@ -29,7 +30,7 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn login(&self, r: Request<pb::Credentials>) -> Reply<pb::AuthReply> {
-        let c = r.into_inner();
+        let c = valid(r)?;
         let client = Client {
             device: c.device,
             addr: c.client_addr,
@@ -38,86 +39,84 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn refresh_token(&self, r: Request<pb::TokenRequest>) -> Reply<pb::TokenInfo> {
-        ok(CoreService::refresh_token(self, &r.into_inner().token).await)
+        ok(CoreService::refresh_token(self, &valid(r)?.token).await)
     }
 
     async fn list_tokens(&self, r: Request<pb::TokenRequest>) -> Reply<pb::TokenList> {
-        ok(CoreService::list_tokens(self, &r.into_inner().token).await)
+        ok(CoreService::list_tokens(self, &valid(r)?.token).await)
     }
 
     async fn revoke_token(&self, r: Request<pb::RevokeTokenRequest>) -> Reply<pb::Empty> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::revoke_token(self, r.actor_id, r.token_id)
             .await
             .map(|()| pb::Empty {}))
     }
 
     async fn revoke_all_tokens(&self, r: Request<pb::UserRequest>) -> Reply<pb::Empty> {
-        ok(
-            CoreService::revoke_all_tokens(self, r.into_inner().actor_id)
-                .await
-                .map(|()| pb::Empty {}),
-        )
+        ok(CoreService::revoke_all_tokens(self, valid(r)?.actor_id)
+            .await
+            .map(|()| pb::Empty {}))
     }
 
     async fn change_password(&self, r: Request<pb::ChangePasswordRequest>) -> Reply<pb::Empty> {
-        ok(CoreService::change_password(self, r.into_inner())
+        ok(CoreService::change_password(self, valid(r)?)
             .await
             .map(|()| pb::Empty {}))
     }
 
     async fn logout(&self, r: Request<pb::TokenRequest>) -> Reply<pb::Empty> {
-        ok(CoreService::logout(self, &r.into_inner().token)
+        ok(CoreService::logout(self, &valid(r)?.token)
             .await
             .map(|()| pb::Empty {}))
     }
 
     async fn authenticate(&self, r: Request<pb::TokenRequest>) -> Reply<pb::Principal> {
-        ok(CoreService::authenticate(self, &r.into_inner().token).await)
+        ok(CoreService::authenticate(self, &valid(r)?.token).await)
     }
 
     async fn get_user(&self, r: Request<pb::GetUserRequest>) -> Reply<pb::User> {
-        ok(CoreService::get_user(self, r.into_inner().key).await)
+        ok(CoreService::get_user(self, valid(r)?.key).await)
     }
 
     async fn open_direct(&self, r: Request<pb::OpenDirectRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::open_direct(self, r.actor_id, r.peer_id).await)
     }
 
     async fn create_group(&self, r: Request<pb::CreateGroupRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::create_group(self, r.actor_id, &r.name, &r.member_ids).await)
     }
 
     async fn get_channel(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::get_channel(self, r.actor_id, r.channel_id).await)
     }
 
     async fn list_channels(&self, r: Request<pb::ListChannelsRequest>) -> Reply<pb::ChannelList> {
-        ok(CoreService::list_channels(self, r.into_inner().actor_id)
+        ok(CoreService::list_channels(self, valid(r)?.actor_id)
             .await
             .map(|channels| pb::ChannelList { channels }))
     }
 
     async fn add_member(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::add_member(self, r.actor_id, r.channel_id, r.user_id).await)
     }
 
     async fn remove_member(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::remove_member(self, r.actor_id, r.channel_id, r.user_id).await)
     }
 
     async fn rename_channel(&self, r: Request<pb::RenameChannelRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::rename_channel(self, r.actor_id, r.channel_id, &r.name).await)
     }
 
     async fn set_member_role(&self, r: Request<pb::MemberRoleRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         let role = match r.role() {
             pb::MemberRole::Admin => Role::Admin,
             pb::MemberRole::Member => Role::Member,
@@ -131,19 +130,19 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn transfer_ownership(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::transfer_ownership(self, r.actor_id, r.channel_id, r.user_id).await)
     }
 
     async fn delete_channel(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::delete_channel(self, r.actor_id, r.channel_id)
             .await
             .map(|()| pb::Empty {}))
     }
 
     async fn message_versions(&self, r: Request<pb::MessageRef>) -> Reply<pb::MessageVersionList> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::message_versions(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
@@ -151,12 +150,12 @@ impl<S: Store> ChatCore for CoreService<S> {
         &self,
         r: Request<pb::SendMessageRequest>,
     ) -> Reply<pb::SendMessageReply> {
-        ok(CoreService::send_message(self, r.into_inner()).await)
+        ok(CoreService::send_message(self, valid(r)?).await)
     }
 
     async fn history(&self, r: Request<pb::HistoryRequest>) -> Reply<pb::HistoryPage> {
         use pb::history_request::Anchor;
-        let r = r.into_inner();
+        let r = valid(r)?;
         let anchor = match r.anchor {
             None => HistoryAnchor::Latest,
             Some(Anchor::Before(id)) => HistoryAnchor::Before(id),
@@ -166,53 +165,74 @@ impl<S: Store> ChatCore for CoreService<S> {
         ok(CoreService::history(self, r.actor_id, r.channel_id, anchor, r.limit).await)
     }
 
+    type SendStreamStream = super::send_stream::OutcomeStream;
+
+    async fn send_stream(
+        &self,
+        r: Request<tonic::Streaming<pb::SendMessageRequest>>,
+    ) -> Reply<Self::SendStreamStream> {
+        let core = self
+            .me
+            .upgrade()
+            .ok_or_else(|| Status::unavailable("shutting down"))?;
+        Ok(Response::new(super::send_stream::outcomes(
+            core,
+            r.into_inner(),
+        )))
+    }
+
     type SubscribeStream = EventStream;
 
     async fn subscribe(&self, r: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
-        let rx = self.hub.subscribe(r.into_inner().edge_id);
+        let r = valid(r)?;
+        let (edge, rx) = self
+            .hub
+            .subscribe(r.edge_id, r.incarnation, || self.next_id())
+            .map_err(Status::from)?;
+        tracing::info!(edge, "edge subscribed");
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
     async fn update_interest(&self, r: Request<pb::InterestRequest>) -> Reply<pb::Empty> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         self.hub
             .update_interest(r.edge_id, &r.add_users, &r.remove_users);
         Ok(Response::new(pb::Empty {}))
     }
 
     async fn get_ready_state(&self, r: Request<pb::UserRequest>) -> Reply<pb::ReadyState> {
-        ok(CoreService::ready_state(self, r.into_inner().actor_id).await)
+        ok(CoreService::ready_state(self, valid(r)?.actor_id).await)
     }
 
     async fn mark_read(&self, r: Request<pb::MarkReadRequest>) -> Reply<pb::ReadState> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::mark_read(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
     async fn edit_message(&self, r: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::edit_message(self, r.actor_id, r.channel_id, r.message_id, r.text).await)
     }
 
     async fn delete_message(&self, r: Request<pb::MessageRef>) -> Reply<pb::Message> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::delete_message(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
     async fn changes(&self, r: Request<pb::ChangesRequest>) -> Reply<pb::HistoryPage> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::changes(self, r.actor_id, r.channel_id, r.after_version, r.limit).await)
     }
 
     async fn typing(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         ok(CoreService::typing(self, r.actor_id, r.channel_id)
             .await
             .map(|()| pb::Empty {}))
     }
 
     async fn session_opened(&self, r: Request<pb::SessionRef>) -> Reply<pb::Empty> {
-        let s = r.into_inner();
+        let s = valid(r)?;
         ok(
             CoreService::session_opened(self, (s.edge_id, s.session_id), s.user_id)
                 .await
@@ -221,8 +241,8 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn session_closed(&self, r: Request<pb::SessionClosedRequest>) -> Reply<pb::Empty> {
-        let r = r.into_inner();
-        let s = r.session.unwrap_or_default();
+        let r = valid(r)?;
+        let s = r.session.ok_or_else(|| missing("session"))?;
         let key = (s.edge_id, s.session_id);
         ok(
             CoreService::session_closed(self, key, r.clean, r.last_heard_ms)
@@ -232,21 +252,21 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn watch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::PresenceList> {
-        let r = r.into_inner();
-        let s = r.session.unwrap_or_default();
+        let r = valid(r)?;
+        let s = r.session.ok_or_else(|| missing("session"))?;
         let key = (s.edge_id, s.session_id);
         ok(CoreService::watch_presence(self, key, s.user_id, r.channel_id).await)
     }
 
     async fn unwatch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::Empty> {
-        let r = r.into_inner();
-        let s = r.session.unwrap_or_default();
+        let r = valid(r)?;
+        let s = r.session.ok_or_else(|| missing("session"))?;
         CoreService::unwatch_presence(self, (s.edge_id, s.session_id), r.channel_id);
         Ok(Response::new(pb::Empty {}))
     }
 
     async fn update_profile(&self, r: Request<pb::UpdateProfileRequest>) -> Reply<pb::User> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         let change = ProfileChange {
             display_name: r.display_name,
             status_text: r.status_text,
@@ -256,22 +276,22 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn get_settings(&self, r: Request<pb::UserRequest>) -> Reply<pb::Settings> {
-        ok(CoreService::get_settings(self, r.into_inner().actor_id).await)
+        ok(CoreService::get_settings(self, valid(r)?.actor_id).await)
     }
 
     async fn update_settings(&self, r: Request<pb::UpdateSettingsRequest>) -> Reply<pb::Settings> {
-        ok(CoreService::update_settings(self, r.into_inner()).await)
+        ok(CoreService::update_settings(self, valid(r)?).await)
     }
 
     async fn list_relationships(&self, r: Request<pb::UserRequest>) -> Reply<pb::RelationshipList> {
-        ok(CoreService::list_relationships(self, r.into_inner().actor_id).await)
+        ok(CoreService::list_relationships(self, valid(r)?.actor_id).await)
     }
 
     async fn change_relationship(
         &self,
         r: Request<pb::RelationshipRequest>,
     ) -> Reply<pb::Relationship> {
-        let r = r.into_inner();
+        let r = valid(r)?;
         let action = r.action();
         ok(CoreService::change_relationship(self, r.actor_id, r.user_id, action).await)
     }

@@ -14,6 +14,19 @@ impl<S: Store> CoreService<S> {
         &self,
         req: pb::SendMessageRequest,
     ) -> Result<pb::SendMessageReply, CoreError> {
+        self.queue_message(req).await?.await
+    }
+
+    /// Checks one message and queues it for writing; the future resolves
+    /// to its acknowledgement once it is durable. Messages queued one
+    /// after another get ids in that order.
+    pub async fn queue_message(
+        &self,
+        req: pb::SendMessageRequest,
+    ) -> Result<
+        impl Future<Output = Result<pb::SendMessageReply, CoreError>> + Send + use<S>,
+        CoreError,
+    > {
         self.check_text(&req.text)?;
         chat_proto::rules::check_client_msg_id(&req.client_msg_id).map_err(|fault| {
             CoreError::invalid("invalid_client_msg_id", fault.describe("client_msg_id"))
@@ -21,20 +34,20 @@ impl<S: Store> CoreService<S> {
         let members = self.members_for(req.actor_id, req.channel_id).await?;
         self.blocks.check(req.channel_id, &members).await?;
         let mentions = self.resolve_mentions(&req.text, &members).await?;
-        let outcome = self
-            .appender()?
-            .append(Pending {
-                channel_id: req.channel_id,
-                sender_id: req.actor_id,
-                client_msg_id: req.client_msg_id,
-                text: req.text,
-                mentions,
-                origin_session: req.origin_session,
+        let durable = self.appender()?.enqueue(Pending {
+            channel_id: req.channel_id,
+            sender_id: req.actor_id,
+            client_msg_id: req.client_msg_id,
+            text: req.text,
+            mentions,
+            origin_session: req.origin_session,
+        })?;
+        Ok(async move {
+            let outcome = durable.await?;
+            Ok(pb::SendMessageReply {
+                message: Some(convert::message(outcome.message())),
+                duplicate: matches!(outcome, Appended::Duplicate(_)),
             })
-            .await?;
-        Ok(pb::SendMessageReply {
-            message: Some(convert::message(outcome.message())),
-            duplicate: matches!(outcome, Appended::Duplicate(_)),
         })
     }
 

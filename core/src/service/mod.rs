@@ -8,10 +8,12 @@ mod mentions;
 mod messages;
 mod presence;
 mod reads;
+mod required;
+mod send_stream;
 mod social;
 mod tokens;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::Mutex as AsyncMutex;
 
@@ -33,6 +35,8 @@ const MEMBER_CACHE_CHANNELS: u64 = 100_000;
 
 /// Accounts, channels and the message write path over one [`Store`].
 pub struct CoreService<S> {
+    /// This service, for streams that outlive the call that opened them.
+    me: Weak<Self>,
     store: Arc<S>,
     config: CoreConfig,
     ids: Arc<Mutex<IdGenerator>>,
@@ -56,7 +60,7 @@ pub struct CoreService<S> {
 
 impl<S: Store> CoreService<S> {
     /// Starts the core over `store`.
-    pub async fn start(store: S, config: CoreConfig) -> Result<Self, CoreError> {
+    pub async fn start(store: S, config: CoreConfig) -> Result<Arc<Self>, CoreError> {
         let store = Arc::new(store);
         let floor = store.max_id().await?;
         let ids = Arc::new(Mutex::new(IdGenerator::new(config.node_id, floor)));
@@ -73,7 +77,8 @@ impl<S: Store> CoreService<S> {
             config.append_queue,
         );
         let window = std::time::Duration::from_millis(config.login_failure_window_ms);
-        Ok(Self {
+        Ok(Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             guard: LoginGuard::new(config.account_guard(), config.address_guard(), window),
             blocks: BlockCache::new(store.clone(), MEMBER_CACHE_CHANNELS),
             store,
@@ -87,7 +92,7 @@ impl<S: Store> CoreService<S> {
             social: AsyncMutex::new(()),
             presence: Arc::new(Mutex::new(Presence::new(config.presence_grace_ms))),
             config,
-        })
+        }))
     }
 
     /// Stops taking messages, writes what is queued and flushes storage.
@@ -101,6 +106,12 @@ impl<S: Store> CoreService<S> {
         }
         self.store.flush().await?;
         Ok(())
+    }
+
+    /// Ends every edge's event stream, so a graceful shutdown need not
+    /// wait for them; the edges reconnect to the next core.
+    pub fn end_edge_streams(&self) {
+        self.hub.end_all();
     }
 
     fn next_id(&self) -> Id {

@@ -43,13 +43,13 @@ pub struct AuthResponse {
     pub session: Session,
 }
 
-fn credentials(body: CredentialsBody, caller: Caller) -> tonic::Request<Credentials> {
-    tonic::Request::new(Credentials {
+fn credentials(body: CredentialsBody, caller: Caller) -> Credentials {
+    Credentials {
         username: body.username,
         password: body.password,
         device: body.device.unwrap_or(caller.user_agent),
         client_addr: caller.addr,
-    })
+    }
 }
 
 fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiError> {
@@ -73,11 +73,7 @@ pub async fn signup(
     caller: Caller,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
-    let reply = edge
-        .core
-        .signup(credentials(body, caller))
-        .await?
-        .into_inner();
+    let reply = edge.core.signup(credentials(body, caller)).await?;
     Ok((StatusCode::CREATED, Json(auth_response(reply)?)))
 }
 
@@ -94,11 +90,7 @@ pub async fn login(
     caller: Caller,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let reply = edge
-        .core
-        .login(credentials(body, caller))
-        .await?
-        .into_inner();
+    let reply = edge.core.login(credentials(body, caller)).await?;
     Ok(Json(auth_response(reply)?))
 }
 
@@ -106,19 +98,13 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", security(("bearer" = [])),
     responses((status = 204, description = "The token is ended")))]
 pub async fn logout(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<StatusCode> {
-    edge.core
-        .logout(tonic::Request::new(TokenRequest { token: auth.token }))
-        .await?;
+    edge.core.logout(TokenRequest { token: auth.token }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn get_user(edge: &Edge, key: Key) -> ApiResult<Json<User>> {
     let req = GetUserRequest { key: Some(key) };
-    let user = edge
-        .core
-        .get_user(tonic::Request::new(req))
-        .await?
-        .into_inner();
+    let user = edge.core.get_user(req).await?;
     Ok(Json(user.into()))
 }
 

@@ -52,13 +52,8 @@ pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<C
     let req = pb::ListChannelsRequest {
         actor_id: auth.user_id,
     };
-    let reply = edge.core.list_channels(tonic::Request::new(req)).await?;
-    let channels = reply
-        .into_inner()
-        .channels
-        .into_iter()
-        .map(Channel::from)
-        .collect();
+    let reply = edge.core.list_channels(req).await?;
+    let channels = reply.channels.into_iter().map(Channel::from).collect();
     Ok(Json(ChannelList { channels }))
 }
 
@@ -79,8 +74,8 @@ pub async fn create_group(
         name: body.name,
         member_ids: body.member_ids,
     };
-    let channel = edge.core.create_group(tonic::Request::new(req)).await?;
-    Ok((StatusCode::CREATED, Json(channel.into_inner().into())))
+    let channel = edge.core.create_group(req).await?;
+    Ok((StatusCode::CREATED, Json(channel.into())))
 }
 
 /// Returns the 1:1 channel with a user, creating it on first use.
@@ -98,8 +93,8 @@ pub async fn open_direct(
         actor_id: auth.user_id,
         peer_id: body.user_id,
     };
-    let channel = edge.core.open_direct(tonic::Request::new(req)).await?;
-    Ok(Json(channel.into_inner().into()))
+    let channel = edge.core.open_direct(req).await?;
+    Ok(Json(channel.into()))
 }
 
 /// One of the caller's channels.
@@ -117,16 +112,16 @@ pub async fn get(
         actor_id: auth.user_id,
         channel_id,
     };
-    let channel = edge.core.get_channel(tonic::Request::new(req)).await?;
-    Ok(Json(channel.into_inner().into()))
+    let channel = edge.core.get_channel(req).await?;
+    Ok(Json(channel.into()))
 }
 
-fn member_request(auth: &Auth, channel_id: u64, user_id: u64) -> tonic::Request<pb::MemberRequest> {
-    tonic::Request::new(pb::MemberRequest {
+fn member_request(auth: &Auth, channel_id: u64, user_id: u64) -> pb::MemberRequest {
+    pb::MemberRequest {
         actor_id: auth.user_id,
         channel_id,
         user_id,
-    })
+    }
 }
 
 /// Adds a member to a group; any member may add.
@@ -146,7 +141,7 @@ pub async fn add_member(
         .core
         .add_member(member_request(&auth, channel_id, user_id))
         .await?;
-    Ok(Json(channel.into_inner().into()))
+    Ok(Json(channel.into()))
 }
 
 /// Removes a member: oneself (leaving), a plain member if the caller is an
@@ -169,5 +164,5 @@ pub async fn remove_member(
         .core
         .remove_member(member_request(&auth, channel_id, user_id))
         .await?;
-    Ok(Json(channel.into_inner().into()))
+    Ok(Json(channel.into()))
 }

@@ -59,8 +59,8 @@ pub async fn mark_read(
         channel_id,
         message_id: body.message_id,
     };
-    let state = edge.core.mark_read(tonic::Request::new(req)).await?;
-    Ok(Json(state.into_inner().into()))
+    let state = edge.core.mark_read(req).await?;
+    Ok(Json(state.into()))
 }
 
 /// Replaces the text of one of the caller's messages.
@@ -84,8 +84,8 @@ pub async fn edit(
         message_id,
         text: body.text,
     };
-    let message = edge.core.edit_message(tonic::Request::new(req)).await?;
-    Ok(Json(message.into_inner().into()))
+    let message = edge.core.edit_message(req).await?;
+    Ok(Json(message.into()))
 }
 
 /// Deletes a message: one of the caller's own, or anyone's in a group the
@@ -108,8 +108,8 @@ pub async fn delete(
         channel_id,
         message_id,
     };
-    let message = edge.core.delete_message(tonic::Request::new(req)).await?;
-    Ok(Json(message.into_inner().into()))
+    let message = edge.core.delete_message(req).await?;
+    Ok(Json(message.into()))
 }
 
 /// Every text a message has had, oldest first, for any member.
@@ -128,9 +128,8 @@ pub async fn versions(
         channel_id,
         message_id,
     };
-    let list = edge.core.message_versions(tonic::Request::new(req)).await?;
+    let list = edge.core.message_versions(req).await?;
     let versions = list
-        .into_inner()
         .versions
         .into_iter()
         .map(MessageVersion::from)

@@ -64,11 +64,10 @@ impl FromRequestParts<Arc<Edge>> for Auth {
         let token = bearer(parts)?;
         let principal = edge
             .core
-            .authenticate(tonic::Request::new(TokenRequest {
+            .authenticate(TokenRequest {
                 token: token.clone(),
-            }))
-            .await?
-            .into_inner();
+            })
+            .await?;
         let user_id = super::need(principal.user)?.id;
         edge.rest_limiter.check(user_id)?;
         Ok(Auth {

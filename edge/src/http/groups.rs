@@ -73,8 +73,8 @@ pub async fn rename(
         channel_id,
         name: body.name,
     };
-    let channel = edge.core.rename_channel(tonic::Request::new(req)).await?;
-    Ok(Json(channel.into_inner().into()))
+    let channel = edge.core.rename_channel(req).await?;
+    Ok(Json(channel.into()))
 }
 
 /// Deletes a group and its history (its owner only); every member is told
@@ -95,7 +95,7 @@ pub async fn delete(
         actor_id: auth.user_id,
         channel_id,
     };
-    edge.core.delete_channel(tonic::Request::new(req)).await?;
+    edge.core.delete_channel(req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,8 +124,8 @@ pub async fn set_role(
         user_id,
         role: role as i32,
     };
-    let channel = edge.core.set_member_role(tonic::Request::new(req)).await?;
-    Ok(Json(channel.into_inner().into()))
+    let channel = edge.core.set_member_role(req).await?;
+    Ok(Json(channel.into()))
 }
 
 /// Hands the group to another member (the owner only); the old owner stays
@@ -148,9 +148,6 @@ pub async fn transfer(
         channel_id,
         user_id: body.user_id,
     };
-    let channel = edge
-        .core
-        .transfer_ownership(tonic::Request::new(req))
-        .await?;
-    Ok(Json(channel.into_inner().into()))
+    let channel = edge.core.transfer_ownership(req).await?;
+    Ok(Json(channel.into()))
 }

@@ -40,8 +40,7 @@ pub struct PasswordBody {
     responses((status = 200, description = "The caller's sessions", body = SessionList)))]
 pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<SessionList>> {
     let req = pb::TokenRequest { token: auth.token };
-    let list = edge.core.list_tokens(tonic::Request::new(req)).await?;
-    let list = list.into_inner();
+    let list = edge.core.list_tokens(req).await?;
     let current = list.current;
     let sessions = list
         .tokens
@@ -56,8 +55,7 @@ pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<S
     responses((status = 200, description = "The current session, its expiry moved", body = Session)))]
 pub async fn refresh(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<Session>> {
     let req = pb::TokenRequest { token: auth.token };
-    let info = edge.core.refresh_token(tonic::Request::new(req)).await?;
-    let info = info.into_inner();
+    let info = edge.core.refresh_token(req).await?;
     let id = info.id;
     Ok(Json(Session::from_pb(info, id)))
 }
@@ -77,7 +75,7 @@ pub async fn end(
         actor_id: auth.user_id,
         token_id: session_id,
     };
-    edge.core.revoke_token(tonic::Request::new(req)).await?;
+    edge.core.revoke_token(req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -88,9 +86,7 @@ pub async fn logout_all(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<
     let req = pb::UserRequest {
         actor_id: auth.user_id,
     };
-    edge.core
-        .revoke_all_tokens(tonic::Request::new(req))
-        .await?;
+    edge.core.revoke_all_tokens(req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -115,6 +111,6 @@ pub async fn change_password(
         keep_token_id: auth.token_id,
         client_addr: caller.addr,
     };
-    edge.core.change_password(tonic::Request::new(req)).await?;
+    edge.core.change_password(req).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -94,8 +94,8 @@ pub async fn update_profile(
         status_text: body.status_text,
         avatar_url: body.avatar_url,
     };
-    let user = edge.core.update_profile(tonic::Request::new(req)).await?;
-    Ok(Json(user.into_inner().into()))
+    let user = edge.core.update_profile(req).await?;
+    Ok(Json(user.into()))
 }
 
 /// The caller's settings.
@@ -105,8 +105,8 @@ pub async fn settings(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Js
     let req = pb::UserRequest {
         actor_id: auth.user_id,
     };
-    let settings = edge.core.get_settings(tonic::Request::new(req)).await?;
-    Ok(Json(settings.into_inner().into()))
+    let settings = edge.core.get_settings(req).await?;
+    Ok(Json(settings.into()))
 }
 
 /// Changes the caller's settings; their other devices see it live.
@@ -130,8 +130,8 @@ pub async fn update_settings(
         unmute: body.unmute,
         invisible: body.invisible,
     };
-    let settings = edge.core.update_settings(tonic::Request::new(req)).await?;
-    Ok(Json(settings.into_inner().into()))
+    let settings = edge.core.update_settings(req).await?;
+    Ok(Json(settings.into()))
 }
 
 /// The caller's friends (with presence), friend requests and blocks.
@@ -144,11 +144,8 @@ pub async fn relationships(
     let req = pb::UserRequest {
         actor_id: auth.user_id,
     };
-    let list = edge
-        .core
-        .list_relationships(tonic::Request::new(req))
-        .await?;
-    let relationships = list.into_inner().relationships;
+    let list = edge.core.list_relationships(req).await?;
+    let relationships = list.relationships;
     Ok(Json(RelationshipList {
         relationships: relationships.into_iter().map(Into::into).collect(),
     }))
@@ -183,9 +180,6 @@ pub async fn change_relationship(
         user_id,
         action: action as i32,
     };
-    let rel = edge
-        .core
-        .change_relationship(tonic::Request::new(req))
-        .await?;
-    Ok(Json(rel.into_inner().into()))
+    let rel = edge.core.change_relationship(req).await?;
+    Ok(Json(rel.into()))
 }

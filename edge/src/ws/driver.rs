@@ -4,13 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chat_proto::v1::{
-    ChangesRequest, ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest,
-    MessageRef, SendMessageRequest, SessionRef, TokenRequest, UserRequest, WatchRequest,
-    history_request,
-};
-use futures::future::BoxFuture;
-use futures::stream::FuturesUnordered;
 use futures::{SinkExt, StreamExt};
 use tokio::io::AsyncReadExt;
 use tokio::sync::OwnedSemaphorePermit;
@@ -21,8 +14,9 @@ use tungstenite::protocol::frame::coding::CloseCode;
 
 use super::Socket;
 use crate::Edge;
-use crate::error::{ApiError, CloseReason};
-use crate::protocol::{Call, CallResult, Delivery, Output, Session};
+use crate::core_client::session::{Caller, Calls};
+use crate::error::CloseReason;
+use crate::protocol::{Call, Delivery, Output, Session};
 use crate::registry::{Entry, Kick};
 
 /// How long the server waits to deliver its close frame.
@@ -42,7 +36,7 @@ pub struct Driver {
     tx: flume::Sender<Delivery>,
     rx: flume::Receiver<Delivery>,
     kick: Arc<Kick>,
-    calls: FuturesUnordered<BoxFuture<'static, CallResult>>,
+    calls: Calls,
 }
 
 /// How a session loop ended.
@@ -74,7 +68,7 @@ impl Driver {
             tx,
             rx,
             kick: Arc::new(Kick::default()),
-            calls: FuturesUnordered::new(),
+            calls: Calls::default(),
         };
         async move {
             let _permit = permit;
@@ -146,7 +140,7 @@ impl Driver {
                 biased;
                 _ = self.edge.shutdown.cancelled() => return End::Close(CloseReason::SHUTDOWN),
                 reason = self.kick.kicked() => return End::Close(reason),
-                Some(result) = self.calls.next(), if !self.calls.is_empty() => {
+                result = self.calls.next(&self.edge.core), if self.calls.busy() => {
                     self.session.handle_call_result(result);
                 }
                 Ok(delivery) = self.rx.recv_async(), if self.session.wants_deliveries() => {
@@ -259,203 +253,13 @@ impl Driver {
     }
 
     fn start_call(&mut self, call: Call) {
-        let core = self.edge.core.clone();
-        let actor_id = self.user.unwrap_or_default();
-        let session = SessionRef {
+        let caller = Caller {
             edge_id: self.edge.config.edge_id,
             session_id: self.session.id(),
-            user_id: actor_id,
+            user_id: self.user.unwrap_or_default(),
         };
-        let future: BoxFuture<'static, CallResult> = match call {
-            Call::Ready => Box::pin(async move {
-                let reply = core
-                    .get_ready_state(tonic::Request::new(UserRequest { actor_id }))
-                    .await;
-                CallResult::Ready(reply.map_err(ApiError::from).map(|r| {
-                    let r = r.into_inner();
-                    let settings = r.settings.unwrap_or_default().into();
-                    (settings, r.channels.into_iter().map(Into::into).collect())
-                }))
-            }),
-            Call::MarkRead {
-                channel_id,
-                message_id,
-            } => {
-                let req = MarkReadRequest {
-                    actor_id,
-                    channel_id,
-                    message_id,
-                };
-                done(channel_id, Some(message_id), async move {
-                    core.mark_read(tonic::Request::new(req)).await.map(drop)
-                })
-            }
-            Call::Typing { channel_id } => {
-                let req = ChannelRequest {
-                    actor_id,
-                    channel_id,
-                };
-                done(channel_id, None, async move {
-                    core.typing(tonic::Request::new(req)).await.map(drop)
-                })
-            }
-            Call::Edit {
-                channel_id,
-                message_id,
-                text,
-            } => {
-                let req = EditMessageRequest {
-                    actor_id,
-                    channel_id,
-                    message_id,
-                    text,
-                };
-                done(channel_id, Some(message_id), async move {
-                    core.edit_message(tonic::Request::new(req)).await.map(drop)
-                })
-            }
-            Call::Delete {
-                channel_id,
-                message_id,
-            } => {
-                let req = MessageRef {
-                    actor_id,
-                    channel_id,
-                    message_id,
-                };
-                done(channel_id, Some(message_id), async move {
-                    core.delete_message(tonic::Request::new(req))
-                        .await
-                        .map(drop)
-                })
-            }
-            Call::Watch { channel_id } => {
-                let req = WatchRequest {
-                    session: Some(session),
-                    channel_id,
-                };
-                Box::pin(async move {
-                    let reply = core.watch_presence(tonic::Request::new(req)).await;
-                    let result = reply.map_err(ApiError::from).map(|r| {
-                        r.into_inner()
-                            .presence
-                            .into_iter()
-                            .map(Into::into)
-                            .collect()
-                    });
-                    CallResult::Watched { channel_id, result }
-                })
-            }
-            Call::Unwatch { channel_id } => {
-                let req = WatchRequest {
-                    session: Some(session),
-                    channel_id,
-                };
-                Box::pin(async move {
-                    let reply = core.unwatch_presence(tonic::Request::new(req)).await;
-                    let result = reply.map(drop).map_err(ApiError::from);
-                    CallResult::Unwatched { channel_id, result }
-                })
-            }
-            Call::Authenticate { token } => Box::pin(async move {
-                let reply = core
-                    .authenticate(tonic::Request::new(TokenRequest { token }))
-                    .await;
-                CallResult::Authenticated(reply.map_err(ApiError::from).and_then(|r| {
-                    let p = r.into_inner();
-                    let user = p
-                        .user
-                        .ok_or_else(|| ApiError::new(500, "internal", "principal without user"))?;
-                    Ok((user.into(), p.token_id))
-                }))
-            }),
-            Call::Send {
-                channel_id,
-                client_msg_id,
-                text,
-            } => {
-                let req = SendMessageRequest {
-                    actor_id,
-                    channel_id,
-                    text,
-                    client_msg_id: client_msg_id.clone(),
-                    origin_session: self.session.id(),
-                };
-                Box::pin(async move {
-                    let reply = core.send_message(tonic::Request::new(req)).await;
-                    let result = reply.map_err(ApiError::from).and_then(|r| {
-                        let r = r.into_inner();
-                        let message = r
-                            .message
-                            .ok_or_else(|| ApiError::new(500, "internal", "ack without message"))?;
-                        Ok((message.into(), r.duplicate))
-                    });
-                    CallResult::Sent {
-                        client_msg_id,
-                        result,
-                    }
-                })
-            }
-            Call::Changes {
-                channel_id,
-                after,
-                limit,
-            } => {
-                let req = ChangesRequest {
-                    actor_id,
-                    channel_id,
-                    after_version: after,
-                    limit,
-                };
-                Box::pin(async move {
-                    let reply = core.changes(tonic::Request::new(req)).await;
-                    let result = reply.map_err(ApiError::from).map(|r| {
-                        let page = r.into_inner();
-                        let messages = page.messages.into_iter().map(Into::into).collect();
-                        (messages, page.has_more_after)
-                    });
-                    CallResult::Changes { channel_id, result }
-                })
-            }
-            Call::History {
-                channel_id,
-                after,
-                limit,
-            } => {
-                let req = HistoryRequest {
-                    actor_id,
-                    channel_id,
-                    limit,
-                    anchor: Some(history_request::Anchor::After(after)),
-                };
-                Box::pin(async move {
-                    let reply = core.history(tonic::Request::new(req)).await;
-                    let result = reply.map_err(ApiError::from).map(|r| {
-                        let page = r.into_inner();
-                        let messages = page.messages.into_iter().map(Into::into).collect();
-                        (messages, page.has_more_after)
-                    });
-                    CallResult::History { channel_id, result }
-                })
-            }
-        };
-        self.calls.push(future);
+        self.calls.start(&self.edge.core, caller, call);
     }
-}
-
-/// A call whose success needs no frame.
-fn done(
-    channel_id: u64,
-    message_id: Option<u64>,
-    call: impl Future<Output = Result<(), tonic::Status>> + Send + 'static,
-) -> BoxFuture<'static, CallResult> {
-    Box::pin(async move {
-        CallResult::Done {
-            channel_id,
-            message_id,
-            result: call.await.map_err(ApiError::from),
-        }
-    })
 }
 
 /// Now as Unix milliseconds.

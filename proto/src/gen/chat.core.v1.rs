@@ -305,6 +305,37 @@ pub struct SendMessageReply {
     #[prost(bool, tag = "2")]
     pub duplicate: bool,
 }
+/// The outcome of one send of a SendStream.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct SendOutcome {
+    #[prost(oneof = "send_outcome::Result", tags = "1, 2")]
+    pub result: ::core::option::Option<send_outcome::Result>,
+}
+/// Nested message and enum types in `SendOutcome`.
+pub mod send_outcome {
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
+    pub enum Result {
+        #[prost(message, tag = "1")]
+        Sent(super::SendMessageReply),
+        #[prost(message, tag = "2")]
+        Error(super::CallError),
+    }
+}
+/// A refused call inside a stream, as a unary call's status would say it.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CallError {
+    /// The gRPC status code.
+    #[prost(int32, tag = "1")]
+    pub grpc_code: i32,
+    /// The stable error code, e.g. channel_not_found.
+    #[prost(string, tag = "2")]
+    pub code: ::prost::alloc::string::String,
+    #[prost(string, tag = "3")]
+    pub message: ::prost::alloc::string::String,
+    /// When to retry, in ms; 0 when not said.
+    #[prost(uint64, tag = "4")]
+    pub retry_after_ms: u64,
+}
 /// Which page of history to read.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct HistoryRequest {
@@ -342,9 +373,21 @@ pub struct HistoryPage {
     #[prost(bool, tag = "3")]
     pub has_more_after: bool,
 }
-/// Opens an edge's event stream.
+/// Opens an edge's event stream. The first event names the edge's id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SubscribeRequest {
+    /// The id the edge asks for; 0 lets the core assign one that no edge has
+    /// had before. An id held by a live edge of another incarnation is refused.
+    #[prost(fixed64, tag = "1")]
+    pub edge_id: u64,
+    /// Random per edge process: a stream of the same incarnation replaces the
+    /// old one (a reconnect), one of another is a second edge claiming the id.
+    #[prost(fixed64, tag = "2")]
+    pub incarnation: u64,
+}
+/// The first event of a stream: the id the edge now holds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct EdgeRegistered {
     #[prost(fixed64, tag = "1")]
     pub edge_id: u64,
 }
@@ -363,7 +406,7 @@ pub struct InterestRequest {
 pub struct Event {
     #[prost(fixed64, repeated, tag = "1")]
     pub recipients: ::prost::alloc::vec::Vec<u64>,
-    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11")]
+    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12")]
     pub kind: ::core::option::Option<event::Kind>,
 }
 /// Nested message and enum types in `Event`.
@@ -390,6 +433,8 @@ pub mod event {
         Settings(super::Settings),
         #[prost(message, tag = "11")]
         Relationship(super::Relationship),
+        #[prost(message, tag = "12")]
+        Registered(super::EdgeRegistered),
     }
 }
 /// A message was edited or deleted.
@@ -1440,6 +1485,35 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SendMessage"));
             self.inner.unary(req, path, codec).await
         }
+        /// One session's sends, in order: each is checked and queued for writing
+        /// before the next is read, so ids follow the order the client sent them
+        /// while many are in flight. One outcome per request, in request order.
+        pub async fn send_stream(
+            &mut self,
+            request: impl tonic::IntoStreamingRequest<
+                Message = super::SendMessageRequest,
+            >,
+        ) -> std::result::Result<
+            tonic::Response<tonic::codec::Streaming<super::SendOutcome>>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/SendStream",
+            );
+            let mut req = request.into_streaming_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SendStream"));
+            self.inner.streaming(req, path, codec).await
+        }
         /// Reads a page of a channel's history.
         pub async fn history(
             &mut self,
@@ -1991,6 +2065,19 @@ pub mod chat_core_server {
             tonic::Response<super::SendMessageReply>,
             tonic::Status,
         >;
+        /// Server streaming response type for the SendStream method.
+        type SendStreamStream: tonic::codegen::tokio_stream::Stream<
+                Item = std::result::Result<super::SendOutcome, tonic::Status>,
+            >
+            + std::marker::Send
+            + 'static;
+        /// One session's sends, in order: each is checked and queued for writing
+        /// before the next is read, so ids follow the order the client sent them
+        /// while many are in flight. One outcome per request, in request order.
+        async fn send_stream(
+            &self,
+            request: tonic::Request<tonic::Streaming<super::SendMessageRequest>>,
+        ) -> std::result::Result<tonic::Response<Self::SendStreamStream>, tonic::Status>;
         /// Reads a page of a channel's history.
         async fn history(
             &self,
@@ -3092,6 +3179,54 @@ pub mod chat_core_server {
                                 max_encoding_message_size,
                             );
                         let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/SendStream" => {
+                    #[allow(non_camel_case_types)]
+                    struct SendStreamSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::StreamingService<super::SendMessageRequest>
+                    for SendStreamSvc<T> {
+                        type Response = super::SendOutcome;
+                        type ResponseStream = T::SendStreamStream;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::ResponseStream>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<
+                                tonic::Streaming<super::SendMessageRequest>,
+                            >,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::send_stream(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SendStreamSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.streaming(method, req).await;
                         Ok(res)
                     };
                     Box::pin(fut)

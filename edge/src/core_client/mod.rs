@@ -1,0 +1,128 @@
+//! The edge's client of the core: the one place that turns the edge's
+//! needs into gRPC calls. It owns each call's deadline, retries the calls
+//! that are safe to repeat when the core could not be reached, and maps
+//! failures to [`ApiError`]. The same client runs over TCP (cluster) and
+//! over the in-memory link (single node), so both exercise the codec,
+//! deadlines and transport errors.
+
+mod calls;
+pub mod config;
+pub mod retry;
+mod send_pipe;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chat_proto::EventStream;
+use chat_proto::link::{MAX_MESSAGE_BYTES, tuning};
+use chat_proto::v1::SubscribeRequest;
+use chat_proto::v1::chat_core_client::ChatCoreClient;
+use tokio::time::Instant;
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::{Request, Response, Status};
+
+pub use config::CoreLinkConfig;
+use retry::Idempotence;
+
+use crate::error::ApiError;
+
+/// A handle to the core; cheap to clone, all clones share one connection.
+#[derive(Clone)]
+pub struct CoreClient {
+    grpc: ChatCoreClient<Channel>,
+    link: Arc<CoreLinkConfig>,
+}
+
+impl CoreClient {
+    /// A client over `channel` (see [`chat_proto::link::memory::link`]).
+    pub fn over(channel: Channel, link: CoreLinkConfig) -> Self {
+        let grpc = ChatCoreClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        Self {
+            grpc,
+            link: Arc::new(link),
+        }
+    }
+
+    /// A client of the core at `link.url`. Connects lazily and reconnects
+    /// by itself; HTTP/2 keepalive notices a dead core.
+    pub fn connect(link: CoreLinkConfig) -> Result<Self, ApiError> {
+        let invalid = |e: &dyn std::fmt::Display| {
+            ApiError::new(500, "invalid_config", format!("edge.core: {e}"))
+        };
+        let mut endpoint = Endpoint::from_shared(link.url.clone()).map_err(|e| invalid(&e))?;
+        endpoint = tuning::endpoint(endpoint)
+            .connect_timeout(Duration::from_millis(link.connect_timeout_ms))
+            .http2_keep_alive_interval(Duration::from_millis(link.keepalive_interval_ms))
+            .keep_alive_timeout(Duration::from_millis(link.keepalive_timeout_ms))
+            .keep_alive_while_idle(true);
+        if let Some(ca) = &link.tls_ca {
+            let pem = std::fs::read(ca).map_err(|e| invalid(&format!("tls_ca {ca}: {e}")))?;
+            let mut tls =
+                ClientTlsConfig::new().ca_certificate(tonic::transport::Certificate::from_pem(pem));
+            if let Some(domain) = &link.tls_domain {
+                tls = tls.domain_name(domain.clone());
+            }
+            endpoint = endpoint.tls_config(tls).map_err(|e| invalid(&e))?;
+        }
+        Ok(Self::over(endpoint.connect_lazy(), link))
+    }
+
+    /// Opens the edge's event stream (no deadline: it lives as long as the link).
+    pub async fn subscribe(&self, req: SubscribeRequest) -> Result<EventStream, ApiError> {
+        let mut grpc = self.grpc.clone();
+        let stream = grpc.subscribe(Request::new(req)).await?.into_inner();
+        Ok(Box::pin(stream) as EventStream)
+    }
+
+    /// Runs one unary call within the call budget, retrying it while the
+    /// core is unreachable if `idempotence` allows.
+    async fn unary<Req, Rep, F, Fut>(
+        &self,
+        idempotence: Idempotence,
+        req: Req,
+        call: F,
+    ) -> Result<Rep, ApiError>
+    where
+        Req: Clone,
+        F: Fn(ChatCoreClient<Channel>, Request<Req>) -> Fut,
+        Fut: Future<Output = Result<Response<Rep>, Status>>,
+    {
+        let budget = self.link.call_timeout();
+        let deadline = Instant::now() + budget;
+        let backoff = Duration::from_millis(self.link.retry_backoff_ms);
+        let mut attempt = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut request = Request::new(req.clone());
+            // Sent as `grpc-timeout`, so the core gives up when we do.
+            request.set_timeout(remaining);
+            let status =
+                match tokio::time::timeout(remaining, call(self.grpc.clone(), request)).await {
+                    Ok(Ok(reply)) => return Ok(reply.into_inner()),
+                    Ok(Err(status)) => status,
+                    Err(_) => Status::deadline_exceeded("the core did not answer in time"),
+                };
+            attempt += 1;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let pause = (idempotence == Idempotence::Safe && retry::unreachable(&status))
+                .then(|| retry::backoff(attempt, self.link.retries, backoff, remaining))
+                .flatten();
+            match pause {
+                Some(pause) => {
+                    metrics::counter!("chat_core_call_retries_total").increment(1);
+                    tokio::time::sleep(pause).await;
+                }
+                None => {
+                    if retry::unreachable(&status) || status.code() == tonic::Code::DeadlineExceeded
+                    {
+                        metrics::counter!("chat_core_call_failures_total").increment(1);
+                    }
+                    return Err(status.into());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! A session's calls to the core, independent of the transport the session
+//! runs on: each [`Call`] the state machine asks for becomes a future of
+//! its [`CallResult`].
+
+use chat_proto::v1::{
+    ChangesRequest, ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest,
+    MessageRef, SendMessageRequest, SessionRef, TokenRequest, UserRequest, WatchRequest,
+    history_request,
+};
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+
+use super::CoreClient;
+use super::send_pipe::SendPipe;
+use crate::error::ApiError;
+use crate::protocol::{Call, CallResult};
+
+/// Who makes a session's calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    /// The edge the session is on.
+    pub edge_id: u64,
+    /// The session.
+    pub session_id: u64,
+    /// Its user, 0 before it authenticated.
+    pub user_id: u64,
+}
+
+impl Caller {
+    fn session(self) -> SessionRef {
+        SessionRef {
+            edge_id: self.edge_id,
+            session_id: self.session_id,
+            user_id: self.user_id,
+        }
+    }
+}
+
+/// A session's calls in flight: sends on its ordered send stream, the
+/// rest as concurrent unary calls.
+#[derive(Default)]
+pub struct Calls {
+    unary: FuturesUnordered<BoxFuture<'static, CallResult>>,
+    sends: SendPipe,
+}
+
+impl Calls {
+    /// Starts `call` on behalf of `caller`.
+    pub fn start(&mut self, core: &CoreClient, caller: Caller, call: Call) {
+        match call {
+            Call::Send {
+                channel_id,
+                client_msg_id,
+                text,
+            } => self.sends.send(
+                core,
+                SendMessageRequest {
+                    actor_id: caller.user_id,
+                    channel_id,
+                    text,
+                    client_msg_id,
+                    origin_session: caller.session_id,
+                },
+            ),
+            other => self.unary.push(start(core, caller, other)),
+        }
+    }
+
+    /// True while some call awaits its result.
+    pub fn busy(&self) -> bool {
+        !self.unary.is_empty() || self.sends.busy()
+    }
+
+    /// The next result; pending while none is due.
+    pub async fn next(&mut self, core: &CoreClient) -> CallResult {
+        let sending = self.sends.busy();
+        tokio::select! {
+            Some(result) = self.unary.next(), if !self.unary.is_empty() => result,
+            result = self.sends.next(core), if sending => result,
+            else => std::future::pending().await,
+        }
+    }
+}
+
+/// The future of unary `call` on behalf of `caller`.
+fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, CallResult> {
+    let core = core.clone();
+    let actor_id = caller.user_id;
+    match call {
+        Call::Ready => Box::pin(async move {
+            let reply = core.get_ready_state(UserRequest { actor_id }).await;
+            CallResult::Ready(reply.map(|r| {
+                let settings = r.settings.unwrap_or_default().into();
+                (settings, r.channels.into_iter().map(Into::into).collect())
+            }))
+        }),
+        Call::MarkRead {
+            channel_id,
+            message_id,
+        } => {
+            let req = MarkReadRequest {
+                actor_id,
+                channel_id,
+                message_id,
+            };
+            done(channel_id, Some(message_id), async move {
+                core.mark_read(req).await.map(drop)
+            })
+        }
+        Call::Typing { channel_id } => {
+            let req = ChannelRequest {
+                actor_id,
+                channel_id,
+            };
+            done(
+                channel_id,
+                None,
+                async move { core.typing(req).await.map(drop) },
+            )
+        }
+        Call::Edit {
+            channel_id,
+            message_id,
+            text,
+        } => {
+            let req = EditMessageRequest {
+                actor_id,
+                channel_id,
+                message_id,
+                text,
+            };
+            done(channel_id, Some(message_id), async move {
+                core.edit_message(req).await.map(drop)
+            })
+        }
+        Call::Delete {
+            channel_id,
+            message_id,
+        } => {
+            let req = MessageRef {
+                actor_id,
+                channel_id,
+                message_id,
+            };
+            done(channel_id, Some(message_id), async move {
+                core.delete_message(req).await.map(drop)
+            })
+        }
+        Call::Watch { channel_id } => {
+            let req = WatchRequest {
+                session: Some(caller.session()),
+                channel_id,
+            };
+            Box::pin(async move {
+                let result = core
+                    .watch_presence(req)
+                    .await
+                    .map(|r| r.presence.into_iter().map(Into::into).collect());
+                CallResult::Watched { channel_id, result }
+            })
+        }
+        Call::Unwatch { channel_id } => {
+            let req = WatchRequest {
+                session: Some(caller.session()),
+                channel_id,
+            };
+            Box::pin(async move {
+                let result = core.unwatch_presence(req).await.map(drop);
+                CallResult::Unwatched { channel_id, result }
+            })
+        }
+        Call::Authenticate { token } => Box::pin(async move {
+            let reply = core.authenticate(TokenRequest { token }).await;
+            CallResult::Authenticated(reply.and_then(|p| {
+                let user = p
+                    .user
+                    .ok_or_else(|| ApiError::new(500, "internal", "principal without user"))?;
+                Ok((user.into(), p.token_id))
+            }))
+        }),
+        Call::Send { client_msg_id, .. } => Box::pin(async move {
+            // Sends go through `Calls::start`, on the send stream.
+            CallResult::Sent {
+                client_msg_id,
+                result: Err(ApiError::new(
+                    500,
+                    "internal",
+                    "send outside the send stream",
+                )),
+            }
+        }),
+        Call::Changes {
+            channel_id,
+            after,
+            limit,
+        } => {
+            let req = ChangesRequest {
+                actor_id,
+                channel_id,
+                after_version: after,
+                limit,
+            };
+            Box::pin(async move {
+                let result = core.changes(req).await.map(|page| {
+                    let messages = page.messages.into_iter().map(Into::into).collect();
+                    (messages, page.has_more_after)
+                });
+                CallResult::Changes { channel_id, result }
+            })
+        }
+        Call::History {
+            channel_id,
+            after,
+            limit,
+        } => {
+            let req = HistoryRequest {
+                actor_id,
+                channel_id,
+                limit,
+                anchor: Some(history_request::Anchor::After(after)),
+            };
+            Box::pin(async move {
+                let result = core.history(req).await.map(|page| {
+                    let messages = page.messages.into_iter().map(Into::into).collect();
+                    (messages, page.has_more_after)
+                });
+                CallResult::History { channel_id, result }
+            })
+        }
+    }
+}
+
+/// A call whose success needs no frame.
+fn done(
+    channel_id: u64,
+    message_id: Option<u64>,
+    call: impl Future<Output = Result<(), ApiError>> + Send + 'static,
+) -> BoxFuture<'static, CallResult> {
+    Box::pin(async move {
+        CallResult::Done {
+            channel_id,
+            message_id,
+            result: call.await,
+        }
+    })
+}

@@ -1,0 +1,155 @@
+//! Configuration of the cluster's processes, `chat-core` and `chat-edge`,
+//! read like the single node's: defaults, TOML file, `CHAT_*` variables,
+//! flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chat_core::CoreConfig;
+use chat_edge::EdgeConfig;
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+
+use crate::config::LogFormat;
+
+/// Flags of `chat-core`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat-core",
+    version,
+    about = "Chat core node: ordering, storage, fan-out to edges."
+)]
+pub struct CoreCli {
+    /// gRPC address to listen on [env: CHAT_LISTEN] [default: 127.0.0.1:7100]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// TOML config file; unknown keys are rejected
+    #[arg(long, value_name = "FILE", env = "CHAT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format [env: CHAT_LOG_FORMAT]
+    #[arg(long, value_enum, env = "CHAT_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// Flags of `chat-edge`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat-edge",
+    version,
+    about = "Chat edge node: clients' HTTP and WebSocket, forwarded to a core."
+)]
+pub struct EdgeCli {
+    /// HTTP address to listen on [env: CHAT_LISTEN] [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// The core's gRPC URL [env: CHAT_EDGE__CORE__URL]
+    #[arg(long, value_name = "URL")]
+    pub core: Option<String>,
+    /// TOML config file; unknown keys are rejected
+    #[arg(long, value_name = "FILE", env = "CHAT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format [env: CHAT_LOG_FORMAT]
+    #[arg(long, value_enum, env = "CHAT_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// TLS of the core's gRPC listener (both files or neither).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerTls {
+    /// PEM certificate chain.
+    pub cert: Option<PathBuf>,
+    /// PEM private key.
+    pub key: Option<PathBuf>,
+}
+
+/// Everything `chat-core` can be configured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoreNodeConfig {
+    /// gRPC address edges connect to.
+    pub listen: SocketAddr,
+    /// Directory of the embedded database (until the PostgreSQL backend is wired in).
+    pub data_dir: PathBuf,
+    /// Threads; 0 means one per core.
+    pub worker_threads: usize,
+    /// HTTP/2 PING interval towards each edge, in ms.
+    pub keepalive_interval_ms: u64,
+    /// How long a PING may go unanswered before the edge counts as gone, in ms.
+    pub keepalive_timeout_ms: u64,
+    /// TLS for the gRPC listener.
+    pub tls: ServerTls,
+    /// Core settings, as in the single node.
+    pub core: CoreConfig,
+}
+
+impl Default for CoreNodeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7100)),
+            data_dir: PathBuf::from("./data"),
+            worker_threads: 0,
+            keepalive_interval_ms: 2_000,
+            keepalive_timeout_ms: 3_000,
+            tls: ServerTls::default(),
+            core: CoreConfig::default(),
+        }
+    }
+}
+
+impl CoreNodeConfig {
+    /// Reads the configuration for `cli`.
+    pub fn load(cli: &CoreCli) -> Result<Self, String> {
+        let mut config: Self = crate::load::load(cli.config.as_deref())?;
+        if let Some(listen) = cli.listen {
+            config.listen = listen;
+        }
+        crate::load::check_workers(config.worker_threads)?;
+        if config.keepalive_interval_ms == 0 || config.keepalive_timeout_ms == 0 {
+            return Err("invalid configuration: keepalive_* must be positive".into());
+        }
+        if config.tls.cert.is_some() != config.tls.key.is_some() {
+            return Err("invalid configuration: tls.cert and tls.key go together".into());
+        }
+        config.core.validate()?;
+        Ok(config)
+    }
+}
+
+/// Everything `chat-edge` can be configured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EdgeNodeConfig {
+    /// HTTP address clients connect to.
+    pub listen: SocketAddr,
+    /// Threads; 0 means one per core.
+    pub worker_threads: usize,
+    /// Edge settings, as in the single node, with `edge.core` naming the core.
+    pub edge: EdgeConfig,
+}
+
+impl Default for EdgeNodeConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            worker_threads: 0,
+            edge: EdgeConfig::default(),
+        }
+    }
+}
+
+impl EdgeNodeConfig {
+    /// Reads the configuration for `cli`.
+    pub fn load(cli: &EdgeCli) -> Result<Self, String> {
+        let mut config: Self = crate::load::load(cli.config.as_deref())?;
+        if let Some(listen) = cli.listen {
+            config.listen = listen;
+        }
+        if let Some(url) = &cli.core {
+            config.edge.core.url = url.clone();
+        }
+        crate::load::check_workers(config.worker_threads)?;
+        config.edge.validate()?;
+        Ok(config)
+    }
+}
