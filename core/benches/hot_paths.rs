@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use chat_core::SqliteStore;
 use chat_core::ids::{EPOCH_MS, IdGenerator};
 use chat_core::store::{
-    AccountStore, ChannelKind, ChannelRecord, ChannelStore, Id, MessageStore, NewMessage,
+    AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, Id, MessageStore, NewMessage,
     UserRecord,
 };
 use criterion::{
@@ -143,7 +143,7 @@ fn append(c: &mut Criterion) {
                 || batch(&mut next_id, n),
                 |messages| {
                     let appended = rt
-                        .block_on(store.append(messages))
+                        .block_on(store.append(Fence::single_node(1), messages))
                         .expect("the append succeeds");
                     debug_assert_eq!(appended.len(), n);
                     appended

@@ -91,4 +91,9 @@ pub trait AccountStore: Send + Sync + 'static {
         changes: Vec<RelationChange>,
         at_ms: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+    /// The largest user or token id, 0 if none: with
+    /// [`ChannelStore::max_channel_id`](super::ChannelStore::max_channel_id),
+    /// the node-level floor of ids that are not message ids (see
+    /// [`Store::id_floor`](super::Store::id_floor)).
+    fn max_account_id(&self) -> impl Future<Output = StoreResult<Id>> + Send;
 }

@@ -56,7 +56,9 @@ pub trait ChannelStore: Send + Sync + 'static {
     ) -> impl Future<Output = StoreResult<()>> + Send;
     /// Deletes a channel with its members, read positions and mutes and,
     /// where this backend holds them, its messages, versions and mentions;
-    /// `false` if it did not exist. Ids it held stay counted.
+    /// `false` if it did not exist. Its id stays counted by
+    /// [`ChannelStore::max_channel_id`], and the ids of its messages and
+    /// versions by [`MessageStore::last_message_id`](super::MessageStore::last_message_id).
     fn delete_channel(
         &self,
         channel: Id,
@@ -65,9 +67,8 @@ pub trait ChannelStore: Send + Sync + 'static {
     /// The channels a user is a member of, by id.
     fn channels_of(&self, user: Id)
     -> impl Future<Output = StoreResult<Vec<ChannelRecord>>> + Send;
-    /// The largest id of any user, channel, message, token or deleted
-    /// channel's message, 0 if none.
-    fn max_id(&self) -> impl Future<Output = StoreResult<Id>> + Send;
+    /// The largest channel id, deleted channels included, 0 if none.
+    fn max_channel_id(&self) -> impl Future<Output = StoreResult<Id>> + Send;
     /// Moves the user's read position in `channel` forward to `message_id`
     /// (never back) and returns the position now stored.
     fn advance_read(

@@ -8,16 +8,45 @@ use super::{
     StoreResult, VersionRecord,
 };
 
+/// The writer's claim to append: which owner writes, in which epoch of its
+/// ownership of the channels it writes.
+///
+/// Nothing checks a fence yet: every backend accepts any fence and records
+/// none of it. Issue 22 (many core nodes, ownership from ZooKeeper) makes
+/// `append` check, in the same transaction as the write, that `owner` still
+/// holds the batch's channels at `epoch`, and refuse a writer that lost them.
+/// A single node passes [`Fence::single_node`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Fence {
+    /// The writing node.
+    pub owner: u64,
+    /// The writer's ownership epoch; larger is newer.
+    pub epoch: u64,
+}
+
+impl Fence {
+    /// The fence of a node that owns every channel, for good: epoch 0.
+    pub fn single_node(node: u16) -> Self {
+        Self {
+            owner: u64::from(node),
+            epoch: 0,
+        }
+    }
+}
+
 /// Message history, keyed by channel and message id. This is the part a
 /// dedicated message backend (Cassandra/ScyllaDB) implements on its own.
 /// Every method is atomic; a write that returns `Ok` is durable.
 pub trait MessageStore: Send + Sync + 'static {
     /// Writes messages durably, in order, in one atomic batch, with their
-    /// mentions. A message whose `(channel, sender, client_msg_id)` exists
+    /// mentions, as the writer `fence` names (see [`Fence`]: not checked
+    /// yet). A message whose `(channel, sender, client_msg_id)` exists
     /// (stored before, or earlier in the same batch) is not written; the
-    /// stored one comes back as `Duplicate`.
+    /// stored one comes back as `Duplicate`. Each message's id exceeds every
+    /// id its channel held ([`MessageStore::last_message_id`]).
     fn append(
         &self,
+        fence: Fence,
         batch: Vec<NewMessage>,
     ) -> impl Future<Output = StoreResult<Vec<Appended>>> + Send;
     /// A page of a channel's history, oldest first.
@@ -67,4 +96,20 @@ pub trait MessageStore: Send + Sync + 'static {
         user: Id,
         positions: Vec<(Id, Id)>,
     ) -> impl Future<Output = StoreResult<Vec<ReadState>>> + Send;
+    /// The largest id a channel's messages have held, 0 if none: message
+    /// ids and version ids, the channel's deleted messages included and, if
+    /// the channel was deleted, the ids it held then. The write path issues
+    /// the channel's next message id above it, so a clock that stepped back
+    /// across a restart cannot reorder or reissue ids within the channel.
+    fn last_message_id(&self, channel: Id) -> impl Future<Output = StoreResult<Id>> + Send;
+
+    /// The id every new message id must exceed whatever its channel: 0 (the
+    /// default) for a backend keyed by `(channel, id)`, where ids need only
+    /// be unique within their channel. A backend whose message ids are
+    /// unique across channels (SQLite's messages table) returns its largest
+    /// one, which [`Store::id_floor`](super::Store::id_floor) adds to the
+    /// node-level floor.
+    fn global_message_floor(&self) -> impl Future<Output = StoreResult<Id>> + Send {
+        async { Ok(0) }
+    }
 }

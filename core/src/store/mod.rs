@@ -16,13 +16,15 @@ mod accounts;
 mod channels;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
+mod floors;
 mod messages;
 mod records;
 pub mod sqlite;
 
 pub use accounts::AccountStore;
 pub use channels::ChannelStore;
-pub use messages::MessageStore;
+pub(crate) use floors::ChannelFloors;
+pub use messages::{Fence, MessageStore};
 pub use records::{
     Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MemberRecord,
     MembershipChange, Mention, MessageChange, MessageRecord, NewMessage, NotificationLevel,
@@ -79,6 +81,22 @@ pub trait Store: AccountStore + ChannelStore + MessageStore + Send + Sync + 'sta
         async move {
             let positions = self.read_positions(user).await?;
             self.unread_counts(user, positions).await
+        }
+    }
+
+    /// The node-level id floor: every id this node issues for a user, token
+    /// or channel exceeds it, so that a
+    /// clock that stepped back across a restart cannot issue one twice. It
+    /// covers the accounts and channels parts and, for a backend that needs
+    /// it, [`MessageStore::global_message_floor`]. Message and version ids are
+    /// floored per channel instead ([`MessageStore::last_message_id`]): no global
+    /// scan of the message history is ever needed.
+    fn id_floor(&self) -> impl Future<Output = StoreResult<Id>> + Send {
+        async move {
+            let accounts = self.max_account_id().await?;
+            let channels = self.max_channel_id().await?;
+            let messages = self.global_message_floor().await?;
+            Ok(accounts.max(channels).max(messages))
         }
     }
 }

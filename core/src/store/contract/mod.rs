@@ -3,7 +3,7 @@
 //! async expression that yields a fresh, empty store.
 
 use super::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, MessageChange, NewMessage,
+    Appended, ChannelKind, ChannelRecord, Fence, HistoryAnchor, MessageChange, NewMessage,
     NotificationLevel, ProfileChange, RelationKind, Role, SettingsRecord, Store, StoreError,
     TokenRecord, UNREAD_CAP, UserRecord,
 };
@@ -35,7 +35,7 @@ macro_rules! store_contract_tests {
             duplicates_inside_one_batch_are_detected,
             history_pages_both_ways,
             history_around_a_message,
-            max_id_covers_every_table,
+            id_floors_cover_what_each_part_holds,
             data_survives_reopen_or_flush,
             read_positions_only_move_forward_and_count_unread,
             edits_and_deletes_keep_the_message_in_place,
@@ -61,6 +61,9 @@ macro_rules! store_contract_tests {
         )*
     };
 }
+
+/// The writer every contract check appends as; no backend checks it yet.
+const FENCE: Fence = Fence { owner: 1, epoch: 0 };
 
 fn user(id: u64, name: &str) -> UserRecord {
     UserRecord::new(id, name.to_owned(), "$argon2id$fake".to_owned(), 1)
@@ -193,12 +196,21 @@ pub async fn members_are_added_and_removed<S: Store>(s: &S) {
 /// A retried message comes back as the stored one, never twice.
 pub async fn append_is_idempotent_on_client_msg_id<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
-    let first = s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
+    let first = s
+        .append(FENCE, vec![msg(100, 10, 1, "a")])
+        .await
+        .expect("append");
     assert_eq!(first, vec![Appended::Inserted(msg(100, 10, 1, "a"))]);
-    let retry = s.append(vec![msg(101, 10, 1, "a")]).await.expect("retry");
+    let retry = s
+        .append(FENCE, vec![msg(101, 10, 1, "a")])
+        .await
+        .expect("retry");
     assert_eq!(retry, vec![Appended::Duplicate(msg(100, 10, 1, "a"))]);
     // The same key from another sender is another message.
-    let other = s.append(vec![msg(102, 10, 2, "a")]).await.expect("other");
+    let other = s
+        .append(FENCE, vec![msg(102, 10, 2, "a")])
+        .await
+        .expect("other");
     assert!(matches!(other[0], Appended::Inserted(_)));
     let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
     assert_eq!(
@@ -213,11 +225,14 @@ pub async fn append_is_idempotent_on_client_msg_id<S: Store>(s: &S) {
 pub async fn duplicates_inside_one_batch_are_detected<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
     let out = s
-        .append(vec![
-            msg(100, 10, 1, "k"),
-            msg(101, 10, 1, "k"),
-            msg(102, 10, 1, "j"),
-        ])
+        .append(
+            FENCE,
+            vec![
+                msg(100, 10, 1, "k"),
+                msg(101, 10, 1, "k"),
+                msg(102, 10, 1, "j"),
+            ],
+        )
         .await
         .expect("append");
     assert!(matches!(out[0], Appended::Inserted(_)));
@@ -228,7 +243,7 @@ pub async fn duplicates_inside_one_batch_are_detected<S: Store>(s: &S) {
 async fn hundred_messages<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
     let batch = (1..=100).map(|i| msg(1000 + i, 10, 1 + i % 2, &format!("k{i}")));
-    s.append(batch.collect()).await.expect("append");
+    s.append(FENCE, batch.collect()).await.expect("append");
 }
 
 fn ids(page: &super::HistoryPage) -> Vec<u64> {
@@ -286,19 +301,50 @@ pub async fn history_around_a_message<S: Store>(s: &S) {
     assert!(!start.has_more_before && start.has_more_after);
 }
 
-/// The id floor covers users, channels, tokens and messages.
-pub async fn max_id_covers_every_table<S: Store>(s: &S) {
-    assert_eq!(s.max_id().await.expect("empty"), 0);
+/// The node floor covers users, tokens and channels; a channel's last id
+/// covers its messages and versions, and no other channel's.
+pub async fn id_floors_cover_what_each_part_holds<S: Store>(s: &S) {
+    assert_eq!(s.max_account_id().await.expect("empty"), 0);
+    assert_eq!(s.max_channel_id().await.expect("empty"), 0);
+    assert_eq!(s.last_message_id(10).await.expect("empty"), 0);
     two_users_and_a_group(s).await;
-    assert_eq!(s.max_id().await.expect("max"), 10);
-    s.append(vec![msg(500, 10, 1, "x")]).await.expect("append");
-    assert_eq!(s.max_id().await.expect("max"), 500);
+    assert_eq!(s.max_account_id().await.expect("users"), 2);
+    assert_eq!(s.max_channel_id().await.expect("channels"), 10);
+    s.insert_token(token(30, 1, 0)).await.expect("token");
+    assert_eq!(s.max_account_id().await.expect("tokens"), 30);
+    s.create_channel(group(11, 1), vec![1])
+        .await
+        .expect("group");
+    assert_eq!(s.max_channel_id().await.expect("channels"), 11);
+    s.append(FENCE, vec![msg(500, 10, 1, "x"), msg(600, 11, 1, "y")])
+        .await
+        .expect("append");
+    assert_eq!(s.last_message_id(10).await.expect("last"), 500);
+    assert_eq!(s.last_message_id(11).await.expect("last"), 600);
+    assert_eq!(s.last_message_id(12).await.expect("none"), 0);
+    s.update_message(10, 500, edit("later"), 4, 700)
+        .await
+        .expect("edit");
+    assert_eq!(s.last_message_id(10).await.expect("versions"), 700);
+    s.update_message(11, 600, MessageChange::Delete { by: 1 }, 4, 800)
+        .await
+        .expect("delete");
+    assert_eq!(s.last_message_id(11).await.expect("tombstones"), 800);
+    let floor = s.id_floor().await.expect("node floor");
+    assert!(floor >= 30, "{floor} covers accounts and channels");
+    assert_eq!(
+        s.max_account_id().await.expect("messages"),
+        30,
+        "not messages"
+    );
 }
 
 /// Flushing keeps data readable.
 pub async fn data_survives_reopen_or_flush<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
-    s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
+    s.append(FENCE, vec![msg(100, 10, 1, "a")])
+        .await
+        .expect("append");
     s.flush().await.expect("flush");
     let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
     assert_eq!(ids(&page), vec![100]);
@@ -313,7 +359,7 @@ pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) 
         msg(101, 10, 2, "b"),
         msg(102, 10, 2, "c"),
     ];
-    s.append(batch).await.expect("append");
+    s.append(FENCE, batch).await.expect("append");
     let states = s.read_states(1).await.expect("states");
     assert_eq!(states.len(), 1);
     assert_eq!((states[0].channel_id, states[0].last_read_id), (10, 0));
@@ -329,7 +375,7 @@ pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) 
     let many: Vec<_> = (0..UNREAD_CAP as u64 + 5)
         .map(|i| msg(1000 + i, 10, 2, &format!("m{i}")))
         .collect();
-    s.append(many).await.expect("append many");
+    s.append(FENCE, many).await.expect("append many");
     assert_eq!(
         s.read_states(1).await.expect("states")[0].unread_count,
         UNREAD_CAP
@@ -345,7 +391,7 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
         msg(101, 10, 1, "b"),
         msg(102, 10, 2, "c"),
     ];
-    s.append(batch).await.expect("append");
+    s.append(FENCE, batch).await.expect("append");
     let edited = s
         .update_message(10, 100, edit("new"), 7, 200)
         .await

@@ -100,4 +100,8 @@ impl AccountStore for SqliteStore {
         self.write(move |c| social::change_relations(c, &changes, at_ms))
             .await
     }
+
+    async fn max_account_id(&self) -> StoreResult<Id> {
+        self.read(queries::max_account_id).await
+    }
 }

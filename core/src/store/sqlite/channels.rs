@@ -50,8 +50,8 @@ impl ChannelStore for SqliteStore {
         self.read(move |c| queries::channels_of(c, user)).await
     }
 
-    async fn max_id(&self) -> StoreResult<Id> {
-        self.read(queries::max_id).await
+    async fn max_channel_id(&self) -> StoreResult<Id> {
+        self.read(queries::max_channel_id).await
     }
 
     async fn advance_read(&self, user: Id, channel: Id, message_id: Id) -> StoreResult<Id> {

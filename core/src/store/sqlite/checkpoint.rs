@@ -155,8 +155,8 @@ mod tests {
     /// pages of log, and one commit per batch.
     async fn fill(store: &SqliteStore) {
         use crate::store::{
-            AccountStore, ChannelKind, ChannelRecord, ChannelStore, MessageStore, NewMessage,
-            UserRecord,
+            AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, MessageStore,
+            NewMessage, UserRecord,
         };
         let user = UserRecord::new(1, "ann".into(), "$argon2id$fake".into(), 1);
         store.create_user(user).await.expect("user");
@@ -189,7 +189,10 @@ mod tests {
                     deleted_by: 0,
                 })
                 .collect();
-            store.append(messages).await.expect("append");
+            store
+                .append(Fence::single_node(1), messages)
+                .await
+                .expect("append");
         }
     }
 

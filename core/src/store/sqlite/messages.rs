@@ -3,12 +3,13 @@
 
 use super::{SqliteStore, edits, queries, reads};
 use crate::store::{
-    Appended, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord, MessageStore,
+    Appended, Fence, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord, MessageStore,
     NewMessage, ReadState, StoreResult, VersionRecord,
 };
 
 impl MessageStore for SqliteStore {
-    async fn append(&self, batch: Vec<NewMessage>) -> StoreResult<Vec<Appended>> {
+    async fn append(&self, _fence: Fence, batch: Vec<NewMessage>) -> StoreResult<Vec<Appended>> {
+        // One node writes a SQLite database: there is no fence to check.
         // Messages go before other writes: people are waiting on them.
         self.threads
             .write_urgent(move |c| queries::append(c, &batch))
@@ -62,5 +63,15 @@ impl MessageStore for SqliteStore {
     ) -> StoreResult<Vec<ReadState>> {
         self.read(move |c| reads::unread_counts(c, user, &positions))
             .await
+    }
+
+    async fn last_message_id(&self, channel: Id) -> StoreResult<Id> {
+        self.read(move |c| queries::last_message_id(c, channel))
+            .await
+    }
+
+    /// Message ids are this backend's primary key, across channels.
+    async fn global_message_floor(&self) -> StoreResult<Id> {
+        self.read(queries::max_message_id).await
     }
 }
