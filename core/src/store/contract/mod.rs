@@ -1,15 +1,18 @@
 //! The behaviour every [`Store`] must show. A backend runs the whole suite
-//! with [`store_contract_tests!`](crate::store_contract_tests), giving it an
-//! async expression that yields a fresh, empty store.
+//! with [`store_contract_tests!`](crate::store_contract_tests), naming a
+//! type that implements [`ContractBackend`]: it makes each test a fresh,
+//! empty store of its own and can close and reopen it.
 
 use super::{
-    Appended, ChannelKind, ChannelRecord, Fence, HistoryAnchor, MessageChange, NewMessage,
-    NotificationLevel, ProfileChange, RelationKind, Role, SettingsRecord, Store, StoreError,
-    TokenRecord, UNREAD_CAP, UserRecord,
+    Appended, ChannelKind, ChannelRecord, Fence, HistoryAnchor, MessageChange, NewMessage, Role,
+    Store, StoreError, TokenRecord, UNREAD_CAP, UserRecord,
 };
 
 mod edits;
 mod groups;
+mod history;
+mod reopen;
+mod social;
 mod tokens;
 
 pub use edits::{
@@ -18,15 +21,24 @@ pub use edits::{
 pub use groups::{
     a_deleted_channel_is_gone_but_its_ids_stay_counted, roles_owners_and_names_change_atomically,
 };
+pub use history::{history_around_a_message, history_pages_both_ways};
+pub use reopen::{ContractBackend, data_survives_reopening};
+pub use social::{
+    last_active_written_at_once_is_all_stored, profiles_and_last_active_are_stored,
+    relations_change_atomically_per_side, settings_default_and_replace,
+};
 pub use tokens::{
     a_password_change_ends_the_other_tokens_at_once, tokens_are_listed_touched_and_revoked,
 };
 
-/// Expands to one `#[tokio::test]` per contract check, each on a fresh store.
+/// Expands to one `#[tokio::test]` per contract check for the
+/// [`ContractBackend`] `$backend`, each on a fresh store of its own; a
+/// backend that cannot run here (its `fresh` returns `None`) passes each
+/// test after saying why.
 #[macro_export]
 macro_rules! store_contract_tests {
-    ($fresh:expr) => {
-        $crate::store_contract_tests!(@each $fresh;
+    ($backend:ty) => {
+        $crate::store_contract_tests!(@each $backend;
             users_are_unique_case_insensitively,
             tokens_are_found_and_deleted,
             direct_channels_are_created_once,
@@ -36,7 +48,6 @@ macro_rules! store_contract_tests {
             history_pages_both_ways,
             history_around_a_message,
             id_floors_cover_what_each_part_holds,
-            data_survives_reopen_or_flush,
             read_positions_only_move_forward_and_count_unread,
             edits_and_deletes_keep_the_message_in_place,
             profiles_and_last_active_are_stored,
@@ -50,13 +61,29 @@ macro_rules! store_contract_tests {
             edits_keep_versions_and_deletes_drop_them,
             mentions_are_stored_and_counted_until_read,
         );
+
+        #[tokio::test]
+        async fn data_survives_reopening() {
+            use $crate::store::contract::ContractBackend as _;
+            let Some(backend) = <$backend>::fresh().await else {
+                return;
+            };
+            $crate::store::contract::data_survives_reopening(backend)
+                .await
+                .finish()
+                .await;
+        }
     };
-    (@each $fresh:expr; $($name:ident),* $(,)?) => {
+    (@each $backend:ty; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
-                let store = $fresh;
-                $crate::store::contract::$name(&*store).await;
+                use $crate::store::contract::ContractBackend as _;
+                let Some(backend) = <$backend>::fresh().await else {
+                    return;
+                };
+                $crate::store::contract::$name(backend.store()).await;
+                backend.finish().await;
             }
         )*
     };
@@ -240,67 +267,6 @@ pub async fn duplicates_inside_one_batch_are_detected<S: Store>(s: &S) {
     assert!(matches!(out[2], Appended::Inserted(_)));
 }
 
-async fn hundred_messages<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    let batch = (1..=100).map(|i| msg(1000 + i, 10, 1 + i % 2, &format!("k{i}")));
-    s.append(FENCE, batch.collect()).await.expect("append");
-}
-
-fn ids(page: &super::HistoryPage) -> Vec<u64> {
-    page.messages.iter().map(|m| m.id).collect()
-}
-
-/// Latest, before and after return ordered pages with correct flags.
-pub async fn history_pages_both_ways<S: Store>(s: &S) {
-    hundred_messages(s).await;
-    let latest = s.history(10, HistoryAnchor::Latest, 30).await.expect("h");
-    assert_eq!(ids(&latest), (1071..=1100).collect::<Vec<_>>());
-    assert!(latest.has_more_before && !latest.has_more_after);
-    let before = s
-        .history(10, HistoryAnchor::Before(1071), 30)
-        .await
-        .expect("h");
-    assert_eq!(ids(&before), (1041..=1070).collect::<Vec<_>>());
-    assert!(before.has_more_before && before.has_more_after);
-    let first = s
-        .history(10, HistoryAnchor::Before(1011), 30)
-        .await
-        .expect("h");
-    assert_eq!(ids(&first), (1001..=1010).collect::<Vec<_>>());
-    assert!(!first.has_more_before);
-    let after = s
-        .history(10, HistoryAnchor::After(1000), 50)
-        .await
-        .expect("h");
-    assert_eq!(ids(&after), (1001..=1050).collect::<Vec<_>>());
-    assert!(!after.has_more_before && after.has_more_after);
-    let tail = s
-        .history(10, HistoryAnchor::After(1090), 50)
-        .await
-        .expect("h");
-    assert_eq!(ids(&tail), (1091..=1100).collect::<Vec<_>>());
-    assert!(tail.has_more_before && !tail.has_more_after);
-    let empty = s.history(11, HistoryAnchor::Latest, 10).await.expect("h");
-    assert!(empty.messages.is_empty() && !empty.has_more_before);
-}
-
-/// Around a message returns it in the middle of its neighbours.
-pub async fn history_around_a_message<S: Store>(s: &S) {
-    hundred_messages(s).await;
-    let page = s
-        .history(10, HistoryAnchor::Around(1050), 10)
-        .await
-        .expect("h");
-    assert_eq!(ids(&page), (1045..=1054).collect::<Vec<_>>());
-    assert!(page.has_more_before && page.has_more_after);
-    let start = s
-        .history(10, HistoryAnchor::Around(1002), 10)
-        .await
-        .expect("h");
-    assert_eq!(ids(&start), (1001..=1006).collect::<Vec<_>>());
-    assert!(!start.has_more_before && start.has_more_after);
-}
-
 /// The node floor covers users, tokens and channels; a channel's last id
 /// covers its messages and versions, and no other channel's.
 pub async fn id_floors_cover_what_each_part_holds<S: Store>(s: &S) {
@@ -337,17 +303,6 @@ pub async fn id_floors_cover_what_each_part_holds<S: Store>(s: &S) {
         30,
         "not messages"
     );
-}
-
-/// Flushing keeps data readable.
-pub async fn data_survives_reopen_or_flush<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    s.append(FENCE, vec![msg(100, 10, 1, "a")])
-        .await
-        .expect("append");
-    s.flush().await.expect("flush");
-    let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
-    assert_eq!(ids(&page), vec![100]);
 }
 
 /// Read positions never move back; unread counts skip one's own and deleted
@@ -424,140 +379,4 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
     assert_eq!(later.iter().map(|m| m.id).collect::<Vec<_>>(), vec![101]);
     assert_eq!(s.changes(10, 0, 1).await.expect("limit").len(), 1);
     assert!(s.changes(11, 0, 10).await.expect("other").is_empty());
-}
-
-/// Profile fields change one at a time; last activity only moves forward.
-pub async fn profiles_and_last_active_are_stored<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    let change = ProfileChange {
-        display_name: Some("Ann A.".into()),
-        ..Default::default()
-    };
-    let ann = s
-        .update_profile(1, change)
-        .await
-        .expect("update")
-        .expect("ann");
-    assert_eq!(
-        (ann.display_name.as_str(), ann.status_text.as_str()),
-        ("Ann A.", "")
-    );
-    let change = ProfileChange {
-        status_text: Some("out".into()),
-        avatar_url: Some("https://example.com/a.png".into()),
-        ..Default::default()
-    };
-    let ann = s
-        .update_profile(1, change)
-        .await
-        .expect("update")
-        .expect("ann");
-    assert_eq!(ann.display_name, "Ann A.", "absent fields stay");
-    assert_eq!(ann.avatar_url, "https://example.com/a.png");
-    let none = s.update_profile(99, ProfileChange::default()).await;
-    assert_eq!(none.expect("no error"), None);
-    s.set_last_active(1, 50).await.expect("active");
-    s.set_last_active(1, 40).await.expect("older");
-    let ann = s.user_by_id(1).await.expect("read").expect("ann");
-    assert_eq!(ann.last_active_at_ms, 50);
-    assert_eq!(ann.status_text, "out");
-}
-
-/// Many users going offline at once: every time is stored, none moves back.
-pub async fn last_active_written_at_once_is_all_stored<S: Store>(s: &S) {
-    let users: Vec<u64> = (1..=300).collect();
-    for &id in &users {
-        s.create_user(user(id, &format!("u{id}")))
-            .await
-            .expect("user");
-    }
-    let newer = users
-        .iter()
-        .map(|&id| s.set_last_active(id, 1_000 + id as i64));
-    let older = users.iter().map(|&id| s.set_last_active(id, 5));
-    let unknown = s.set_last_active(9_999, 7);
-    let (newer, older, unknown) = futures::join!(
-        futures::future::join_all(newer),
-        futures::future::join_all(older),
-        unknown
-    );
-    for result in newer.into_iter().chain(older) {
-        result.expect("stored");
-    }
-    unknown.expect("an unknown user is no error");
-    for &id in &users {
-        let u = s.user_by_id(id).await.expect("read").expect("user");
-        assert_eq!(u.last_active_at_ms, 1_000 + id as i64, "user {id}");
-    }
-}
-
-/// Settings start at their defaults and are replaced whole.
-pub async fn settings_default_and_replace<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    assert_eq!(
-        s.settings(1).await.expect("read"),
-        SettingsRecord::default()
-    );
-    let wanted = SettingsRecord {
-        notifications: NotificationLevel::Mentions,
-        muted_channel_ids: vec![10, 11],
-        invisible: true,
-    };
-    s.put_settings(1, wanted.clone()).await.expect("put");
-    assert_eq!(s.settings(1).await.expect("read"), wanted);
-    let fewer = SettingsRecord {
-        notifications: NotificationLevel::Nothing,
-        muted_channel_ids: vec![11],
-        invisible: false,
-    };
-    s.put_settings(1, fewer.clone()).await.expect("put");
-    assert_eq!(s.settings(1).await.expect("read"), fewer);
-    assert_eq!(s.settings(2).await.expect("bob"), SettingsRecord::default());
-}
-
-/// Both sides of a relationship change in one step, or neither does.
-pub async fn relations_change_atomically_per_side<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    s.create_user(user(3, "cy")).await.expect("cy");
-    let request = vec![
-        (1, 2, Some(RelationKind::Outgoing)),
-        (2, 1, Some(RelationKind::Incoming)),
-    ];
-    s.change_relations(request, 5).await.expect("request");
-    let ann = s.relation(1, 2).await.expect("read").expect("exists");
-    assert_eq!(
-        (ann.other_id, ann.kind, ann.since_ms),
-        (2, RelationKind::Outgoing, 5)
-    );
-    let accept = vec![
-        (1, 2, Some(RelationKind::Friend)),
-        (2, 1, Some(RelationKind::Friend)),
-    ];
-    s.change_relations(accept, 6).await.expect("accept");
-    s.change_relations(vec![(1, 3, Some(RelationKind::Blocked))], 7)
-        .await
-        .expect("block");
-    let all = s.relations(1).await.expect("list");
-    let kinds: Vec<_> = all.iter().map(|r| (r.other_id, r.kind)).collect();
-    assert_eq!(
-        kinds,
-        vec![(2, RelationKind::Friend), (3, RelationKind::Blocked)]
-    );
-    assert_eq!(
-        s.relation(3, 1).await.expect("read"),
-        None,
-        "blocks are one-sided"
-    );
-    assert_eq!(s.blocked_by(3).await.expect("blockers"), vec![1]);
-    assert!(s.blocked_by(1).await.expect("blockers").is_empty());
-    let bad = vec![(1, 2, None), (2, 2, Some(RelationKind::Friend))];
-    assert!(s.change_relations(bad, 8).await.is_err());
-    assert!(
-        s.relation(1, 2).await.expect("read").is_some(),
-        "nothing applied"
-    );
-    s.change_relations(vec![(1, 2, None), (2, 1, None)], 9)
-        .await
-        .expect("remove");
-    assert_eq!(s.relations(2).await.expect("list"), vec![]);
 }

@@ -104,43 +104,35 @@ mod tests {
     }
 
     mod contract {
-        crate::store_contract_tests!(super::Fresh::new());
+        crate::store_contract_tests!(super::Fresh);
     }
 
-    /// Keeps the directory alive as long as the store.
+    /// A store in a directory of its own, kept as long as the store.
     pub struct Fresh {
         store: SqliteStore,
-        _dir: tempfile::TempDir,
+        dir: tempfile::TempDir,
     }
 
-    impl Fresh {
-        fn new() -> Self {
-            let (store, _dir) = fresh();
-            Self { store, _dir }
+    impl crate::store::contract::ContractBackend for Fresh {
+        type Store = SqliteStore;
+
+        async fn fresh() -> Option<Self> {
+            let (store, dir) = fresh();
+            Some(Self { store, dir })
         }
-    }
 
-    impl std::ops::Deref for Fresh {
-        type Target = SqliteStore;
-        fn deref(&self) -> &SqliteStore {
+        fn store(&self) -> &SqliteStore {
             &self.store
         }
-    }
 
-    #[tokio::test]
-    async fn messages_survive_reopening_the_database() {
-        use crate::store::{HistoryAnchor, MessageStore};
-        let dir = tempfile::tempdir().expect("dir");
-        {
-            let store = SqliteStore::open(dir.path()).expect("open");
-            crate::store::contract::data_survives_reopen_or_flush(&store).await;
+        /// Dropping the last handle joins the storage threads, which
+        /// closes every connection.
+        async fn reopen(self) -> Self {
+            let Self { store, dir } = self;
+            drop(store);
+            let store = SqliteStore::open(dir.path()).expect("reopen");
+            Self { store, dir }
         }
-        let reopened = SqliteStore::open(dir.path()).expect("reopen");
-        let page = reopened
-            .history(10, HistoryAnchor::Latest, 10)
-            .await
-            .expect("h");
-        assert_eq!(page.messages.len(), 1);
     }
 
     /// SQLite does not wait for a lock a deferred transaction needs when
