@@ -17,7 +17,9 @@ mod channels;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 mod floors;
+mod mention_text;
 mod messages;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
