@@ -4,8 +4,11 @@
 //! in parallel never see each other's rows; it is dropped at the end,
 //! passed or failed.
 //!
-//! The server comes from `CHAT_TEST_POSTGRES_URL`; without it these tests
-//! say they are skipped and pass (`scripts/test.sh` always sets it).
+//! The server comes from `TEST_POSTGRES_URL`; without it these tests
+//! say they are skipped and pass (`scripts/test.sh` always sets it). The
+//! name stays outside `CHAT_`: the servers read every `CHAT_*` variable as
+//! configuration and refuse unknown ones, and the REST and WebSocket tests
+//! start them with this environment.
 
 use tokio_postgres::NoTls;
 
@@ -13,7 +16,7 @@ use super::{PgStore, PostgresConfig, schema};
 use crate::store::StoreError;
 use crate::store::contract::ContractBackend;
 
-const URL_VAR: &str = "CHAT_TEST_POSTGRES_URL";
+const URL_VAR: &str = "TEST_POSTGRES_URL";
 
 mod contract {
     crate::store_contract_tests!(super::Fresh);
