@@ -5,8 +5,9 @@
 # schemathesis from PyPI under target/), then each fuzz target for a bounded
 # time (FUZZ_SECONDS, 60 by default). `.ci/run` calls this script.
 #
-# The suite needs no outside service yet; when it does, this script installs
-# and starts it and exports its address, so no test is ever skipped here.
+# The PostgreSQL backend's tests need a server: this script makes sure one
+# runs on 127.0.0.1:5432 (the machine's own, or installed and started here)
+# and exports TEST_POSTGRES_URL, so no test is ever skipped here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,66 @@ if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"
     cargo install cargo-nextest --locked
 fi
+
+step "PostgreSQL for the store tests"
+# Prints the URL to use once one answers; exits non-zero if none does.
+pg_url() {
+    local url
+    for url in "postgres://postgres@127.0.0.1:5432/postgres" \
+        "postgres://postgres:chat-test@127.0.0.1:5432/postgres"; do
+        if PGCONNECT_TIMEOUT=5 psql "$url" -Atqc 'SELECT 1' >/dev/null 2>&1; then
+            echo "$url"
+            return 0
+        fi
+    done
+    return 1
+}
+if [[ -n "${TEST_POSTGRES_URL:-}" ]]; then
+    echo "using TEST_POSTGRES_URL as given"
+else
+    if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+        echo "a server answers on 127.0.0.1:5432"
+    else
+        if [[ "$(id -u)" -ne 0 ]]; then
+            echo "no PostgreSQL on 127.0.0.1:5432, and installing one needs root;" \
+                "start one or set TEST_POSTGRES_URL" >&2
+            exit 1
+        fi
+        if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+            echo "installing postgresql (apt-get)"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        fi
+        if [[ -z "$(pg_lsclusters -h)" ]]; then
+            version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+            echo "creating cluster $version/main"
+            pg_createcluster "$version" main >/dev/null
+        fi
+        read -r version cluster _ < <(pg_lsclusters -h | head -n 1)
+        echo "starting cluster $version/$cluster"
+        pg_ctlcluster "$version" "$cluster" start || true
+        for _ in $(seq 1 30); do
+            pg_isready -q -h 127.0.0.1 -p 5432 && break
+            sleep 1
+        done
+        pg_isready -h 127.0.0.1 -p 5432
+    fi
+    if ! url=$(pg_url); then
+        # A fresh Debian cluster wants a password over TCP: give the
+        # postgres role the test password (local peer auth needs none).
+        if [[ "$(id -u)" -eq 0 ]]; then
+            echo "setting the postgres role's password for the tests"
+            runuser -u postgres -- psql -qc "ALTER ROLE postgres PASSWORD 'chat-test'"
+        fi
+        url=$(pg_url) || {
+            echo "cannot log in to PostgreSQL on 127.0.0.1:5432 as postgres;" \
+                "set TEST_POSTGRES_URL" >&2
+            exit 1
+        }
+    fi
+    export TEST_POSTGRES_URL="$url"
+fi
+echo "TEST_POSTGRES_URL=${TEST_POSTGRES_URL//:chat-test@/:***@}"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -1,6 +1,6 @@
 //! Micro-benchmarks of the core's hot paths: issuing message ids with
 //! [`IdGenerator::next`], and appending a batch of 1, 64 or 512 messages to
-//! [`SqliteStore`] through the [`Store`] trait (one durable transaction per
+//! [`SqliteStore`] through the [`MessageStore`] trait (one durable transaction per
 //! batch, as the append pipeline writes them).
 //!
 //! Run with `cargo bench -p chat-core --bench hot_paths`.
@@ -10,7 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use chat_core::SqliteStore;
 use chat_core::ids::{EPOCH_MS, IdGenerator};
-use chat_core::store::{ChannelKind, ChannelRecord, Id, NewMessage, Store, UserRecord};
+use chat_core::store::{
+    AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, Id, MessageStore, NewMessage,
+    UserRecord,
+};
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -140,7 +143,7 @@ fn append(c: &mut Criterion) {
                 || batch(&mut next_id, n),
                 |messages| {
                     let appended = rt
-                        .block_on(store.append(messages))
+                        .block_on(store.append(Fence::single_node(1), messages))
                         .expect("the append succeeds");
                     debug_assert_eq!(appended.len(), n);
                     appended

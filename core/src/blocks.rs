@@ -103,7 +103,7 @@ impl<S: Store> BlockCache<S> {
 mod tests {
     use super::*;
     use crate::store::sqlite::SqliteStore;
-    use crate::store::{ChannelKind, ChannelRecord, UserRecord};
+    use crate::store::{AccountStore, ChannelKind, ChannelRecord, ChannelStore, UserRecord};
 
     #[tokio::test]
     async fn a_block_after_a_cached_answer_takes_effect_at_once() {

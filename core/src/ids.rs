@@ -2,6 +2,8 @@
 //!
 //! Layout, from the most significant bit: 1 unused bit, 41 bits of
 //! milliseconds since [`EPOCH_MS`], 10 bits of node id, 12 bits of sequence.
+//! The unused bit stays 0 until the milliseconds run out (in 2094), so an id
+//! fits a signed 64-bit column as it is and keeps its order there.
 //! Ids from one generator strictly increase even if the clock steps back:
 //! the generator never uses a timestamp older than the last one it issued,
 //! and borrows the next millisecond when a millisecond's sequence runs out.
@@ -38,15 +40,32 @@ impl IdGenerator {
     pub fn new(node: u16, floor: u64) -> Self {
         let mut generator = Self {
             node: u64::from(node.min(MAX_NODE_ID)),
-            last_ts: floor >> (NODE_BITS + SEQ_BITS),
-            seq: floor & SEQ_MASK,
+            last_ts: 0,
+            seq: 0,
         };
+        generator.raise_to(floor);
+        generator
+    }
+
+    /// The node this generator issues ids for.
+    pub fn node(&self) -> u16 {
+        // Clamped to MAX_NODE_ID in `new`, so it fits.
+        u16::try_from(self.node).unwrap_or(MAX_NODE_ID)
+    }
+
+    /// Makes every later id exceed `floor` as well as every id issued so
+    /// far; never moves the generator back.
+    fn raise_to(&mut self, floor: u64) {
+        if self.compose(self.last_ts, self.seq) >= floor {
+            return;
+        }
+        self.last_ts = floor >> (NODE_BITS + SEQ_BITS);
+        self.seq = floor & SEQ_MASK;
         // Another node's id in the floor's millisecond may carry a larger
         // node field than ours: then move on to the next millisecond.
-        if generator.compose(generator.last_ts, generator.seq) < floor {
-            generator.seq = SEQ_MASK;
+        if self.compose(self.last_ts, self.seq) < floor {
+            self.seq = SEQ_MASK;
         }
-        generator
     }
 
     fn compose(&self, ts: u64, seq: u64) -> u64 {
@@ -66,6 +85,14 @@ impl IdGenerator {
             self.seq = 0;
         }
         self.compose(self.last_ts, self.seq)
+    }
+
+    /// The next id, strictly above both every id issued so far and `floor`
+    /// (say, the last id stored in a channel, which a clock that stepped
+    /// back across a restart could otherwise undercut).
+    pub fn next_above(&mut self, now_unix_ms: u64, floor: u64) -> u64 {
+        self.raise_to(floor);
+        self.next(now_unix_ms)
     }
 }
 
@@ -135,6 +162,56 @@ mod tests {
         let mut low = IdGenerator::new(3, floor);
         assert!(low.next(T0 - 10_000) > floor);
         assert!(low.next(T0) > floor);
+    }
+
+    #[test]
+    fn next_above_exceeds_a_floor_from_the_future() {
+        let mut g = IdGenerator::new(5, 0);
+        let before = g.next(T0);
+        // A channel's last id, written 60 s "later" by a clock since stepped back.
+        let floor = IdGenerator::new(5, 0).next(T0 + 60_000);
+        let id = g.next_above(T0 + 1, floor);
+        assert!(id > floor && id > before);
+        assert_eq!(parts(id).node, 5);
+        // The generator stays above the floor for every later id.
+        assert!(g.next(T0 + 2) > id);
+    }
+
+    #[test]
+    fn next_above_a_higher_node_in_the_same_millisecond_moves_on() {
+        let floor = IdGenerator::new(900, 0).next(T0);
+        let mut low = IdGenerator::new(3, 0);
+        let id = low.next_above(T0, floor);
+        assert!(id > floor);
+        assert_eq!(parts(id).unix_ms, T0 + 1);
+    }
+
+    #[test]
+    fn next_above_a_past_floor_is_next() {
+        let mut g = IdGenerator::new(1, 0);
+        let old = g.next(T0);
+        let mut twin = g.clone();
+        assert_eq!(g.next_above(T0 + 7, old), twin.next(T0 + 7));
+        assert_eq!(g.next_above(T0 + 7, 0), twin.next(T0 + 7));
+    }
+
+    #[test]
+    fn next_above_the_last_id_of_its_own_millisecond_borrows_the_next() {
+        let mut g = IdGenerator::new(1, 0);
+        let id = (0..=SEQ_MASK).map(|_| g.next(T0)).last().unwrap_or(0);
+        assert_eq!(parts(id).seq as u64, SEQ_MASK);
+        let next = IdGenerator::new(1, 0).next_above(T0, id);
+        assert!(next > id);
+        assert_eq!(parts(next).unix_ms, T0 + 1);
+    }
+
+    #[test]
+    fn ids_never_set_the_top_bit() {
+        // The latest millisecond the layout holds, with every other field full.
+        let mut g = IdGenerator::new(MAX_NODE_ID, 0);
+        let id = g.next(EPOCH_MS + (1 << 41) - 1);
+        assert_eq!(id >> 63, 0, "ids fit a signed 64-bit column as they are");
+        assert_eq!(g.node(), MAX_NODE_ID);
     }
 
     #[test]

@@ -22,4 +22,5 @@ pub mod store;
 pub use config::CoreConfig;
 pub use error::CoreError;
 pub use service::CoreService;
+pub use store::postgres::{PgStore, PostgresConfig};
 pub use store::sqlite::SqliteStore;

@@ -14,7 +14,7 @@ use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::ids::IdGenerator;
 use crate::members::MemberCache;
-use crate::store::{Appended, Id, Mention, NewMessage, Store};
+use crate::store::{Appended, ChannelFloors, Fence, Id, Mention, NewMessage, Store, StoreError};
 
 /// A message that passed validation and membership checks.
 #[derive(Debug)]
@@ -90,18 +90,29 @@ pub(crate) fn now_ms() -> u64 {
 
 async fn run<S: Store>(parts: Parts<S>, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(parts.batch_max);
+    let mut floors = ChannelFloors::default();
     while rx.recv_many(&mut jobs, parts.batch_max).await > 0 {
-        write_batch(&parts, std::mem::take(&mut jobs)).await;
+        write_batch(&parts, &mut floors, std::mem::take(&mut jobs)).await;
     }
 }
 
-async fn write_batch<S: Store>(parts: &Parts<S>, jobs: Vec<Job>) {
+/// Issues each message an id above its channel's floor, writes the batch
+/// and answers every job.
+async fn write_batch<S: Store>(parts: &Parts<S>, floors: &mut ChannelFloors, jobs: Vec<Job>) {
+    let channels: Vec<Id> = jobs.iter().map(|job| job.pending.channel_id).collect();
+    if let Err(e) = floors.load(&*parts.store, &channels).await {
+        tracing::error!(error = %e, batch = jobs.len(), "channel id floors not read");
+        return fail(jobs, &e);
+    }
     let now = now_ms();
-    let batch: Vec<NewMessage> = {
+    let (fence, batch): (Fence, Vec<NewMessage>) = {
         let mut ids = parts.ids.lock().unwrap_or_else(|p| p.into_inner());
-        jobs.iter()
+        // One node owns every channel until issue 22 hands out ownership.
+        let fence = Fence::single_node(ids.node());
+        let batch = jobs
+            .iter()
             .map(|job| NewMessage {
-                id: ids.next(now),
+                id: floors.issue(&mut ids, now, job.pending.channel_id),
                 channel_id: job.pending.channel_id,
                 sender_id: job.pending.sender_id,
                 client_msg_id: job.pending.client_msg_id.clone(),
@@ -113,24 +124,18 @@ async fn write_batch<S: Store>(parts: &Parts<S>, jobs: Vec<Job>) {
                 mentions: job.pending.mentions.clone(),
                 deleted_by: 0,
             })
-            .collect()
+            .collect();
+        (fence, batch)
     };
     let started = Instant::now();
-    let result = parts.store.append(batch).await;
+    let result = parts.store.append(fence, batch).await;
     metrics::histogram!("chat_storage_append_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("chat_storage_append_batch_size").record(jobs.len() as f64);
     let outcomes = match result {
         Ok(outcomes) => outcomes,
         Err(e) => {
             tracing::error!(error = %e, batch = jobs.len(), "message batch not written");
-            for job in jobs {
-                let _ = job
-                    .reply
-                    .send(Err(CoreError::Storage(crate::store::StoreError::Backend(
-                        e.to_string(),
-                    ))));
-            }
-            return;
+            return fail(jobs, &e);
         }
     };
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
@@ -140,6 +145,15 @@ async fn write_batch<S: Store>(parts: &Parts<S>, jobs: Vec<Job>) {
         }
         // The sender may have gone; the message is stored all the same.
         let _ = job.reply.send(Ok(outcome));
+    }
+}
+
+/// Answers every job of a batch that was not written with the error.
+fn fail(jobs: Vec<Job>, e: &StoreError) {
+    for job in jobs {
+        let _ = job
+            .reply
+            .send(Err(CoreError::Storage(StoreError::Backend(e.to_string()))));
     }
 }
 

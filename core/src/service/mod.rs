@@ -62,7 +62,8 @@ impl<S: Store> CoreService<S> {
     /// Starts the core over `store`.
     pub async fn start(store: S, config: CoreConfig) -> Result<Arc<Self>, CoreError> {
         let store = Arc::new(store);
-        let floor = store.max_id().await?;
+        // Message ids are floored per channel by the write path.
+        let floor = store.id_floor().await?;
         let ids = Arc::new(Mutex::new(IdGenerator::new(config.node_id, floor)));
         let hub = Arc::new(Hub::new(EDGE_STREAM_CAPACITY));
         let members = Arc::new(MemberCache::new(store.clone(), MEMBER_CACHE_CHANNELS));
@@ -119,6 +120,14 @@ impl<S: Store> CoreService<S> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .next(pipeline::now_ms())
+    }
+
+    /// A fresh id above `floor` too (a channel's last id, for a version).
+    fn next_id_above(&self, floor: Id) -> Id {
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next_above(pipeline::now_ms(), floor)
     }
 
     fn appender(&self) -> Result<Appender, CoreError> {

@@ -153,9 +153,11 @@ impl<S: Store> CoreService<S> {
             }
             None => return Err(CoreError::NotYourMessage),
         };
+        // Versions order a channel's changes: above every id it held.
+        let version = self.next_id_above(self.store.last_message_id(channel).await?);
         let stored = self
             .store
-            .update_message(channel, message_id, change, now_ms(), self.next_id())
+            .update_message(channel, message_id, change, now_ms(), version)
             .await?
             .ok_or(CoreError::MessageNotFound)?;
         let message = convert::message(&stored);

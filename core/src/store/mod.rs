@@ -1,13 +1,32 @@
-//! The storage boundary: every backend (SQLite now, PostgreSQL and
-//! Cassandra later) implements [`Store`] and passes [`contract`].
+//! The storage boundary, split by concern so that one backend can hold
+//! some parts and another the rest:
+//!
+//! - [`AccountStore`]: users, tokens, profiles, settings and relationships;
+//! - [`ChannelStore`]: channels, their members and read positions;
+//! - [`MessageStore`]: message history, edits, versions, unread counts.
+//!
+//! [`Store`] is all three plus `flush`, and is what the core runs on. SQLite
+//! and PostgreSQL implement every part; a later Cassandra/ScyllaDB backend
+//! implements only [`MessageStore`] beside PostgreSQL for the rest. Every
+//! backend passes [`contract`].
 
 use std::future::Future;
 
+mod accounts;
+mod channels;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
+mod floors;
+mod mention_text;
+mod messages;
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
+pub use accounts::AccountStore;
+pub use channels::ChannelStore;
+pub(crate) use floors::ChannelFloors;
+pub use messages::{Fence, MessageStore};
 pub use records::{
     Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MemberRecord,
     MembershipChange, Mention, MessageChange, MessageRecord, NewMessage, NotificationLevel,
@@ -32,191 +51,54 @@ pub enum StoreError {
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Durable state of the chat system. Every method is atomic; a method that
-/// returns `Ok` after a write has made that write durable.
-pub trait Store: Send + Sync + 'static {
-    /// Inserts a user; `Conflict` if the username (case-insensitively) exists.
-    fn create_user(&self, user: UserRecord) -> impl Future<Output = StoreResult<()>> + Send;
-    /// A user by id.
-    fn user_by_id(&self, id: Id) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
-    /// A user by username, case-insensitively.
-    fn user_by_name(
-        &self,
-        username: &str,
-    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
-    /// Stores a session token (by its hash).
-    fn insert_token(&self, token: TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
-    /// A token by its hash.
-    fn token_by_hash(
-        &self,
-        hash: [u8; 32],
-    ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
-    /// Deletes a token by its hash and returns it, if it existed.
-    fn delete_token(
-        &self,
-        hash: [u8; 32],
-    ) -> impl Future<Output = StoreResult<Option<TokenRecord>>> + Send;
-    /// The tokens of a user, by id.
-    fn tokens_of(&self, user: Id) -> impl Future<Output = StoreResult<Vec<TokenRecord>>> + Send;
-    /// Records a use of a token and its new expiry.
-    fn touch_token(
-        &self,
-        id: Id,
-        last_used_at_ms: i64,
-        expires_at_ms: i64,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Deletes the user's tokens that `filter` selects and returns them.
-    fn delete_tokens(
-        &self,
-        user: Id,
-        filter: TokenFilter,
-    ) -> impl Future<Output = StoreResult<Vec<TokenRecord>>> + Send;
-    /// Replaces a user's password hash and, in the same transaction,
-    /// deletes every token of theirs but `keep`; returns the deleted ones.
-    fn change_password(
-        &self,
-        user: Id,
-        password_hash: String,
-        keep: Option<Id>,
-    ) -> impl Future<Output = StoreResult<Vec<TokenRecord>>> + Send;
-    /// Creates a channel with its members. For a channel with a `direct_key`
-    /// that already exists, returns the existing channel instead.
-    fn create_channel(
-        &self,
-        channel: ChannelRecord,
-        members: Vec<Id>,
-    ) -> impl Future<Output = StoreResult<ChannelRecord>> + Send;
-    /// A channel by id; `None` if it does not exist or was deleted.
-    fn channel(&self, id: Id) -> impl Future<Output = StoreResult<Option<ChannelRecord>>> + Send;
-    /// The members of a channel with their roles, ascending by user id.
-    fn members(&self, channel: Id) -> impl Future<Output = StoreResult<Vec<MemberRecord>>> + Send;
-    /// Adds a member; `false` if they already were one.
-    fn add_member(
-        &self,
-        channel: Id,
-        user: Id,
-        at_ms: i64,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Removes a member; `false` if they were not one.
-    fn remove_member(
-        &self,
-        channel: Id,
-        user: Id,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Renames a channel; `false` if it does not exist.
-    fn rename_channel(
-        &self,
-        channel: Id,
-        name: String,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// Applies member changes (a removal, a new owner, roles) atomically.
-    fn update_membership(
-        &self,
-        channel: Id,
-        change: MembershipChange,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Deletes a channel with its members, messages, versions, mentions
-    /// and read positions; `false` if it did not exist. Ids it held stay
-    /// counted by [`Store::max_id`].
-    fn delete_channel(
-        &self,
-        channel: Id,
-        at_ms: i64,
-    ) -> impl Future<Output = StoreResult<bool>> + Send;
-    /// The channels a user is a member of, by id.
-    fn channels_of(&self, user: Id)
-    -> impl Future<Output = StoreResult<Vec<ChannelRecord>>> + Send;
-    /// The largest id of any user, channel, message, token or deleted
-    /// channel's message, 0 if none.
-    fn max_id(&self) -> impl Future<Output = StoreResult<Id>> + Send;
-    /// Writes messages durably, in order, in one atomic batch, with their
-    /// mentions. A message whose `(channel, sender, client_msg_id)` exists
-    /// is not written; the stored one comes back as `Duplicate`.
-    fn append(
-        &self,
-        batch: Vec<NewMessage>,
-    ) -> impl Future<Output = StoreResult<Vec<Appended>>> + Send;
-    /// A page of a channel's history, oldest first.
-    fn history(
-        &self,
-        channel: Id,
-        anchor: HistoryAnchor,
-        limit: usize,
-    ) -> impl Future<Output = StoreResult<HistoryPage>> + Send;
-    /// Changes a user's profile and returns the user; `None` if no such user.
-    fn update_profile(
-        &self,
-        user: Id,
-        change: ProfileChange,
-    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
-    /// Records when a user was last active.
-    fn set_last_active(&self, user: Id, at_ms: i64)
-    -> impl Future<Output = StoreResult<()>> + Send;
+/// Durable state of the chat system: the three parts, and what needs all
+/// of them. Every method of every part is atomic; a method that returns
+/// `Ok` after a write has made that write durable.
+pub trait Store: AccountStore + ChannelStore + MessageStore + Send + Sync + 'static {
+    /// Makes everything written so far durable and releases what can be.
+    fn flush(&self) -> impl Future<Output = StoreResult<()>> + Send;
+
     /// Moves a read position forward to `message_id` (never back) and
-    /// returns the position now stored with its unread count.
+    /// returns the position now stored with its unread count: the position
+    /// from [`ChannelStore`], the counts from [`MessageStore`].
     fn mark_read(
         &self,
         user: Id,
         channel: Id,
         message_id: Id,
-    ) -> impl Future<Output = StoreResult<ReadState>> + Send;
+    ) -> impl Future<Output = StoreResult<ReadState>> + Send {
+        async move {
+            let last_read_id = self.advance_read(user, channel, message_id).await?;
+            let mut states = self
+                .unread_counts(user, vec![(channel, last_read_id)])
+                .await?;
+            states
+                .pop()
+                .ok_or_else(|| StoreError::Backend("no read state was counted".into()))
+        }
+    }
+
     /// The read state of every channel the user is a member of, by channel id.
-    fn read_states(&self, user: Id) -> impl Future<Output = StoreResult<Vec<ReadState>>> + Send;
-    /// One message.
-    fn message(
-        &self,
-        channel: Id,
-        id: Id,
-    ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
-    /// Edits or deletes a message, stamping it with `version` (a fresh id),
-    /// and returns it; `None` if it does not exist.
-    fn update_message(
-        &self,
-        channel: Id,
-        id: Id,
-        change: MessageChange,
-        at_ms: i64,
-        version: Id,
-    ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
-    /// Every text a message has had, oldest first, the current one last;
-    /// empty if there is no such message or it was deleted.
-    fn versions(
-        &self,
-        channel: Id,
-        id: Id,
-    ) -> impl Future<Output = StoreResult<Vec<VersionRecord>>> + Send;
-    /// Up to `limit` messages of `channel` changed with a version above
-    /// `after_version`, in version order.
-    fn changes(
-        &self,
-        channel: Id,
-        after_version: Id,
-        limit: usize,
-    ) -> impl Future<Output = StoreResult<Vec<MessageRecord>>> + Send;
-    /// A user's settings (defaults if never set).
-    fn settings(&self, user: Id) -> impl Future<Output = StoreResult<SettingsRecord>> + Send;
-    /// Replaces a user's settings.
-    fn put_settings(
-        &self,
-        user: Id,
-        settings: SettingsRecord,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Every relationship of a user, by the other user's id.
-    fn relations(&self, user: Id) -> impl Future<Output = StoreResult<Vec<RelationRecord>>> + Send;
-    /// The users who block `user`, ascending.
-    fn blocked_by(&self, user: Id) -> impl Future<Output = StoreResult<Vec<Id>>> + Send;
-    /// The user's side of the relationship with `other`.
-    fn relation(
-        &self,
-        user: Id,
-        other: Id,
-    ) -> impl Future<Output = StoreResult<Option<RelationRecord>>> + Send;
-    /// Applies relationship changes atomically, all stamped `at_ms`.
-    fn change_relations(
-        &self,
-        changes: Vec<RelationChange>,
-        at_ms: i64,
-    ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Makes everything written so far durable and releases what can be.
-    fn flush(&self) -> impl Future<Output = StoreResult<()>> + Send;
+    fn read_states(&self, user: Id) -> impl Future<Output = StoreResult<Vec<ReadState>>> + Send {
+        async move {
+            let positions = self.read_positions(user).await?;
+            self.unread_counts(user, positions).await
+        }
+    }
+
+    /// The node-level id floor: every id this node issues for a user, token
+    /// or channel exceeds it, so that a
+    /// clock that stepped back across a restart cannot issue one twice. It
+    /// covers the accounts and channels parts and, for a backend that needs
+    /// it, [`MessageStore::global_message_floor`]. Message and version ids are
+    /// floored per channel instead ([`MessageStore::last_message_id`]): no global
+    /// scan of the message history is ever needed.
+    fn id_floor(&self) -> impl Future<Output = StoreResult<Id>> + Send {
+        async move {
+            let accounts = self.max_account_id().await?;
+            let channels = self.max_channel_id().await?;
+            let messages = self.global_message_floor().await?;
+            Ok(accounts.max(channels).max(messages))
+        }
+    }
 }

@@ -1,12 +1,14 @@
 //! Contract checks for message versions and mentions.
 
 use super::super::{Mention, MessageChange, Store, VersionRecord};
-use super::{edit, msg, two_users_and_a_group};
+use super::{FENCE, edit, msg, two_users_and_a_group};
 
 /// An edit keeps the text it replaces; a delete removes every version.
 pub async fn edits_keep_versions_and_deletes_drop_them<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
-    s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
+    s.append(FENCE, vec![msg(100, 10, 1, "a")])
+        .await
+        .expect("append");
     assert_eq!(
         s.versions(10, 100).await.expect("v"),
         vec![VersionRecord {
@@ -53,7 +55,9 @@ pub async fn mentions_are_stored_and_counted_until_read<S: Store>(s: &S) {
     first.mentions = vec![at(2, 0), at(1, 5), at(2, 9)];
     let mut second = msg(101, 10, 1, "b");
     second.mentions = vec![at(2, 0)];
-    s.append(vec![first.clone(), second]).await.expect("append");
+    s.append(FENCE, vec![first.clone(), second])
+        .await
+        .expect("append");
     let stored = s.message(10, 100).await.expect("q").expect("found");
     assert_eq!(stored.mentions, first.mentions);
     let count = |states: Vec<super::super::ReadState>| states[0].mention_count;
@@ -71,7 +75,7 @@ pub async fn mentions_are_stored_and_counted_until_read<S: Store>(s: &S) {
     assert_eq!(count(s.read_states(2).await.expect("bob")), 0);
     let mut third = msg(102, 10, 1, "c");
     third.mentions = vec![at(2, 0)];
-    s.append(vec![third]).await.expect("append");
+    s.append(FENCE, vec![third]).await.expect("append");
     assert_eq!(count(s.read_states(2).await.expect("bob")), 1);
     s.update_message(10, 102, MessageChange::Delete { by: 1 }, 6, 201)
         .await

@@ -1,15 +1,18 @@
 //! The behaviour every [`Store`] must show. A backend runs the whole suite
-//! with [`store_contract_tests!`](crate::store_contract_tests), giving it an
-//! async expression that yields a fresh, empty store.
+//! with [`store_contract_tests!`](crate::store_contract_tests), naming a
+//! type that implements [`ContractBackend`]: it makes each test a fresh,
+//! empty store of its own and can close and reopen it.
 
 use super::{
-    Appended, ChannelKind, ChannelRecord, HistoryAnchor, MessageChange, NewMessage,
-    NotificationLevel, ProfileChange, RelationKind, Role, SettingsRecord, Store, StoreError,
-    TokenRecord, UNREAD_CAP, UserRecord,
+    Appended, ChannelKind, ChannelRecord, Fence, HistoryAnchor, MessageChange, NewMessage, Role,
+    Store, StoreError, TokenRecord, UNREAD_CAP, UserRecord,
 };
 
 mod edits;
 mod groups;
+mod history;
+mod reopen;
+mod social;
 mod tokens;
 
 pub use edits::{
@@ -18,15 +21,24 @@ pub use edits::{
 pub use groups::{
     a_deleted_channel_is_gone_but_its_ids_stay_counted, roles_owners_and_names_change_atomically,
 };
+pub use history::{history_around_a_message, history_pages_both_ways};
+pub use reopen::{ContractBackend, data_survives_reopening};
+pub use social::{
+    last_active_written_at_once_is_all_stored, profiles_and_last_active_are_stored,
+    relations_change_atomically_per_side, settings_default_and_replace,
+};
 pub use tokens::{
     a_password_change_ends_the_other_tokens_at_once, tokens_are_listed_touched_and_revoked,
 };
 
-/// Expands to one `#[tokio::test]` per contract check, each on a fresh store.
+/// Expands to one `#[tokio::test]` per contract check for the
+/// [`ContractBackend`] `$backend`, each on a fresh store of its own; a
+/// backend that cannot run here (its `fresh` returns `None`) passes each
+/// test after saying why.
 #[macro_export]
 macro_rules! store_contract_tests {
-    ($fresh:expr) => {
-        $crate::store_contract_tests!(@each $fresh;
+    ($backend:ty) => {
+        $crate::store_contract_tests!(@each $backend;
             users_are_unique_case_insensitively,
             tokens_are_found_and_deleted,
             direct_channels_are_created_once,
@@ -35,8 +47,7 @@ macro_rules! store_contract_tests {
             duplicates_inside_one_batch_are_detected,
             history_pages_both_ways,
             history_around_a_message,
-            max_id_covers_every_table,
-            data_survives_reopen_or_flush,
+            id_floors_cover_what_each_part_holds,
             read_positions_only_move_forward_and_count_unread,
             edits_and_deletes_keep_the_message_in_place,
             profiles_and_last_active_are_stored,
@@ -50,17 +61,36 @@ macro_rules! store_contract_tests {
             edits_keep_versions_and_deletes_drop_them,
             mentions_are_stored_and_counted_until_read,
         );
+
+        #[tokio::test]
+        async fn data_survives_reopening() {
+            use $crate::store::contract::ContractBackend as _;
+            let Some(backend) = <$backend>::fresh().await else {
+                return;
+            };
+            $crate::store::contract::data_survives_reopening(backend)
+                .await
+                .finish()
+                .await;
+        }
     };
-    (@each $fresh:expr; $($name:ident),* $(,)?) => {
+    (@each $backend:ty; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
-                let store = $fresh;
-                $crate::store::contract::$name(&*store).await;
+                use $crate::store::contract::ContractBackend as _;
+                let Some(backend) = <$backend>::fresh().await else {
+                    return;
+                };
+                $crate::store::contract::$name(backend.store()).await;
+                backend.finish().await;
             }
         )*
     };
 }
+
+/// The writer every contract check appends as; no backend checks it yet.
+const FENCE: Fence = Fence { owner: 1, epoch: 0 };
 
 fn user(id: u64, name: &str) -> UserRecord {
     UserRecord::new(id, name.to_owned(), "$argon2id$fake".to_owned(), 1)
@@ -193,12 +223,21 @@ pub async fn members_are_added_and_removed<S: Store>(s: &S) {
 /// A retried message comes back as the stored one, never twice.
 pub async fn append_is_idempotent_on_client_msg_id<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
-    let first = s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
+    let first = s
+        .append(FENCE, vec![msg(100, 10, 1, "a")])
+        .await
+        .expect("append");
     assert_eq!(first, vec![Appended::Inserted(msg(100, 10, 1, "a"))]);
-    let retry = s.append(vec![msg(101, 10, 1, "a")]).await.expect("retry");
+    let retry = s
+        .append(FENCE, vec![msg(101, 10, 1, "a")])
+        .await
+        .expect("retry");
     assert_eq!(retry, vec![Appended::Duplicate(msg(100, 10, 1, "a"))]);
     // The same key from another sender is another message.
-    let other = s.append(vec![msg(102, 10, 2, "a")]).await.expect("other");
+    let other = s
+        .append(FENCE, vec![msg(102, 10, 2, "a")])
+        .await
+        .expect("other");
     assert!(matches!(other[0], Appended::Inserted(_)));
     let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
     assert_eq!(
@@ -213,11 +252,14 @@ pub async fn append_is_idempotent_on_client_msg_id<S: Store>(s: &S) {
 pub async fn duplicates_inside_one_batch_are_detected<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
     let out = s
-        .append(vec![
-            msg(100, 10, 1, "k"),
-            msg(101, 10, 1, "k"),
-            msg(102, 10, 1, "j"),
-        ])
+        .append(
+            FENCE,
+            vec![
+                msg(100, 10, 1, "k"),
+                msg(101, 10, 1, "k"),
+                msg(102, 10, 1, "j"),
+            ],
+        )
         .await
         .expect("append");
     assert!(matches!(out[0], Appended::Inserted(_)));
@@ -225,83 +267,42 @@ pub async fn duplicates_inside_one_batch_are_detected<S: Store>(s: &S) {
     assert!(matches!(out[2], Appended::Inserted(_)));
 }
 
-async fn hundred_messages<S: Store>(s: &S) {
+/// The node floor covers users, tokens and channels; a channel's last id
+/// covers its messages and versions, and no other channel's.
+pub async fn id_floors_cover_what_each_part_holds<S: Store>(s: &S) {
+    assert_eq!(s.max_account_id().await.expect("empty"), 0);
+    assert_eq!(s.max_channel_id().await.expect("empty"), 0);
+    assert_eq!(s.last_message_id(10).await.expect("empty"), 0);
     two_users_and_a_group(s).await;
-    let batch = (1..=100).map(|i| msg(1000 + i, 10, 1 + i % 2, &format!("k{i}")));
-    s.append(batch.collect()).await.expect("append");
-}
-
-fn ids(page: &super::HistoryPage) -> Vec<u64> {
-    page.messages.iter().map(|m| m.id).collect()
-}
-
-/// Latest, before and after return ordered pages with correct flags.
-pub async fn history_pages_both_ways<S: Store>(s: &S) {
-    hundred_messages(s).await;
-    let latest = s.history(10, HistoryAnchor::Latest, 30).await.expect("h");
-    assert_eq!(ids(&latest), (1071..=1100).collect::<Vec<_>>());
-    assert!(latest.has_more_before && !latest.has_more_after);
-    let before = s
-        .history(10, HistoryAnchor::Before(1071), 30)
+    assert_eq!(s.max_account_id().await.expect("users"), 2);
+    assert_eq!(s.max_channel_id().await.expect("channels"), 10);
+    s.insert_token(token(30, 1, 0)).await.expect("token");
+    assert_eq!(s.max_account_id().await.expect("tokens"), 30);
+    s.create_channel(group(11, 1), vec![1])
         .await
-        .expect("h");
-    assert_eq!(ids(&before), (1041..=1070).collect::<Vec<_>>());
-    assert!(before.has_more_before && before.has_more_after);
-    let first = s
-        .history(10, HistoryAnchor::Before(1011), 30)
+        .expect("group");
+    assert_eq!(s.max_channel_id().await.expect("channels"), 11);
+    s.append(FENCE, vec![msg(500, 10, 1, "x"), msg(600, 11, 1, "y")])
         .await
-        .expect("h");
-    assert_eq!(ids(&first), (1001..=1010).collect::<Vec<_>>());
-    assert!(!first.has_more_before);
-    let after = s
-        .history(10, HistoryAnchor::After(1000), 50)
+        .expect("append");
+    assert_eq!(s.last_message_id(10).await.expect("last"), 500);
+    assert_eq!(s.last_message_id(11).await.expect("last"), 600);
+    assert_eq!(s.last_message_id(12).await.expect("none"), 0);
+    s.update_message(10, 500, edit("later"), 4, 700)
         .await
-        .expect("h");
-    assert_eq!(ids(&after), (1001..=1050).collect::<Vec<_>>());
-    assert!(!after.has_more_before && after.has_more_after);
-    let tail = s
-        .history(10, HistoryAnchor::After(1090), 50)
+        .expect("edit");
+    assert_eq!(s.last_message_id(10).await.expect("versions"), 700);
+    s.update_message(11, 600, MessageChange::Delete { by: 1 }, 4, 800)
         .await
-        .expect("h");
-    assert_eq!(ids(&tail), (1091..=1100).collect::<Vec<_>>());
-    assert!(tail.has_more_before && !tail.has_more_after);
-    let empty = s.history(11, HistoryAnchor::Latest, 10).await.expect("h");
-    assert!(empty.messages.is_empty() && !empty.has_more_before);
-}
-
-/// Around a message returns it in the middle of its neighbours.
-pub async fn history_around_a_message<S: Store>(s: &S) {
-    hundred_messages(s).await;
-    let page = s
-        .history(10, HistoryAnchor::Around(1050), 10)
-        .await
-        .expect("h");
-    assert_eq!(ids(&page), (1045..=1054).collect::<Vec<_>>());
-    assert!(page.has_more_before && page.has_more_after);
-    let start = s
-        .history(10, HistoryAnchor::Around(1002), 10)
-        .await
-        .expect("h");
-    assert_eq!(ids(&start), (1001..=1006).collect::<Vec<_>>());
-    assert!(!start.has_more_before && start.has_more_after);
-}
-
-/// The id floor covers users, channels, tokens and messages.
-pub async fn max_id_covers_every_table<S: Store>(s: &S) {
-    assert_eq!(s.max_id().await.expect("empty"), 0);
-    two_users_and_a_group(s).await;
-    assert_eq!(s.max_id().await.expect("max"), 10);
-    s.append(vec![msg(500, 10, 1, "x")]).await.expect("append");
-    assert_eq!(s.max_id().await.expect("max"), 500);
-}
-
-/// Flushing keeps data readable.
-pub async fn data_survives_reopen_or_flush<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    s.append(vec![msg(100, 10, 1, "a")]).await.expect("append");
-    s.flush().await.expect("flush");
-    let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");
-    assert_eq!(ids(&page), vec![100]);
+        .expect("delete");
+    assert_eq!(s.last_message_id(11).await.expect("tombstones"), 800);
+    let floor = s.id_floor().await.expect("node floor");
+    assert!(floor >= 30, "{floor} covers accounts and channels");
+    assert_eq!(
+        s.max_account_id().await.expect("messages"),
+        30,
+        "not messages"
+    );
 }
 
 /// Read positions never move back; unread counts skip one's own and deleted
@@ -313,7 +314,7 @@ pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) 
         msg(101, 10, 2, "b"),
         msg(102, 10, 2, "c"),
     ];
-    s.append(batch).await.expect("append");
+    s.append(FENCE, batch).await.expect("append");
     let states = s.read_states(1).await.expect("states");
     assert_eq!(states.len(), 1);
     assert_eq!((states[0].channel_id, states[0].last_read_id), (10, 0));
@@ -329,7 +330,7 @@ pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) 
     let many: Vec<_> = (0..UNREAD_CAP as u64 + 5)
         .map(|i| msg(1000 + i, 10, 2, &format!("m{i}")))
         .collect();
-    s.append(many).await.expect("append many");
+    s.append(FENCE, many).await.expect("append many");
     assert_eq!(
         s.read_states(1).await.expect("states")[0].unread_count,
         UNREAD_CAP
@@ -345,7 +346,7 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
         msg(101, 10, 1, "b"),
         msg(102, 10, 2, "c"),
     ];
-    s.append(batch).await.expect("append");
+    s.append(FENCE, batch).await.expect("append");
     let edited = s
         .update_message(10, 100, edit("new"), 7, 200)
         .await
@@ -378,140 +379,4 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
     assert_eq!(later.iter().map(|m| m.id).collect::<Vec<_>>(), vec![101]);
     assert_eq!(s.changes(10, 0, 1).await.expect("limit").len(), 1);
     assert!(s.changes(11, 0, 10).await.expect("other").is_empty());
-}
-
-/// Profile fields change one at a time; last activity only moves forward.
-pub async fn profiles_and_last_active_are_stored<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    let change = ProfileChange {
-        display_name: Some("Ann A.".into()),
-        ..Default::default()
-    };
-    let ann = s
-        .update_profile(1, change)
-        .await
-        .expect("update")
-        .expect("ann");
-    assert_eq!(
-        (ann.display_name.as_str(), ann.status_text.as_str()),
-        ("Ann A.", "")
-    );
-    let change = ProfileChange {
-        status_text: Some("out".into()),
-        avatar_url: Some("https://example.com/a.png".into()),
-        ..Default::default()
-    };
-    let ann = s
-        .update_profile(1, change)
-        .await
-        .expect("update")
-        .expect("ann");
-    assert_eq!(ann.display_name, "Ann A.", "absent fields stay");
-    assert_eq!(ann.avatar_url, "https://example.com/a.png");
-    let none = s.update_profile(99, ProfileChange::default()).await;
-    assert_eq!(none.expect("no error"), None);
-    s.set_last_active(1, 50).await.expect("active");
-    s.set_last_active(1, 40).await.expect("older");
-    let ann = s.user_by_id(1).await.expect("read").expect("ann");
-    assert_eq!(ann.last_active_at_ms, 50);
-    assert_eq!(ann.status_text, "out");
-}
-
-/// Many users going offline at once: every time is stored, none moves back.
-pub async fn last_active_written_at_once_is_all_stored<S: Store>(s: &S) {
-    let users: Vec<u64> = (1..=300).collect();
-    for &id in &users {
-        s.create_user(user(id, &format!("u{id}")))
-            .await
-            .expect("user");
-    }
-    let newer = users
-        .iter()
-        .map(|&id| s.set_last_active(id, 1_000 + id as i64));
-    let older = users.iter().map(|&id| s.set_last_active(id, 5));
-    let unknown = s.set_last_active(9_999, 7);
-    let (newer, older, unknown) = futures::join!(
-        futures::future::join_all(newer),
-        futures::future::join_all(older),
-        unknown
-    );
-    for result in newer.into_iter().chain(older) {
-        result.expect("stored");
-    }
-    unknown.expect("an unknown user is no error");
-    for &id in &users {
-        let u = s.user_by_id(id).await.expect("read").expect("user");
-        assert_eq!(u.last_active_at_ms, 1_000 + id as i64, "user {id}");
-    }
-}
-
-/// Settings start at their defaults and are replaced whole.
-pub async fn settings_default_and_replace<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    assert_eq!(
-        s.settings(1).await.expect("read"),
-        SettingsRecord::default()
-    );
-    let wanted = SettingsRecord {
-        notifications: NotificationLevel::Mentions,
-        muted_channel_ids: vec![10, 11],
-        invisible: true,
-    };
-    s.put_settings(1, wanted.clone()).await.expect("put");
-    assert_eq!(s.settings(1).await.expect("read"), wanted);
-    let fewer = SettingsRecord {
-        notifications: NotificationLevel::Nothing,
-        muted_channel_ids: vec![11],
-        invisible: false,
-    };
-    s.put_settings(1, fewer.clone()).await.expect("put");
-    assert_eq!(s.settings(1).await.expect("read"), fewer);
-    assert_eq!(s.settings(2).await.expect("bob"), SettingsRecord::default());
-}
-
-/// Both sides of a relationship change in one step, or neither does.
-pub async fn relations_change_atomically_per_side<S: Store>(s: &S) {
-    two_users_and_a_group(s).await;
-    s.create_user(user(3, "cy")).await.expect("cy");
-    let request = vec![
-        (1, 2, Some(RelationKind::Outgoing)),
-        (2, 1, Some(RelationKind::Incoming)),
-    ];
-    s.change_relations(request, 5).await.expect("request");
-    let ann = s.relation(1, 2).await.expect("read").expect("exists");
-    assert_eq!(
-        (ann.other_id, ann.kind, ann.since_ms),
-        (2, RelationKind::Outgoing, 5)
-    );
-    let accept = vec![
-        (1, 2, Some(RelationKind::Friend)),
-        (2, 1, Some(RelationKind::Friend)),
-    ];
-    s.change_relations(accept, 6).await.expect("accept");
-    s.change_relations(vec![(1, 3, Some(RelationKind::Blocked))], 7)
-        .await
-        .expect("block");
-    let all = s.relations(1).await.expect("list");
-    let kinds: Vec<_> = all.iter().map(|r| (r.other_id, r.kind)).collect();
-    assert_eq!(
-        kinds,
-        vec![(2, RelationKind::Friend), (3, RelationKind::Blocked)]
-    );
-    assert_eq!(
-        s.relation(3, 1).await.expect("read"),
-        None,
-        "blocks are one-sided"
-    );
-    assert_eq!(s.blocked_by(3).await.expect("blockers"), vec![1]);
-    assert!(s.blocked_by(1).await.expect("blockers").is_empty());
-    let bad = vec![(1, 2, None), (2, 2, Some(RelationKind::Friend))];
-    assert!(s.change_relations(bad, 8).await.is_err());
-    assert!(
-        s.relation(1, 2).await.expect("read").is_some(),
-        "nothing applied"
-    );
-    s.change_relations(vec![(1, 2, None), (2, 1, None)], 9)
-        .await
-        .expect("remove");
-    assert_eq!(s.relations(2).await.expect("list"), vec![]);
 }

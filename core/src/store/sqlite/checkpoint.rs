@@ -154,7 +154,10 @@ mod tests {
     /// Appends 150 batches of 20 messages of 1,000 characters: about 1,500
     /// pages of log, and one commit per batch.
     async fn fill(store: &SqliteStore) {
-        use crate::store::{ChannelKind, ChannelRecord, NewMessage, Store, UserRecord};
+        use crate::store::{
+            AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, MessageStore,
+            NewMessage, UserRecord,
+        };
         let user = UserRecord::new(1, "ann".into(), "$argon2id$fake".into(), 1);
         store.create_user(user).await.expect("user");
         let channel = ChannelRecord {
@@ -186,7 +189,10 @@ mod tests {
                     deleted_by: 0,
                 })
                 .collect();
-            store.append(messages).await.expect("append");
+            store
+                .append(Fence::single_node(1), messages)
+                .await
+                .expect("append");
         }
     }
 

@@ -222,15 +222,44 @@ pub fn channels_of(conn: &Connection, user: Id) -> StoreResult<Vec<ChannelRecord
     rows.collect::<rusqlite::Result<Vec<_>>>().map_err(backend)
 }
 
-pub fn max_id(conn: &Connection) -> StoreResult<Id> {
+pub fn max_account_id(conn: &Connection) -> StoreResult<Id> {
     conn.query_row(
         "SELECT MAX(COALESCE((SELECT MAX(id) FROM users), 0),
-                    COALESCE((SELECT MAX(MAX(id), MAX(id_floor)) FROM channels), 0),
-                    COALESCE((SELECT MAX(id) FROM messages), 0),
                     COALESCE((SELECT MAX(id) FROM tokens), 0))",
         [],
         |r| row_id(r, 0),
     )
+    .map_err(backend)
+}
+
+/// Deleted channels keep their rows, so their ids are counted.
+pub fn max_channel_id(conn: &Connection) -> StoreResult<Id> {
+    conn.query_row("SELECT COALESCE(MAX(id), 0) FROM channels", [], |r| {
+        row_id(r, 0)
+    })
+    .map_err(backend)
+}
+
+/// Message and version ids the channel holds, and what it held when it
+/// was deleted (`id_floor`); each part is one index lookup.
+pub fn last_message_id(conn: &Connection, channel: Id) -> StoreResult<Id> {
+    conn.prepare_cached(
+        "SELECT MAX(
+            COALESCE((SELECT MAX(id) FROM messages WHERE channel_id = ?1), 0),
+            COALESCE((SELECT MAX(version_id) FROM messages
+                      WHERE channel_id = ?1 AND version_id > 0), 0),
+            COALESCE((SELECT id_floor FROM channels WHERE id = ?1), 0))",
+    )
+    .and_then(|mut st| st.query_row([sql_id(channel)], |r| row_id(r, 0)))
+    .map_err(backend)
+}
+
+/// The messages table keys `id` alone: the largest is one step down its
+/// b-tree.
+pub fn max_message_id(conn: &Connection) -> StoreResult<Id> {
+    conn.query_row("SELECT COALESCE(MAX(id), 0) FROM messages", [], |r| {
+        row_id(r, 0)
+    })
     .map_err(backend)
 }
 

@@ -1,4 +1,5 @@
-//! Read positions with their unread and mention counts.
+//! Read positions (the channels part) and their unread and mention
+//! counts (the messages part).
 
 use rusqlite::{Connection, params};
 
@@ -34,30 +35,23 @@ fn state(conn: &Connection, user: Id, channel: Id, after: Id) -> StoreResult<Rea
         .map_err(backend)
 }
 
-pub fn mark_read(
-    conn: &Connection,
-    user: Id,
-    channel: Id,
-    message_id: Id,
-) -> StoreResult<ReadState> {
-    let last_read_id = conn
-        .prepare_cached(
-            "INSERT INTO read_states (user_id, channel_id, last_read_id) VALUES (?1, ?2, ?3)
-             ON CONFLICT (user_id, channel_id)
-             DO UPDATE SET last_read_id = MAX(last_read_id, excluded.last_read_id)
-             RETURNING last_read_id",
+pub fn advance_read(conn: &Connection, user: Id, channel: Id, message_id: Id) -> StoreResult<Id> {
+    conn.prepare_cached(
+        "INSERT INTO read_states (user_id, channel_id, last_read_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user_id, channel_id)
+         DO UPDATE SET last_read_id = MAX(last_read_id, excluded.last_read_id)
+         RETURNING last_read_id",
+    )
+    .and_then(|mut st| {
+        st.query_row(
+            params![sql_id(user), sql_id(channel), sql_id(message_id)],
+            |r| row_id(r, 0),
         )
-        .and_then(|mut st| {
-            st.query_row(
-                params![sql_id(user), sql_id(channel), sql_id(message_id)],
-                |r| row_id(r, 0),
-            )
-        })
-        .map_err(backend)?;
-    state(conn, user, channel, last_read_id)
+    })
+    .map_err(backend)
 }
 
-pub fn read_states(conn: &Connection, user: Id) -> StoreResult<Vec<ReadState>> {
+pub fn read_positions(conn: &Connection, user: Id) -> StoreResult<Vec<(Id, Id)>> {
     let mut st = conn
         .prepare_cached(
             "SELECT mb.channel_id, COALESCE(r.last_read_id, 0) FROM members mb
@@ -65,13 +59,19 @@ pub fn read_states(conn: &Connection, user: Id) -> StoreResult<Vec<ReadState>> {
              WHERE mb.user_id = ?1 ORDER BY mb.channel_id",
         )
         .map_err(backend)?;
-    let positions = st
-        .query_map([sql_id(user)], |r| Ok((row_id(r, 0)?, row_id(r, 1)?)))
+    st.query_map([sql_id(user)], |r| Ok((row_id(r, 0)?, row_id(r, 1)?)))
         .map_err(backend)?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(backend)?;
+        .map_err(backend)
+}
+
+pub fn unread_counts(
+    conn: &Connection,
+    user: Id,
+    positions: &[(Id, Id)],
+) -> StoreResult<Vec<ReadState>> {
     positions
-        .into_iter()
-        .map(|(channel_id, last_read_id)| state(conn, user, channel_id, last_read_id))
+        .iter()
+        .map(|&(channel, last_read_id)| state(conn, user, channel, last_read_id))
         .collect()
 }

@@ -1,0 +1,115 @@
+//! The messages part of storage: history, edits and their versions,
+//! mentions and unread counts.
+
+use std::future::Future;
+
+use super::{
+    Appended, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord, NewMessage, ReadState,
+    StoreResult, VersionRecord,
+};
+
+/// The writer's claim to append: which owner writes, in which epoch of its
+/// ownership of the channels it writes.
+///
+/// Nothing checks a fence yet: every backend accepts any fence and records
+/// none of it. Issue 22 (many core nodes, ownership from ZooKeeper) makes
+/// `append` check, in the same transaction as the write, that `owner` still
+/// holds the batch's channels at `epoch`, and refuse a writer that lost them.
+/// A single node passes [`Fence::single_node`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Fence {
+    /// The writing node.
+    pub owner: u64,
+    /// The writer's ownership epoch; larger is newer.
+    pub epoch: u64,
+}
+
+impl Fence {
+    /// The fence of a node that owns every channel, for good: epoch 0.
+    pub fn single_node(node: u16) -> Self {
+        Self {
+            owner: u64::from(node),
+            epoch: 0,
+        }
+    }
+}
+
+/// Message history, keyed by channel and message id. This is the part a
+/// dedicated message backend (Cassandra/ScyllaDB) implements on its own.
+/// Every method is atomic; a write that returns `Ok` is durable.
+pub trait MessageStore: Send + Sync + 'static {
+    /// Writes messages durably, in order, in one atomic batch, with their
+    /// mentions, as the writer `fence` names (see [`Fence`]: not checked
+    /// yet). A message whose `(channel, sender, client_msg_id)` exists
+    /// (stored before, or earlier in the same batch) is not written; the
+    /// stored one comes back as `Duplicate`. Each message's id exceeds every
+    /// id its channel held ([`MessageStore::last_message_id`]).
+    fn append(
+        &self,
+        fence: Fence,
+        batch: Vec<NewMessage>,
+    ) -> impl Future<Output = StoreResult<Vec<Appended>>> + Send;
+    /// A page of a channel's history, oldest first.
+    fn history(
+        &self,
+        channel: Id,
+        anchor: HistoryAnchor,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<HistoryPage>> + Send;
+    /// One message.
+    fn message(
+        &self,
+        channel: Id,
+        id: Id,
+    ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+    /// Edits or deletes a message, stamping it with `version` (a fresh id),
+    /// and returns it; `None` if it does not exist.
+    fn update_message(
+        &self,
+        channel: Id,
+        id: Id,
+        change: MessageChange,
+        at_ms: i64,
+        version: Id,
+    ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
+    /// Every text a message has had, oldest first, the current one last;
+    /// empty if there is no such message or it was deleted.
+    fn versions(
+        &self,
+        channel: Id,
+        id: Id,
+    ) -> impl Future<Output = StoreResult<Vec<VersionRecord>>> + Send;
+    /// Up to `limit` messages of `channel` changed with a version above
+    /// `after_version`, in version order.
+    fn changes(
+        &self,
+        channel: Id,
+        after_version: Id,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<MessageRecord>>> + Send;
+    /// The read state of `user` at each `(channel, position)`, in the order
+    /// given: the messages from others after the position that are not
+    /// deleted, and of those the ones that mention the user, each counted up
+    /// to [`UNREAD_CAP`](super::UNREAD_CAP).
+    fn unread_counts(
+        &self,
+        user: Id,
+        positions: Vec<(Id, Id)>,
+    ) -> impl Future<Output = StoreResult<Vec<ReadState>>> + Send;
+    /// The largest id a channel's messages have held, 0 if none: message
+    /// ids and version ids, the channel's deleted messages included and, if
+    /// the channel was deleted, the ids it held then. The write path issues
+    /// the channel's next message id above it, so a clock that stepped back
+    /// across a restart cannot reorder or reissue ids within the channel.
+    fn last_message_id(&self, channel: Id) -> impl Future<Output = StoreResult<Id>> + Send;
+
+    /// The id every new message id must exceed whatever its channel: 0 (the
+    /// default) for a backend keyed by `(channel, id)`, where ids need only
+    /// be unique within their channel. A backend whose message ids are
+    /// unique across channels (SQLite's messages table) returns its largest
+    /// one, which [`Store::id_floor`](super::Store::id_floor) adds to the
+    /// node-level floor.
+    fn global_message_floor(&self) -> impl Future<Output = StoreResult<Id>> + Send {
+        async { Ok(0) }
+    }
+}
