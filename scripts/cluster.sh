@@ -2,16 +2,18 @@
 # A local cluster on loopback: one chat-core and N chat-edge processes.
 #
 #   scripts/cluster.sh up [--edges N] [--debug]   start (default 2 edges, release build)
-#   scripts/cluster.sh down                       stop exactly the processes `up` started
+#   scripts/cluster.sh down [--drop]              stop exactly the processes `up` started
+#                                                 (--drop: and drop the database)
 #
 # `up` writes target/cluster/cluster.json:
 #   {"edges":[{"id":…,"pid":…,"http":"127.0.0.1:PORT"}],
 #    "cores":[{"id":…,"pid":…,"grpc":"127.0.0.1:PORT"}],
-#    "postgres":"postgres://…" or null}
+#    "postgres":"postgres://…/chat_cluster"}
 # Every process picks a free port (it binds port 0 and logs the address);
-# logs go to target/cluster/<name>.log. `postgres` names the database the
-# cluster will use once the core stores in PostgreSQL; until then the core
-# keeps its data in target/cluster/core-data (SQLite) and the field is null.
+# logs go to target/cluster/<name>.log. The core stores in database
+# `chat_cluster` of the PostgreSQL server on 127.0.0.1:5432 (the machine's
+# own when it runs; otherwise scripts/postgres.sh installs and starts one);
+# the database is kept between runs (`down --drop` removes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,13 +60,22 @@ up() {
     [[ $edges =~ ^[1-9][0-9]*$ ]] || die "--edges must be a positive number"
     [[ -f $state ]] && die "a cluster is up ($state); run '$0 down' first"
     mkdir -p "$dir"
+    # shellcheck source=scripts/postgres.sh
+    source scripts/postgres.sh
+    local server_url db_url
+    server_url=$(ensure_postgres) || die "no PostgreSQL to store in"
+    db_url="${server_url%/*}/chat_cluster"
+    if [[ -z $(psql "$server_url" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'chat_cluster'") ]]; then
+        psql "$server_url" -qc "CREATE DATABASE chat_cluster"
+        echo "created database chat_cluster"
+    fi
     local flags=()
     [[ $profile == release ]] && flags=(--release)
     cargo build --locked "${flags[@]}" --bin chat-core --bin chat-edge
     local bin="target/$profile"
 
-    CHAT_DATA_DIR="$dir/core-data" "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
-        2>"$dir/core.log" &
+    CHAT_STORAGE=postgres CHAT_POSTGRES__URL="$db_url" "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
+        </dev/null >/dev/null 2>"$dir/core.log" &
     local core_pid=$!
     read -r core_addr core_id < <(wait_addr "$dir/core.log" "$core_pid")
     echo "core $core_id: pid $core_pid, gRPC $core_addr"
@@ -72,7 +83,7 @@ up() {
     local edge_json=() pids=("$core_pid")
     for n in $(seq 1 "$edges"); do
         "$bin/chat-edge" --listen 127.0.0.1:0 --core "http://$core_addr" --log-format json \
-            2>"$dir/edge-$n.log" &
+            </dev/null >/dev/null 2>"$dir/edge-$n.log" &
         local pid=$!
         pids+=("$pid")
         read -r addr id < <(wait_addr "$dir/edge-$n.log" "$pid")
@@ -80,13 +91,17 @@ up() {
         edge_json+=("{\"id\":$id,\"pid\":$pid,\"http\":\"$addr\"}")
     done
     local IFS=,
-    printf '{"edges":[%s],"cores":[{"id":%s,"pid":%s,"grpc":"%s"}],"postgres":null}\n' \
-        "${edge_json[*]}" "$core_id" "$core_pid" "$core_addr" >"$state"
+    printf '{"edges":[%s],"cores":[{"id":%s,"pid":%s,"grpc":"%s"}],"postgres":"%s"}\n' \
+        "${edge_json[*]}" "$core_id" "$core_pid" "$core_addr" "$db_url" >"$state"
     echo "wrote $state"
 }
 
 down() {
+    local drop=${1:-}
+    [[ -z $drop || $drop == --drop ]] || die "unknown option $drop"
     [[ -f $state ]] || { echo "no cluster is up"; return; }
+    local db_url
+    db_url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["postgres"])' "$state")
     local pids
     pids=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(" ".join(str(p["pid"]) for p in c["edges"] + c["cores"]))' "$state")
     # Edges first, so their sessions close while the core still answers.
@@ -97,10 +112,14 @@ down() {
     done
     rm -f "$state"
     echo "stopped: $pids"
+    if [[ $drop == --drop ]]; then
+        psql "${db_url%/*}/postgres" -qc "DROP DATABASE IF EXISTS chat_cluster"
+        echo "dropped database chat_cluster"
+    fi
 }
 
 case ${1:-} in
     up) shift; up "$@" ;;
-    down) down ;;
-    *) die "usage: $0 up [--edges N] [--debug] | down" ;;
+    down) shift; down "$@" ;;
+    *) die "usage: $0 up [--edges N] [--debug] | down [--drop]" ;;
 esac

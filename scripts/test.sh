@@ -19,62 +19,13 @@ if ! cargo nextest --version >/dev/null 2>&1; then
 fi
 
 step "PostgreSQL for the store tests"
-# Prints the URL to use once one answers; exits non-zero if none does.
-pg_url() {
-    local url
-    for url in "postgres://postgres@127.0.0.1:5432/postgres" \
-        "postgres://postgres:chat-test@127.0.0.1:5432/postgres"; do
-        if PGCONNECT_TIMEOUT=5 psql "$url" -Atqc 'SELECT 1' >/dev/null 2>&1; then
-            echo "$url"
-            return 0
-        fi
-    done
-    return 1
-}
 if [[ -n "${TEST_POSTGRES_URL:-}" ]]; then
     echo "using TEST_POSTGRES_URL as given"
 else
-    if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-        echo "a server answers on 127.0.0.1:5432"
-    else
-        if [[ "$(id -u)" -ne 0 ]]; then
-            echo "no PostgreSQL on 127.0.0.1:5432, and installing one needs root;" \
-                "start one or set TEST_POSTGRES_URL" >&2
-            exit 1
-        fi
-        if ! command -v pg_ctlcluster >/dev/null 2>&1; then
-            echo "installing postgresql (apt-get)"
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-        fi
-        if [[ -z "$(pg_lsclusters -h)" ]]; then
-            version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
-            echo "creating cluster $version/main"
-            pg_createcluster "$version" main >/dev/null
-        fi
-        read -r version cluster _ < <(pg_lsclusters -h | head -n 1)
-        echo "starting cluster $version/$cluster"
-        pg_ctlcluster "$version" "$cluster" start || true
-        for _ in $(seq 1 30); do
-            pg_isready -q -h 127.0.0.1 -p 5432 && break
-            sleep 1
-        done
-        pg_isready -h 127.0.0.1 -p 5432
-    fi
-    if ! url=$(pg_url); then
-        # A fresh Debian cluster wants a password over TCP: give the
-        # postgres role the test password (local peer auth needs none).
-        if [[ "$(id -u)" -eq 0 ]]; then
-            echo "setting the postgres role's password for the tests"
-            runuser -u postgres -- psql -qc "ALTER ROLE postgres PASSWORD 'chat-test'"
-        fi
-        url=$(pg_url) || {
-            echo "cannot log in to PostgreSQL on 127.0.0.1:5432 as postgres;" \
-                "set TEST_POSTGRES_URL" >&2
-            exit 1
-        }
-    fi
-    export TEST_POSTGRES_URL="$url"
+    # shellcheck source=scripts/postgres.sh
+    source scripts/postgres.sh
+    TEST_POSTGRES_URL=$(ensure_postgres)
+    export TEST_POSTGRES_URL
 fi
 echo "TEST_POSTGRES_URL=${TEST_POSTGRES_URL//:chat-test@/:***@}"
 
@@ -92,13 +43,14 @@ cargo nextest run --workspace --locked --profile "$profile" --no-fail-fast
 
 # The same REST and WebSocket test bodies against the cluster topology: a
 # chat-core and a chat-edge over gRPC on loopback (tests/support/server.rs).
-# Left out: two tests of the single binary itself (its config file, and the
-# core's metrics on the edge's /metrics page, which chat-core does not serve
-# yet), and the 100,000-message backlog, which takes over 2 minutes with two
+# The core stores in a PostgreSQL schema of each test's own. Left out: three
+# tests of the single binary itself (its config file, its CHAT_DATA_DIR, and
+# the core's metrics on the edge's /metrics page, which chat-core does not
+# serve yet), and the 100,000-message backlog, which takes over 2 minutes with two
 # debug-built processes on this 2-core machine.
 step "tests against chat-core + chat-edge (TEST_CHAT_TOPOLOGY=cluster)"
 TEST_CHAT_TOPOLOGY=cluster cargo nextest run -p chat --locked --profile "$profile" --no-fail-fast \
-    -E 'not (test(=config_file_and_environment_are_read_and_checked) | test(=health_readiness_and_metrics) | test(=a_large_backlog_is_resumed_in_pages))'
+    -E 'not (test(=config_file_and_environment_are_read_and_checked) | test(=health_readiness_and_metrics) | test(=a_large_backlog_is_resumed_in_pages) | test(=listen_and_data_dir_come_from_the_environment_too))'
 
 step "doc tests"
 cargo test --workspace --locked --doc --quiet

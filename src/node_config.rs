@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use chat_core::CoreConfig;
+use chat_core::{CoreConfig, PostgresConfig};
 use chat_edge::EdgeConfig;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
@@ -63,13 +63,27 @@ pub struct ServerTls {
     pub key: Option<PathBuf>,
 }
 
+/// Which backend `chat-core` stores in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// PostgreSQL at `postgres.url` (the cluster's storage).
+    Postgres,
+    /// SQLite in `data_dir` (one core node only, for trying things out).
+    Sqlite,
+}
+
 /// Everything `chat-core` can be configured with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CoreNodeConfig {
     /// gRPC address edges connect to.
     pub listen: SocketAddr,
-    /// Directory of the embedded database (until the PostgreSQL backend is wired in).
+    /// Where to store: `postgres` or `sqlite`.
+    pub storage: StorageKind,
+    /// The PostgreSQL database, when `storage = "postgres"`.
+    pub postgres: PostgresConfig,
+    /// Directory of the SQLite database, when `storage = "sqlite"`.
     pub data_dir: PathBuf,
     /// Threads; 0 means one per core.
     pub worker_threads: usize,
@@ -87,6 +101,8 @@ impl Default for CoreNodeConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 7100)),
+            storage: StorageKind::Postgres,
+            postgres: PostgresConfig::default(),
             data_dir: PathBuf::from("./data"),
             worker_threads: 0,
             keepalive_interval_ms: 2_000,
@@ -112,6 +128,7 @@ impl CoreNodeConfig {
             return Err("invalid configuration: tls.cert and tls.key go together".into());
         }
         config.core.validate()?;
+        config.postgres.validate()?;
         Ok(config)
     }
 }

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use chat_core::{CoreService, SqliteStore};
-use chat_node::node_config::{CoreCli, CoreNodeConfig};
+use chat_core::store::Store;
+use chat_core::{CoreService, PgStore, SqliteStore};
+use chat_node::node_config::{CoreCli, CoreNodeConfig, StorageKind};
 use chat_node::{signals, telemetry};
 use chat_proto::link::{MAX_MESSAGE_BYTES, tuning};
 use chat_proto::v1::chat_core_server::ChatCoreServer;
@@ -45,7 +46,21 @@ fn main() -> std::process::ExitCode {
 
 async fn run(config: CoreNodeConfig) -> anyhow::Result<()> {
     chat_node::raise_open_file_limit();
-    let store = SqliteStore::open(&config.data_dir).context("opening storage")?;
+    match config.storage {
+        StorageKind::Postgres => {
+            let store = PgStore::connect(&config.postgres)
+                .await
+                .context("connecting to PostgreSQL (postgres.url)")?;
+            serve(store, config).await
+        }
+        StorageKind::Sqlite => {
+            let store = SqliteStore::open(&config.data_dir).context("opening storage")?;
+            serve(store, config).await
+        }
+    }
+}
+
+async fn serve<S: Store>(store: S, config: CoreNodeConfig) -> anyhow::Result<()> {
     let core = CoreService::start(store, config.core.clone())
         .await
         .context("starting core")?;
@@ -65,7 +80,13 @@ async fn run(config: CoreNodeConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let signal = signals::install().context("installing signal handlers")?;
-    tracing::info!(%addr, node_id = config.core.node_id, tls = config.tls.cert.is_some(), "listening");
+    tracing::info!(
+        %addr,
+        node_id = config.core.node_id,
+        storage = ?config.storage,
+        tls = config.tls.cert.is_some(),
+        "listening"
+    );
 
     let stop = CancellationToken::new();
     let service = ChatCoreServer::from_arc(core.clone())

@@ -13,20 +13,82 @@ use tokio::sync::oneshot;
 
 use super::STEP;
 
-/// A data directory that outlives server restarts and is removed at the end.
+/// A data directory that outlives server restarts and is removed at the
+/// end; in the cluster topology with `TEST_POSTGRES_URL` set, also the
+/// PostgreSQL schema the core stores in, dropped at the end.
 #[derive(Clone)]
-pub struct DataDir(Arc<tempfile::TempDir>);
+pub struct DataDir(Arc<Storage>);
+
+struct Storage {
+    dir: tempfile::TempDir,
+    /// The schema's name, unique among concurrent tests (one process each).
+    schema: String,
+    /// The server URL, once the schema was created.
+    postgres: Mutex<Option<String>>,
+}
 
 impl DataDir {
     /// A fresh, empty directory.
     pub fn new() -> Self {
-        Self(Arc::new(tempfile::tempdir().expect("create temp dir")))
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(Arc::new(Storage {
+            dir: tempfile::tempdir().expect("create temp dir"),
+            schema: format!("chat_test_{}_{n}", std::process::id()),
+            postgres: Mutex::new(None),
+        }))
     }
 
     /// Where it is.
     pub fn path(&self) -> &Path {
-        self.0.path()
+        self.0.dir.path()
     }
+
+    /// The core's storage settings for the cluster topology: a schema of
+    /// its own on `TEST_POSTGRES_URL`, or SQLite in this directory when
+    /// that is unset (said on stderr).
+    fn core_storage(&self) -> Vec<(&'static str, String)> {
+        let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+            eprintln!("TEST_POSTGRES_URL is not set: the core stores in SQLite");
+            return vec![("CHAT_STORAGE", "sqlite".into())];
+        };
+        psql(
+            &url,
+            &format!("CREATE SCHEMA IF NOT EXISTS {}", self.0.schema),
+        );
+        *self.0.postgres.lock().expect("lock") = Some(url.clone());
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{sep}options=-csearch_path%3D{}", self.0.schema);
+        vec![
+            ("CHAT_STORAGE", "postgres".into()),
+            ("CHAT_POSTGRES__URL", url),
+        ]
+    }
+}
+
+impl Drop for Storage {
+    fn drop(&mut self) {
+        if let Ok(Some(url)) = self.postgres.lock().map(|u| u.clone()) {
+            psql(
+                &url,
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema),
+            );
+        }
+    }
+}
+
+/// Runs one SQL statement with `psql`, which the test script installs
+/// with the server.
+fn psql(url: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([url, "-Atqc", sql])
+        .output()
+        .expect("run psql");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Which processes serve a test: set `TEST_CHAT_TOPOLOGY=cluster` to run
@@ -101,7 +163,9 @@ impl Server {
             };
         }
         let (core_args, mut edge_args) = (vec!["--listen", "127.0.0.1:0"], vec![]);
-        let mut core_env: Vec<(&str, &str)> = vec![];
+        let storage = data.core_storage();
+        let mut core_env: Vec<(&str, &str)> =
+            storage.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
             let value = rest.next().copied().unwrap_or_default();
