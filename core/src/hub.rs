@@ -112,42 +112,45 @@ impl Hub {
     }
 
     /// Sends `kind` to every edge serving one of `recipients`, once per edge.
-    /// Waits while an edge's stream is full, so events stay in order.
+    /// Never waits: an edge whose stream is full is too slow and loses the
+    /// stream (it ends after what it buffered; the edge subscribes again),
+    /// so one slow or dead edge never delays writes, acks or other edges.
     pub async fn publish(&self, recipients: &[Id], kind: event::Kind) {
-        let targets: Vec<_> = {
-            let state = self.state();
-            let mut per_edge: HashMap<Id, Vec<Id>> = HashMap::new();
-            for user in recipients {
-                for edge in state.users.get(user).into_iter().flatten() {
-                    per_edge.entry(*edge).or_default().push(*user);
-                }
+        let mut state = self.state();
+        let mut per_edge: HashMap<Id, Vec<Id>> = HashMap::new();
+        for user in recipients {
+            for edge in state.users.get(user).into_iter().flatten() {
+                per_edge.entry(*edge).or_default().push(*user);
             }
-            per_edge
-                .into_iter()
-                .filter_map(|(edge, users)| {
-                    state
-                        .edges
-                        .get(&edge)
-                        .map(|link| (edge, link.tx.clone(), users))
-                })
-                .collect()
-        };
-        for (edge, tx, users) in targets {
+        }
+        let mut gone = Vec::new();
+        for (edge, users) in per_edge {
+            let Some(link) = state.edges.get(&edge) else {
+                continue;
+            };
             let event = Event {
                 recipients: users,
                 kind: Some(kind.clone()),
             };
-            if tx.send(Ok(event)).await.is_err() {
-                tracing::info!(edge, "edge stream closed; forgetting the edge");
-                let mut state = self.state();
-                if state
-                    .edges
-                    .get(&edge)
-                    .is_some_and(|cur| cur.tx.same_channel(&tx))
-                {
-                    state.forget_edge(edge);
+            match link.tx.try_send(Ok(event)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    tracing::warn!(
+                        edge,
+                        capacity = self.capacity,
+                        "edge too slow; ending its stream"
+                    );
+                    metrics::counter!("chat_hub_slow_edges_total").increment(1);
+                    gone.push(edge);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    tracing::info!(edge, "edge stream closed; forgetting the edge");
+                    gone.push(edge);
                 }
             }
+        }
+        for edge in gone {
+            state.forget_edge(edge);
         }
     }
 }
@@ -190,6 +193,32 @@ mod tests {
         let hub = Hub::new(8);
         drop(open(&hub, 3));
         assert!(hub.subscribe(3, 9, || 99).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_full_edge_loses_its_stream_and_nobody_waits_for_it() {
+        let hub = Hub::new(2);
+        let mut stuck = open(&hub, 1);
+        let mut reader = open(&hub, 2);
+        hub.update_interest(1, &[10], &[]);
+        hub.update_interest(2, &[10], &[]);
+        for _ in 0..10 {
+            let publish = hub.publish(&[10], kind());
+            tokio::time::timeout(std::time::Duration::from_secs(1), publish)
+                .await
+                .expect("publish never waits for a full edge");
+            reader
+                .recv()
+                .await
+                .expect("the reading edge gets it")
+                .expect("ok");
+        }
+        // The stuck edge keeps what it buffered, then its stream ends.
+        assert!(stuck.recv().await.is_some());
+        assert!(stuck.recv().await.is_some());
+        assert!(stuck.recv().await.is_none(), "its stream ended");
+        assert!(!hub.state().edges.contains_key(&1));
+        assert!(hub.state().edges.contains_key(&2));
     }
 
     #[tokio::test]
