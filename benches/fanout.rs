@@ -42,7 +42,7 @@ impl Scenario {
     /// Registers `per_user` sessions for each of `users` on a fresh
     /// registry of edge `edge_id`.
     fn new(rt: &Runtime, core: &CoreClient, edge_id: u64, users: &[u64], per_user: u64) -> Self {
-        let registry = Registry::new(core.clone(), edge_id);
+        let registry = Registry::new(core.clone(), edge_id, Default::default());
         let mut receivers = Vec::new();
         rt.block_on(async {
             let mut session_id = 0;

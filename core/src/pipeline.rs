@@ -166,6 +166,15 @@ async fn publish<S: Store>(parts: &Parts<S>, message: &NewMessage, origin_sessio
             });
             parts.hub.publish(&members, kind).await;
         }
-        Err(e) => tracing::error!(error = %e, "members unknown; message stored but not pushed"),
+        Err(e) => {
+            // Stored but not pushed: the watching edges' sessions must page.
+            tracing::error!(error = %e, "members unknown; message stored, edges told of a gap");
+            let gap = event::Kind::Gap(chat_proto::v1::ChannelGap {
+                channel_id: message.channel_id,
+                after_message_id: message.id.saturating_sub(1),
+                reason: "unavailable".to_owned(),
+            });
+            parts.hub.publish(&[], gap).await;
+        }
     }
 }

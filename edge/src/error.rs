@@ -153,6 +153,9 @@ impl CloseReason {
     pub const IDLE_TIMEOUT: Self = Self::new(4004, "no heartbeat in time");
     /// 4008: the client read too slowly and its outbound queue filled up.
     pub const SLOW_CONSUMER: Self = Self::new(4008, "outbound queue full: client reads too slowly");
+    /// 4009: the server lost events for this session; reconnect at once
+    /// with your cursors, and re-read what `ready` gives.
+    pub const RESYNC: Self = Self::new(4009, "events were lost: reconnect with your cursors");
 
     const fn new(code: u16, reason: &'static str) -> Self {
         Self { code, reason }

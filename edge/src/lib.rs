@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod protocol;
 pub mod registry;
+pub mod watches;
 pub mod wire;
 pub mod ws;
 
@@ -66,11 +67,13 @@ impl Edge {
             edge_id: config.edge_id,
             incarnation: incarnation(),
         };
-        let (edge_id, stream) = dispatch::subscribe(&core, identity).await?;
+        let watches = Arc::new(watches::Watches::default());
+        let subscribed = dispatch::subscribe(&core, identity, None, &watches).await?;
+        let (edge_id, stream) = (subscribed.edge_id, subscribed.events);
         identity.edge_id = edge_id;
         config.edge_id = edge_id;
         tracing::info!(edge_id, "registered with the core");
-        let registry = Arc::new(registry::Registry::new(core.clone(), edge_id));
+        let registry = Arc::new(registry::Registry::new(core.clone(), edge_id, watches));
         let rest_limiter = Arc::new(http::UserLimiter::new(
             config.rest_per_sec,
             config.rest_burst,

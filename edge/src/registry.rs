@@ -9,7 +9,8 @@ use chat_proto::v1::{InterestRequest, SessionClosedRequest, SessionRef};
 use tokio::sync::{Mutex, Notify};
 
 use crate::error::{ApiError, CloseReason};
-use crate::protocol::{Delivery, SharedFrame};
+use crate::protocol::{CallResult, Delivery, SharedFrame};
+use crate::watches::Watches;
 
 /// A request to close one session from outside its task.
 #[derive(Debug, Default)]
@@ -61,17 +62,25 @@ pub struct Registry {
     users: RwLock<HashMap<u64, Vec<Entry>>>,
     /// Orders interest changes so the core never sees them reversed.
     interest: Mutex<()>,
+    /// The channels the users here are in.
+    watches: Arc<Watches>,
 }
 
 impl Registry {
-    /// An empty registry for `edge_id`.
-    pub fn new(core: CoreClient, edge_id: u64) -> Self {
+    /// An empty registry for `edge_id`, whose users' channels `watches` follows.
+    pub fn new(core: CoreClient, edge_id: u64, watches: Arc<Watches>) -> Self {
         Self {
             core,
             edge_id,
             users: RwLock::new(HashMap::new()),
             interest: Mutex::new(()),
+            watches,
         }
+    }
+
+    /// The channels this edge watches.
+    pub fn watches(&self) -> &Watches {
+        &self.watches
     }
 
     fn users(&self) -> std::sync::RwLockReadGuard<'_, HashMap<u64, Vec<Entry>>> {
@@ -149,8 +158,11 @@ impl Registry {
             }
             empty
         };
-        if last && let Err(e) = self.tell_core(vec![], vec![user_id]).await {
-            tracing::warn!(error = %e, user_id, "could not withdraw interest");
+        if last {
+            self.watches.leave_all(user_id);
+            if let Err(e) = self.tell_core(vec![], vec![user_id]).await {
+                tracing::warn!(error = %e, user_id, "could not withdraw interest");
+            }
         }
     }
 
@@ -192,6 +204,27 @@ impl Registry {
                 }
             }
         }
+    }
+
+    /// Watches the channels of a session's `ready` state, before the
+    /// session sees it.
+    pub fn follow(&self, user_id: u64, result: &CallResult) {
+        if let CallResult::Ready(Ok((_, channels))) = result {
+            let at = channels
+                .iter()
+                .map(|c| (c.channel.id, c.channel.last_message_id));
+            self.watches.join(user_id, at);
+        }
+    }
+
+    /// Closes every session here with `reason`; returns how many.
+    pub fn kick_all(&self, reason: CloseReason) -> usize {
+        let users = self.users();
+        users
+            .values()
+            .flatten()
+            .filter(|entry| entry.kick.kick(reason))
+            .count()
     }
 
     /// How many sessions are registered.

@@ -4,12 +4,12 @@
 use chat_proto::EventStream;
 use chat_proto::v1 as pb;
 use chat_proto::v1::chat_core_server::ChatCore;
-use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 use super::CoreService;
 use super::accounts::Client;
 use super::required::{missing, valid};
+use crate::hub::Hello;
 use crate::store::{HistoryAnchor, ProfileChange, Role, Store};
 
 type Reply<T> = Result<Response<T>, Status>;
@@ -183,14 +183,37 @@ impl<S: Store> ChatCore for CoreService<S> {
 
     type SubscribeStream = EventStream;
 
-    async fn subscribe(&self, r: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
-        let r = valid(r)?;
-        let (edge, rx) = self
+    async fn subscribe(
+        &self,
+        r: Request<Streaming<pb::EdgeCommand>>,
+    ) -> Reply<Self::SubscribeStream> {
+        let mut commands = r.into_inner();
+        let hello = match commands.message().await? {
+            Some(pb::EdgeCommand {
+                kind: Some(pb::edge_command::Kind::Hello(hello)),
+            }) => valid(Request::new(hello))?,
+            _ => return Err(missing("hello")),
+        };
+        let core = self
+            .me
+            .upgrade()
+            .ok_or_else(|| Status::unavailable("shutting down"))?;
+        let (stream, live) = self
             .hub
-            .subscribe(r.edge_id, r.incarnation, || self.next_id())
+            .subscribe(
+                Hello {
+                    edge_id: hello.edge_id,
+                    incarnation: hello.incarnation,
+                    resume: hello.resume,
+                    after_seq: hello.after_seq,
+                },
+                || self.next_id(),
+            )
             .map_err(Status::from)?;
-        tracing::info!(edge, "edge subscribed");
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        tracing::info!(edge = stream.edge, "edge subscribed");
+        Ok(Response::new(super::edge_feed::feed(
+            core, stream, live, commands,
+        )))
     }
 
     async fn update_interest(&self, r: Request<pb::InterestRequest>) -> Reply<pb::Empty> {

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod channels;
+mod edge_feed;
 mod groups;
 mod grpc;
 mod mentions;

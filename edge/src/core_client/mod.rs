@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chat_proto::EventStream;
 use chat_proto::link::{MAX_MESSAGE_BYTES, tuning};
-use chat_proto::v1::SubscribeRequest;
+use chat_proto::v1::EdgeCommand;
 use chat_proto::v1::chat_core_client::ChatCoreClient;
 use tokio::time::Instant;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
@@ -70,10 +70,15 @@ impl CoreClient {
         Ok(Self::over(endpoint.connect_lazy(), link))
     }
 
-    /// Opens the edge's event stream (no deadline: it lives as long as the link).
-    pub async fn subscribe(&self, req: SubscribeRequest) -> Result<EventStream, ApiError> {
+    /// Opens the edge's event stream, sending it `commands` (`hello`
+    /// first); no deadline: it lives as long as the link.
+    pub async fn subscribe(
+        &self,
+        commands: tokio::sync::mpsc::UnboundedReceiver<EdgeCommand>,
+    ) -> Result<EventStream, ApiError> {
         let mut grpc = self.grpc.clone();
-        let stream = grpc.subscribe(Request::new(req)).await?.into_inner();
+        let commands = tokio_stream::wrappers::UnboundedReceiverStream::new(commands);
+        let stream = grpc.subscribe(Request::new(commands)).await?.into_inner();
         Ok(Box::pin(stream) as EventStream)
     }
 

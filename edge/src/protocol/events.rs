@@ -44,6 +44,10 @@ fn frame(kind: Kind) -> Option<ServerFrame> {
             actor_id: (changed.actor_id != 0).then_some(changed.actor_id),
         },
         Kind::TokenRevoked(_) | Kind::Registered(_) => return None,
+        Kind::Gap(gap) => ServerFrame::Resync {
+            channel_id: gap.channel_id,
+            after_message_id: gap.after_message_id,
+        },
         Kind::MessageUpdated(updated) => {
             let message: wire::Message = updated.message?.into();
             if message.deleted {

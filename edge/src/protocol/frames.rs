@@ -240,6 +240,17 @@ pub enum ServerFrame {
         /// Edited or deleted messages sent during catch-up.
         changes: u64,
     },
+    /// Some of a channel's messages may not have reached this session
+    /// (the server could not replay them after a fault): page the
+    /// channel's history after your cursor. Live messages continue.
+    Resync {
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// Messages after this id may be missing.
+        #[serde(with = "id_str")]
+        after_message_id: u64,
+    },
     /// The answer to `ping`.
     Pong {
         /// The ping's nonce.

@@ -141,6 +141,7 @@ impl Driver {
                 _ = self.edge.shutdown.cancelled() => return End::Close(CloseReason::SHUTDOWN),
                 reason = self.kick.kicked() => return End::Close(reason),
                 result = self.calls.next(&self.edge.core), if self.calls.busy() => {
+                    self.edge.registry.follow(self.user.unwrap_or_default(), &result);
                     self.session.handle_call_result(result);
                 }
                 Ok(delivery) = self.rx.recv_async(), if self.session.wants_deliveries() => {

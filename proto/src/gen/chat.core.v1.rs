@@ -384,12 +384,83 @@ pub struct SubscribeRequest {
     /// old one (a reconnect), one of another is a second edge claiming the id.
     #[prost(fixed64, tag = "2")]
     pub incarnation: u64,
+    /// True when the edge had a stream before and resumes it: the core then
+    /// replays the user events numbered above `after_seq`, if it still has them.
+    #[prost(bool, tag = "3")]
+    pub resume: bool,
+    /// The last user event's `seq` the edge received from this core.
+    #[prost(fixed64, tag = "4")]
+    pub after_seq: u64,
 }
 /// The first event of a stream: the id the edge now holds.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct EdgeRegistered {
     #[prost(fixed64, tag = "1")]
     pub edge_id: u64,
+    /// False when a resumed stream cannot be resumed whole: user events after
+    /// the edge's `after_seq` are gone (another core process, or too many), so
+    /// the edge's sessions must resync. True on a first stream.
+    #[prost(bool, tag = "2")]
+    pub resumed: bool,
+}
+/// What an edge sends on its event stream, in order.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct EdgeCommand {
+    #[prost(oneof = "edge_command::Kind", tags = "1, 2, 3")]
+    pub kind: ::core::option::Option<edge_command::Kind>,
+}
+/// Nested message and enum types in `EdgeCommand`.
+pub mod edge_command {
+    #[derive(Clone, PartialEq, ::prost::Oneof)]
+    pub enum Kind {
+        /// First and once: who the edge is.
+        #[prost(message, tag = "1")]
+        Hello(super::SubscribeRequest),
+        /// Start receiving these channels' events, each after its cursor.
+        #[prost(message, tag = "2")]
+        Watch(super::WatchChannels),
+        /// Stop receiving these channels' events.
+        #[prost(message, tag = "3")]
+        Unwatch(super::UnwatchChannels),
+    }
+}
+/// Where an edge stands in one channel: it has delivered every message up
+/// to `message_id` and every edit or delete up to version `version_id`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ChannelCursor {
+    #[prost(fixed64, tag = "1")]
+    pub channel_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub message_id: u64,
+    #[prost(fixed64, tag = "3")]
+    pub version_id: u64,
+}
+/// Channels to watch. The core first replays, from storage, the messages
+/// after each cursor and the changes after its version, then goes live.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct WatchChannels {
+    #[prost(message, repeated, tag = "1")]
+    pub channels: ::prost::alloc::vec::Vec<ChannelCursor>,
+}
+/// Channels to stop watching.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct UnwatchChannels {
+    #[prost(fixed64, repeated, tag = "1")]
+    pub channel_ids: ::prost::alloc::vec::Vec<u64>,
+}
+/// Some of a channel's messages could not be replayed to the edge (too
+/// many, or storage failed): its sessions must page history themselves.
+/// Live events of the channel follow as usual.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ChannelGap {
+    #[prost(fixed64, tag = "1")]
+    pub channel_id: u64,
+    /// Messages after this id may be missing.
+    #[prost(fixed64, tag = "2")]
+    pub after_message_id: u64,
+    /// Why: "too_many" or "unavailable".
+    #[prost(string, tag = "3")]
+    pub reason: ::prost::alloc::string::String,
 }
 /// Changes the set of users an edge holds sessions for.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -406,7 +477,12 @@ pub struct InterestRequest {
 pub struct Event {
     #[prost(fixed64, repeated, tag = "1")]
     pub recipients: ::prost::alloc::vec::Vec<u64>,
-    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12")]
+    /// A user event's number on this edge's stream, from 1 without gaps for
+    /// the life of the edge's incarnation at this core process; 0 on channel
+    /// events, which resume by their channel's cursor instead.
+    #[prost(fixed64, tag = "20")]
+    pub seq: u64,
+    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")]
     pub kind: ::core::option::Option<event::Kind>,
 }
 /// Nested message and enum types in `Event`.
@@ -435,6 +511,8 @@ pub mod event {
         Relationship(super::Relationship),
         #[prost(message, tag = "12")]
         Registered(super::EdgeRegistered),
+        #[prost(message, tag = "13")]
+        Gap(super::ChannelGap),
     }
 }
 /// A message was edited or deleted.
@@ -1536,10 +1614,14 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "History"));
             self.inner.unary(req, path, codec).await
         }
-        /// Opens the stream of events for the users connected to one edge.
+        /// One edge's event stream. The edge sends `hello` first, then watches
+        /// and unwatches channels, each from a cursor; the core answers with
+        /// `registered`, then events: those of the users the edge serves (see
+        /// UpdateInterest) and of the channels it watches, each channel's from its
+        /// cursor on (replayed from storage first), in order, once.
         pub async fn subscribe(
             &mut self,
-            request: impl tonic::IntoRequest<super::SubscribeRequest>,
+            request: impl tonic::IntoStreamingRequest<Message = super::EdgeCommand>,
         ) -> std::result::Result<
             tonic::Response<tonic::codec::Streaming<super::Event>>,
             tonic::Status,
@@ -1556,10 +1638,10 @@ pub mod chat_core_client {
             let path = http::uri::PathAndQuery::from_static(
                 "/chat.core.v1.ChatCore/Subscribe",
             );
-            let mut req = request.into_request();
+            let mut req = request.into_streaming_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "Subscribe"));
-            self.inner.server_streaming(req, path, codec).await
+            self.inner.streaming(req, path, codec).await
         }
         /// Tells the core which users have sessions on an edge.
         pub async fn update_interest(
@@ -2089,10 +2171,14 @@ pub mod chat_core_server {
             >
             + std::marker::Send
             + 'static;
-        /// Opens the stream of events for the users connected to one edge.
+        /// One edge's event stream. The edge sends `hello` first, then watches
+        /// and unwatches channels, each from a cursor; the core answers with
+        /// `registered`, then events: those of the users the edge serves (see
+        /// UpdateInterest) and of the channels it watches, each channel's from its
+        /// cursor on (replayed from storage first), in order, once.
         async fn subscribe(
             &self,
-            request: tonic::Request<super::SubscribeRequest>,
+            request: tonic::Request<tonic::Streaming<super::EdgeCommand>>,
         ) -> std::result::Result<tonic::Response<Self::SubscribeStream>, tonic::Status>;
         /// Tells the core which users have sessions on an edge.
         async fn update_interest(
@@ -3277,9 +3363,7 @@ pub mod chat_core_server {
                 "/chat.core.v1.ChatCore/Subscribe" => {
                     #[allow(non_camel_case_types)]
                     struct SubscribeSvc<T: ChatCore>(pub Arc<T>);
-                    impl<
-                        T: ChatCore,
-                    > tonic::server::ServerStreamingService<super::SubscribeRequest>
+                    impl<T: ChatCore> tonic::server::StreamingService<super::EdgeCommand>
                     for SubscribeSvc<T> {
                         type Response = super::Event;
                         type ResponseStream = T::SubscribeStream;
@@ -3289,7 +3373,7 @@ pub mod chat_core_server {
                         >;
                         fn call(
                             &mut self,
-                            request: tonic::Request<super::SubscribeRequest>,
+                            request: tonic::Request<tonic::Streaming<super::EdgeCommand>>,
                         ) -> Self::Future {
                             let inner = Arc::clone(&self.0);
                             let fut = async move {
@@ -3315,7 +3399,7 @@ pub mod chat_core_server {
                                 max_decoding_message_size,
                                 max_encoding_message_size,
                             );
-                        let res = grpc.server_streaming(method, req).await;
+                        let res = grpc.streaming(method, req).await;
                         Ok(res)
                     };
                     Box::pin(fut)
