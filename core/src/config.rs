@@ -28,6 +28,9 @@ pub struct CoreConfig {
     pub append_batch_max: usize,
     /// Messages that may wait for the writer before senders get `overloaded`.
     pub append_queue: usize,
+    /// Events queued for one edge before it counts as too slow and its
+    /// stream is ended (it resumes from its cursors).
+    pub edge_queue: usize,
     /// How long a user whose connection dropped stays online, from their
     /// last heartbeat, so a brief network drop does not flap their status.
     pub presence_grace_ms: u64,
@@ -69,6 +72,7 @@ impl Default for CoreConfig {
             max_history_page: 100,
             append_batch_max: 512,
             append_queue: 16_384,
+            edge_queue: 65_536,
             presence_grace_ms: 30_000,
             typing_expiry_ms: 5_000,
             receipts_max_members: 20,
@@ -140,6 +144,9 @@ impl CoreConfig {
         }
         if self.append_batch_max == 0 || self.append_queue == 0 {
             return Err("core.append_batch_max and core.append_queue must be positive".into());
+        }
+        if self.edge_queue < 16 {
+            return Err("core.edge_queue must be at least 16".into());
         }
         if self.password_memory_kib < 8 || self.password_iterations == 0 {
             return Err(

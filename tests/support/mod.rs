@@ -4,10 +4,14 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod api;
+pub mod cluster;
+pub mod proxy;
 pub mod server;
 pub mod ws;
 
 pub use api::{Account, Api, Reply};
+pub use cluster::Cluster;
+pub use proxy::Proxy;
 pub use server::{DataDir, Server};
 pub use ws::{Closed, Cursors, Ws};
 

@@ -47,7 +47,7 @@ impl DataDir {
     /// The core's storage settings for the cluster topology: a schema of
     /// its own on `TEST_POSTGRES_URL`, or SQLite in this directory when
     /// that is unset (said on stderr).
-    fn core_storage(&self) -> Vec<(&'static str, String)> {
+    pub(super) fn core_storage(&self) -> Vec<(&'static str, String)> {
         let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("TEST_POSTGRES_URL is not set: the core stores in SQLite");
             return vec![("CHAT_STORAGE", "sqlite".into())];
@@ -196,6 +196,30 @@ impl Server {
         }
     }
 
+    /// A server of one process only (an edge of a cluster whose other
+    /// processes someone else owns).
+    pub(super) fn of_process(
+        child: Child,
+        addr: SocketAddr,
+        data: DataDir,
+        log: Arc<Mutex<Vec<String>>>,
+        reader: tokio::task::JoinHandle<()>,
+    ) -> Self {
+        Self {
+            child,
+            core: None,
+            addr,
+            data,
+            log,
+            reader: Some(reader),
+        }
+    }
+
+    /// Stops (SIGSTOP) or resumes (SIGCONT) the process clients talk to.
+    pub fn signal(&self, signal: Signal) {
+        kill(self.pid(), signal).expect("send a signal");
+    }
+
     /// `http://ADDR` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
@@ -289,7 +313,7 @@ impl Server {
 }
 
 /// Starts `bin` with `args` and JSON logs, and waits for its address.
-async fn launch(
+pub(super) async fn launch(
     bin: &str,
     args: &[&str],
     env: &[(&str, &str)],

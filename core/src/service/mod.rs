@@ -29,8 +29,6 @@ use crate::pipeline::{self, Appender, Parts};
 use crate::presence::Presence;
 use crate::store::{Id, Store};
 
-/// Events an edge may have buffered before the core waits for it.
-const EDGE_STREAM_CAPACITY: usize = 65_536;
 /// Channels whose member lists the core keeps in memory.
 const MEMBER_CACHE_CHANNELS: u64 = 100_000;
 
@@ -66,7 +64,7 @@ impl<S: Store> CoreService<S> {
         // Message ids are floored per channel by the write path.
         let floor = store.id_floor().await?;
         let ids = Arc::new(Mutex::new(IdGenerator::new(config.node_id, floor)));
-        let hub = Arc::new(Hub::new(EDGE_STREAM_CAPACITY));
+        let hub = Arc::new(Hub::new(config.edge_queue));
         let members = Arc::new(MemberCache::new(store.clone(), MEMBER_CACHE_CHANNELS));
         let (appender, writer) = Appender::start(
             Parts {
