@@ -1,8 +1,10 @@
 //! What the three server binaries share: configuration loading, the
-//! listening socket, signals, logs and metrics, and serving an edge's HTTP.
+//! listening socket, signals, logs and metrics, serving an edge's HTTP, and
+//! the core's admin listener.
 //! `chat` is the single node; `chat-core` and `chat-edge` are the cluster's
 //! two kinds of process.
 
+pub mod admin;
 pub mod config;
 pub mod listen;
 pub mod load;

@@ -12,7 +12,8 @@ use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
 use chat_node::config::{Cli, Config};
-use chat_node::{listen, signals, telemetry};
+use chat_node::telemetry::{self, Process};
+use chat_node::{listen, signals};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -42,7 +43,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     chat_node::raise_open_file_limit();
-    let render_metrics = telemetry::init_metrics().context("metrics")?;
+    let render_metrics = telemetry::init_metrics(Process::Single).context("metrics")?;
     let store = SqliteStore::open(&config.data_dir).context("opening storage")?;
     let core = CoreService::start(store, config.core.clone())
         .await

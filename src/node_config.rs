@@ -10,6 +10,7 @@ use chat_edge::EdgeConfig;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
+use crate::admin::AdminConfig;
 use crate::config::LogFormat;
 
 /// Flags of `chat-core`.
@@ -93,6 +94,8 @@ pub struct CoreNodeConfig {
     pub keepalive_timeout_ms: u64,
     /// TLS for the gRPC listener.
     pub tls: ServerTls,
+    /// The admin HTTP listener: health, readiness, metrics.
+    pub admin: AdminConfig,
     /// Core settings, as in the single node.
     pub core: CoreConfig,
 }
@@ -108,6 +111,7 @@ impl Default for CoreNodeConfig {
             keepalive_interval_ms: 2_000,
             keepalive_timeout_ms: 3_000,
             tls: ServerTls::default(),
+            admin: AdminConfig::default(),
             core: CoreConfig::default(),
         }
     }

@@ -7,7 +7,8 @@ use axum::serve::Listener as _;
 use chat_edge::Edge;
 use chat_edge::core_client::CoreClient;
 use chat_node::node_config::{EdgeCli, EdgeNodeConfig};
-use chat_node::{listen, signals, telemetry};
+use chat_node::telemetry::{self, Process};
+use chat_node::{listen, signals};
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
@@ -38,7 +39,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run(config: EdgeNodeConfig) -> anyhow::Result<()> {
     chat_node::raise_open_file_limit();
-    let render_metrics = telemetry::init_metrics().context("metrics")?;
+    let render_metrics = telemetry::init_metrics(Process::Edge).context("metrics")?;
     let core = CoreClient::connect(config.edge.core.clone())
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let edge = Edge::start(core, config.edge.clone(), render_metrics)
