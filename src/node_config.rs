@@ -171,6 +171,11 @@ impl EdgeNodeConfig {
         }
         crate::load::check_workers(config.worker_threads)?;
         config.edge.validate()?;
+        config
+            .edge
+            .core
+            .check_tls()
+            .map_err(|e| format!("invalid configuration: {e}"))?;
         Ok(config)
     }
 }

@@ -42,12 +42,18 @@ async fn run(config: EdgeNodeConfig) -> anyhow::Result<()> {
     let render_metrics = telemetry::init_metrics(Process::Edge).context("metrics")?;
     let core = CoreClient::connect(config.edge.core.clone())
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let link = &config.edge.core;
+    let tls = match (&link.tls_ca, &link.tls_domain) {
+        (Some(ca), Some(name)) => format!("over TLS (CA {ca}, name {name})"),
+        (Some(ca), None) => format!("over TLS (CA {ca})"),
+        (None, _) => "without TLS".to_owned(),
+    };
     let edge = Edge::start(core, config.edge.clone(), render_metrics)
         .await
         .map_err(|e| {
             anyhow::anyhow!(
-                "registering with the core at {}: {}",
-                config.edge.core.url,
+                "registering with the core at {} {tls}: {}",
+                link.url,
                 e.message
             )
         })?;

@@ -181,6 +181,19 @@ impl Server {
         Self::launch_cluster(data, "http", &core_env, &edge_args, &edge_env).await
     }
 
+    /// A core and an edge, whatever the topology of the run: `core_env`
+    /// goes to the core only, `edge_env` to the edge only, and the edge
+    /// reaches the core at `scheme://127.0.0.1:PORT`.
+    pub async fn cluster(
+        data: DataDir,
+        scheme: &str,
+        core_env: &[(&str, &str)],
+        edge_env: &[(&str, &str)],
+    ) -> Self {
+        let edge_args = ["--listen", "127.0.0.1:0"];
+        Self::launch_cluster(data, scheme, core_env, &edge_args, edge_env).await
+    }
+
     async fn launch_cluster(
         data: DataDir,
         scheme: &str,
@@ -213,6 +226,37 @@ impl Server {
             log,
             reader: Some(reader),
         }
+    }
+
+    /// Runs another edge against this server's core, at
+    /// `scheme://127.0.0.1:PORT` with `env`, expecting it to exit (within
+    /// [`STEP`]) rather than serve; returns how it exited and its log.
+    pub async fn edge_that_exits(
+        &self,
+        scheme: &str,
+        env: &[(&str, &str)],
+    ) -> (ExitStatus, String) {
+        let core = self.core_addrs.as_ref().expect("a cluster has a core");
+        let url = format!("{scheme}://{}", core.addr);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-edge"));
+        cmd.args(["--listen", "127.0.0.1:0", "--core", url.as_str()])
+            .args(["--log-format", "json"])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn chat-edge");
+        let out = tokio::time::timeout(STEP, child.wait_with_output())
+            .await
+            .expect("the edge exits in time instead of hanging")
+            .expect("wait for the edge");
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        eprintln!("[edge that exits] {log}");
+        (out.status, log)
     }
 
     /// `http://ADDR` + `path`.
