@@ -5,6 +5,7 @@
 //! two kinds of process.
 
 pub mod admin;
+mod binary;
 pub mod config;
 pub mod listen;
 pub mod load;
@@ -13,8 +14,10 @@ pub mod serve;
 pub mod signals;
 pub mod telemetry;
 
+pub use binary::{NodeConfig, run_binary};
+
 /// Many connections need many file descriptors: use the hard limit.
-pub fn raise_open_file_limit() {
+fn raise_open_file_limit() {
     match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) => tracing::debug!(limit = n, "open file limit"),
         Err(e) => tracing::warn!(error = %e, "could not raise the open file limit"),
@@ -22,7 +25,7 @@ pub fn raise_open_file_limit() {
 }
 
 /// A multi-threaded runtime with `threads` workers (0: one per core).
-pub fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
+fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if threads > 0 {
         builder.worker_threads(threads);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin::AdminConfig;
 use crate::config::LogFormat;
+use crate::telemetry::Process;
 
 /// Flags of `chat-core`.
 #[derive(Debug, Parser)]
@@ -177,5 +178,39 @@ impl EdgeNodeConfig {
             .check_tls()
             .map_err(|e| format!("invalid configuration: {e}"))?;
         Ok(config)
+    }
+}
+
+impl crate::NodeConfig for CoreNodeConfig {
+    type Cli = CoreCli;
+    const PROCESS: Process = Process::Core;
+
+    fn from_cli(cli: &CoreCli) -> Result<Self, String> {
+        Self::load(cli)
+    }
+
+    fn log_format(cli: &CoreCli) -> LogFormat {
+        cli.log_format
+    }
+
+    fn worker_threads(&self) -> usize {
+        self.worker_threads
+    }
+}
+
+impl crate::NodeConfig for EdgeNodeConfig {
+    type Cli = EdgeCli;
+    const PROCESS: Process = Process::Edge;
+
+    fn from_cli(cli: &EdgeCli) -> Result<Self, String> {
+        Self::load(cli)
+    }
+
+    fn log_format(cli: &EdgeCli) -> LogFormat {
+        cli.log_format
+    }
+
+    fn worker_threads(&self) -> usize {
+        self.worker_threads
     }
 }

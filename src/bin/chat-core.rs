@@ -6,13 +6,12 @@ use std::time::Duration;
 use anyhow::Context;
 use chat_core::store::Store;
 use chat_core::{CoreService, PgStore, SqliteStore};
+use chat_edge::MetricsRender;
 use chat_node::admin::Admin;
-use chat_node::node_config::{CoreCli, CoreNodeConfig, StorageKind};
+use chat_node::node_config::{CoreNodeConfig, StorageKind};
 use chat_node::signals;
-use chat_node::telemetry::{self, Process};
 use chat_proto::link::{MAX_MESSAGE_BYTES, tuning};
 use chat_proto::v1::chat_core_server::ChatCoreServer;
-use clap::Parser;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
@@ -21,35 +20,10 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn main() -> std::process::ExitCode {
-    let cli = CoreCli::parse();
-    let config = match CoreNodeConfig::load(&cli) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("chat-core: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    telemetry::init_logs(cli.log_format);
-    let runtime = match chat_node::runtime(config.worker_threads) {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("chat-core: cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    chat_node::run_binary::<CoreNodeConfig, _, _, _>(run)
 }
 
-async fn run(config: CoreNodeConfig) -> anyhow::Result<()> {
-    chat_node::raise_open_file_limit();
-    // Before the core starts, so that it records into it.
-    let render_metrics = telemetry::init_metrics(Process::Core).context("metrics")?;
+async fn run(config: CoreNodeConfig, render_metrics: MetricsRender) -> anyhow::Result<()> {
     // Before storage, so that probes see a live process that is not ready yet.
     let admin = Admin::start(config.admin.listen, render_metrics)
         .with_context(|| format!("cannot listen on {} (admin.listen)", config.admin.listen))?;

@@ -4,42 +4,16 @@
 
 use anyhow::Context;
 use axum::serve::Listener as _;
-use chat_edge::Edge;
 use chat_edge::core_client::CoreClient;
-use chat_node::node_config::{EdgeCli, EdgeNodeConfig};
-use chat_node::telemetry::{self, Process};
+use chat_edge::{Edge, MetricsRender};
+use chat_node::node_config::EdgeNodeConfig;
 use chat_node::{listen, signals};
-use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = EdgeCli::parse();
-    let config = match EdgeNodeConfig::load(&cli) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("chat-edge: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    telemetry::init_logs(cli.log_format);
-    let runtime = match chat_node::runtime(config.worker_threads) {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("chat-edge: cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    chat_node::run_binary::<EdgeNodeConfig, _, _, _>(run)
 }
 
-async fn run(config: EdgeNodeConfig) -> anyhow::Result<()> {
-    chat_node::raise_open_file_limit();
-    let render_metrics = telemetry::init_metrics(Process::Edge).context("metrics")?;
+async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::Result<()> {
     let core = CoreClient::connect(config.edge.core.clone())
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let link = &config.edge.core;
