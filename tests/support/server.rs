@@ -46,11 +46,13 @@ impl DataDir {
 
     /// The core's storage settings for the cluster topology: a schema of
     /// its own on `TEST_POSTGRES_URL`, or SQLite in this directory when
-    /// that is unset (said on stderr).
+    /// that is unset (said on stderr). A `--data-dir` given to
+    /// [`Server::spawn`] comes later and wins.
     fn core_storage(&self) -> Vec<(&'static str, String)> {
         let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("TEST_POSTGRES_URL is not set: the core stores in SQLite");
-            return vec![("CHAT_STORAGE", "sqlite".into())];
+            let dir = self.path().to_str().expect("utf-8 temp path").to_owned();
+            return vec![("CHAT_STORAGE", "sqlite".into()), ("CHAT_DATA_DIR", dir)];
         };
         psql(
             &url,
@@ -238,18 +240,10 @@ impl Server {
     ) -> (ExitStatus, String) {
         let core = self.core_addrs.as_ref().expect("a cluster has a core");
         let url = format!("{scheme}://{}", core.addr);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-edge"));
-        cmd.args(["--listen", "127.0.0.1:0", "--core", url.as_str()])
-            .args(["--log-format", "json"])
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().expect("spawn chat-edge");
+        let args = ["--listen", "127.0.0.1:0", "--core", url.as_str()];
+        let child = command(env!("CARGO_BIN_EXE_chat-edge"), &args, env)
+            .spawn()
+            .expect("spawn chat-edge");
         let out = tokio::time::timeout(STEP, child.wait_with_output())
             .await
             .expect("the edge exits in time instead of hanging")
@@ -377,13 +371,8 @@ struct Listening {
     admin: Option<SocketAddr>,
 }
 
-/// Starts `bin` with `args` and JSON logs, and waits for its address.
-async fn launch(
-    bin: &str,
-    args: &[&str],
-    env: &[(&str, &str)],
-    log: &Arc<Mutex<Vec<String>>>,
-) -> (Child, Listening, tokio::task::JoinHandle<()>) {
+/// `bin` with `args`, `env` and JSON logs on a piped stderr, killed when dropped.
+fn command(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(bin);
     cmd.args(["--log-format", "json"])
         .args(args)
@@ -395,7 +384,19 @@ async fn launch(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn the server binary");
+    cmd
+}
+
+/// Starts `bin` with `args` and JSON logs, and waits for its address.
+async fn launch(
+    bin: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    log: &Arc<Mutex<Vec<String>>>,
+) -> (Child, Listening, tokio::task::JoinHandle<()>) {
+    let mut child = command(bin, args, env)
+        .spawn()
+        .expect("spawn the server binary");
     let stderr = child.stderr.take().expect("stderr is piped");
     let (tx, rx) = oneshot::channel();
     let reader = tokio::spawn(read_log(stderr, log.clone(), tx));
