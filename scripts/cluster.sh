@@ -7,8 +7,9 @@
 #
 # `up` writes target/cluster/cluster.json:
 #   {"edges":[{"id":…,"pid":…,"http":"127.0.0.1:PORT"}],
-#    "cores":[{"id":…,"pid":…,"grpc":"127.0.0.1:PORT"}],
+#    "cores":[{"id":…,"pid":…,"grpc":"127.0.0.1:PORT","admin":"127.0.0.1:PORT"}],
 #    "postgres":"postgres://…/chat_cluster"}
+# (a core's "admin" serves /healthz, /readyz and /metrics).
 # Every process picks a free port (it binds port 0 and logs the address);
 # logs go to target/cluster/<name>.log. The core stores in database
 # `chat_cluster` of the PostgreSQL server on 127.0.0.1:5432 (the machine's
@@ -38,7 +39,7 @@ for line in open(sys.argv[1], errors="replace"):
     except ValueError:
         continue
     if f.get("message") == "listening":
-        print(f.get("addr", ""), f.get("edge_id", f.get("node_id", "")))
+        print(f.get("addr", ""), f.get("edge_id", f.get("node_id", "")), f.get("admin", "-"))
         break
 PY
 )
@@ -74,11 +75,12 @@ up() {
     cargo build --locked "${flags[@]}" --bin chat-core --bin chat-edge
     local bin="target/$profile"
 
-    CHAT_STORAGE=postgres CHAT_POSTGRES__URL="$db_url" "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
+    CHAT_STORAGE=postgres CHAT_POSTGRES__URL="$db_url" CHAT_ADMIN__LISTEN=127.0.0.1:0 \
+        "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
         </dev/null >/dev/null 2>"$dir/core.log" &
     local core_pid=$!
-    read -r core_addr core_id < <(wait_addr "$dir/core.log" "$core_pid")
-    echo "core $core_id: pid $core_pid, gRPC $core_addr"
+    read -r core_addr core_id core_admin < <(wait_addr "$dir/core.log" "$core_pid")
+    echo "core $core_id: pid $core_pid, gRPC $core_addr, admin http://$core_admin"
 
     local edge_json=() pids=("$core_pid")
     for n in $(seq 1 "$edges"); do
@@ -86,13 +88,13 @@ up() {
             </dev/null >/dev/null 2>"$dir/edge-$n.log" &
         local pid=$!
         pids+=("$pid")
-        read -r addr id < <(wait_addr "$dir/edge-$n.log" "$pid")
+        read -r addr id _ < <(wait_addr "$dir/edge-$n.log" "$pid")
         echo "edge $id: pid $pid, http://$addr"
         edge_json+=("{\"id\":$id,\"pid\":$pid,\"http\":\"$addr\"}")
     done
     local IFS=,
-    printf '{"edges":[%s],"cores":[{"id":%s,"pid":%s,"grpc":"%s"}],"postgres":"%s"}\n' \
-        "${edge_json[*]}" "$core_id" "$core_pid" "$core_addr" "$db_url" >"$state"
+    printf '{"edges":[%s],"cores":[{"id":%s,"pid":%s,"grpc":"%s","admin":"%s"}],"postgres":"%s"}\n' \
+        "${edge_json[*]}" "$core_id" "$core_pid" "$core_addr" "$core_admin" "$db_url" >"$state"
     echo "wrote $state"
 }
 

@@ -86,3 +86,20 @@ impl Config {
         Ok(config)
     }
 }
+
+impl crate::NodeConfig for Config {
+    type Cli = Cli;
+    const PROCESS: crate::telemetry::Process = crate::telemetry::Process::Single;
+
+    fn from_cli(cli: &Cli) -> Result<Self, String> {
+        Self::load(cli)
+    }
+
+    fn log_format(cli: &Cli) -> LogFormat {
+        cli.log_format
+    }
+
+    fn worker_threads(&self) -> usize {
+        self.worker_threads
+    }
+}

@@ -5,44 +5,19 @@
 use anyhow::Context;
 use axum::serve::Listener as _;
 use chat_core::{CoreService, SqliteStore};
-use chat_edge::Edge;
 use chat_edge::core_client::CoreClient;
+use chat_edge::{Edge, MetricsRender};
 use chat_proto::v1::chat_core_server::ChatCoreServer;
-use clap::Parser;
 use tokio_util::sync::CancellationToken;
 
-use chat_node::config::{Cli, Config};
-use chat_node::{listen, signals, telemetry};
+use chat_node::config::Config;
+use chat_node::{listen, signals};
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let config = match Config::load(&cli) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("chat: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    telemetry::init_logs(cli.log_format);
-    let runtime = match chat_node::runtime(config.worker_threads) {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("chat: cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    chat_node::run_binary::<Config, _, _, _>(run)
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
-    chat_node::raise_open_file_limit();
-    let render_metrics = telemetry::init_metrics().context("metrics")?;
+async fn run(config: Config, render_metrics: MetricsRender) -> anyhow::Result<()> {
     let store = SqliteStore::open(&config.data_dir).context("opening storage")?;
     let core = CoreService::start(store, config.core.clone())
         .await

@@ -10,7 +10,9 @@ use chat_edge::EdgeConfig;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 
+use crate::admin::AdminConfig;
 use crate::config::LogFormat;
+use crate::telemetry::Process;
 
 /// Flags of `chat-core`.
 #[derive(Debug, Parser)]
@@ -93,6 +95,8 @@ pub struct CoreNodeConfig {
     pub keepalive_timeout_ms: u64,
     /// TLS for the gRPC listener.
     pub tls: ServerTls,
+    /// The admin HTTP listener: health, readiness, metrics.
+    pub admin: AdminConfig,
     /// Core settings, as in the single node.
     pub core: CoreConfig,
 }
@@ -108,6 +112,7 @@ impl Default for CoreNodeConfig {
             keepalive_interval_ms: 2_000,
             keepalive_timeout_ms: 3_000,
             tls: ServerTls::default(),
+            admin: AdminConfig::default(),
             core: CoreConfig::default(),
         }
     }
@@ -167,6 +172,45 @@ impl EdgeNodeConfig {
         }
         crate::load::check_workers(config.worker_threads)?;
         config.edge.validate()?;
+        config
+            .edge
+            .core
+            .check_tls()
+            .map_err(|e| format!("invalid configuration: {e}"))?;
         Ok(config)
+    }
+}
+
+impl crate::NodeConfig for CoreNodeConfig {
+    type Cli = CoreCli;
+    const PROCESS: Process = Process::Core;
+
+    fn from_cli(cli: &CoreCli) -> Result<Self, String> {
+        Self::load(cli)
+    }
+
+    fn log_format(cli: &CoreCli) -> LogFormat {
+        cli.log_format
+    }
+
+    fn worker_threads(&self) -> usize {
+        self.worker_threads
+    }
+}
+
+impl crate::NodeConfig for EdgeNodeConfig {
+    type Cli = EdgeCli;
+    const PROCESS: Process = Process::Edge;
+
+    fn from_cli(cli: &EdgeCli) -> Result<Self, String> {
+        Self::load(cli)
+    }
+
+    fn log_format(cli: &EdgeCli) -> LogFormat {
+        cli.log_format
+    }
+
+    fn worker_threads(&self) -> usize {
+        self.worker_threads
     }
 }

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder};
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -20,8 +20,29 @@ pub fn init_logs(format: LogFormat) {
     }
 }
 
-/// Installs the Prometheus recorder and returns its renderer.
-pub fn init_metrics() -> anyhow::Result<chat_edge::MetricsRender> {
+/// Which parts of the service a process runs, and so which series it exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    /// `chat`: core and edge in one process.
+    Single,
+    /// `chat-core`: storage, ordering, presence.
+    Core,
+    /// `chat-edge`: clients' connections.
+    Edge,
+}
+
+impl Process {
+    fn runs_core(self) -> bool {
+        matches!(self, Process::Single | Process::Core)
+    }
+
+    fn runs_edge(self) -> bool {
+        matches!(self, Process::Single | Process::Edge)
+    }
+}
+
+/// Installs the Prometheus recorder for `process` and returns its renderer.
+pub fn init_metrics(process: Process) -> Result<chat_edge::MetricsRender, BuildError> {
     let latency = [
         0.000_25, 0.000_5, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512,
         1.0,
@@ -42,7 +63,7 @@ pub fn init_metrics() -> anyhow::Result<chat_edge::MetricsRender> {
         )?
         .install_recorder()?;
     describe();
-    zero();
+    zero(process);
     Ok(std::sync::Arc::new(move || handle.render()))
 }
 
@@ -80,17 +101,24 @@ fn describe() {
     );
 }
 
-/// Exports every series from the start, so dashboards see zeros rather than gaps.
-fn zero() {
-    metrics::gauge!("chat_ws_connections").set(0.0);
-    metrics::gauge!("chat_presence_online_users").set(0.0);
-    for name in [
-        "chat_ws_frames_in_total",
-        "chat_ws_frames_out_total",
-        "chat_ws_deliveries_total",
-        "chat_ws_slow_consumers_total",
-        "chat_messages_stored_total",
-    ] {
-        metrics::counter!(name).increment(0);
+/// Exports every series of `process` from the start, so dashboards see
+/// zeros rather than gaps. A process leaves out the series of the part it
+/// does not run: an edge showing `chat_messages_stored_total 0` forever
+/// would hide where the real count is.
+fn zero(process: Process) {
+    if process.runs_edge() {
+        metrics::gauge!("chat_ws_connections").set(0.0);
+        for name in [
+            "chat_ws_frames_in_total",
+            "chat_ws_frames_out_total",
+            "chat_ws_deliveries_total",
+            "chat_ws_slow_consumers_total",
+        ] {
+            metrics::counter!(name).increment(0);
+        }
+    }
+    if process.runs_core() {
+        metrics::gauge!("chat_presence_online_users").set(0.0);
+        metrics::counter!("chat_messages_stored_total").increment(0);
     }
 }

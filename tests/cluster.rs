@@ -181,7 +181,7 @@ async fn an_edge_that_stops_reading_delays_nobody_and_catches_up_when_it_reads()
     let (far, _) = Ws::connect(&cluster.edges[1], &laptop.token).await;
     // Large messages, more than the HTTP/2 windows hold, so the core's
     // queue for the stopped edge fills.
-    const COUNT: usize = 120;
+    const COUNT: usize = 300;
     let text = "x".repeat(95_000);
     let read = |mut ws: Ws, channel: String| {
         tokio::spawn(async move {

@@ -6,11 +6,12 @@ use std::time::Duration;
 use anyhow::Context;
 use chat_core::store::Store;
 use chat_core::{CoreService, PgStore, SqliteStore};
-use chat_node::node_config::{CoreCli, CoreNodeConfig, StorageKind};
-use chat_node::{signals, telemetry};
+use chat_edge::MetricsRender;
+use chat_node::admin::Admin;
+use chat_node::node_config::{CoreNodeConfig, StorageKind};
+use chat_node::signals;
 use chat_proto::link::{MAX_MESSAGE_BYTES, tuning};
 use chat_proto::v1::chat_core_server::ChatCoreServer;
-use clap::Parser;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
@@ -19,48 +20,30 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn main() -> std::process::ExitCode {
-    let cli = CoreCli::parse();
-    let config = match CoreNodeConfig::load(&cli) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("chat-core: {e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    telemetry::init_logs(cli.log_format);
-    let runtime = match chat_node::runtime(config.worker_threads) {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("chat-core: cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(config)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    chat_node::run_binary::<CoreNodeConfig, _, _, _>(run)
 }
 
-async fn run(config: CoreNodeConfig) -> anyhow::Result<()> {
-    chat_node::raise_open_file_limit();
+async fn run(config: CoreNodeConfig, render_metrics: MetricsRender) -> anyhow::Result<()> {
+    // Before storage, so that probes see a live process that is not ready yet.
+    let admin = Admin::start(config.admin.listen, render_metrics)
+        .with_context(|| format!("cannot listen on {} (admin.listen)", config.admin.listen))?;
     match config.storage {
         StorageKind::Postgres => {
             let store = PgStore::connect(&config.postgres)
                 .await
                 .context("connecting to PostgreSQL (postgres.url)")?;
-            serve(store, config).await
+            serve(store, config, &admin).await?;
         }
         StorageKind::Sqlite => {
             let store = SqliteStore::open(&config.data_dir).context("opening storage")?;
-            serve(store, config).await
+            serve(store, config, &admin).await?;
         }
     }
+    admin.stop().await;
+    Ok(())
 }
 
-async fn serve<S: Store>(store: S, config: CoreNodeConfig) -> anyhow::Result<()> {
+async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> anyhow::Result<()> {
     let core = CoreService::start(store, config.core.clone())
         .await
         .context("starting core")?;
@@ -82,6 +65,7 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig) -> anyhow::Result<()>
     let signal = signals::install().context("installing signal handlers")?;
     tracing::info!(
         %addr,
+        admin = %admin.addr(),
         node_id = config.core.node_id,
         storage = ?config.storage,
         tls = config.tls.cert.is_some(),
@@ -105,9 +89,11 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig) -> anyhow::Result<()>
         .add_service(service)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), ending);
     tokio::pin!(serve);
+    admin.set_ready(true);
     tokio::select! {
         result = &mut serve => result.context("gRPC server failed")?,
         () = signal => {
+            admin.set_ready(false);
             tracing::info!("shutting down: ending edge streams");
             stop.cancel();
             if tokio::time::timeout(SHUTDOWN_GRACE, &mut serve).await.is_err() {

@@ -42,6 +42,8 @@ impl Cluster {
             .collect();
         let dir = data.path().to_str().expect("utf-8 temp path").to_owned();
         env.push(("CHAT_DATA_DIR".into(), dir));
+        // Concurrent tests each need their own admin port.
+        env.push(("CHAT_ADMIN__LISTEN".into(), "127.0.0.1:0".into()));
         env.extend(owned(core_env));
         let log = Arc::new(Mutex::new(Vec::new()));
         let (core, core_addr) = start_core(&env, &log).await;
@@ -71,8 +73,9 @@ impl Cluster {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let (child, addr, reader) =
+        let (child, at, reader) =
             launch(env!("CARGO_BIN_EXE_chat-edge"), &args, &env, &self.log).await;
+        let addr = at.addr;
         self.links.push(link);
         self.edges.push(Server::of_process(
             child,
@@ -118,10 +121,10 @@ async fn start_core(
 ) -> (Child, SocketAddr) {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let args = ["--listen", "127.0.0.1:0"];
-    let (core, addr, reader) = launch(env!("CARGO_BIN_EXE_chat-core"), &args, &env, log).await;
+    let (core, at, reader) = launch(env!("CARGO_BIN_EXE_chat-core"), &args, &env, log).await;
     // The log reader ends when the core exits.
     drop(reader);
-    (core, addr)
+    (core, at.addr)
 }
 
 fn owned(env: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -46,11 +46,13 @@ impl DataDir {
 
     /// The core's storage settings for the cluster topology: a schema of
     /// its own on `TEST_POSTGRES_URL`, or SQLite in this directory when
-    /// that is unset (said on stderr).
+    /// that is unset (said on stderr). A `--data-dir` given to
+    /// [`Server::spawn`] comes later and wins.
     pub(super) fn core_storage(&self) -> Vec<(&'static str, String)> {
         let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("TEST_POSTGRES_URL is not set: the core stores in SQLite");
-            return vec![("CHAT_STORAGE", "sqlite".into())];
+            let dir = self.path().to_str().expect("utf-8 temp path").to_owned();
+            return vec![("CHAT_STORAGE", "sqlite".into()), ("CHAT_DATA_DIR", dir)];
         };
         psql(
             &url,
@@ -117,6 +119,8 @@ pub struct Server {
     child: Child,
     /// The core, in the cluster topology.
     core: Option<Child>,
+    /// The core's gRPC and admin addresses, in the cluster topology.
+    core_addrs: Option<Listening>,
     /// Where it listens.
     pub addr: SocketAddr,
     /// Its data directory.
@@ -150,22 +154,20 @@ impl Server {
     /// In the cluster topology, `--data-dir` and `CHAT_CORE__*` go to the
     /// core, `--listen` and `CHAT_EDGE__*` to the edge, the rest to both.
     pub async fn spawn(data: DataDir, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let log = Arc::new(Mutex::new(Vec::new()));
         if Topology::current() == Topology::Single {
-            let (child, addr, reader) = launch(env!("CARGO_BIN_EXE_chat"), args, env, &log).await;
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let (child, at, reader) = launch(env!("CARGO_BIN_EXE_chat"), args, env, &log).await;
             return Self {
                 child,
                 core: None,
-                addr,
+                core_addrs: None,
+                addr: at.addr,
                 data,
                 log,
                 reader: Some(reader),
             };
         }
-        let (core_args, mut edge_args) = (vec!["--listen", "127.0.0.1:0"], vec![]);
-        let storage = data.core_storage();
-        let mut core_env: Vec<(&str, &str)> =
-            storage.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (mut core_env, mut edge_args) = (vec![], vec![]);
         let mut rest = args.iter();
         while let Some(arg) = rest.next() {
             let value = rest.next().copied().unwrap_or_default();
@@ -178,22 +180,77 @@ impl Server {
         let is_core = |k: &str| k.starts_with("CHAT_CORE__") || k == "CHAT_DATA_DIR";
         core_env.extend(env.iter().filter(|(k, _)| !k.starts_with("CHAT_EDGE__")));
         let edge_env: Vec<_> = env.iter().filter(|(k, _)| !is_core(k)).copied().collect();
+        Self::launch_cluster(data, "http", &core_env, &edge_args, &edge_env).await
+    }
+
+    /// A core and an edge, whatever the topology of the run: `core_env`
+    /// goes to the core only, `edge_env` to the edge only, and the edge
+    /// reaches the core at `scheme://127.0.0.1:PORT`.
+    pub async fn cluster(
+        data: DataDir,
+        scheme: &str,
+        core_env: &[(&str, &str)],
+        edge_env: &[(&str, &str)],
+    ) -> Self {
+        let edge_args = ["--listen", "127.0.0.1:0"];
+        Self::launch_cluster(data, scheme, core_env, &edge_args, edge_env).await
+    }
+
+    async fn launch_cluster(
+        data: DataDir,
+        scheme: &str,
+        env: &[(&str, &str)],
+        edge_args: &[&str],
+        edge_env: &[(&str, &str)],
+    ) -> Self {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let storage = data.core_storage();
+        let mut core_env: Vec<(&str, &str)> =
+            storage.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        core_env.push(("CHAT_ADMIN__LISTEN", "127.0.0.1:0"));
+        core_env.extend_from_slice(env);
         let bin = env!("CARGO_BIN_EXE_chat-core");
-        let (core, core_addr, core_reader) = launch(bin, &core_args, &core_env, &log).await;
-        let url = format!("http://{core_addr}");
-        edge_args.extend(["--core", url.as_str()]);
+        let core_args = ["--listen", "127.0.0.1:0"];
+        let (core, core_addrs, core_reader) = launch(bin, &core_args, &core_env, &log).await;
+        let url = format!("{scheme}://{}", core_addrs.addr);
+        let mut args = edge_args.to_vec();
+        args.extend(["--core", url.as_str()]);
         let bin = env!("CARGO_BIN_EXE_chat-edge");
-        let (child, addr, reader) = launch(bin, &edge_args, &edge_env, &log).await;
+        let (child, at, reader) = launch(bin, &args, edge_env, &log).await;
         // The core's log reader ends when the core exits; the edge's is awaited.
         drop(core_reader);
         Self {
             child,
             core: Some(core),
-            addr,
+            core_addrs: Some(core_addrs),
+            addr: at.addr,
             data,
             log,
             reader: Some(reader),
         }
+    }
+
+    /// Runs another edge against this server's core, at
+    /// `scheme://127.0.0.1:PORT` with `env`, expecting it to exit (within
+    /// [`STEP`]) rather than serve; returns how it exited and its log.
+    pub async fn edge_that_exits(
+        &self,
+        scheme: &str,
+        env: &[(&str, &str)],
+    ) -> (ExitStatus, String) {
+        let core = self.core_addrs.as_ref().expect("a cluster has a core");
+        let url = format!("{scheme}://{}", core.addr);
+        let args = ["--listen", "127.0.0.1:0", "--core", url.as_str()];
+        let child = command(env!("CARGO_BIN_EXE_chat-edge"), &args, env)
+            .spawn()
+            .expect("spawn chat-edge");
+        let out = tokio::time::timeout(STEP, child.wait_with_output())
+            .await
+            .expect("the edge exits in time instead of hanging")
+            .expect("wait for the edge");
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        eprintln!("[edge that exits] {log}");
+        (out.status, log)
     }
 
     /// A server of one process only (an edge of a cluster whose other
@@ -208,6 +265,7 @@ impl Server {
         Self {
             child,
             core: None,
+            core_addrs: None,
             addr,
             data,
             log,
@@ -228,6 +286,23 @@ impl Server {
     /// The WebSocket endpoint.
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)
+    }
+
+    /// `path` on every HTTP listener with health and metrics: the one of
+    /// `chat` or the edge first, then, in the cluster topology, the core's
+    /// admin listener (`admin.listen`).
+    pub fn ops_urls(&self, path: &str) -> Vec<String> {
+        let mut urls = vec![self.url(path)];
+        if let Some(admin) = self.core_addrs.as_ref().and_then(|c| c.admin) {
+            urls.push(format!("http://{admin}{path}"));
+        }
+        urls
+    }
+
+    /// The `/metrics` pages: the edge's (or `chat`'s) first, then in the
+    /// cluster topology the core's. The last one holds the core's metrics.
+    pub fn metrics_urls(&self) -> Vec<String> {
+        self.ops_urls("/metrics")
     }
 
     /// The `/metrics` page.
@@ -312,13 +387,17 @@ impl Server {
     }
 }
 
-/// Starts `bin` with `args` and JSON logs, and waits for its address.
-pub(super) async fn launch(
-    bin: &str,
-    args: &[&str],
-    env: &[(&str, &str)],
-    log: &Arc<Mutex<Vec<String>>>,
-) -> (Child, SocketAddr, tokio::task::JoinHandle<()>) {
+/// The addresses a process logs in its `listening` line.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Listening {
+    /// Where clients (or edges) connect.
+    pub(super) addr: SocketAddr,
+    /// The admin listener (`chat-core`).
+    pub(super) admin: Option<SocketAddr>,
+}
+
+/// `bin` with `args`, `env` and JSON logs on a piped stderr, killed when dropped.
+fn command(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(bin);
     cmd.args(["--log-format", "json"])
         .args(args)
@@ -330,7 +409,19 @@ pub(super) async fn launch(
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("spawn the server binary");
+    cmd
+}
+
+/// Starts `bin` with `args` and JSON logs, and waits for its address.
+pub(super) async fn launch(
+    bin: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    log: &Arc<Mutex<Vec<String>>>,
+) -> (Child, Listening, tokio::task::JoinHandle<()>) {
+    let mut child = command(bin, args, env)
+        .spawn()
+        .expect("spawn the server binary");
     let stderr = child.stderr.take().expect("stderr is piped");
     let (tx, rx) = oneshot::channel();
     let reader = tokio::spawn(read_log(stderr, log.clone(), tx));
@@ -350,7 +441,7 @@ pub(super) async fn launch(
 async fn read_log(
     stderr: tokio::process::ChildStderr,
     log: Arc<Mutex<Vec<String>>>,
-    tx: oneshot::Sender<SocketAddr>,
+    tx: oneshot::Sender<Listening>,
 ) {
     let mut tx = Some(tx);
     let mut lines = BufReader::new(stderr).lines();
@@ -367,13 +458,17 @@ async fn read_log(
     }
 }
 
-fn listening_addr(line: &str) -> Option<SocketAddr> {
+fn listening_addr(line: &str) -> Option<Listening> {
     let entry: serde_json::Value = serde_json::from_str(line).ok()?;
     let fields = entry.get("fields")?;
     if fields.get("message")?.as_str()? != "listening" {
         return None;
     }
-    fields.get("addr")?.as_str()?.parse().ok()
+    let addr = |key: &str| fields.get(key)?.as_str()?.parse().ok();
+    Some(Listening {
+        addr: addr("addr")?,
+        admin: addr("admin"),
+    })
 }
 
 /// Runs the binary to completion with `args`, for flags that make it exit.

@@ -24,7 +24,8 @@ pub struct CoreLinkConfig {
     pub keepalive_interval_ms: u64,
     /// How long a PING may go unanswered before the link counts as dead, in ms.
     pub keepalive_timeout_ms: u64,
-    /// PEM file of the CA that signed the core's certificate; enables TLS.
+    /// PEM file of the CA that signed the core's certificate; TLS, with an
+    /// `https://` URL (both or neither).
     pub tls_ca: Option<String>,
     /// The name the core's certificate must carry (default: the URL's host).
     pub tls_domain: Option<String>,
@@ -64,6 +65,24 @@ impl CoreLinkConfig {
             }
         }
         Ok(())
+    }
+
+    /// Checks that the URL's scheme and `tls_ca` agree: tonic speaks TLS
+    /// only to an `https://` URL, so a CA with `http://` would silently send
+    /// in plaintext, and `https://` without a CA can trust no certificate.
+    pub fn check_tls(&self) -> Result<(), String> {
+        let https = self.url.starts_with("https://");
+        match (https, &self.tls_ca) {
+            (true, None) => Err(format!(
+                "edge.core.url {} is https:// but edge.core.tls_ca is not set: TLS needs the CA that signed the core's certificate",
+                self.url
+            )),
+            (false, Some(_)) => Err(format!(
+                "edge.core.tls_ca is set but edge.core.url {} is not https://: TLS is used only with an https:// URL",
+                self.url
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The budget of one unary call.

@@ -52,6 +52,7 @@ impl CoreClient {
         let invalid = |e: &dyn std::fmt::Display| {
             ApiError::new(500, "invalid_config", format!("edge.core: {e}"))
         };
+        link.check_tls().map_err(|e| invalid(&e))?;
         let mut endpoint = Endpoint::from_shared(link.url.clone()).map_err(|e| invalid(&e))?;
         endpoint = tuning::endpoint(endpoint)
             .connect_timeout(Duration::from_millis(link.connect_timeout_ms))
@@ -78,7 +79,11 @@ impl CoreClient {
     ) -> Result<EventStream, ApiError> {
         let mut grpc = self.grpc.clone();
         let commands = tokio_stream::wrappers::UnboundedReceiverStream::new(commands);
-        let stream = grpc.subscribe(Request::new(commands)).await?.into_inner();
+        let stream = grpc
+            .subscribe(Request::new(commands))
+            .await
+            .map_err(with_causes)?
+            .into_inner();
         Ok(Box::pin(stream) as EventStream)
     }
 
@@ -130,4 +135,25 @@ impl CoreClient {
             }
         }
     }
+}
+
+/// `status` as an error whose message goes on with the causes of a
+/// transport failure (a certificate the TLS handshake refused, a refused
+/// connection), which the status's own message ("transport error") leaves
+/// out. Only for the operator's eyes: the edge's start, not clients.
+fn with_causes(status: Status) -> ApiError {
+    let mut message = status.message().to_owned();
+    let mut source = std::error::Error::source(&status);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Each layer tends to repeat the one below in its own text.
+        if !message.contains(&cause_text) {
+            message.push_str(": ");
+            message.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    let mut error = ApiError::from(status);
+    error.message = message;
+    error
 }

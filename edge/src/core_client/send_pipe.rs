@@ -44,6 +44,12 @@ impl SendPipe {
     /// Sends `req` after every earlier send of this pipe.
     pub fn send(&mut self, core: &CoreClient, req: SendMessageRequest) {
         let client_msg_id = req.client_msg_id.clone();
+        if self.open.as_ref().is_some_and(|open| open.tx.is_closed()) {
+            // The stream ended (the core let go of it, or the link broke)
+            // before `next` saw its end: give it up here, so this send goes
+            // on a fresh stream instead of failing.
+            self.abandon();
+        }
         let open = self.open.get_or_insert_with(|| open(core));
         if open.tx.try_send(req).is_err() {
             // More than CAPACITY in flight, which the session's own limit
@@ -80,18 +86,23 @@ impl SendPipe {
                 }
             }
             Ok(Some(Err(_)) | None) | Err(_) => {
-                // Broken or silent past the deadline: every send still
-                // waiting fails, and the client sends it again (same
-                // client_msg_id, so nothing is stored twice).
-                metrics::counter!("chat_core_send_stream_failures_total").increment(1);
-                self.open = None;
-                self.failed
-                    .extend(self.waiting.drain(..).map(|(id, _)| unavailable(id)));
+                // Broken or silent past the deadline.
+                self.abandon();
                 self.failed
                     .pop_front()
                     .unwrap_or_else(|| unavailable(String::new()))
             }
         }
+    }
+
+    /// Drops a broken stream: every send still waiting on it fails, and
+    /// the client sends it again (same client_msg_id, so nothing is stored
+    /// twice).
+    fn abandon(&mut self) {
+        metrics::counter!("chat_core_send_stream_failures_total").increment(1);
+        self.open = None;
+        self.failed
+            .extend(self.waiting.drain(..).map(|(id, _)| unavailable(id)));
     }
 }
 
@@ -143,5 +154,148 @@ fn result(outcome: SendOutcome) -> Result<(Message, bool), ApiError> {
             Err(status.into())
         }
         None => Err(ApiError::new(500, "internal", "empty send outcome")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+
+    use chat_proto::v1::{SendMessageReply, SendMessageRequest, SendOutcome, send_outcome};
+    use futures::stream::{BoxStream, StreamExt};
+    use tonic::codegen::{BoxFuture, Service, http};
+    use tonic::server::{Grpc, NamedService, StreamingService};
+    use tonic::transport::server::TcpIncoming;
+    use tonic::{Request, Response, Status, Streaming};
+
+    use super::SendPipe;
+    use crate::core_client::{CoreClient, CoreLinkConfig};
+    use crate::protocol::CallResult;
+
+    /// Longest any step may take.
+    const STEP: Duration = Duration::from_secs(10);
+
+    /// A core serving only `SendStream` on loopback TCP: it answers each
+    /// send, and ends the stream right after answering `"last"`, leaving
+    /// the sends behind it unread (as a core that lets go of a stream does).
+    #[derive(Clone)]
+    struct Core;
+
+    impl NamedService for Core {
+        const NAME: &'static str = "chat.core.v1.ChatCore";
+    }
+
+    impl Service<http::Request<tonic::body::Body>> for Core {
+        type Response = http::Response<tonic::body::Body>;
+        type Error = Infallible;
+        type Future = BoxFuture<Self::Response, Infallible>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+            Box::pin(async move {
+                let mut grpc = Grpc::new(tonic_prost::ProstCodec::default());
+                Ok(grpc.streaming(Sends, req).await)
+            })
+        }
+    }
+
+    struct Sends;
+
+    impl StreamingService<SendMessageRequest> for Sends {
+        type Response = SendOutcome;
+        type ResponseStream = BoxStream<'static, Result<SendOutcome, Status>>;
+        type Future = BoxFuture<Response<Self::ResponseStream>, Status>;
+
+        fn call(&mut self, req: Request<Streaming<SendMessageRequest>>) -> Self::Future {
+            let outcomes = futures::stream::unfold(Some(req.into_inner()), |sends| async move {
+                let mut sends = sends?;
+                let send = sends.next().await?.ok()?;
+                let last = send.client_msg_id == "last";
+                let outcome = SendOutcome {
+                    result: Some(send_outcome::Result::Sent(SendMessageReply {
+                        message: Some(chat_proto::v1::Message {
+                            id: 1,
+                            channel_id: send.channel_id,
+                            client_msg_id: send.client_msg_id,
+                            text: send.text,
+                            ..Default::default()
+                        }),
+                        duplicate: false,
+                    })),
+                };
+                // Dropping the request stream lets go of it.
+                Some((Ok(outcome), (!last).then_some(sends)))
+            });
+            Box::pin(async move { Ok(Response::new(outcomes.boxed())) })
+        }
+    }
+
+    async fn core() -> CoreClient {
+        let incoming = TcpIncoming::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
+        let addr = incoming.local_addr().expect("local addr");
+        let server = tonic::transport::Server::builder()
+            .add_service(Core)
+            .serve_with_incoming(incoming);
+        tokio::spawn(server);
+        let link = CoreLinkConfig {
+            url: format!("http://{addr}"),
+            ..CoreLinkConfig::default()
+        };
+        CoreClient::connect(link).expect("client")
+    }
+
+    fn send(client_msg_id: &str) -> SendMessageRequest {
+        SendMessageRequest {
+            actor_id: 7,
+            channel_id: 5,
+            text: "hi".into(),
+            client_msg_id: client_msg_id.into(),
+            origin_session: 1,
+        }
+    }
+
+    async fn next(pipe: &mut SendPipe, core: &CoreClient) -> (String, bool) {
+        match tokio::time::timeout(STEP, pipe.next(core)).await {
+            Ok(CallResult::Sent {
+                client_msg_id,
+                result,
+            }) => (client_msg_id, result.is_ok()),
+            Ok(other) => panic!("not a send's result: {other:?}"),
+            Err(_) => panic!("no outcome in time"),
+        }
+    }
+
+    /// A send after the core let go of the stream, but before the pipe
+    /// read the stream's end, goes on a fresh stream and is stored; it
+    /// used to fail with `unavailable` on the ended one.
+    #[tokio::test]
+    async fn a_send_after_the_stream_ended_opens_a_fresh_one() {
+        let core = core().await;
+        let mut pipe = SendPipe::default();
+        pipe.send(&core, send("last"));
+        pipe.send(&core, send("unread"));
+        assert_eq!(next(&mut pipe, &core).await, ("last".into(), true));
+        // The core has let go of the stream: the edge's end sees it closed.
+        let tx = pipe.open.as_ref().expect("a stream is open").tx.clone();
+        tokio::time::timeout(STEP, tx.closed())
+            .await
+            .expect("the ended stream is closed in time");
+
+        pipe.send(&core, send("after"));
+        let mut results = Vec::new();
+        while pipe.busy() {
+            results.push(next(&mut pipe, &core).await);
+        }
+        assert_eq!(
+            results,
+            [("unread".into(), false), ("after".into(), true)],
+            "the unread send fails (the client sends it again), the next one is stored"
+        );
     }
 }

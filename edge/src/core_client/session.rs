@@ -2,6 +2,8 @@
 //! runs on: each [`Call`] the state machine asks for becomes a future of
 //! its [`CallResult`].
 
+use std::convert::Infallible;
+
 use chat_proto::v1::{
     ChangesRequest, ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest,
     MessageRef, SendMessageRequest, SessionRef, TokenRequest, UserRequest, WatchRequest,
@@ -14,7 +16,7 @@ use futures::stream::FuturesUnordered;
 use super::CoreClient;
 use super::send_pipe::SendPipe;
 use crate::error::ApiError;
-use crate::protocol::{Call, CallResult};
+use crate::protocol::{Call, CallResult, SendCall};
 
 /// Who makes a session's calls.
 #[derive(Debug, Clone, Copy)]
@@ -48,12 +50,13 @@ pub struct Calls {
 impl Calls {
     /// Starts `call` on behalf of `caller`.
     pub fn start(&mut self, core: &CoreClient, caller: Caller, call: Call) {
-        match call {
-            Call::Send {
+        match call.into_unary() {
+            Ok(unary) => self.unary.push(start(core, caller, unary)),
+            Err(SendCall {
                 channel_id,
                 client_msg_id,
                 text,
-            } => self.sends.send(
+            }) => self.sends.send(
                 core,
                 SendMessageRequest {
                     actor_id: caller.user_id,
@@ -63,7 +66,6 @@ impl Calls {
                     origin_session: caller.session_id,
                 },
             ),
-            other => self.unary.push(start(core, caller, other)),
         }
     }
 
@@ -83,8 +85,13 @@ impl Calls {
     }
 }
 
-/// The future of unary `call` on behalf of `caller`.
-fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, CallResult> {
+/// The future of unary `call` on behalf of `caller`; a send cannot be one
+/// (`Call<Infallible>`), as sends go on the send stream.
+fn start(
+    core: &CoreClient,
+    caller: Caller,
+    call: Call<Infallible>,
+) -> BoxFuture<'static, CallResult> {
     let core = core.clone();
     let actor_id = caller.user_id;
     match call {
@@ -178,17 +185,6 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                     .ok_or_else(|| ApiError::new(500, "internal", "principal without user"))?;
                 Ok((user.into(), p.token_id))
             }))
-        }),
-        Call::Send { client_msg_id, .. } => Box::pin(async move {
-            // Sends go through `Calls::start`, on the send stream.
-            CallResult::Sent {
-                client_msg_id,
-                result: Err(ApiError::new(
-                    500,
-                    "internal",
-                    "send outside the send stream",
-                )),
-            }
         }),
         Call::Changes {
             channel_id,

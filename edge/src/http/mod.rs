@@ -11,7 +11,7 @@ mod groups;
 mod limits;
 mod messages;
 mod openapi;
-mod ops;
+pub mod ops;
 mod sessions;
 mod social;
 pub mod user_limit;

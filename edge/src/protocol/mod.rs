@@ -11,4 +11,6 @@ pub mod ratelimit;
 pub mod session;
 
 pub use frames::{ClientFrame, ServerFrame};
-pub use session::{Call, CallResult, Delivery, Output, Session, SessionConfig, SharedFrame};
+pub use session::{
+    Call, CallResult, Delivery, Output, SendCall, Session, SessionConfig, SharedFrame,
+};

@@ -9,7 +9,7 @@ mod actions;
 mod calls;
 mod watches;
 
-pub use calls::{Call, CallResult};
+pub use calls::{Call, CallResult, SendCall};
 
 use super::catchup::{Catchup, PageKind};
 use super::cut::ReadyCut;
@@ -311,11 +311,11 @@ impl Session {
             return self.error(fault.text_code(), message, Some(client_msg_id));
         }
         self.in_flight += 1;
-        self.call(Call::Send {
+        self.call(Call::Send(SendCall {
             channel_id,
             client_msg_id,
             text,
-        });
+        }));
     }
 
     /// A binary frame arrived; the protocol is text only.

@@ -1,25 +1,22 @@
 //! What a session asks of the core, and the answers.
 
+use std::convert::Infallible;
+
 use crate::error::ApiError;
 use crate::wire::{ChannelState, Message, Presence, Settings, User};
 
-/// A request to the core.
+/// A request to the core. `S` is what a send carries: a [`SendCall`] as
+/// the session asks for it, [`Infallible`] for a call known not to be a
+/// send (sends travel on their own stream; see [`Call::into_unary`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Call {
+pub enum Call<S = SendCall> {
     /// Resolve a token.
     Authenticate {
         /// The bearer token.
         token: String,
     },
     /// Store a message.
-    Send {
-        /// Target channel.
-        channel_id: u64,
-        /// Idempotency key.
-        client_msg_id: String,
-        /// Body.
-        text: String,
-    },
+    Send(S),
     /// Load the user's settings and channels for `ready`.
     Ready,
     /// Move the read position.
@@ -78,6 +75,73 @@ pub enum Call {
         /// Page size.
         limit: u32,
     },
+}
+
+/// The message a [`Call::Send`] stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendCall {
+    /// Target channel.
+    pub channel_id: u64,
+    /// Idempotency key.
+    pub client_msg_id: String,
+    /// Body.
+    pub text: String,
+}
+
+impl Call {
+    /// The send this is, or the same call typed as no send, so that what
+    /// runs calls other than sends needs no arm for them.
+    pub fn into_unary(self) -> Result<Call<Infallible>, SendCall> {
+        Ok(match self {
+            Call::Send(send) => return Err(send),
+            Call::Authenticate { token } => Call::Authenticate { token },
+            Call::Ready => Call::Ready,
+            Call::MarkRead {
+                channel_id,
+                message_id,
+            } => Call::MarkRead {
+                channel_id,
+                message_id,
+            },
+            Call::Typing { channel_id } => Call::Typing { channel_id },
+            Call::Edit {
+                channel_id,
+                message_id,
+                text,
+            } => Call::Edit {
+                channel_id,
+                message_id,
+                text,
+            },
+            Call::Delete {
+                channel_id,
+                message_id,
+            } => Call::Delete {
+                channel_id,
+                message_id,
+            },
+            Call::Watch { channel_id } => Call::Watch { channel_id },
+            Call::Unwatch { channel_id } => Call::Unwatch { channel_id },
+            Call::Changes {
+                channel_id,
+                after,
+                limit,
+            } => Call::Changes {
+                channel_id,
+                after,
+                limit,
+            },
+            Call::History {
+                channel_id,
+                after,
+                limit,
+            } => Call::History {
+                channel_id,
+                after,
+                limit,
+            },
+        })
+    }
 }
 
 /// The core's answer to a [`Call`].

@@ -168,11 +168,11 @@ fn sends_become_calls_and_acks() {
     );
     assert_eq!(
         drain(&mut s),
-        vec![call(Call::Send {
+        vec![call(Call::Send(SendCall {
             channel_id: 5,
             client_msg_id: "a".into(),
             text: "hi".into()
-        })]
+        }))]
     );
     let message = Message {
         id: 100,
