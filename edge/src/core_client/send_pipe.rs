@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::CoreClient;
+use super::{Bearer, CoreClient};
 use crate::error::ApiError;
 use crate::protocol::CallResult;
 use crate::wire::Message;
@@ -41,10 +41,11 @@ impl SendPipe {
         !self.waiting.is_empty() || !self.failed.is_empty()
     }
 
-    /// Sends `req` after every earlier send of this pipe.
-    pub fn send(&mut self, core: &CoreClient, req: SendMessageRequest) {
+    /// Sends `req` after every earlier send of this pipe; a stream opened
+    /// for it carries `bearer`, on whose behalf every send is made.
+    pub fn send(&mut self, core: &CoreClient, bearer: &Bearer, req: SendMessageRequest) {
         let client_msg_id = req.client_msg_id.clone();
-        let open = self.open.get_or_insert_with(|| open(core));
+        let open = self.open.get_or_insert_with(|| open(core, bearer));
         if open.tx.try_send(req).is_err() {
             // More than CAPACITY in flight, which the session's own limit
             // prevents, or a stream that has ended: refuse, the client retries.
@@ -95,10 +96,12 @@ impl SendPipe {
     }
 }
 
-fn open(core: &CoreClient) -> Open {
+fn open(core: &CoreClient, bearer: &Bearer) -> Open {
     let (tx, rx) = mpsc::channel(CAPACITY);
     let mut grpc = core.grpc.clone();
-    let call = async move { grpc.send_stream(ReceiverStream::new(rx)).await };
+    let mut request = tonic::Request::new(ReceiverStream::new(rx));
+    bearer.attach(&mut request);
+    let call = async move { grpc.send_stream(request).await };
     let outcomes = futures::stream::once(call)
         .flat_map(|reply| match reply {
             Ok(reply) => reply

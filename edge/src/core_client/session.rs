@@ -11,13 +11,13 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
-use super::CoreClient;
 use super::send_pipe::SendPipe;
+use super::{Bearer, CoreClient};
 use crate::error::ApiError;
 use crate::protocol::{Call, CallResult};
 
 /// Who makes a session's calls.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// The edge the session is on.
     pub edge_id: u64,
@@ -25,10 +25,12 @@ pub struct Caller {
     pub session_id: u64,
     /// Its user, 0 before it authenticated.
     pub user_id: u64,
+    /// The token it authenticated with, for the calls on its user's behalf.
+    pub bearer: Bearer,
 }
 
 impl Caller {
-    fn session(self) -> SessionRef {
+    fn session(&self) -> SessionRef {
         SessionRef {
             edge_id: self.edge_id,
             session_id: self.session_id,
@@ -55,6 +57,7 @@ impl Calls {
                 text,
             } => self.sends.send(
                 core,
+                &caller.bearer,
                 SendMessageRequest {
                     actor_id: caller.user_id,
                     channel_id,
@@ -63,7 +66,7 @@ impl Calls {
                     origin_session: caller.session_id,
                 },
             ),
-            other => self.unary.push(start(core, caller, other)),
+            other => self.unary.push(start(core, &caller, other)),
         }
     }
 
@@ -84,12 +87,16 @@ impl Calls {
 }
 
 /// The future of unary `call` on behalf of `caller`.
-fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, CallResult> {
+fn start(core: &CoreClient, caller: &Caller, call: Call) -> BoxFuture<'static, CallResult> {
     let core = core.clone();
+    let bearer = caller.bearer.clone();
     let actor_id = caller.user_id;
     match call {
         Call::Ready => Box::pin(async move {
-            let reply = core.get_ready_state(UserRequest { actor_id }).await;
+            let reply = core
+                .as_user(&bearer)
+                .get_ready_state(UserRequest { actor_id })
+                .await;
             CallResult::Ready(reply.map(|r| {
                 let settings = r.settings.unwrap_or_default().into();
                 (settings, r.channels.into_iter().map(Into::into).collect())
@@ -105,7 +112,7 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                 message_id,
             };
             done(channel_id, Some(message_id), async move {
-                core.mark_read(req).await.map(drop)
+                core.as_user(&bearer).mark_read(req).await.map(drop)
             })
         }
         Call::Typing { channel_id } => {
@@ -113,11 +120,9 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                 actor_id,
                 channel_id,
             };
-            done(
-                channel_id,
-                None,
-                async move { core.typing(req).await.map(drop) },
-            )
+            done(channel_id, None, async move {
+                core.as_user(&bearer).typing(req).await.map(drop)
+            })
         }
         Call::Edit {
             channel_id,
@@ -131,7 +136,7 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                 text,
             };
             done(channel_id, Some(message_id), async move {
-                core.edit_message(req).await.map(drop)
+                core.as_user(&bearer).edit_message(req).await.map(drop)
             })
         }
         Call::Delete {
@@ -144,7 +149,7 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                 message_id,
             };
             done(channel_id, Some(message_id), async move {
-                core.delete_message(req).await.map(drop)
+                core.as_user(&bearer).delete_message(req).await.map(drop)
             })
         }
         Call::Watch { channel_id } => {
@@ -154,6 +159,7 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
             };
             Box::pin(async move {
                 let result = core
+                    .as_user(&bearer)
                     .watch_presence(req)
                     .await
                     .map(|r| r.presence.into_iter().map(Into::into).collect());
@@ -166,7 +172,7 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                 channel_id,
             };
             Box::pin(async move {
-                let result = core.unwatch_presence(req).await.map(drop);
+                let result = core.as_user(&bearer).unwatch_presence(req).await.map(drop);
                 CallResult::Unwatched { channel_id, result }
             })
         }
@@ -202,7 +208,7 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                 limit,
             };
             Box::pin(async move {
-                let result = core.changes(req).await.map(|page| {
+                let result = core.as_user(&bearer).changes(req).await.map(|page| {
                     let messages = page.messages.into_iter().map(Into::into).collect();
                     (messages, page.has_more_after)
                 });
@@ -221,7 +227,7 @@ fn start(core: &CoreClient, caller: Caller, call: Call) -> BoxFuture<'static, Ca
                 anchor: Some(history_request::Anchor::After(after)),
             };
             Box::pin(async move {
-                let result = core.history(req).await.map(|page| {
+                let result = core.as_user(&bearer).history(req).await.map(|page| {
                     let messages = page.messages.into_iter().map(Into::into).collect();
                     (messages, page.has_more_after)
                 });

@@ -9,6 +9,7 @@ use chat_proto::v1::TokenRequest;
 use serde::de::DeserializeOwned;
 
 use crate::Edge;
+use crate::core_client::Bearer;
 use crate::error::ApiError;
 
 /// The authenticated caller of a REST request, within their rate limit.
@@ -20,6 +21,8 @@ pub struct Auth {
     pub token: String,
     /// The token's id.
     pub token_id: u64,
+    /// The token as the core's calls on their behalf carry it.
+    pub bearer: Bearer,
 }
 
 /// The token of an `Authorization: Bearer <token>` header. No such header
@@ -72,6 +75,7 @@ impl FromRequestParts<Arc<Edge>> for Auth {
         edge.rest_limiter.check(user_id)?;
         Ok(Auth {
             user_id,
+            bearer: Bearer::new(&token)?,
             token,
             token_id: principal.token_id,
         })
