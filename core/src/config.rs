@@ -50,6 +50,12 @@ pub struct CoreConfig {
     /// A use extends a token's life at most this often (each extension is
     /// a write), in ms.
     pub token_touch_ms: u64,
+    /// Principals (token → user) the core keeps in memory, so calls on
+    /// behalf of a user need no storage read for their token.
+    pub principal_cache_size: u64,
+    /// Longest a cached principal is trusted before storage is asked
+    /// again, in ms. Revocations in this core drop it at once.
+    pub principal_cache_ttl_ms: u64,
     /// Failed logins for one account before they are delayed.
     pub login_free_failures_per_account: u32,
     /// Failed logins from one client address before they are delayed.
@@ -81,6 +87,8 @@ impl Default for CoreConfig {
             password_iterations: PasswordCost::default().iterations,
             token_ttl_ms: 30 * DAY_MS,
             token_touch_ms: HOUR_MS,
+            principal_cache_size: 100_000,
+            principal_cache_ttl_ms: 60_000,
             login_free_failures_per_account: 5,
             login_free_failures_per_address: 20,
             login_delay_base_ms: 1_000,
@@ -130,6 +138,11 @@ impl CoreConfig {
             return Err("core.login_delay_base_ms must be positive, at most \
                  core.login_delay_max_ms, and core.login_failure_window_ms positive"
                 .into());
+        }
+        if self.principal_cache_size == 0 || self.principal_cache_ttl_ms == 0 {
+            return Err(
+                "core.principal_cache_size and core.principal_cache_ttl_ms must be positive".into(),
+            );
         }
         if self.node_id > MAX_NODE_ID {
             return Err(format!("core.node_id must be at most {MAX_NODE_ID}"));

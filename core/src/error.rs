@@ -26,6 +26,12 @@ pub enum CoreError {
     /// The token is unknown, malformed or logged out.
     #[error("token is invalid or logged out")]
     InvalidToken,
+    /// A call on behalf of a user came without their bearer token.
+    #[error("the call carries no bearer token")]
+    MissingToken,
+    /// The request acts for another user than its token's.
+    #[error("the request acts for another user than its token's")]
+    ActorMismatch,
     /// No such user.
     #[error("user not found")]
     UserNotFound,
@@ -111,6 +117,8 @@ impl CoreError {
             CoreError::UsernameTaken => "username_taken",
             CoreError::InvalidCredentials => "invalid_credentials",
             CoreError::InvalidToken => "invalid_token",
+            CoreError::MissingToken => "missing_token",
+            CoreError::ActorMismatch => "actor_mismatch",
             CoreError::UserNotFound => "user_not_found",
             CoreError::ChannelNotFound => "channel_not_found",
             CoreError::NotChannelOwner => "not_channel_owner",
@@ -134,12 +142,15 @@ impl CoreError {
         match self {
             CoreError::Invalid { .. } => Code::InvalidArgument,
             CoreError::UsernameTaken | CoreError::EdgeIdTaken(_) => Code::AlreadyExists,
-            CoreError::InvalidCredentials | CoreError::InvalidToken => Code::Unauthenticated,
+            CoreError::InvalidCredentials | CoreError::InvalidToken | CoreError::MissingToken => {
+                Code::Unauthenticated
+            }
             CoreError::UserNotFound
             | CoreError::ChannelNotFound
             | CoreError::MessageNotFound
             | CoreError::SessionNotFound => Code::NotFound,
             CoreError::NotChannelOwner
+            | CoreError::ActorMismatch
             | CoreError::NotChannelAdmin
             | CoreError::NotYourMessage
             | CoreError::Blocked => Code::PermissionDenied,

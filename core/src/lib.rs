@@ -16,6 +16,7 @@ pub mod members;
 pub mod mentions;
 pub mod pipeline;
 pub mod presence;
+pub mod principals;
 pub mod replay;
 pub mod service;
 pub mod store;

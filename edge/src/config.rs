@@ -51,6 +51,12 @@ pub struct EdgeConfig {
     pub rest_per_sec: u32,
     /// REST calls one user may make in a burst.
     pub rest_burst: u32,
+    /// REST principals (token → user) kept, so a REST call need not ask
+    /// the core who its token belongs to first.
+    pub principal_cache_size: u64,
+    /// Longest a cached REST principal is used, in ms; a revocation that
+    /// reaches this edge drops it at once.
+    pub principal_cache_ttl_ms: u64,
     /// Take the client's address from the last entry of `X-Forwarded-For`
     /// (the one the load balancer in front of the edge appended) instead of
     /// the TCP peer. Only behind a proxy that sets it: otherwise clients
@@ -87,6 +93,8 @@ impl Default for EdgeConfig {
             typing_interval_ms: 1_000,
             rest_per_sec: 50,
             rest_burst: 100,
+            principal_cache_size: 100_000,
+            principal_cache_ttl_ms: 60_000,
             trust_forwarded_for: false,
             core: CoreLinkConfig::default(),
             max_text_chars: 100_000,
@@ -112,6 +120,11 @@ impl EdgeConfig {
             if value == 0 {
                 return Err(format!("{name} must be positive"));
             }
+        }
+        if self.principal_cache_size == 0 || self.principal_cache_ttl_ms == 0 {
+            return Err(
+                "edge.principal_cache_size and edge.principal_cache_ttl_ms must be positive".into(),
+            );
         }
         if self.idle_timeout_ms <= self.heartbeat_interval_ms {
             return Err("edge.idle_timeout_ms must exceed edge.heartbeat_interval_ms".into());

@@ -154,6 +154,7 @@ fn handle(registry: &Registry, event: Event) {
     let watches = registry.watches();
     match &kind {
         event::Kind::TokenRevoked(revoked) => {
+            crate::principals::revoked(&revoked.token_ids);
             registry.revoke(&event.recipients, &revoked.token_ids);
             return;
         }

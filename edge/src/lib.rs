@@ -9,6 +9,7 @@ pub mod core_client;
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod principals;
 pub mod protocol;
 pub mod registry;
 pub mod watches;
@@ -53,6 +54,8 @@ pub struct Edge {
     pub render_metrics: MetricsRender,
     /// REST calls per user.
     pub rest_limiter: Arc<http::UserLimiter>,
+    /// Who the bearer tokens of recent REST calls belong to.
+    pub principals: Arc<principals::Principals>,
     next_session: AtomicU64,
 }
 
@@ -79,6 +82,10 @@ impl Edge {
             config.rest_burst,
         ));
         let edge = Arc::new(Self {
+            principals: principals::Principals::start(
+                config.principal_cache_size,
+                Duration::from_millis(config.principal_cache_ttl_ms),
+            ),
             rest_limiter: rest_limiter.clone(),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             session_config: Arc::new(config.session()),

@@ -18,6 +18,10 @@ use std::pin::Pin;
 /// The gRPC metadata key that carries a stable error code (e.g. `channel_not_found`).
 pub const ERROR_CODE_KEY: &str = "chat-error-code";
 
+/// The gRPC metadata key of the caller's credential on calls made on behalf
+/// of a user: `Bearer <token>`, as in HTTP.
+pub const AUTHORIZATION_KEY: &str = "authorization";
+
 /// The gRPC metadata key that says how long to wait before retrying, in ms.
 pub const RETRY_AFTER_KEY: &str = "chat-retry-after-ms";
 

@@ -165,6 +165,9 @@ impl<S: Store> CoreService<S> {
         if tokens.is_empty() {
             return;
         }
+        // Storage no longer holds them: no call may pass on a cached copy.
+        let hashes: Vec<_> = tokens.iter().map(|t| t.hash).collect();
+        self.principals.revoke(&hashes).await;
         let kind = event::Kind::TokenRevoked(pb::TokenRevoked {
             token_ids: tokens.iter().map(|t| t.id).collect(),
         });
@@ -191,14 +194,21 @@ impl<S: Store> CoreService<S> {
             }
             return Err(CoreError::InvalidToken);
         }
-        let expires = now.saturating_add(self.ttl_ms());
-        let touch = i64::try_from(self.config.token_touch_ms).unwrap_or(i64::MAX);
-        if force || record.expires_at_ms == 0 || expires - record.expires_at_ms >= touch {
+        if force || self.touch_due(record.expires_at_ms, now) {
+            let expires = now.saturating_add(self.ttl_ms());
             self.store.touch_token(record.id, now, expires).await?;
             record.last_used_at_ms = now;
             record.expires_at_ms = expires;
         }
         Ok(record)
+    }
+
+    /// Whether a use at `now` of a token expiring at `expires_at_ms` must
+    /// reach storage: to extend its life (last extended a touch interval
+    /// ago or more), or because it has expired.
+    pub(super) fn touch_due(&self, expires_at_ms: i64, now: i64) -> bool {
+        let touch = i64::try_from(self.config.token_touch_ms).unwrap_or(i64::MAX);
+        expires_at_ms == 0 || now.saturating_add(self.ttl_ms()) - expires_at_ms >= touch
     }
 
     /// The user a token belongs to; the use extends the token's life.

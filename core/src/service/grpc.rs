@@ -47,22 +47,26 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn revoke_token(&self, r: Request<pb::RevokeTokenRequest>) -> Reply<pb::Empty> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::revoke_token(self, r.actor_id, r.token_id)
             .await
             .map(|()| pb::Empty {}))
     }
 
     async fn revoke_all_tokens(&self, r: Request<pb::UserRequest>) -> Reply<pb::Empty> {
-        ok(CoreService::revoke_all_tokens(self, valid(r)?.actor_id)
-            .await
-            .map(|()| pb::Empty {}))
+        ok(
+            CoreService::revoke_all_tokens(self, self.authorized(r).await?.actor_id)
+                .await
+                .map(|()| pb::Empty {}),
+        )
     }
 
     async fn change_password(&self, r: Request<pb::ChangePasswordRequest>) -> Reply<pb::Empty> {
-        ok(CoreService::change_password(self, valid(r)?)
-            .await
-            .map(|()| pb::Empty {}))
+        ok(
+            CoreService::change_password(self, self.authorized(r).await?)
+                .await
+                .map(|()| pb::Empty {}),
+        )
     }
 
     async fn logout(&self, r: Request<pb::TokenRequest>) -> Reply<pb::Empty> {
@@ -76,47 +80,49 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn get_user(&self, r: Request<pb::GetUserRequest>) -> Reply<pb::User> {
-        ok(CoreService::get_user(self, valid(r)?.key).await)
+        ok(CoreService::get_user(self, self.authorized(r).await?.key).await)
     }
 
     async fn open_direct(&self, r: Request<pb::OpenDirectRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::open_direct(self, r.actor_id, r.peer_id).await)
     }
 
     async fn create_group(&self, r: Request<pb::CreateGroupRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::create_group(self, r.actor_id, &r.name, &r.member_ids).await)
     }
 
     async fn get_channel(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::get_channel(self, r.actor_id, r.channel_id).await)
     }
 
     async fn list_channels(&self, r: Request<pb::ListChannelsRequest>) -> Reply<pb::ChannelList> {
-        ok(CoreService::list_channels(self, valid(r)?.actor_id)
-            .await
-            .map(|channels| pb::ChannelList { channels }))
+        ok(
+            CoreService::list_channels(self, self.authorized(r).await?.actor_id)
+                .await
+                .map(|channels| pb::ChannelList { channels }),
+        )
     }
 
     async fn add_member(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::add_member(self, r.actor_id, r.channel_id, r.user_id).await)
     }
 
     async fn remove_member(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::remove_member(self, r.actor_id, r.channel_id, r.user_id).await)
     }
 
     async fn rename_channel(&self, r: Request<pb::RenameChannelRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::rename_channel(self, r.actor_id, r.channel_id, &r.name).await)
     }
 
     async fn set_member_role(&self, r: Request<pb::MemberRoleRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         let role = match r.role() {
             pb::MemberRole::Admin => Role::Admin,
             pb::MemberRole::Member => Role::Member,
@@ -130,19 +136,19 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn transfer_ownership(&self, r: Request<pb::MemberRequest>) -> Reply<pb::Channel> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::transfer_ownership(self, r.actor_id, r.channel_id, r.user_id).await)
     }
 
     async fn delete_channel(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::delete_channel(self, r.actor_id, r.channel_id)
             .await
             .map(|()| pb::Empty {}))
     }
 
     async fn message_versions(&self, r: Request<pb::MessageRef>) -> Reply<pb::MessageVersionList> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::message_versions(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
@@ -150,12 +156,12 @@ impl<S: Store> ChatCore for CoreService<S> {
         &self,
         r: Request<pb::SendMessageRequest>,
     ) -> Reply<pb::SendMessageReply> {
-        ok(CoreService::send_message(self, valid(r)?).await)
+        ok(CoreService::send_message(self, self.authorized(r).await?).await)
     }
 
     async fn history(&self, r: Request<pb::HistoryRequest>) -> Reply<pb::HistoryPage> {
         use pb::history_request::Anchor;
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         let anchor = match r.anchor {
             None => HistoryAnchor::Latest,
             Some(Anchor::Before(id)) => HistoryAnchor::Before(id),
@@ -171,12 +177,17 @@ impl<S: Store> ChatCore for CoreService<S> {
         &self,
         r: Request<tonic::Streaming<pb::SendMessageRequest>>,
     ) -> Reply<Self::SendStreamStream> {
+        // Checked once here, so a stream without a live token fails at
+        // once, and again for each send, so a revocation stops the rest.
+        let token = super::acting::bearer(r.metadata())?.to_owned();
+        self.principal(&token).await?;
         let core = self
             .me
             .upgrade()
             .ok_or_else(|| Status::unavailable("shutting down"))?;
         Ok(Response::new(super::send_stream::outcomes(
             core,
+            token,
             r.into_inner(),
         )))
     }
@@ -224,31 +235,31 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn get_ready_state(&self, r: Request<pb::UserRequest>) -> Reply<pb::ReadyState> {
-        ok(CoreService::ready_state(self, valid(r)?.actor_id).await)
+        ok(CoreService::ready_state(self, self.authorized(r).await?.actor_id).await)
     }
 
     async fn mark_read(&self, r: Request<pb::MarkReadRequest>) -> Reply<pb::ReadState> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::mark_read(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
     async fn edit_message(&self, r: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::edit_message(self, r.actor_id, r.channel_id, r.message_id, r.text).await)
     }
 
     async fn delete_message(&self, r: Request<pb::MessageRef>) -> Reply<pb::Message> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::delete_message(self, r.actor_id, r.channel_id, r.message_id).await)
     }
 
     async fn changes(&self, r: Request<pb::ChangesRequest>) -> Reply<pb::HistoryPage> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::changes(self, r.actor_id, r.channel_id, r.after_version, r.limit).await)
     }
 
     async fn typing(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         ok(CoreService::typing(self, r.actor_id, r.channel_id)
             .await
             .map(|()| pb::Empty {}))
@@ -275,21 +286,21 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn watch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::PresenceList> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         let s = r.session.ok_or_else(|| missing("session"))?;
         let key = (s.edge_id, s.session_id);
         ok(CoreService::watch_presence(self, key, s.user_id, r.channel_id).await)
     }
 
     async fn unwatch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::Empty> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         let s = r.session.ok_or_else(|| missing("session"))?;
         CoreService::unwatch_presence(self, (s.edge_id, s.session_id), r.channel_id);
         Ok(Response::new(pb::Empty {}))
     }
 
     async fn update_profile(&self, r: Request<pb::UpdateProfileRequest>) -> Reply<pb::User> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         let change = ProfileChange {
             display_name: r.display_name,
             status_text: r.status_text,
@@ -299,22 +310,22 @@ impl<S: Store> ChatCore for CoreService<S> {
     }
 
     async fn get_settings(&self, r: Request<pb::UserRequest>) -> Reply<pb::Settings> {
-        ok(CoreService::get_settings(self, valid(r)?.actor_id).await)
+        ok(CoreService::get_settings(self, self.authorized(r).await?.actor_id).await)
     }
 
     async fn update_settings(&self, r: Request<pb::UpdateSettingsRequest>) -> Reply<pb::Settings> {
-        ok(CoreService::update_settings(self, valid(r)?).await)
+        ok(CoreService::update_settings(self, self.authorized(r).await?).await)
     }
 
     async fn list_relationships(&self, r: Request<pb::UserRequest>) -> Reply<pb::RelationshipList> {
-        ok(CoreService::list_relationships(self, valid(r)?.actor_id).await)
+        ok(CoreService::list_relationships(self, self.authorized(r).await?.actor_id).await)
     }
 
     async fn change_relationship(
         &self,
         r: Request<pb::RelationshipRequest>,
     ) -> Reply<pb::Relationship> {
-        let r = valid(r)?;
+        let r = self.authorized(r).await?;
         let action = r.action();
         ok(CoreService::change_relationship(self, r.actor_id, r.user_id, action).await)
     }

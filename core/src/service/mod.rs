@@ -1,6 +1,7 @@
 //! The core service: the one implementation of the `ChatCore` gRPC trait.
 
 mod accounts;
+mod acting;
 mod channels;
 mod edge_feed;
 mod groups;
@@ -27,6 +28,7 @@ use crate::login_guard::LoginGuard;
 use crate::members::{MemberCache, Members};
 use crate::pipeline::{self, Appender, Parts};
 use crate::presence::Presence;
+use crate::principals::PrincipalCache;
 use crate::store::{Id, Store};
 
 /// Channels whose member lists the core keeps in memory.
@@ -55,6 +57,8 @@ pub struct CoreService<S> {
     blocks: BlockCache<S>,
     /// Failed logins per account and client address.
     guard: LoginGuard,
+    /// Who the tokens of recent calls belong to.
+    principals: PrincipalCache,
 }
 
 impl<S: Store> CoreService<S> {
@@ -80,6 +84,10 @@ impl<S: Store> CoreService<S> {
         Ok(Arc::new_cyclic(|me| Self {
             me: me.clone(),
             guard: LoginGuard::new(config.account_guard(), config.address_guard(), window),
+            principals: PrincipalCache::new(
+                config.principal_cache_size,
+                std::time::Duration::from_millis(config.principal_cache_ttl_ms),
+            ),
             blocks: BlockCache::new(store.clone(), MEMBER_CACHE_CHANNELS),
             store,
             ids,

@@ -13,6 +13,7 @@ use futures::stream::{FuturesOrdered, Stream, StreamExt};
 use tonic::{Status, Streaming};
 
 use super::CoreService;
+use super::acting::check;
 use super::required::{Required, missing};
 use crate::store::Store;
 
@@ -25,18 +26,22 @@ pub type OutcomeStream = Pin<Box<dyn Stream<Item = Result<pb::SendOutcome, Statu
 
 struct State<S> {
     core: Arc<CoreService<S>>,
+    /// The bearer token the stream was opened with.
+    token: String,
     inbound: Streaming<pb::SendMessageRequest>,
     queued: FuturesOrdered<BoxFuture<'static, pb::SendOutcome>>,
     reading: bool,
 }
 
-/// The outcomes of the sends read from `inbound`, in order.
+/// The outcomes of the sends read from `inbound`, made with `token`, in order.
 pub fn outcomes<S: Store>(
     core: Arc<CoreService<S>>,
+    token: String,
     inbound: Streaming<pb::SendMessageRequest>,
 ) -> OutcomeStream {
     let state = State {
         core,
+        token,
         inbound,
         queued: FuturesOrdered::new(),
         reading: true,
@@ -51,7 +56,7 @@ pub fn outcomes<S: Store>(
                 }
                 next = st.inbound.next(), if st.reading && room => match next {
                     Some(Ok(req)) => {
-                        let answer = queue(&st.core, req).await;
+                        let answer = queue(&st.core, &st.token, req).await;
                         st.queued.push_back(answer);
                     }
                     Some(Err(status)) => {
@@ -69,10 +74,19 @@ pub fn outcomes<S: Store>(
 /// Checks and queues one send; the future is its outcome.
 async fn queue<S: Store>(
     core: &CoreService<S>,
+    token: &str,
     req: pb::SendMessageRequest,
 ) -> BoxFuture<'static, pb::SendOutcome> {
     if let Some(field) = req.missing() {
         let refused = failed(&missing(field));
+        return Box::pin(async move { refused });
+    }
+    let allowed = match core.principal(token).await {
+        Ok(principal) => check(&req, &principal),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = allowed {
+        let refused = failed(&Status::from(e));
         return Box::pin(async move { refused });
     }
     match core.queue_message(req).await {

@@ -5,6 +5,7 @@
 //! over the in-memory link (single node), so both exercise the codec,
 //! deadlines and transport errors.
 
+mod bearer;
 mod calls;
 pub mod config;
 pub mod retry;
@@ -22,10 +23,18 @@ use tokio::time::Instant;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Response, Status};
 
+pub use bearer::Bearer;
 pub use config::CoreLinkConfig;
 use retry::Idempotence;
 
 use crate::error::ApiError;
+
+/// The core's calls on behalf of one user, who holds the bearer token.
+#[derive(Clone, Copy)]
+pub struct AsUser<'a> {
+    core: &'a CoreClient,
+    bearer: &'a Bearer,
+}
 
 /// A handle to the core; cheap to clone, all clones share one connection.
 #[derive(Clone)]
@@ -71,6 +80,11 @@ impl CoreClient {
         Ok(Self::over(endpoint.connect_lazy(), link))
     }
 
+    /// The calls made on behalf of the holder of `bearer`.
+    pub fn as_user<'a>(&'a self, bearer: &'a Bearer) -> AsUser<'a> {
+        AsUser { core: self, bearer }
+    }
+
     /// Opens the edge's event stream, sending it `commands` (`hello`
     /// first); no deadline: it lives as long as the link.
     pub async fn subscribe(
@@ -88,10 +102,12 @@ impl CoreClient {
     }
 
     /// Runs one unary call within the call budget, retrying it while the
-    /// core is unreachable if `idempotence` allows.
+    /// core is unreachable if `idempotence` allows; with `bearer`, on
+    /// behalf of its user.
     async fn unary<Req, Rep, F, Fut>(
         &self,
         idempotence: Idempotence,
+        bearer: Option<&Bearer>,
         req: Req,
         call: F,
     ) -> Result<Rep, ApiError>
@@ -109,6 +125,9 @@ impl CoreClient {
             let mut request = Request::new(req.clone());
             // Sent as `grpc-timeout`, so the core gives up when we do.
             request.set_timeout(remaining);
+            if let Some(bearer) = bearer {
+                bearer.attach(&mut request);
+            }
             let status =
                 match tokio::time::timeout(remaining, call(self.grpc.clone(), request)).await {
                     Ok(Ok(reply)) => return Ok(reply.into_inner()),

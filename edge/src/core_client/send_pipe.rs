@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::CoreClient;
+use super::{Bearer, CoreClient};
 use crate::error::ApiError;
 use crate::protocol::CallResult;
 use crate::wire::Message;
@@ -41,8 +41,9 @@ impl SendPipe {
         !self.waiting.is_empty() || !self.failed.is_empty()
     }
 
-    /// Sends `req` after every earlier send of this pipe.
-    pub fn send(&mut self, core: &CoreClient, req: SendMessageRequest) {
+    /// Sends `req` after every earlier send of this pipe; a stream opened
+    /// for it carries `bearer`, on whose behalf every send is made.
+    pub fn send(&mut self, core: &CoreClient, bearer: &Bearer, req: SendMessageRequest) {
         let client_msg_id = req.client_msg_id.clone();
         if self.open.as_ref().is_some_and(|open| open.tx.is_closed()) {
             // The stream ended (the core let go of it, or the link broke)
@@ -50,7 +51,7 @@ impl SendPipe {
             // on a fresh stream instead of failing.
             self.abandon();
         }
-        let open = self.open.get_or_insert_with(|| open(core));
+        let open = self.open.get_or_insert_with(|| open(core, bearer));
         if open.tx.try_send(req).is_err() {
             // More than CAPACITY in flight, which the session's own limit
             // prevents, or a stream that has ended: refuse, the client retries.
@@ -106,10 +107,12 @@ impl SendPipe {
     }
 }
 
-fn open(core: &CoreClient) -> Open {
+fn open(core: &CoreClient, bearer: &Bearer) -> Open {
     let (tx, rx) = mpsc::channel(CAPACITY);
     let mut grpc = core.grpc.clone();
-    let call = async move { grpc.send_stream(ReceiverStream::new(rx)).await };
+    let mut request = tonic::Request::new(ReceiverStream::new(rx));
+    bearer.attach(&mut request);
+    let call = async move { grpc.send_stream(request).await };
     let outcomes = futures::stream::once(call)
         .flat_map(|reply| match reply {
             Ok(reply) => reply
@@ -278,8 +281,9 @@ mod tests {
     async fn a_send_after_the_stream_ended_opens_a_fresh_one() {
         let core = core().await;
         let mut pipe = SendPipe::default();
-        pipe.send(&core, send("last"));
-        pipe.send(&core, send("unread"));
+        let bearer = crate::core_client::Bearer::new("token").expect("a printable token");
+        pipe.send(&core, &bearer, send("last"));
+        pipe.send(&core, &bearer, send("unread"));
         assert_eq!(next(&mut pipe, &core).await, ("last".into(), true));
         // The core has let go of the stream: the edge's end sees it closed.
         let tx = pipe.open.as_ref().expect("a stream is open").tx.clone();
@@ -287,7 +291,7 @@ mod tests {
             .await
             .expect("the ended stream is closed in time");
 
-        pipe.send(&core, send("after"));
+        pipe.send(&core, &bearer, send("after"));
         let mut results = Vec::new();
         while pipe.busy() {
             results.push(next(&mut pipe, &core).await);

@@ -13,13 +13,13 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
-use super::CoreClient;
 use super::send_pipe::SendPipe;
+use super::{Bearer, CoreClient};
 use crate::error::ApiError;
 use crate::protocol::{Call, CallResult, SendCall};
 
 /// Who makes a session's calls.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     /// The edge the session is on.
     pub edge_id: u64,
@@ -27,10 +27,12 @@ pub struct Caller {
     pub session_id: u64,
     /// Its user, 0 before it authenticated.
     pub user_id: u64,
+    /// The token it authenticated with, for the calls on its user's behalf.
+    pub bearer: Bearer,
 }
 
 impl Caller {
-    fn session(self) -> SessionRef {
+    fn session(&self) -> SessionRef {
         SessionRef {
             edge_id: self.edge_id,
             session_id: self.session_id,
@@ -51,13 +53,14 @@ impl Calls {
     /// Starts `call` on behalf of `caller`.
     pub fn start(&mut self, core: &CoreClient, caller: Caller, call: Call) {
         match call.into_unary() {
-            Ok(unary) => self.unary.push(start(core, caller, unary)),
+            Ok(unary) => self.unary.push(start(core, &caller, unary)),
             Err(SendCall {
                 channel_id,
                 client_msg_id,
                 text,
             }) => self.sends.send(
                 core,
+                &caller.bearer,
                 SendMessageRequest {
                     actor_id: caller.user_id,
                     channel_id,
@@ -89,14 +92,18 @@ impl Calls {
 /// (`Call<Infallible>`), as sends go on the send stream.
 fn start(
     core: &CoreClient,
-    caller: Caller,
+    caller: &Caller,
     call: Call<Infallible>,
 ) -> BoxFuture<'static, CallResult> {
     let core = core.clone();
+    let bearer = caller.bearer.clone();
     let actor_id = caller.user_id;
     match call {
         Call::Ready => Box::pin(async move {
-            let reply = core.get_ready_state(UserRequest { actor_id }).await;
+            let reply = core
+                .as_user(&bearer)
+                .get_ready_state(UserRequest { actor_id })
+                .await;
             CallResult::Ready(reply.map(|r| {
                 let settings = r.settings.unwrap_or_default().into();
                 (settings, r.channels.into_iter().map(Into::into).collect())
@@ -112,7 +119,7 @@ fn start(
                 message_id,
             };
             done(channel_id, Some(message_id), async move {
-                core.mark_read(req).await.map(drop)
+                core.as_user(&bearer).mark_read(req).await.map(drop)
             })
         }
         Call::Typing { channel_id } => {
@@ -120,11 +127,9 @@ fn start(
                 actor_id,
                 channel_id,
             };
-            done(
-                channel_id,
-                None,
-                async move { core.typing(req).await.map(drop) },
-            )
+            done(channel_id, None, async move {
+                core.as_user(&bearer).typing(req).await.map(drop)
+            })
         }
         Call::Edit {
             channel_id,
@@ -138,7 +143,7 @@ fn start(
                 text,
             };
             done(channel_id, Some(message_id), async move {
-                core.edit_message(req).await.map(drop)
+                core.as_user(&bearer).edit_message(req).await.map(drop)
             })
         }
         Call::Delete {
@@ -151,7 +156,7 @@ fn start(
                 message_id,
             };
             done(channel_id, Some(message_id), async move {
-                core.delete_message(req).await.map(drop)
+                core.as_user(&bearer).delete_message(req).await.map(drop)
             })
         }
         Call::Watch { channel_id } => {
@@ -161,6 +166,7 @@ fn start(
             };
             Box::pin(async move {
                 let result = core
+                    .as_user(&bearer)
                     .watch_presence(req)
                     .await
                     .map(|r| r.presence.into_iter().map(Into::into).collect());
@@ -173,7 +179,7 @@ fn start(
                 channel_id,
             };
             Box::pin(async move {
-                let result = core.unwatch_presence(req).await.map(drop);
+                let result = core.as_user(&bearer).unwatch_presence(req).await.map(drop);
                 CallResult::Unwatched { channel_id, result }
             })
         }
@@ -198,7 +204,7 @@ fn start(
                 limit,
             };
             Box::pin(async move {
-                let result = core.changes(req).await.map(|page| {
+                let result = core.as_user(&bearer).changes(req).await.map(|page| {
                     let messages = page.messages.into_iter().map(Into::into).collect();
                     (messages, page.has_more_after)
                 });
@@ -217,7 +223,7 @@ fn start(
                 anchor: Some(history_request::Anchor::After(after)),
             };
             Box::pin(async move {
-                let result = core.history(req).await.map(|page| {
+                let result = core.as_user(&bearer).history(req).await.map(|page| {
                     let messages = page.messages.into_iter().map(Into::into).collect();
                     (messages, page.has_more_after)
                 });

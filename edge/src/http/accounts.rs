@@ -102,9 +102,9 @@ pub async fn logout(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Stat
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_user(edge: &Edge, key: Key) -> ApiResult<Json<User>> {
+async fn get_user(edge: &Edge, auth: &Auth, key: Key) -> ApiResult<Json<User>> {
     let req = GetUserRequest { key: Some(key) };
-    let user = edge.core.get_user(req).await?;
+    let user = edge.core.as_user(&auth.bearer).get_user(req).await?;
     Ok(Json(user.into()))
 }
 
@@ -112,7 +112,7 @@ async fn get_user(edge: &Edge, key: Key) -> ApiResult<Json<User>> {
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, description = "The caller", body = User)))]
 pub async fn me(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<User>> {
-    get_user(&edge, Key::Id(auth.user_id)).await
+    get_user(&edge, &auth, Key::Id(auth.user_id)).await
 }
 
 /// A user by id.
@@ -123,10 +123,10 @@ pub async fn me(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<Use
         (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn user_by_id(
     State(edge): State<Arc<Edge>>,
-    _auth: Auth,
+    auth: Auth,
     ApiPath(user_id): ApiPath<u64>,
 ) -> ApiResult<Json<User>> {
-    get_user(&edge, Key::Id(user_id)).await
+    get_user(&edge, &auth, Key::Id(user_id)).await
 }
 
 /// A user by username (case-insensitive).
@@ -137,8 +137,8 @@ pub async fn user_by_id(
         (status = 404, description = "`user_not_found`", body = ErrorBody)))]
 pub async fn user_by_name(
     State(edge): State<Arc<Edge>>,
-    _auth: Auth,
+    auth: Auth,
     ApiPath(username): ApiPath<String>,
 ) -> ApiResult<Json<User>> {
-    get_user(&edge, Key::Username(username)).await
+    get_user(&edge, &auth, Key::Username(username)).await
 }

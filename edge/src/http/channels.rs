@@ -52,7 +52,7 @@ pub async fn list(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Json<C
     let req = pb::ListChannelsRequest {
         actor_id: auth.user_id,
     };
-    let reply = edge.core.list_channels(req).await?;
+    let reply = edge.core.as_user(&auth.bearer).list_channels(req).await?;
     let channels = reply.channels.into_iter().map(Channel::from).collect();
     Ok(Json(ChannelList { channels }))
 }
@@ -74,7 +74,7 @@ pub async fn create_group(
         name: body.name,
         member_ids: body.member_ids,
     };
-    let channel = edge.core.create_group(req).await?;
+    let channel = edge.core.as_user(&auth.bearer).create_group(req).await?;
     Ok((StatusCode::CREATED, Json(channel.into())))
 }
 
@@ -93,7 +93,7 @@ pub async fn open_direct(
         actor_id: auth.user_id,
         peer_id: body.user_id,
     };
-    let channel = edge.core.open_direct(req).await?;
+    let channel = edge.core.as_user(&auth.bearer).open_direct(req).await?;
     Ok(Json(channel.into()))
 }
 
@@ -112,7 +112,7 @@ pub async fn get(
         actor_id: auth.user_id,
         channel_id,
     };
-    let channel = edge.core.get_channel(req).await?;
+    let channel = edge.core.as_user(&auth.bearer).get_channel(req).await?;
     Ok(Json(channel.into()))
 }
 
@@ -139,6 +139,7 @@ pub async fn add_member(
 ) -> ApiResult<Json<Channel>> {
     let channel = edge
         .core
+        .as_user(&auth.bearer)
         .add_member(member_request(&auth, channel_id, user_id))
         .await?;
     Ok(Json(channel.into()))
@@ -162,6 +163,7 @@ pub async fn remove_member(
 ) -> ApiResult<Json<Channel>> {
     let channel = edge
         .core
+        .as_user(&auth.bearer)
         .remove_member(member_request(&auth, channel_id, user_id))
         .await?;
     Ok(Json(channel.into()))

@@ -59,7 +59,7 @@ pub async fn mark_read(
         channel_id,
         message_id: body.message_id,
     };
-    let state = edge.core.mark_read(req).await?;
+    let state = edge.core.as_user(&auth.bearer).mark_read(req).await?;
     Ok(Json(state.into()))
 }
 
@@ -84,7 +84,7 @@ pub async fn edit(
         message_id,
         text: body.text,
     };
-    let message = edge.core.edit_message(req).await?;
+    let message = edge.core.as_user(&auth.bearer).edit_message(req).await?;
     Ok(Json(message.into()))
 }
 
@@ -108,7 +108,7 @@ pub async fn delete(
         channel_id,
         message_id,
     };
-    let message = edge.core.delete_message(req).await?;
+    let message = edge.core.as_user(&auth.bearer).delete_message(req).await?;
     Ok(Json(message.into()))
 }
 
@@ -128,7 +128,11 @@ pub async fn versions(
         channel_id,
         message_id,
     };
-    let list = edge.core.message_versions(req).await?;
+    let list = edge
+        .core
+        .as_user(&auth.bearer)
+        .message_versions(req)
+        .await?;
     let versions = list
         .versions
         .into_iter()

@@ -9,7 +9,9 @@ use chat_proto::v1::TokenRequest;
 use serde::de::DeserializeOwned;
 
 use crate::Edge;
+use crate::core_client::Bearer;
 use crate::error::ApiError;
+use crate::principals::Principal;
 
 /// The authenticated caller of a REST request, within their rate limit.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct Auth {
     pub token: String,
     /// The token's id.
     pub token_id: u64,
+    /// The token as the core's calls on their behalf carry it.
+    pub bearer: Bearer,
 }
 
 /// The token of an `Authorization: Bearer <token>` header. No such header
@@ -62,18 +66,27 @@ impl FromRequestParts<Arc<Edge>> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, edge: &Arc<Edge>) -> Result<Self, ApiError> {
         let token = bearer(parts)?;
+        let credential = Bearer::new(&token)?;
         let principal = edge
-            .core
-            .authenticate(TokenRequest {
-                token: token.clone(),
+            .principals
+            .resolve(&token, || async {
+                let req = TokenRequest {
+                    token: token.clone(),
+                };
+                let p = edge.core.authenticate(req).await?;
+                Ok(Principal {
+                    user_id: super::need(p.user)?.id,
+                    token_id: p.token_id,
+                    expires_at_ms: p.expires_at_ms,
+                })
             })
             .await?;
-        let user_id = super::need(principal.user)?.id;
-        edge.rest_limiter.check(user_id)?;
+        edge.rest_limiter.check(principal.user_id)?;
         Ok(Auth {
-            user_id,
+            user_id: principal.user_id,
             token,
             token_id: principal.token_id,
+            bearer: credential,
         })
     }
 }

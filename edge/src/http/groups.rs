@@ -73,7 +73,7 @@ pub async fn rename(
         channel_id,
         name: body.name,
     };
-    let channel = edge.core.rename_channel(req).await?;
+    let channel = edge.core.as_user(&auth.bearer).rename_channel(req).await?;
     Ok(Json(channel.into()))
 }
 
@@ -95,7 +95,7 @@ pub async fn delete(
         actor_id: auth.user_id,
         channel_id,
     };
-    edge.core.delete_channel(req).await?;
+    edge.core.as_user(&auth.bearer).delete_channel(req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,7 +124,7 @@ pub async fn set_role(
         user_id,
         role: role as i32,
     };
-    let channel = edge.core.set_member_role(req).await?;
+    let channel = edge.core.as_user(&auth.bearer).set_member_role(req).await?;
     Ok(Json(channel.into()))
 }
 
@@ -148,6 +148,10 @@ pub async fn transfer(
         channel_id,
         user_id: body.user_id,
     };
-    let channel = edge.core.transfer_ownership(req).await?;
+    let channel = edge
+        .core
+        .as_user(&auth.bearer)
+        .transfer_ownership(req)
+        .await?;
     Ok(Json(channel.into()))
 }

@@ -99,7 +99,7 @@ pub async fn history(
         limit: params.limit.unwrap_or(DEFAULT_LIMIT),
         anchor,
     };
-    let page = edge.core.history(req).await?;
+    let page = edge.core.as_user(&auth.bearer).history(req).await?;
     Ok(Json(HistoryPage {
         messages: page.messages.into_iter().map(Message::from).collect(),
         has_more_before: page.has_more_before,
@@ -134,7 +134,7 @@ pub async fn send(
         client_msg_id,
         origin_session: 0,
     };
-    let reply = edge.core.send_message(req).await?;
+    let reply = edge.core.as_user(&auth.bearer).send_message(req).await?;
     let status = if reply.duplicate {
         StatusCode::OK
     } else {

@@ -75,7 +75,7 @@ pub async fn end(
         actor_id: auth.user_id,
         token_id: session_id,
     };
-    edge.core.revoke_token(req).await?;
+    edge.core.as_user(&auth.bearer).revoke_token(req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -86,7 +86,10 @@ pub async fn logout_all(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<
     let req = pb::UserRequest {
         actor_id: auth.user_id,
     };
-    edge.core.revoke_all_tokens(req).await?;
+    edge.core
+        .as_user(&auth.bearer)
+        .revoke_all_tokens(req)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -111,6 +114,6 @@ pub async fn change_password(
         keep_token_id: auth.token_id,
         client_addr: caller.addr,
     };
-    edge.core.change_password(req).await?;
+    edge.core.as_user(&auth.bearer).change_password(req).await?;
     Ok(StatusCode::NO_CONTENT)
 }

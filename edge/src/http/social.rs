@@ -94,7 +94,7 @@ pub async fn update_profile(
         status_text: body.status_text,
         avatar_url: body.avatar_url,
     };
-    let user = edge.core.update_profile(req).await?;
+    let user = edge.core.as_user(&auth.bearer).update_profile(req).await?;
     Ok(Json(user.into()))
 }
 
@@ -105,7 +105,7 @@ pub async fn settings(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Js
     let req = pb::UserRequest {
         actor_id: auth.user_id,
     };
-    let settings = edge.core.get_settings(req).await?;
+    let settings = edge.core.as_user(&auth.bearer).get_settings(req).await?;
     Ok(Json(settings.into()))
 }
 
@@ -130,7 +130,7 @@ pub async fn update_settings(
         unmute: body.unmute,
         invisible: body.invisible,
     };
-    let settings = edge.core.update_settings(req).await?;
+    let settings = edge.core.as_user(&auth.bearer).update_settings(req).await?;
     Ok(Json(settings.into()))
 }
 
@@ -144,7 +144,11 @@ pub async fn relationships(
     let req = pb::UserRequest {
         actor_id: auth.user_id,
     };
-    let list = edge.core.list_relationships(req).await?;
+    let list = edge
+        .core
+        .as_user(&auth.bearer)
+        .list_relationships(req)
+        .await?;
     let relationships = list.relationships;
     Ok(Json(RelationshipList {
         relationships: relationships.into_iter().map(Into::into).collect(),
@@ -180,6 +184,10 @@ pub async fn change_relationship(
         user_id,
         action: action as i32,
     };
-    let rel = edge.core.change_relationship(req).await?;
+    let rel = edge
+        .core
+        .as_user(&auth.bearer)
+        .change_relationship(req)
+        .await?;
     Ok(Json(rel.into()))
 }

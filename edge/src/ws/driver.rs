@@ -14,6 +14,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 
 use super::Socket;
 use crate::Edge;
+use crate::core_client::Bearer;
 use crate::core_client::session::{Caller, Calls};
 use crate::error::CloseReason;
 use crate::protocol::{Call, Delivery, Output, Session};
@@ -33,6 +34,8 @@ pub struct Driver {
     socket: Socket,
     session: Session,
     user: Option<u64>,
+    /// The token of the session's `hello`, for calls on its user's behalf.
+    bearer: Bearer,
     tx: flume::Sender<Delivery>,
     rx: flume::Receiver<Delivery>,
     kick: Arc<Kick>,
@@ -65,6 +68,7 @@ impl Driver {
             edge,
             socket,
             user: None,
+            bearer: Bearer::default(),
             tx,
             rx,
             kick: Arc::new(Kick::default()),
@@ -254,10 +258,16 @@ impl Driver {
     }
 
     fn start_call(&mut self, call: Call) {
+        if let Call::Authenticate { token } = &call {
+            // A token that cannot be a header value is none the core
+            // issued: its authentication fails, and no call follows.
+            self.bearer = Bearer::new(token).unwrap_or_default();
+        }
         let caller = Caller {
             edge_id: self.edge.config.edge_id,
             session_id: self.session.id(),
             user_id: self.user.unwrap_or_default(),
+            bearer: self.bearer.clone(),
         };
         self.calls.start(&self.edge.core, caller, call);
     }

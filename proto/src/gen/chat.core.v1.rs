@@ -33,7 +33,7 @@ pub struct User {
     #[prost(string, tag = "6")]
     pub avatar_url: ::prost::alloc::string::String,
 }
-/// Names the acting user.
+/// Names the acting user: the holder of the call's token.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct UserRequest {
     #[prost(fixed64, tag = "1")]
@@ -1029,6 +1029,15 @@ pub mod chat_core_client {
     use tonic::codegen::*;
     use tonic::codegen::http::Uri;
     /// Accounts, channels, messages and the event stream, as the edge sees them.
+    ///
+    /// Calls made on behalf of a user (every request with an actor_id, and
+    /// GetUser, SendStream, WatchPresence and UnwatchPresence) carry that user's
+    /// token as the metadata `authorization: Bearer <token>`. Without a live one
+    /// they are refused with UNAUTHENTICATED (missing_token, invalid_token); a
+    /// request that acts for another user than the token's is refused with
+    /// PERMISSION_DENIED (actor_mismatch). Signup and Login need no token, the
+    /// calls with a TokenRequest carry theirs in the body, and Subscribe,
+    /// UpdateInterest, SessionOpened and SessionClosed are the edge's own.
     #[derive(Debug, Clone)]
     pub struct ChatCoreClient<T> {
         inner: tonic::client::Grpc<T>,
@@ -2274,6 +2283,15 @@ pub mod chat_core_server {
         ) -> std::result::Result<tonic::Response<super::Relationship>, tonic::Status>;
     }
     /// Accounts, channels, messages and the event stream, as the edge sees them.
+    ///
+    /// Calls made on behalf of a user (every request with an actor_id, and
+    /// GetUser, SendStream, WatchPresence and UnwatchPresence) carry that user's
+    /// token as the metadata `authorization: Bearer <token>`. Without a live one
+    /// they are refused with UNAUTHENTICATED (missing_token, invalid_token); a
+    /// request that acts for another user than the token's is refused with
+    /// PERMISSION_DENIED (actor_mismatch). Signup and Login need no token, the
+    /// calls with a TokenRequest carry theirs in the body, and Subscribe,
+    /// UpdateInterest, SessionOpened and SessionClosed are the edge's own.
     #[derive(Debug)]
     pub struct ChatCoreServer<T> {
         inner: Arc<T>,
