@@ -203,11 +203,11 @@ impl World {
                 CallResult::Ready(Err(ApiError::new(500, "internal", "no ready state")))
             }
             Call::Ready => CallResult::Ready(Ok((settings(), ready_channels()))),
-            Call::Send {
+            Call::Send(chat_edge::protocol::SendCall {
                 channel_id,
                 client_msg_id,
                 text,
-            } => CallResult::Sent {
+            }) => CallResult::Sent {
                 result: if refuse {
                     Err(refused())
                 } else {
