@@ -66,6 +66,41 @@ async fn first_messages(ws: &mut Ws, channel: &str, n: usize) -> Vec<u64> {
     got
 }
 
+/// Sends `n` messages keyed `{tag}{i}`, each until acked; their ids.
+async fn send_many(ws: &mut Ws, channel: &str, tag: &str, n: usize) -> Vec<u64> {
+    let mut acked = Vec::with_capacity(n);
+    for i in 0..n {
+        acked.push(send_acked(ws, channel, &format!("{tag}{i}"), tag, || {}).await);
+    }
+    acked
+}
+
+/// Alice and Bob, signed up through edge 0, and their 1:1 channel.
+struct Pair {
+    api: Api,
+    alice: Account,
+    bob: Account,
+    channel: String,
+}
+
+async fn pair(cluster: &Cluster) -> Pair {
+    let api = Api::new(&cluster.edges[0]);
+    let alice = api.signup("alice").await;
+    let bob = api.signup("bob").await;
+    let channel = api.direct(&alice, &bob).await;
+    Pair {
+        api,
+        alice,
+        bob,
+        channel,
+    }
+}
+
+/// A cursor at `last` for `channel`.
+fn cursor_at(channel: &str, last: u64) -> Cursors {
+    Cursors::from([(channel.parse().expect("numeric channel id"), last)])
+}
+
 /// Each of `n` messages once, in id order: what every member must see.
 fn once_in_order(mut acked: Vec<u64>) -> Vec<u64> {
     acked.sort_unstable();
@@ -126,11 +161,13 @@ async fn a_group_spread_over_two_edges_gets_every_message_once_in_one_order() {
 #[tokio::test]
 async fn a_link_cut_mid_burst_loses_nothing_and_repeats_nothing() {
     let cluster = Cluster::start(2, &[], &FAST).await;
-    let api = Api::new(&cluster.edges[0]);
-    let alice = api.signup("alice").await;
-    let bob = api.signup("bob").await;
+    let Pair {
+        api,
+        alice,
+        bob,
+        channel,
+    } = pair(&cluster).await;
     let laptop = api.device(&bob, "laptop").await;
-    let channel = api.direct(&alice, &bob).await;
     let (mut sender, _) = Ws::connect(&cluster.edges[0], &alice.token).await;
     let (mut far, _) = Ws::connect(&cluster.edges[1], &bob.token).await;
     let (mut near, _) = Ws::connect(&cluster.edges[0], &laptop.token).await;
@@ -171,11 +208,13 @@ async fn a_link_cut_mid_burst_loses_nothing_and_repeats_nothing() {
 async fn an_edge_that_stops_reading_delays_nobody_and_catches_up_when_it_reads() {
     // A short queue per edge, so the stopped edge overflows it soon.
     let cluster = Cluster::start(2, &[("CHAT_CORE__EDGE_QUEUE", "64")], &FAST).await;
-    let api = Api::new(&cluster.edges[0]);
-    let alice = api.signup("alice").await;
-    let bob = api.signup("bob").await;
+    let Pair {
+        api,
+        alice,
+        bob,
+        channel,
+    } = pair(&cluster).await;
     let laptop = api.device(&bob, "laptop").await;
-    let channel = api.direct(&alice, &bob).await;
     let (mut sender, _) = Ws::connect(&cluster.edges[0], &alice.token).await;
     let (near, _) = Ws::connect(&cluster.edges[0], &bob.token).await;
     let (far, _) = Ws::connect(&cluster.edges[1], &laptop.token).await;
@@ -220,30 +259,24 @@ async fn an_edge_that_stops_reading_delays_nobody_and_catches_up_when_it_reads()
 #[tokio::test]
 async fn a_killed_edge_s_clients_resume_on_the_other_edge() {
     let mut cluster = Cluster::start(2, &[], &FAST).await;
-    let api = Api::new(&cluster.edges[0]);
-    let alice = api.signup("alice").await;
-    let bob = api.signup("bob").await;
-    let channel = api.direct(&alice, &bob).await;
+    let Pair {
+        api: _,
+        alice,
+        bob,
+        channel,
+    } = pair(&cluster).await;
     let (mut sender, _) = Ws::connect(&cluster.edges[0], &alice.token).await;
     let (mut far, _) = Ws::connect(&cluster.edges[1], &bob.token).await;
-    let mut acked = Vec::new();
-    for n in 0..10 {
-        acked.push(send_acked(&mut sender, &channel, &format!("a{n}"), "before", || {}).await);
-    }
+    let mut acked = send_many(&mut sender, &channel, "before", 10).await;
     let held = first_messages(&mut far, &channel, 10).await;
     assert_eq!(held, acked);
     cluster.edges.remove(1).kill().await;
     drop(far);
-    for n in 0..10 {
-        acked.push(send_acked(&mut sender, &channel, &format!("b{n}"), "away", || {}).await);
-    }
+    acked.extend(send_many(&mut sender, &channel, "away", 10).await);
     // Bob comes back on the other edge with his cursor.
-    let channel_id: u64 = channel.parse().expect("numeric channel id");
-    let cursors = Cursors::from([(channel_id, *held.last().expect("some"))]);
+    let cursors = cursor_at(&channel, *held.last().expect("some"));
     let (mut back, _) = Ws::resume(&cluster.edges[0], &bob.token, &cursors).await;
-    for n in 0..10 {
-        acked.push(send_acked(&mut sender, &channel, &format!("c{n}"), "live", || {}).await);
-    }
+    acked.extend(send_many(&mut sender, &channel, "live", 10).await);
     let got = first_messages(&mut back, &channel, 20).await;
     assert_eq!(
         got,
@@ -255,16 +288,15 @@ async fn a_killed_edge_s_clients_resume_on_the_other_edge() {
 #[tokio::test]
 async fn a_killed_core_restarts_and_edges_and_clients_resume() {
     let mut cluster = Cluster::start(2, &[], &FAST).await;
-    let api = Api::new(&cluster.edges[0]);
-    let alice = api.signup("alice").await;
-    let bob = api.signup("bob").await;
-    let channel = api.direct(&alice, &bob).await;
+    let Pair {
+        api,
+        alice,
+        bob,
+        channel,
+    } = pair(&cluster).await;
     let (mut sender, _) = Ws::connect(&cluster.edges[0], &alice.token).await;
     let (mut far, _) = Ws::connect(&cluster.edges[1], &bob.token).await;
-    let mut acked = Vec::new();
-    for n in 0..10 {
-        acked.push(send_acked(&mut sender, &channel, &format!("a{n}"), "before", || {}).await);
-    }
+    let mut acked = send_many(&mut sender, &channel, "before", 10).await;
     let held = first_messages(&mut far, &channel, 10).await;
     assert_eq!(held, acked);
     cluster.kill_core().await;
@@ -275,13 +307,10 @@ async fn a_killed_core_restarts_and_edges_and_clients_resume() {
         let (closed, _) = ws.closed().await;
         assert_eq!(closed.code, 4009, "{closed:?}");
     }
-    let channel_id: u64 = channel.parse().expect("numeric channel id");
-    let cursors = Cursors::from([(channel_id, *acked.last().expect("some"))]);
+    let cursors = cursor_at(&channel, *acked.last().expect("some"));
     let (mut sender, _) = Ws::resume(&cluster.edges[0], &alice.token, &cursors).await;
     let (mut far, _) = Ws::resume(&cluster.edges[1], &bob.token, &cursors).await;
-    for n in 0..10 {
-        acked.push(send_acked(&mut sender, &channel, &format!("b{n}"), "after", || {}).await);
-    }
+    acked.extend(send_many(&mut sender, &channel, "after", 10).await);
     let got = first_messages(&mut far, &channel, 10).await;
     assert_eq!(got, acked[10..], "live again after the restart");
     let history: Vec<u64> = api

@@ -136,6 +136,7 @@ impl Replays {
     }
 
     /// Whether `channel` is replaying.
+    #[cfg(test)]
     pub fn is_replaying(&self, channel: Id) -> bool {
         self.channels.contains_key(&channel)
     }

@@ -190,16 +190,6 @@ impl Watches {
             .map(|w| w.members.iter().copied().collect())
             .unwrap_or_default()
     }
-
-    /// How many channels are watched.
-    pub fn len(&self) -> usize {
-        self.inner().channels.len()
-    }
-
-    /// True when no channel is watched.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 fn cursor(channel_id: u64, message_id: u64, version_id: u64) -> ChannelCursor {
