@@ -12,7 +12,6 @@ use chat_node::node_config::{CoreNodeConfig, StorageKind};
 use chat_node::signals;
 use chat_proto::link::{MAX_MESSAGE_BYTES, tuning};
 use chat_proto::v1::chat_core_server::ChatCoreServer;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
@@ -87,7 +86,7 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> any
     };
     let serve = server
         .add_service(service)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), ending);
+        .serve_with_incoming_shutdown(tuning::incoming(listener), ending);
     tokio::pin!(serve);
     admin.set_ready(true);
     tokio::select! {
