@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A local cluster on loopback: one chat-core and N chat-edge processes.
 #
-#   scripts/cluster.sh up [--edges N] [--debug]   start (default 2 edges, release build)
-#   scripts/cluster.sh down [--drop]              stop exactly the processes `up` started
-#                                                 (--drop: and drop the database)
+#   scripts/cluster.sh up [--edges N] [--debug] [--storage sqlite]
+#                                   start (default 2 edges, release build, PostgreSQL)
+#   scripts/cluster.sh down [--drop] stop exactly the processes `up` started
+#                                   (--drop: and drop the database and SQLite data)
 #
 # `up` writes target/cluster/cluster.json:
 #   {"edges":[{"id":…,"pid":…,"http":"127.0.0.1:PORT"}],
@@ -15,6 +16,11 @@
 # `chat_cluster` of the PostgreSQL server on 127.0.0.1:5432 (the machine's
 # own when it runs; otherwise scripts/postgres.sh installs and starts one);
 # the database is kept between runs (`down --drop` removes it).
+# `--storage sqlite` stores in target/cluster/data instead (one core only),
+# which takes the database out of a comparison with the single node.
+# Settings from the environment reach the process that has them: `CHAT_EDGE__*`
+# and `CHAT_WORKER_THREADS` the edges, every other `CHAT_*` the core (each
+# binary refuses keys it does not know).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +28,19 @@ dir=target/cluster
 state="$dir/cluster.json"
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
+
+# `env -u` options that keep from a process the CHAT_* settings it would
+# refuse: $1 is "core" or "edge".
+unset_for() {
+    local v
+    for v in $(compgen -e | grep '^CHAT_' || true); do
+        case $1:$v in
+            core:CHAT_EDGE__*) echo "-u $v" ;;
+            edge:CHAT_EDGE__* | edge:CHAT_WORKER_THREADS) ;;
+            edge:*) echo "-u $v" ;;
+        esac
+    done
+}
 
 # Waits for the "listening" line in a JSON log and prints its address.
 wait_addr() {
@@ -50,14 +69,16 @@ PY
 }
 
 up() {
-    local edges=2 profile=release
+    local edges=2 profile=release storage=postgres
     while (($#)); do
         case $1 in
             --edges) edges=${2:?--edges needs a number}; shift 2 ;;
             --debug) profile=debug; shift ;;
+            --storage) storage=${2:?--storage needs postgres or sqlite}; shift 2 ;;
             *) die "unknown option $1" ;;
         esac
     done
+    [[ $storage == postgres || $storage == sqlite ]] || die "--storage must be postgres or sqlite"
     [[ $edges =~ ^[1-9][0-9]*$ ]] || die "--edges must be a positive number"
     [[ -f $state ]] && die "a cluster is up ($state); run '$0 down' first"
     mkdir -p "$dir"
@@ -75,7 +96,9 @@ up() {
     cargo build --locked "${flags[@]}" --bin chat-core --bin chat-edge
     local bin="target/$profile"
 
-    CHAT_STORAGE=postgres CHAT_POSTGRES__URL="$db_url" CHAT_ADMIN__LISTEN=127.0.0.1:0 \
+    # shellcheck disable=SC2046 # one option per word
+    env $(unset_for core) CHAT_STORAGE="$storage" CHAT_POSTGRES__URL="$db_url" \
+        CHAT_DATA_DIR="$dir/data" CHAT_ADMIN__LISTEN=127.0.0.1:0 \
         "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
         </dev/null >/dev/null 2>"$dir/core.log" &
     local core_pid=$!
@@ -84,7 +107,8 @@ up() {
 
     local edge_json=() pids=("$core_pid")
     for n in $(seq 1 "$edges"); do
-        "$bin/chat-edge" --listen 127.0.0.1:0 --core "http://$core_addr" --log-format json \
+        # shellcheck disable=SC2046 # one option per word
+        env $(unset_for edge) "$bin/chat-edge" --listen 127.0.0.1:0 --core "http://$core_addr" --log-format json \
             </dev/null >/dev/null 2>"$dir/edge-$n.log" &
         local pid=$!
         pids+=("$pid")
@@ -116,12 +140,13 @@ down() {
     echo "stopped: $pids"
     if [[ $drop == --drop ]]; then
         psql "${db_url%/*}/postgres" -qc "DROP DATABASE IF EXISTS chat_cluster"
-        echo "dropped database chat_cluster"
+        rm -rf "$dir/data"
+        echo "dropped database chat_cluster and $dir/data"
     fi
 }
 
 case ${1:-} in
     up) shift; up "$@" ;;
     down) shift; down "$@" ;;
-    *) die "usage: $0 up [--edges N] [--debug] | down [--drop]" ;;
+    *) die "usage: $0 up [--edges N] [--debug] [--storage sqlite] | down [--drop]" ;;
 esac

@@ -165,20 +165,36 @@ pub fn heartbeat(every: Duration) -> tokio::time::Interval {
     tokio::time::interval_at(tokio::time::Instant::now() + every, every)
 }
 
-/// Opens a WebSocket from the next source address, says `hello` with
-/// `cursors`, and waits for `ready`; returns the halves and the heartbeat.
+/// [`connect_via`] the next server, round robin.
 pub async fn connect(
     target: &Target,
     token: &str,
     cursors: &[(u64, u64)],
 ) -> anyhow::Result<(Sink, Source, Duration)> {
-    let socket = TcpSocket::new_v4()?;
+    connect_via(target, target.next_via(), token, cursors).await
+}
+
+/// Opens a WebSocket to server `via` from the next source address, says
+/// `hello` with `cursors`, and waits for `ready`; returns the halves and
+/// the heartbeat.
+pub async fn connect_via(
+    target: &Target,
+    via: usize,
+    token: &str,
+    cursors: &[(u64, u64)],
+) -> anyhow::Result<(Sink, Source, Duration)> {
+    let addr = target.addr(via);
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
     if let Some(source) = target.source() {
         socket.bind((source, 0).into())?;
     }
-    let stream = tokio::time::timeout(STEP, socket.connect(target.addr)).await??;
+    let stream = tokio::time::timeout(STEP, socket.connect(addr)).await??;
     stream.set_nodelay(true)?;
-    let url = format!("ws://{}/ws", target.addr);
+    let url = format!("ws://{addr}/ws");
     // tungstenite's default 128 KiB read buffer is zeroed on every read;
     // with thousands of connections that alone would saturate a core.
     let config = WebSocketConfig::default()
@@ -220,8 +236,18 @@ pub async fn spawn_connect(
     token: &str,
     cursors: &[(u64, u64)],
 ) -> anyhow::Result<(Sink, Source, Duration)> {
+    spawn_connect_via(target, target.next_via(), token, cursors).await
+}
+
+/// [`connect_via`] on a task of its own.
+pub async fn spawn_connect_via(
+    target: &Arc<Target>,
+    via: usize,
+    token: &str,
+    cursors: &[(u64, u64)],
+) -> anyhow::Result<(Sink, Source, Duration)> {
     let (target, token, cursors) = (target.clone(), token.to_owned(), cursors.to_vec());
-    tokio::spawn(async move { connect(&target, &token, &cursors).await }).await?
+    tokio::spawn(async move { connect_via(&target, via, &token, &cursors).await }).await?
 }
 
 /// A `send` frame whose text carries the time it was sent.

@@ -6,7 +6,9 @@
 //! by itself.
 
 mod client;
+mod cluster;
 mod latency;
+mod pause;
 mod plot;
 mod run;
 mod scenarios;
@@ -27,16 +29,22 @@ use scenarios::{chat, fanout, history, idle, reconnect};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
-    /// The server, a loopback IP:port.
+    /// The server, a loopback IP:port; for a cluster, its edges separated
+    /// by commas (connections are spread over them, REST goes to the first).
     #[arg(long, global = true, default_value = "127.0.0.1:8080")]
     target: String,
+    /// A cluster's `target/cluster/cluster.json` (from `scripts/cluster.sh
+    /// up`): its edges are the target and all its processes the server.
+    #[arg(long, global = true, conflicts_with_all = ["target", "server_pid"])]
+    cluster: Option<PathBuf>,
     /// Loopback source addresses to spread connections over (127.0.0.1,
     /// 127.0.0.2, ...); each allows about 28,000 connections.
     #[arg(long, global = true, default_value_t = 1)]
     sources: usize,
-    /// The server's process id, to read its resident memory.
-    #[arg(long, global = true)]
-    server_pid: Option<u32>,
+    /// The server's process ids (comma-separated for a cluster's
+    /// processes), to read their memory and CPU time.
+    #[arg(long, global = true, value_delimiter = ',')]
+    server_pid: Vec<u32>,
     /// Writes the report as JSON to this file.
     #[arg(long, global = true)]
     json: Option<PathBuf>,
@@ -70,7 +78,11 @@ enum Scenario {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let limit = target::raise_file_limit();
-    let run = Run::new(&cli.target, cli.sources, cli.server_pid, limit)?;
+    let (target, pids) = match &cli.cluster {
+        Some(path) => cluster::read(path)?,
+        None => (cli.target.clone(), cli.server_pid.clone()),
+    };
+    let run = Run::new(&target, cli.sources, pids, limit)?;
     let scenario = async {
         match cli.scenario {
             Scenario::Idle(args) => idle::run(&run, args).await,

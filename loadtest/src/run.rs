@@ -20,8 +20,9 @@ pub struct Run {
     pub target: Arc<Target>,
     /// REST client.
     pub rest: Rest,
-    /// The server's pid, for memory readings.
-    pub server_pid: Option<u32>,
+    /// The server's processes (a cluster's edges and cores), for memory
+    /// and CPU readings.
+    pub server_pids: Vec<u32>,
     /// This process's open-file limit.
     pub file_limit: u64,
     /// Prefix of this run's usernames, unique per run.
@@ -33,7 +34,7 @@ impl Run {
     pub fn new(
         target: &str,
         sources: usize,
-        server_pid: Option<u32>,
+        server_pids: Vec<u32>,
         file_limit: u64,
     ) -> anyhow::Result<Self> {
         let target = Arc::new(Target::new(target, sources)?);
@@ -47,7 +48,7 @@ impl Run {
         Ok(Self {
             target,
             rest,
-            server_pid,
+            server_pids,
             file_limit,
             prefix: format!("lt{:x}", stamp % 0xffff_ffff),
         })
@@ -99,15 +100,28 @@ impl Run {
         self.in_order("sign-up", SIGNUP_PARALLEL, signups).await
     }
 
-    /// The server's resident memory, if its pid is known.
+    /// The server's resident memory (summed over its processes), if their
+    /// pids are known.
     pub fn server_rss(&self) -> Option<u64> {
-        self.server_pid.and_then(|pid| stats::rss_bytes(pid).ok())
+        let each: Option<Vec<u64>> = self.rss_each();
+        each.filter(|e| !e.is_empty()).map(|e| e.iter().sum())
+    }
+
+    /// Each server process's resident memory, in the order of the pids.
+    pub fn rss_each(&self) -> Option<Vec<u64>> {
+        self.server_pids
+            .iter()
+            .map(|&pid| stats::rss_bytes(pid).ok())
+            .collect()
     }
 
     /// A report with the run's common parameters.
     pub fn report(&self, scenario: &str) -> Report {
         let mut report = Report::new(scenario);
-        report.param("target", self.target.addr.to_string());
+        let addrs: Vec<String> = self.target.addrs.iter().map(|a| a.to_string()).collect();
+        report.param("target", addrs.join(","));
+        let pids: Vec<String> = self.server_pids.iter().map(|p| p.to_string()).collect();
+        report.param("server_pids", pids.join(","));
         report.param("client_file_limit", self.file_limit);
         report
     }

@@ -127,7 +127,8 @@ pub fn cpu_seconds(pid: Option<u32>) -> anyhow::Result<f64> {
     Ok((ticks(14)? + ticks(15)?) as f64 / 100.0)
 }
 
-/// CPU time used by a process and by this one, to tell who was busy.
+/// CPU time used by the server's processes and by this one, to tell who
+/// was busy.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuMark {
     server: Option<f64>,
@@ -136,10 +137,14 @@ pub struct CpuMark {
 }
 
 impl CpuMark {
-    /// Reads both processes' CPU time now.
-    pub fn now(server_pid: Option<u32>) -> Self {
+    /// Reads the server processes' CPU time (summed) and this one's now.
+    pub fn now(server_pids: &[u32]) -> Self {
+        let server: Option<Vec<f64>> = server_pids
+            .iter()
+            .map(|&p| cpu_seconds(Some(p)).ok())
+            .collect();
         Self {
-            server: server_pid.and_then(|p| cpu_seconds(Some(p)).ok()),
+            server: server.filter(|s| !s.is_empty()).map(|s| s.iter().sum()),
             loadtest: cpu_seconds(None).unwrap_or(0.0),
             at: std::time::Instant::now(),
         }
@@ -147,8 +152,8 @@ impl CpuMark {
 
     /// Adds the cores each process kept busy since `self` to `report`,
     /// with `phase` in the figure names.
-    pub fn report_since(&self, server_pid: Option<u32>, phase: &str, report: &mut Report) {
-        let end = Self::now(server_pid);
+    pub fn report_since(&self, server_pids: &[u32], phase: &str, report: &mut Report) {
+        let end = Self::now(server_pids);
         let secs = end.at.duration_since(self.at).as_secs_f64().max(1e-9);
         if let (Some(a), Some(b)) = (self.server, end.server) {
             report.figure(&format!("server_cpu_seconds_{phase}"), b - a);

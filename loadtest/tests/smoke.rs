@@ -6,61 +6,98 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// The `chat` binary next to this package's `loadtest` binary.
-fn chat_binary() -> PathBuf {
+/// A binary of the workspace next to this package's `loadtest` binary.
+fn binary(name: &str) -> PathBuf {
     let loadtest = Path::new(env!("CARGO_BIN_EXE_loadtest"));
-    let chat = loadtest.with_file_name(format!("chat{}", std::env::consts::EXE_SUFFIX));
+    let bin = loadtest.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
-        chat.exists(),
+        bin.exists(),
         "{} is missing: build the workspace (`cargo build --workspace`) first",
-        chat.display()
+        bin.display()
     );
-    chat
+    bin
 }
 
-/// A server on a free loopback port; killed on drop.
+/// Starts `bin` with `args` and `env`, logging JSON, and waits for its
+/// "listening" line; the child and the address it logged.
+fn spawn(bin: &str, args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(binary(bin))
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .args(args)
+        .envs(env.iter().copied())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {bin}: {e}"));
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("{bin} exited before listening"))
+            .expect("read the log");
+        let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if entry["fields"]["message"] == "listening" {
+            break entry["fields"]["addr"].as_str().expect("addr").to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, addr)
+}
+
+/// Cheap password hashing: sign-up is not what these runs test.
+const CHEAP: [(&str, &str); 2] = [
+    ("CHAT_CORE__PASSWORD_MEMORY_KIB", "64"),
+    ("CHAT_CORE__PASSWORD_ITERATIONS", "1"),
+];
+
+/// A single node, or a core with its edges, on free loopback ports; killed
+/// on drop.
 struct Server {
-    child: Child,
-    addr: String,
+    /// Edges (or the single node) first, then the core.
+    children: Vec<Child>,
+    /// The addresses clients connect to, comma-separated.
+    target: String,
     _data: tempfile::TempDir,
 }
 
 impl Server {
     fn start() -> Self {
         let data = tempfile::tempdir().expect("data dir");
-        let mut child = Command::new(chat_binary())
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--log-format",
-                "json",
-                "--data-dir",
-            ])
-            .arg(data.path())
-            .env("CHAT_CORE__PASSWORD_MEMORY_KIB", "64")
-            .env("CHAT_CORE__PASSWORD_ITERATIONS", "1")
-            .env("CHAT_EDGE__FRAMES_PER_SEC", "1000")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start the server");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .expect("read the server log");
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if entry["fields"]["message"] == "listening" {
-                break entry["fields"]["addr"].as_str().expect("addr").to_owned();
-            }
-        };
-        std::thread::spawn(move || lines.for_each(drop));
+        let dir = data.path().to_str().expect("a UTF-8 temp path");
+        let mut env = CHEAP.to_vec();
+        env.push(("CHAT_EDGE__FRAMES_PER_SEC", "1000"));
+        let (child, target) = spawn("chat", &["--data-dir", dir], &env);
         Self {
-            child,
-            addr,
+            children: vec![child],
+            target,
+            _data: data,
+        }
+    }
+
+    /// A `chat-core` on SQLite and `edges` `chat-edge` processes.
+    fn cluster(edges: usize) -> Self {
+        let data = tempfile::tempdir().expect("data dir");
+        let dir = data.path().to_str().expect("a UTF-8 temp path");
+        let mut env = CHEAP.to_vec();
+        env.extend([
+            ("CHAT_STORAGE", "sqlite"),
+            ("CHAT_DATA_DIR", dir),
+            ("CHAT_ADMIN__LISTEN", "127.0.0.1:0"),
+        ]);
+        let (core, grpc) = spawn("chat-core", &[], &env);
+        let url = format!("http://{grpc}");
+        let (mut children, mut addrs) = (Vec::new(), Vec::new());
+        for _ in 0..edges {
+            let (edge, addr) = spawn("chat-edge", &["--core", &url], &[]);
+            children.push(edge);
+            addrs.push(addr);
+        }
+        children.push(core);
+        Self {
+            children,
+            target: addrs.join(","),
             _data: data,
         }
     }
@@ -68,11 +105,12 @@ impl Server {
     /// Runs one scenario; returns its JSON report.
     fn run(&self, args: &[&str]) -> serde_json::Value {
         let report = tempfile::NamedTempFile::new().expect("report file");
+        let pids: Vec<String> = self.children.iter().map(|c| c.id().to_string()).collect();
         let output = Command::new(env!("CARGO_BIN_EXE_loadtest"))
-            .args(["--target", &self.addr, "--max-seconds", "60", "--json"])
+            .args(["--target", &self.target, "--max-seconds", "60", "--json"])
             .arg(report.path())
             .arg("--server-pid")
-            .arg(self.child.id().to_string())
+            .arg(pids.join(","))
             .args(args)
             .output()
             .expect("run loadtest");
@@ -89,8 +127,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -183,4 +223,46 @@ fn every_scenario_runs_small_and_finds_nothing_wrong() {
     for report in [&idle, &chat, &fanout, &storm, &history] {
         assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     }
+}
+
+#[test]
+fn a_cluster_s_edges_share_the_members_and_a_paused_edge_catches_up() {
+    let cluster = Server::cluster(2);
+    let fanout = cluster.run(&[
+        "fanout",
+        "--groups",
+        "2",
+        "--members",
+        "10",
+        "--senders",
+        "2",
+        "--rate",
+        "40",
+        "--seconds",
+        "3",
+        "--pause-server",
+        "1",
+        "--pause-after",
+        "1",
+        "--pause-seconds",
+        "1",
+    ]);
+    // Every member got every message once and in order, those of the
+    // stopped edge too (the report would list any violation).
+    assert_eq!(fanout["violations"], serde_json::json!([]), "{fanout}");
+    assert_eq!(
+        figure(&fanout, "deliveries"),
+        10.0 * figure(&fanout, "messages_acked")
+    );
+    let via = |n: usize| &fanout["latency"][format!("send_to_deliver_via_{n}")];
+    // Members alternate between the edges (the senders avoid the paused
+    // one), so both delivered.
+    assert!(via(0)["count"].as_u64() > Some(0), "{fanout}");
+    assert!(via(1)["count"].as_u64() > Some(0), "{fanout}");
+    // Messages sent while it was stopped reached its members late.
+    assert!(
+        via(1)["max_ms"].as_f64() > Some(500.0),
+        "the paused edge delivered late: {fanout}"
+    );
+    assert_eq!(fanout["params"]["paused_server"], 1, "{fanout}");
 }

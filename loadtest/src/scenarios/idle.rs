@@ -62,6 +62,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = run.server_rss();
+    let before_each = run.rss_each();
     let bar = run.progress(args.connections - warm, "connect");
     let started = Instant::now();
     // Each connection heartbeats from the moment it is open: opening the
@@ -121,14 +122,27 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         let per = after.saturating_sub(before) as f64 / measured.max(1) as f64;
         report.figure("server_bytes_per_connection", per);
     }
-    let cpu = crate::stats::CpuMark::now(run.server_pid);
+    // A cluster's processes one by one: how the memory splits between the
+    // edges that hold the connections and the core.
+    if let (Some(before), Some(after)) = (before_each, run.rss_each())
+        && run.server_pids.len() > 1
+    {
+        for ((pid, b), a) in run.server_pids.iter().zip(before).zip(after) {
+            let delta = a as f64 - b as f64;
+            report.figure(
+                &format!("server_rss_growth_mib_pid_{pid}"),
+                delta / 1048576.0,
+            );
+        }
+    }
+    let cpu = crate::stats::CpuMark::now(&run.server_pids);
     let hold_bar = run.progress(args.hold_seconds as usize, "hold (s)");
     for _ in 0..args.hold_seconds {
         tokio::time::sleep(Duration::from_secs(1)).await;
         hold_bar.inc(1);
     }
     hold_bar.finish_and_clear();
-    cpu.report_since(run.server_pid, "hold", &mut report);
+    cpu.report_since(&run.server_pids, "hold", &mut report);
     if let Some(after) = run.server_rss() {
         report.figure("server_rss_end_of_hold_mib", after as f64 / 1048576.0);
     }

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::order::OrderCheck;
 use crate::client::{self, Frame};
 use crate::latency::Latency;
+use crate::pause::Pause;
 use crate::timeline::Timeline;
 
 /// Frames handled per wake-up at most, so the timers still get their turn.
@@ -31,6 +32,9 @@ pub struct Sending {
     /// Connections being opened at once.
     #[arg(long, default_value_t = 200)]
     pub parallel: usize,
+    /// A server stopped for a while during sending.
+    #[command(flatten)]
+    pub pause: crate::pause::PauseArgs,
 }
 
 /// What all members of one channel share.
@@ -351,13 +355,24 @@ fn handle(
     }
 }
 
-/// Sums the outcomes into the report.
-fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window: Duration) {
+/// Sums the outcomes, each with the index of the server its member was
+/// connected to, into the report; with several servers, send → deliver is
+/// also reported per server (`send_to_deliver_via_N`, N from 0).
+fn tally_into(
+    report: &mut crate::stats::Report,
+    outcomes: Vec<(usize, Outcome)>,
+    servers: usize,
+    window: Duration,
+) {
     let mut ack = Latency::default();
     let mut timeline = Timeline::default();
+    let mut per_server = vec![Latency::default(); if servers > 1 { servers } else { 0 }];
     let (mut sent, mut acked, mut received) = (0, 0, 0);
-    for o in outcomes {
+    for (via, o) in outcomes {
         ack.merge(&o.ack);
+        if let Some(l) = per_server.get_mut(via) {
+            l.merge(&o.timeline.latency());
+        }
         timeline.merge(o.timeline);
         sent += o.sent;
         acked += o.acked;
@@ -375,7 +390,21 @@ fn tally_into(report: &mut crate::stats::Report, outcomes: Vec<Outcome>, window:
     report.figure("deliveries_per_sec", received as f64 / secs);
     report.latency("send_to_ack", &ack);
     report.latency("send_to_deliver", &timeline.latency());
+    for (via, latency) in per_server.iter().enumerate() {
+        report.latency(&format!("send_to_deliver_via_{via}"), latency);
+    }
     report.timeline("send_to_deliver", "deliveries", timeline);
+}
+
+/// The server member `i` connects to: `i` modulo their number, so every
+/// channel spans them all; a sender skips the server that will be paused,
+/// so what the pause delays is delivery, not sending.
+fn via_for(i: usize, sends: bool, servers: usize, paused: Option<usize>) -> usize {
+    let via = i % servers;
+    match paused {
+        Some(p) if sends && via == p => (via + 1) % servers,
+        _ => via,
+    }
 }
 
 /// Connects every member as planned and starts its task at once (so it
@@ -388,21 +417,36 @@ pub async fn run_all(
     report: &mut crate::stats::Report,
 ) -> anyhow::Result<()> {
     report.param("seconds", sending.seconds);
+    let servers = run.target.addrs.len();
+    let pause = Pause::plan(&sending.pause, &run.server_pids, servers, sending.seconds)?;
+    if let Some(p) = &pause {
+        report.param("paused_server", p.server);
+        report.param("pause_after_seconds", sending.pause.pause_after);
+        report.param("pause_seconds", sending.pause.pause_seconds);
+    }
     let (go_tx, go) = watch::channel(None);
     let finish = Finish::new(members.len());
-    let connects = members.into_iter().map(|(account, mut plan, tally)| {
-        let (go, finish) = (go.clone(), finish.clone());
-        async move {
-            let (sink, source, heartbeat) =
-                client::spawn_connect(&run.target, &account.token, &[]).await?;
-            plan.heartbeat = heartbeat;
-            anyhow::Ok(tokio::spawn(member(sink, source, plan, tally, go, finish)))
-        }
-    });
+    // Member i connects to server i (mod their number), so with several
+    // edges every channel spans them all.
+    let connects = members
+        .into_iter()
+        .enumerate()
+        .map(|(i, (account, mut plan, tally))| {
+            let (go, finish) = (go.clone(), finish.clone());
+            let via = via_for(i, plan.period.is_some(), servers, pause.map(|p| p.server));
+            async move {
+                let (sink, source, heartbeat) =
+                    client::spawn_connect_via(&run.target, via, &account.token, &[]).await?;
+                plan.heartbeat = heartbeat;
+                let task = tokio::spawn(member(sink, source, plan, tally, go, finish));
+                anyhow::Ok((via, task))
+            }
+        });
     let tasks = run.in_order("connect", sending.parallel, connects).await?;
     let started = Instant::now() + Duration::from_millis(500);
     go_tx.send_replace(Some(started));
-    let cpu = crate::stats::CpuMark::now(run.server_pid);
+    let cpu = crate::stats::CpuMark::now(&run.server_pids);
+    let pausing = pause.map(|p| tokio::spawn(p.run(started)));
 
     let bar = run.progress(sending.seconds as usize, "send (s)");
     let ticker = tokio::spawn({
@@ -415,21 +459,34 @@ pub async fn run_all(
         }
     });
     let mut outcomes = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        outcomes.push(task.await?);
+    for (via, task) in tasks {
+        outcomes.push((via, task.await?));
     }
     ticker.abort();
     bar.finish_and_clear();
-    cpu.report_since(run.server_pid, "sending", report);
-    let last = outcomes.iter().filter_map(|o| o.last_delivery).max();
+    if let Some(pausing) = pausing {
+        pausing.await??;
+    }
+    cpu.report_since(&run.server_pids, "sending", report);
+    let last = outcomes.iter().filter_map(|(_, o)| o.last_delivery).max();
     let window = last.map_or(Duration::from_secs(sending.seconds), |l| l - started);
-    tally_into(report, outcomes, window);
+    tally_into(report, outcomes, run.target.addrs.len(), window);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_spread_over_servers_and_senders_avoid_the_paused_one() {
+        let vias: Vec<usize> = (0..6).map(|i| via_for(i, false, 3, None)).collect();
+        assert_eq!(vias, [0, 1, 2, 0, 1, 2]);
+        assert_eq!(via_for(2, false, 3, Some(2)), 2, "a reader stays");
+        assert_eq!(via_for(2, true, 3, Some(2)), 0, "a sender moves");
+        assert_eq!(via_for(1, true, 3, Some(2)), 1);
+        assert_eq!(via_for(5, true, 1, None), 0);
+    }
 
     #[test]
     fn take_ready_hands_on_at_most_limit_and_loses_none() {

@@ -163,7 +163,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     all_send(&mut senders, args.messages, false).await?;
 
     // The storm: everyone at once, while senders keep posting.
-    let cpu = crate::stats::CpuMark::now(run.server_pid);
+    let cpu = crate::stats::CpuMark::now(&run.server_pids);
     let storm = Instant::now();
     let (storm_done, mut storm_over) = tokio::sync::oneshot::channel::<()>();
     let posting = tokio::spawn(async move {
@@ -205,7 +205,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let _ = storm_done.send(());
     let mut senders = posting.await??;
     let all_live = storm.elapsed();
-    cpu.report_since(run.server_pid, "storm", &mut report);
+    cpu.report_since(&run.server_pids, "storm", &mut report);
     all_send(&mut senders, 1, true).await?;
 
     let mut latency = Latency::default();
