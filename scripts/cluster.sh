@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A local cluster on loopback: one chat-core and N chat-edge processes.
 #
-#   scripts/cluster.sh up [--edges N] [--debug] [--storage sqlite]
-#                                   start (default 2 edges, release build, PostgreSQL)
+#   scripts/cluster.sh up [--edges N] [--debug] [--storage sqlite] [--no-build]
+#                                   start (default 2 edges, release build, PostgreSQL;
+#                                   --no-build: use the binaries already in target/)
 #   scripts/cluster.sh down [--drop] stop exactly the processes `up` started
 #                                   (--drop: and drop the database and SQLite data)
 #
@@ -69,12 +70,13 @@ PY
 }
 
 up() {
-    local edges=2 profile=release storage=postgres
+    local edges=2 profile=release storage=postgres build=yes
     while (($#)); do
         case $1 in
             --edges) edges=${2:?--edges needs a number}; shift 2 ;;
             --debug) profile=debug; shift ;;
             --storage) storage=${2:?--storage needs postgres or sqlite}; shift 2 ;;
+            --no-build) build=no; shift ;;
             *) die "unknown option $1" ;;
         esac
     done
@@ -93,8 +95,13 @@ up() {
     fi
     local flags=()
     [[ $profile == release ]] && flags=(--release)
-    cargo build --locked "${flags[@]}" --bin chat-core --bin chat-edge
     local bin="target/$profile"
+    if [[ $build == yes ]]; then
+        cargo build --locked "${flags[@]}" --bin chat-core --bin chat-edge
+    fi
+    for b in chat-core chat-edge; do
+        [[ -x $bin/$b ]] || die "$bin/$b is missing (build it, or leave out --no-build)"
+    done
 
     # shellcheck disable=SC2046 # one option per word
     env $(unset_for core) CHAT_STORAGE="$storage" CHAT_POSTGRES__URL="$db_url" \
@@ -148,5 +155,5 @@ down() {
 case ${1:-} in
     up) shift; up "$@" ;;
     down) shift; down "$@" ;;
-    *) die "usage: $0 up [--edges N] [--debug] [--storage sqlite] | down [--drop]" ;;
+    *) die "usage: $0 up [--edges N] [--debug] [--storage sqlite] [--no-build] | down [--drop]" ;;
 esac

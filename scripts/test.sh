@@ -52,6 +52,30 @@ step "tests against chat-core + chat-edge (TEST_CHAT_TOPOLOGY=cluster)"
 TEST_CHAT_TOPOLOGY=cluster cargo nextest run -p chat --locked --profile "$profile" --no-fail-fast \
     -E 'not (test(=config_file_and_environment_are_read_and_checked) | test(=a_large_backlog_is_resumed_in_pages) | test(=listen_and_data_dir_come_from_the_environment_too))'
 
+# The local cluster others start with one command (README, operations.md):
+# it comes up on free ports, every process answers, and `down` stops
+# exactly what `up` started. It runs the debug binaries the tests just
+# built (a `cargo build` of two binaries alone would rebuild with other
+# features).
+step "scripts/cluster.sh up and down"
+scripts/cluster.sh down --drop >/dev/null
+scripts/cluster.sh up --edges 2 --debug --no-build
+python3 - target/cluster/cluster.json <<'PY'
+import json, sys, urllib.request
+c = json.load(open(sys.argv[1]))
+assert len(c["edges"]) == 2 and len(c["cores"]) == 1, c
+assert len({e["id"] for e in c["edges"]}) == 2, "edge ids are unique"
+for url in [f"http://{e['http']}/readyz" for e in c["edges"]] + [f"http://{c['cores'][0]['admin']}/readyz"]:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        assert r.status == 200, (url, r.status)
+print("cluster.json lists 2 ready edges and a ready core")
+PY
+pids=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(" ".join(str(p["pid"]) for p in c["edges"] + c["cores"]))' target/cluster/cluster.json)
+scripts/cluster.sh down --drop
+for pid in $pids; do
+    if kill -0 "$pid" 2>/dev/null; then echo "pid $pid still runs after down" >&2; exit 1; fi
+done
+
 step "doc tests"
 cargo test --workspace --locked --doc --quiet
 
