@@ -114,6 +114,11 @@ export class Api {
     return this.call('POST', '/api/v1/channels/direct', { user_id: userId });
   }
 
+  /** A channel of the caller's. */
+  channel(channelId: Id): Promise<Channel> {
+    return this.call('GET', `/api/v1/channels/${channelId}`);
+  }
+
   /** Creates a group with the caller as owner. */
   createGroup(name: string, memberIds: Id[]): Promise<Channel> {
     return this.call('POST', '/api/v1/channels', { name, member_ids: memberIds });

@@ -184,6 +184,13 @@ function onMessage(m: Message): void {
       }
     }
     put(channels, m.channel_id, next);
+  } else {
+    // A channel this tab has not heard of yet (its `channel` frame is late).
+    void api.channel(m.channel_id).then((c) => {
+      if (!channels.value.has(c.id)) {
+        put(channels, c.id, { channel: c, lastReadId: '0', unread: m.sender_id === me.value?.id ? 0 : 1, mentions: 0, last: m });
+      }
+    }).catch(() => {});
   }
   const t = timeline(m.channel_id);
   if (t.value.loaded && !t.value.hasMoreAfter) {

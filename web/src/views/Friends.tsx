@@ -1,5 +1,6 @@
 // Friends, requests both ways and blocks.
 import type { Relationship } from '../protocol';
+import { BackLink } from './BackLink';
 import { relate, startDirect } from '../state/chat';
 import { presence, relationships } from '../state/store';
 import { Avatar } from './Avatar';
@@ -35,6 +36,7 @@ export function Friends() {
   const all = [...relationships.value.values()];
   return (
     <main class="main page" id="main" aria-labelledby="friends-title">
+      <BackLink />
       <h1 id="friends-title">Friends</h1>
       <UserPicker label="Add a friend" onPick={(u) => void relate(u.id, 'request')} />
       {GROUPS.map(([kind, title]) => {

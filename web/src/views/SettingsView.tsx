@@ -1,5 +1,6 @@
 // Profile (display name, status, avatar) and settings (notifications,
 // invisible, muted channels).
+import { BackLink } from './BackLink';
 import { useState } from 'preact/hooks';
 import type { Settings } from '../protocol';
 import { logout, saveProfile, saveSettings, setMuted } from '../state/chat';
@@ -79,6 +80,7 @@ function Notifications() {
 export function SettingsView() {
   return (
     <main class="main page" id="main" aria-labelledby="settings-title">
+      <BackLink />
       <h1 id="settings-title">Settings</h1>
       <Profile />
       <Notifications />
