@@ -1,6 +1,6 @@
 // Entry point: draws the app and keeps this tab's connection in step with
 // its sign-in.
-import { effect } from '@preact/signals';
+import { effect, untracked } from '@preact/signals';
 import { render } from 'preact';
 import { connect } from './state/chat';
 import { session } from './state/session';
@@ -10,7 +10,7 @@ import './styles.css';
 let token: string | null = null;
 effect(() => {
   const s = session.value;
-  if (s && s.token !== token) connect(s);
+  if (s && s.token !== token) untracked(() => connect(s));
   token = s?.token ?? null;
 });
 

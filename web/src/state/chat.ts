@@ -66,6 +66,7 @@ function end(): void {
   userRequests.clear();
   watchLimitReached = false;
   resetStore();
+  readSent.clear();
   dividers.value = new Map();
 }
 
@@ -193,7 +194,9 @@ function onMessage(m: Message): void {
     }).catch(() => {});
   }
   const t = timeline(m.channel_id);
-  if (t.value.loaded && !t.value.hasMoreAfter) {
+  // While the first page loads, live messages wait in the timeline and are
+  // merged with it (a page computed before they were sent lacks them).
+  if ((t.value.loaded || t.value.loading) && !t.value.hasMoreAfter) {
     t.value = { ...t.value, messages: addMessage(t.value.messages, m) };
   }
   const inChannel = typing.value.get(m.channel_id);
@@ -387,12 +390,13 @@ export async function openChannel(channelId: Id, messageId?: Id): Promise<void> 
 
 async function loadPage(channelId: Id, anchor: { around: Id } | Record<string, never>, focus?: Id): Promise<void> {
   const t = timeline(channelId);
-  t.value = { ...t.value, loading: true };
+  t.value = { ...t.value, loading: true, hasMoreAfter: false };
   try {
     const page = await api.history(channelId, anchor, 50);
     const live = 'around' in anchor ? [] : t.value.messages;
+    const merged = mergeMessages(live, page.messages);
     t.value = {
-      messages: mergeMessages(live, page.messages),
+      messages: merged,
       loaded: true,
       loading: false,
       hasMoreBefore: page.has_more_before,
@@ -400,7 +404,7 @@ async function loadPage(channelId: Id, anchor: { around: Id } | Record<string, n
       focus,
     };
     if (!page.has_more_after) {
-      const last = page.messages[page.messages.length - 1];
+      const last = merged[merged.length - 1];
       client?.cursors.track(channelId, last?.id ?? channels.value.get(channelId)?.channel.last_message_id ?? '0');
     }
   } catch (e) {
@@ -462,6 +466,7 @@ export function closeChannel(channelId: Id): void {
   if (entry && entry.channel.kind === 'group') client?.unwatch(channelId);
 }
 
+const readSent = new Map<Id, Id>();
 /** Moves the read position to the newest held message, if it is newer. */
 export function markRead(channelId: Id): void {
   const t = timeline(channelId).value;
@@ -469,7 +474,9 @@ export function markRead(channelId: Id): void {
   const last = t.messages[t.messages.length - 1];
   if (!entry || !last || t.hasMoreAfter) return;
   if (compareIds(last.id, entry.lastReadId) <= 0) return;
-  client?.read(channelId, last.id);
+  const sent = readSent.get(channelId);
+  if (sent !== undefined && compareIds(last.id, sent) <= 0 && client?.state === 'online') return;
+  if (client?.read(channelId, last.id)) readSent.set(channelId, last.id);
 }
 
 /** Sends a message. */

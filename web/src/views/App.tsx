@@ -38,7 +38,7 @@ export function App() {
   const r = route.value;
   return (
     <div class={r.name === 'home' ? 'shell at-home' : 'shell'}>
-      <a class="skip" href="#composer">Skip to message box</a>
+      {r.name === 'channel' && <a class="skip" href="#composer">Skip to message box</a>}
       <Banner />
       <Sidebar onNew={setDialog} />
       <Main />

@@ -95,7 +95,7 @@ export function MessageList({ channelId }: { channelId: Id }) {
               && compareIds(m.id, divider) > 0;
             if (showDivider) dividerShown = true;
             return [
-              showDivider && <li key={`d-${m.id}`} class="divider" role="separator" aria-label="New messages"><span>New messages</span></li>,
+              showDivider && <li key={`d-${m.id}`} class="divider"><span>New messages</span></li>,
               <MessageItem key={m.id} m={m} highlight={t.focus === m.id} seenBy={seen.get(m.id) ?? []} />,
             ];
           })}

@@ -60,7 +60,7 @@ export function Sidebar({ onNew }: { onNew: (kind: 'direct' | 'group') => void }
                   </span>
                   <span class="channel-last">{preview(e)}</span>
                 </span>
-                {badge > 0 && <span class="badge" aria-label={`${badge} unread`}>{badge}</span>}
+                {badge > 0 && <span class="badge">{badge}<span class="sr-only"> unread</span></span>}
               </a>
             </li>
           );
