@@ -44,5 +44,12 @@ test('a restart of the server: reconnect, catch up, nothing twice', async ({ bro
   // Live again: a new message arrives at once.
   await sendRest(server.url, bob, channel, 'back live');
   await expect(messages(page, 'back live')).toHaveCount(1);
+
+  // The token ended elsewhere ("log out everywhere"): the tab goes to the login page.
+  const token = (await page.evaluate(() => JSON.parse(sessionStorage.getItem('chat.session')!).token)) as string;
+  await call(server.url, 'POST', '/api/v1/auth/logout-all', token);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'session has ended' })).toBeVisible();
+  expect(await page.evaluate(() => sessionStorage.getItem('chat.session'))).toBeNull();
   await ctx.close();
 });

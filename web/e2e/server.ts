@@ -26,7 +26,7 @@ export async function startServer(dataDir = mkdtempSync(path.join(tmpdir(), 'cha
   const child = spawn(BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-format', 'json'], {
     env: {
       ...process.env,
-      RUST_LOG: 'warn,chat=info,chat_node=info,chat_edge=info',
+      RUST_LOG: 'info',
       CHAT_CORE__PASSWORD_MEMORY_KIB: '8',
       CHAT_CORE__PASSWORD_ITERATIONS: '1',
     },
