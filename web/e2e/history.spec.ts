@@ -48,6 +48,8 @@ test('older pages load on scroll up and keep the view in place', async ({ browse
   const oldest = (await call(server.url, 'GET', `/api/v1/channels/${channel}/messages?after=0&limit=20`, bob.token)).messages;
   expect(oldest).toHaveLength(20);
 
+  // Every message arrived live and counts as unread.
+  await expect(channelLink(page, 'bob').locator('.badge')).toHaveText('1000 unread');
   await channelLink(page, 'bob').click();
   const rows = page.locator('.message-list .msg');
   await expect(rows).toHaveCount(50);
