@@ -79,6 +79,11 @@ export class Api {
     return this.call('GET', '/api/v1/users/me');
   }
 
+  /** Ends every session of the caller, this one included. */
+  logoutAll(): Promise<void> {
+    return this.call('POST', '/api/v1/auth/logout-all');
+  }
+
   /** A user by id. */
   user(id: Id): Promise<User> {
     return this.call('GET', `/api/v1/users/${encodeURIComponent(id)}`);

@@ -76,6 +76,23 @@ function endSession(reason: string | null): void {
   navigate({ name: 'home' });
 }
 
+/** Ends every session of the user (all tabs and devices). */
+export async function logoutEverywhere(): Promise<void> {
+  try {
+    await api.logoutAll();
+  } catch {
+    // The local sign-out still happens.
+  }
+  endSession(null);
+}
+
+/** Renames a group (its owner or an admin). */
+export async function renameGroup(channelId: Id, name: string): Promise<boolean> {
+  const c = await api.renameGroup(channelId, name).catch(report);
+  if (c) onChannel({ type: 'channel', change: 'renamed', channel: c });
+  return !!c;
+}
+
 /** Ends this tab's token on the server and signs out. */
 export async function logout(): Promise<void> {
   try {

@@ -1,6 +1,7 @@
 // The open channel's members with their presence; add, remove, leave.
+import { useState } from 'preact/hooks';
 import type { Channel } from '../protocol';
-import { addMember, leaveGroup, removeMember } from '../state/chat';
+import { addMember, leaveGroup, removeMember, renameGroup } from '../state/chat';
 import { me, nameOf, presence, users } from '../state/store';
 import { Avatar } from './Avatar';
 import { UserPicker } from './UserPicker';
@@ -38,6 +39,7 @@ export function Members({ channel }: { channel: Channel }) {
           );
         })}
       </ul>
+      {group && isAdmin && <Rename channel={channel} />}
       {group && (
         <>
           <UserPicker label="Add a member" exclude={channel.member_ids} onPick={(u) => void addMember(channel.id, u)} />
@@ -45,5 +47,15 @@ export function Members({ channel }: { channel: Channel }) {
         </>
       )}
     </aside>
+  );
+}
+
+function Rename({ channel }: { channel: Channel }) {
+  const [name, setName] = useState(channel.name);
+  return (
+    <form class="row" onSubmit={(e) => { e.preventDefault(); if (name.trim()) void renameGroup(channel.id, name.trim()); }}>
+      <label>Group name<input maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} /></label>
+      <button type="submit" disabled={!name.trim() || name.trim() === channel.name}>Rename</button>
+    </form>
   );
 }

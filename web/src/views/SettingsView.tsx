@@ -3,7 +3,7 @@
 import { BackLink } from './BackLink';
 import { useState } from 'preact/hooks';
 import type { Settings } from '../protocol';
-import { logout, saveProfile, saveSettings, setMuted } from '../state/chat';
+import { logout, logoutEverywhere, saveProfile, saveSettings, setMuted } from '../state/chat';
 import { channelTitle, channels, me, settings } from '../state/store';
 
 function Profile() {
@@ -85,7 +85,10 @@ export function SettingsView() {
       <Profile />
       <Notifications />
       <section class="card" aria-label="Session">
-        <button type="button" onClick={() => void logout()}>Log out of this tab</button>
+        <div class="row">
+          <button type="button" onClick={() => void logout()}>Log out of this tab</button>
+          <button type="button" class="danger" onClick={() => void logoutEverywhere()}>Log out everywhere</button>
+        </div>
       </section>
     </main>
   );
