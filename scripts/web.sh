@@ -61,5 +61,5 @@ step "web client: unit tests (vitest)"
 step "web client: browser tests (Playwright + Chromium)"
 cargo build --bin chat --locked
 rm -rf target/web-screenshots
-(cd web && CHAT_BIN="$PWD/../target/debug/chat" npx playwright test)
+(cd web && E2E_SERVER_BIN="$PWD/../target/debug/chat" npx playwright test)
 echo "screenshots: $(ls target/web-screenshots | wc -l) files in target/web-screenshots/"

@@ -48,7 +48,8 @@ export async function enter(page: Page, base: string, username: string, mode: 's
 
 /** The sidebar link of a channel, by its title. */
 export function channelLink(page: Page, title: string) {
-  return page.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name: new RegExp(`^${title}\\b`) });
+  const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByRole('navigation', { name: 'Channels' }).getByRole('link', { name: new RegExp(`^${escaped}(\\s|$)`) });
 }
 
 /** Messages on the page whose text contains `text`. */

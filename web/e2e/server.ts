@@ -1,4 +1,4 @@
-// Starts the real server binary (target/debug/chat, or CHAT_BIN) on a
+// Starts the real server binary (target/debug/chat, or E2E_SERVER_BIN) on a
 // fresh data directory, with cheap password hashing, and stops it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,13 +19,14 @@ export interface Server {
   dispose(): Promise<void>;
 }
 
-const BIN = process.env.CHAT_BIN ?? path.resolve(process.cwd(), '../target/debug/chat');
+// Not CHAT_BIN: variables starting with CHAT_ are the server's config keys.
+const BIN = process.env.E2E_SERVER_BIN ?? path.resolve(process.cwd(), '../target/debug/chat');
 
 /** Starts a server; `port` 0 takes a free one. */
 export async function startServer(dataDir = mkdtempSync(path.join(tmpdir(), 'chat-e2e-')), port = 0): Promise<Server> {
   const child = spawn(BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-format', 'json'], {
     env: {
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHAT_'))),
       RUST_LOG: 'info',
       CHAT_CORE__PASSWORD_MEMORY_KIB: '8',
       CHAT_CORE__PASSWORD_ITERATIONS: '1',

@@ -27,7 +27,7 @@ export function ChannelView({ channelId, messageId }: { channelId: Id; messageId
   const title = channelTitle(entry.channel);
   const muted = settings.value.muted_channel_ids.includes(channelId);
   return (
-    <main class="main channel" id="main" aria-label={title}>
+    <main class="main channel-view" id="main" aria-label={title}>
       <header class="channel-head">
         <button type="button" class="back" onClick={() => navigate({ name: 'home' })} aria-label="Back to channels">←</button>
         <h1>{title}</h1>
