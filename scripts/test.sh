@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: format check, clippy with warnings
-# as errors, every test with cargo-nextest, the REST API fuzzed against its
-# OpenAPI document (scripts/schemathesis.sh, which installs a pinned
-# schemathesis from PyPI under target/), then each fuzz target for a bounded
-# time (FUZZ_SECONDS, 60 by default). `.ci/run` calls this script.
+# as errors, every test with cargo-nextest, the web client (scripts/web.sh:
+# its bundle rebuilt and compared, its unit tests, and browser tests in
+# Chromium), the REST API fuzzed against its OpenAPI document
+# (scripts/schemathesis.sh, which installs a pinned schemathesis from PyPI
+# under target/), then each fuzz target for a bounded time (FUZZ_SECONDS, 60
+# by default). `.ci/run` calls this script.
 #
 # The PostgreSQL backend's tests need a server: this script makes sure one
 # runs on 127.0.0.1:5432 (the machine's own, or installed and started here)
@@ -78,6 +80,11 @@ done
 
 step "doc tests"
 cargo test --workspace --locked --doc --quiet
+
+# The web client: installs Node.js and Chromium when missing, checks that
+# web/dist is what its sources build to, runs its unit and browser tests
+# (against the debug `chat` the tests above built).
+WEB_SERVER_BIN=target/debug/chat scripts/web.sh
 
 step "REST API against its OpenAPI document (schemathesis)"
 scripts/schemathesis.sh

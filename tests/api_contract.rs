@@ -117,6 +117,8 @@ async fn a_wrong_method_is_405_with_allow_and_an_unknown_route_404_both_json() {
         (Method::POST, "/api/v1/openapi.json", "GET,HEAD"),
         (Method::PUT, "/healthz", "GET,HEAD"),
         (Method::POST, "/ws", "GET,HEAD"),
+        // The web client's page (tests/web.rs).
+        (Method::OPTIONS, "/", "GET,HEAD"),
     ] {
         let resp = http
             .request(method, server.url(path))
@@ -145,7 +147,7 @@ async fn a_wrong_method_is_405_with_allow_and_an_unknown_route_404_both_json() {
         (Method::DELETE, "/api/v1/nope"),
         (Method::GET, "/api/v1/users/me/"),
         (Method::POST, "/api/v1/channels/1/messages/1/extra"),
-        (Method::OPTIONS, "/"),
+        (Method::OPTIONS, "/no/such/path"),
     ] {
         let resp = http
             .request(method, server.url(path))

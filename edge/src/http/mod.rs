@@ -1,5 +1,5 @@
-//! The HTTP surface: REST API, WebSocket upgrade, ops endpoints, and the
-//! OpenAPI document generated from the same handlers.
+//! The HTTP surface: REST API, WebSocket upgrade, ops endpoints, the
+//! OpenAPI document generated from the same handlers, and the web client.
 
 mod accounts;
 mod channels;
@@ -15,6 +15,7 @@ pub mod ops;
 mod sessions;
 mod social;
 pub mod user_limit;
+mod web;
 
 pub use user_limit::UserLimiter;
 
@@ -113,7 +114,8 @@ pub fn router(edge: Arc<Edge>) -> axum::Router {
     .route("/healthz", get(ops::healthz))
     .route("/readyz", get(ops::readyz))
     .route("/metrics", get(ops::metrics))
-    .fallback(fallback::not_found)
+    .merge(web::routes())
+    .fallback_service(web::fallback_service())
     // After every route: it applies to the routes registered before it.
     .method_not_allowed_fallback(fallback::method_not_allowed)
     .layer(DefaultBodyLimit::max(edge.config.max_body_bytes))

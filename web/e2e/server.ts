@@ -1,0 +1,80 @@
+// Starts the real server binary (target/debug/chat, or E2E_SERVER_BIN) on a
+// fresh data directory, with cheap password hashing, and stops it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** A running server. */
+export interface Server {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** SIGTERM, and wait for the exit. */
+  stop(): Promise<void>;
+  /** Start again on the same port and data directory. */
+  restart(): Promise<Server>;
+  /** Stop and remove the data directory. */
+  dispose(): Promise<void>;
+}
+
+// Not CHAT_BIN: variables starting with CHAT_ are the server's config keys.
+const BIN = process.env.E2E_SERVER_BIN ?? path.resolve(process.cwd(), '../target/debug/chat');
+
+/** Starts a server; `port` 0 takes a free one. */
+export async function startServer(dataDir = mkdtempSync(path.join(tmpdir(), 'chat-e2e-')), port = 0): Promise<Server> {
+  const child = spawn(BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-format', 'json'], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHAT_'))),
+      RUST_LOG: 'info',
+      CHAT_CORE__PASSWORD_MEMORY_KIB: '8',
+      CHAT_CORE__PASSWORD_ITERATIONS: '1',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const addr = await listening(child);
+  const bound = Number(addr.split(':').pop());
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return {
+    url: `http://${addr}`,
+    port: bound,
+    dataDir,
+    stop,
+    restart: async () => {
+      await stop();
+      return startServer(dataDir, bound);
+    },
+    dispose: async () => {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function listening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    const timer = setTimeout(() => reject(new Error(`no "listening" line in time:\n${lines.join('\n')}`)), 30_000);
+    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${lines.join('\n')}`)));
+    const rl = createInterface({ input: child.stderr! });
+    rl.on('line', (line) => {
+      lines.push(line);
+      if (process.env.E2E_SERVER_LOG) process.stderr.write(`[server] ${line}\n`);
+      try {
+        const fields = JSON.parse(line).fields;
+        if (fields?.message === 'listening' && typeof fields.addr === 'string') {
+          clearTimeout(timer);
+          resolve(fields.addr);
+        }
+      } catch {
+        // Not JSON: keep it for the error message.
+      }
+    });
+  });
+}

@@ -1,0 +1,11 @@
+// The protocol client: everything that knows the wire format. Views use
+// ChatClient (WebSocket) and Api (REST) and nothing below them.
+export * from './ids';
+export * from './types';
+export * from './frames';
+export * from './merge';
+export * from './backoff';
+export * from './cursors';
+export * from './outbox';
+export * from './client';
+export * from './rest';

@@ -1,0 +1,83 @@
+// The objects of the wire protocol, as docs/protocol.md ("Objects") defines them.
+import type { Id } from './ids';
+
+/** A user's public profile. */
+export interface User {
+  id: Id;
+  username: string;
+  created_at_ms: number;
+  display_name: string;
+  status_text: string;
+  avatar_url: string;
+}
+
+/** A direct (1:1) or group channel. */
+export interface Channel {
+  id: Id;
+  kind: 'direct' | 'group';
+  name: string;
+  owner_id: Id;
+  member_ids: Id[];
+  admin_ids: Id[];
+  created_at_ms: number;
+  last_message_id: Id;
+}
+
+/** Where `mentions` point into a message's text (offsets in code points). */
+export interface Mention {
+  user_id: Id;
+  offset: number;
+  length: number;
+}
+
+/** A message; an edit or delete gives it a larger `version_id`. */
+export interface Message {
+  id: Id;
+  channel_id: Id;
+  sender_id: Id;
+  text: string;
+  client_msg_id?: string;
+  created_at_ms: number;
+  edited_at_ms?: number;
+  version_id?: Id;
+  deleted?: boolean;
+  deleted_by?: Id;
+  mentions?: Mention[];
+}
+
+/** The user's settings, shared by their devices. */
+export interface Settings {
+  notifications: 'all' | 'mentions' | 'none';
+  muted_channel_ids: Id[];
+  invisible: boolean;
+}
+
+/** Whether a user is online, and when they were last seen. */
+export interface Presence {
+  user_id: Id;
+  status: 'online' | 'offline';
+  last_active_at_ms: number;
+}
+
+/** The caller's relationship with another user. */
+export interface Relationship {
+  user: User;
+  kind: 'friend' | 'incoming' | 'outgoing' | 'blocked' | 'none';
+  since_ms: number;
+  presence?: Presence;
+}
+
+/** A channel as `ready` lists it, with the user's read state. */
+export interface ChannelState {
+  channel: Channel;
+  last_read_id: Id;
+  unread_count: number;
+  mention_count: number;
+}
+
+/** The server's limits, from `ready`: never hard-coded in the client. */
+export interface Limits {
+  max_text_chars: number;
+  max_frame_bytes: number;
+  [key: string]: number;
+}
