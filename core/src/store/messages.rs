@@ -96,6 +96,15 @@ pub trait MessageStore: Send + Sync + 'static {
         user: Id,
         positions: Vec<(Id, Id)>,
     ) -> impl Future<Output = StoreResult<Vec<ReadState>>> + Send;
+    /// The newest message of each channel that is not deleted, for channels
+    /// that have one, in the order given; its text is cut to its first
+    /// `chars + 1` characters, so a caller can tell a text longer than
+    /// `chars` without reading all of it.
+    fn latest_messages(
+        &self,
+        channels: Vec<Id>,
+        chars: usize,
+    ) -> impl Future<Output = StoreResult<Vec<MessageRecord>>> + Send;
     /// The largest id a channel's messages have held, 0 if none: message
     /// ids and version ids, the channel's deleted messages included and, if
     /// the channel was deleted, the ids it held then. The write path issues

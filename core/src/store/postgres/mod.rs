@@ -8,6 +8,7 @@
 
 mod accounts;
 mod append;
+mod browse;
 mod channels;
 mod config;
 mod convert;
