@@ -1,7 +1,7 @@
 //! [`MessageStore`] on PostgreSQL (the queries are in `append`,
 //! `history`, `edits` and `reads`).
 
-use super::{PgStore, append, browse, edits, history, reads};
+use super::{PgStore, append, browse, edits, fences, history, reads};
 use crate::store::{
     Appended, Fence, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord, MessageStore,
     NewMessage, ReadState, StoreResult, VersionRecord,
@@ -63,6 +63,10 @@ impl MessageStore for PgStore {
         chars: usize,
     ) -> StoreResult<Vec<MessageRecord>> {
         browse::latest_messages(self, &channels, chars).await
+    }
+
+    async fn claim_channel(&self, channel: Id, fence: Fence) -> StoreResult<Id> {
+        fences::claim_channel(self, channel, fence).await
     }
 
     async fn last_message_id(&self, channel: Id) -> StoreResult<Id> {

@@ -13,6 +13,7 @@ mod channels;
 mod config;
 mod convert;
 mod edits;
+mod fences;
 mod groups;
 mod history;
 mod messages;

@@ -138,6 +138,18 @@ CREATE INDEX mentions_by_message ON mentions (channel_id, message_id);
 CREATE INDEX users_by_key_c ON users (username_key COLLATE "C");
 "#,
     ),
+    (
+        3,
+        "channel owners",
+        r#"
+-- The last claim of each channel's writer (store::Fence): appends check it.
+CREATE TABLE channel_owners (
+    channel_id BIGINT PRIMARY KEY,
+    owner      BIGINT NOT NULL,
+    epoch      BIGINT NOT NULL
+);
+"#,
+    ),
 ];
 
 /// Brings the schema (of the connection's `search_path`) up to date and
