@@ -29,7 +29,7 @@ use crate::members::{MemberCache, Members};
 use crate::pipeline::{self, Appender, Parts};
 use crate::presence::Presence;
 use crate::principals::PrincipalCache;
-use crate::store::{Id, Store};
+use crate::store::{Fence, Id, Store};
 
 /// Channels whose member lists the core keeps in memory.
 const MEMBER_CACHE_CHANNELS: u64 = 100_000;
@@ -135,6 +135,12 @@ impl<S: Store> CoreService<S> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .next_above(pipeline::now_ms(), floor)
+    }
+
+    /// The fence this node writes with: it owns every channel until issue
+    /// 22 hands out ownership.
+    fn fence(&self) -> Fence {
+        Fence::single_node(self.ids.lock().unwrap_or_else(|p| p.into_inner()).node())
     }
 
     fn appender(&self) -> Result<Appender, CoreError> {

@@ -73,9 +73,11 @@ pub trait MessageStore: Send + Sync + 'static {
         id: Id,
     ) -> impl Future<Output = StoreResult<Option<MessageRecord>>> + Send;
     /// Edits or deletes a message, stamping it with `version` (a fresh id),
-    /// and returns it; `None` if it does not exist.
+    /// and returns it; `None` if it does not exist. Fenced as
+    /// [`MessageStore::append`] is.
     fn update_message(
         &self,
+        fence: Fence,
         channel: Id,
         id: Id,
         change: MessageChange,

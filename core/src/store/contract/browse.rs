@@ -63,7 +63,7 @@ pub async fn latest_messages_skip_tombstones_and_cut_long_text<S: Store>(s: &S) 
     )
     .await
     .expect("append");
-    s.update_message(10, 101, MessageChange::Delete { by: 2 }, 5, 300)
+    s.update_message(FENCE, 10, 101, MessageChange::Delete { by: 2 }, 5, 300)
         .await
         .expect("delete");
     let latest = s

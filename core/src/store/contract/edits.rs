@@ -17,10 +17,10 @@ pub async fn edits_keep_versions_and_deletes_drop_them<S: Store>(s: &S) {
             created_at_ms: 3
         }]
     );
-    s.update_message(10, 100, edit("second"), 50, 200)
+    s.update_message(FENCE, 10, 100, edit("second"), 50, 200)
         .await
         .expect("edit");
-    s.update_message(10, 100, edit("third"), 60, 300)
+    s.update_message(FENCE, 10, 100, edit("third"), 60, 300)
         .await
         .expect("edit");
     let versions = s.versions(10, 100).await.expect("v");
@@ -33,7 +33,7 @@ pub async fn edits_keep_versions_and_deletes_drop_them<S: Store>(s: &S) {
         vec![(0, "text 100", 3), (200, "second", 50), (300, "third", 60)]
     );
     let gone = s
-        .update_message(10, 100, MessageChange::Delete { by: 2 }, 70, 400)
+        .update_message(FENCE, 10, 100, MessageChange::Delete { by: 2 }, 70, 400)
         .await
         .expect("delete")
         .expect("exists");
@@ -69,7 +69,7 @@ pub async fn mentions_are_stored_and_counted_until_read<S: Store>(s: &S) {
     );
     let state = s.mark_read(2, 10, 100).await.expect("read");
     assert_eq!(state.mention_count, 1);
-    s.update_message(10, 101, edit("nobody"), 5, 200)
+    s.update_message(FENCE, 10, 101, edit("nobody"), 5, 200)
         .await
         .expect("edit");
     assert_eq!(count(s.read_states(2).await.expect("bob")), 0);
@@ -77,7 +77,7 @@ pub async fn mentions_are_stored_and_counted_until_read<S: Store>(s: &S) {
     third.mentions = vec![at(2, 0)];
     s.append(FENCE, vec![third]).await.expect("append");
     assert_eq!(count(s.read_states(2).await.expect("bob")), 1);
-    s.update_message(10, 102, MessageChange::Delete { by: 1 }, 6, 201)
+    s.update_message(FENCE, 10, 102, MessageChange::Delete { by: 1 }, 6, 201)
         .await
         .expect("delete");
     assert_eq!(count(s.read_states(2).await.expect("bob")), 0);

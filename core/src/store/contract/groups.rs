@@ -52,7 +52,7 @@ pub async fn a_deleted_channel_is_gone_but_its_ids_stay_counted<S: Store>(s: &S)
     s.append(FENCE, vec![msg(5_000, 10, 1, "a")])
         .await
         .expect("append");
-    s.update_message(10, 5_000, edit("b"), 1, 6_000)
+    s.update_message(FENCE, 10, 5_000, edit("b"), 1, 6_000)
         .await
         .expect("edit");
     s.mark_read(2, 10, 5_000).await.expect("read");

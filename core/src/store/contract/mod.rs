@@ -296,11 +296,11 @@ pub async fn id_floors_cover_what_each_part_holds<S: Store>(s: &S) {
     assert_eq!(s.last_message_id(10).await.expect("last"), 500);
     assert_eq!(s.last_message_id(11).await.expect("last"), 600);
     assert_eq!(s.last_message_id(12).await.expect("none"), 0);
-    s.update_message(10, 500, edit("later"), 4, 700)
+    s.update_message(FENCE, 10, 500, edit("later"), 4, 700)
         .await
         .expect("edit");
     assert_eq!(s.last_message_id(10).await.expect("versions"), 700);
-    s.update_message(11, 600, MessageChange::Delete { by: 1 }, 4, 800)
+    s.update_message(FENCE, 11, 600, MessageChange::Delete { by: 1 }, 4, 800)
         .await
         .expect("delete");
     assert_eq!(s.last_message_id(11).await.expect("tombstones"), 800);
@@ -331,7 +331,7 @@ pub async fn read_positions_only_move_forward_and_count_unread<S: Store>(s: &S) 
     assert_eq!((state.last_read_id, state.unread_count), (101, 1));
     let state = s.mark_read(1, 10, 100).await.expect("mark back");
     assert_eq!(state.last_read_id, 101, "a read position never moves back");
-    s.update_message(10, 102, MessageChange::Delete { by: 2 }, 5, 2000)
+    s.update_message(FENCE, 10, 102, MessageChange::Delete { by: 2 }, 5, 2000)
         .await
         .expect("delete");
     assert_eq!(s.read_states(1).await.expect("states")[0].unread_count, 0);
@@ -356,13 +356,13 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
     ];
     s.append(FENCE, batch).await.expect("append");
     let edited = s
-        .update_message(10, 100, edit("new"), 7, 200)
+        .update_message(FENCE, 10, 100, edit("new"), 7, 200)
         .await
         .expect("edit")
         .expect("exists");
     assert_eq!((edited.text.as_str(), edited.edited_at_ms), ("new", 7));
     let deleted = s
-        .update_message(10, 101, MessageChange::Delete { by: 1 }, 8, 201)
+        .update_message(FENCE, 10, 101, MessageChange::Delete { by: 1 }, 8, 201)
         .await
         .expect("delete")
         .expect("exists");
@@ -371,7 +371,7 @@ pub async fn edits_and_deletes_keep_the_message_in_place<S: Store>(s: &S) {
     assert_eq!(s.message(10, 101).await.expect("read"), Some(deleted));
     assert_eq!(s.message(11, 101).await.expect("other channel"), None);
     let missing = s
-        .update_message(10, 999, MessageChange::Delete { by: 1 }, 9, 202)
+        .update_message(FENCE, 10, 999, MessageChange::Delete { by: 1 }, 9, 202)
         .await;
     assert_eq!(missing.expect("no error"), None);
     let page = s.history(10, HistoryAnchor::Latest, 10).await.expect("h");

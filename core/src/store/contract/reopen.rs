@@ -62,10 +62,10 @@ pub async fn data_survives_reopening<B: ContractBackend>(backend: B) -> B {
         msg(102, 10, 2, "c"),
     ];
     s.append(FENCE, batch).await.expect("append");
-    s.update_message(10, 100, edit("edited"), 8, 200)
+    s.update_message(FENCE, 10, 100, edit("edited"), 8, 200)
         .await
         .expect("edit");
-    s.update_message(10, 102, MessageChange::Delete { by: 2 }, 9, 201)
+    s.update_message(FENCE, 10, 102, MessageChange::Delete { by: 2 }, 9, 201)
         .await
         .expect("delete");
     s.mark_read(1, 10, 101).await.expect("read");

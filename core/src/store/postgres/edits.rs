@@ -3,11 +3,11 @@
 
 use deadpool_postgres::GenericClient;
 
-use super::PgStore;
 use super::append::insert_mention_rows;
 use super::convert::{self, MESSAGE_COLUMNS, backend, sql};
+use super::{PgStore, fences};
 use crate::store::mention_text;
-use crate::store::{Id, MessageChange, MessageRecord, StoreResult, VersionRecord};
+use crate::store::{Fence, Id, MessageChange, MessageRecord, StoreResult, VersionRecord};
 
 /// The message, locked for the rest of the transaction if `lock`.
 async fn read(
@@ -52,6 +52,7 @@ fn current_since(m: &MessageRecord) -> i64 {
 /// is locked first, so concurrent changes of one message take turns.
 pub(super) async fn update_message(
     s: &PgStore,
+    fence: Fence,
     channel: Id,
     id: Id,
     change: &MessageChange,
@@ -60,6 +61,7 @@ pub(super) async fn update_message(
 ) -> StoreResult<Option<MessageRecord>> {
     let mut c = s.client().await?;
     let tx = c.transaction().await.map_err(backend)?;
+    fences::check(&tx, fence, &[channel]).await?;
     let Some(current) = read(&tx, channel, id, true).await? else {
         return Ok(None);
     };

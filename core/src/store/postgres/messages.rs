@@ -27,13 +27,14 @@ impl MessageStore for PgStore {
 
     async fn update_message(
         &self,
+        fence: Fence,
         channel: Id,
         id: Id,
         change: MessageChange,
         at_ms: i64,
         version: Id,
     ) -> StoreResult<Option<MessageRecord>> {
-        edits::update_message(self, channel, id, &change, at_ms, version).await
+        edits::update_message(self, fence, channel, id, &change, at_ms, version).await
     }
 
     async fn versions(&self, channel: Id, id: Id) -> StoreResult<Vec<VersionRecord>> {

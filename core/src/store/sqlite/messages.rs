@@ -32,6 +32,7 @@ impl MessageStore for SqliteStore {
 
     async fn update_message(
         &self,
+        _fence: Fence,
         channel: Id,
         id: Id,
         change: MessageChange,

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use super::{Fresh, admin, server_url};
 use crate::store::contract::ContractBackend;
 use crate::store::{
-    AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, HistoryAnchor, MessageStore,
-    NewMessage, StoreError, UserRecord,
+    AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, HistoryAnchor, MessageChange,
+    MessageStore, NewMessage, StoreError, UserRecord,
 };
 
 const OLD: Fence = Fence { owner: 1, epoch: 5 };
@@ -81,6 +81,13 @@ async fn a_newer_claim_fences_the_old_writer_out() {
     );
     assert_eq!(fenced(s.append(OLD, vec![msg(101, 10)]).await), (10, 2, 7));
     assert_eq!(ids(s, 10).await, [100], "the fenced append wrote nothing");
+    let delete = MessageChange::Delete { by: 1 };
+    assert_eq!(
+        fenced(s.update_message(OLD, 10, 100, delete.clone(), 9, 300).await),
+        (10, 2, 7)
+    );
+    let kept = s.message(10, 100).await.expect("read").expect("kept");
+    assert!(!kept.deleted, "the fenced delete changed nothing");
     assert_eq!(
         fenced(s.claim_channel(10, OLD).await),
         (10, 2, 7),
@@ -100,6 +107,11 @@ async fn a_newer_claim_fences_the_old_writer_out() {
     s.append(NEW, vec![msg(101, 10)])
         .await
         .expect("the new owner writes");
+    let deleted = s
+        .update_message(NEW, 10, 100, delete, 9, 300)
+        .await
+        .expect("delete");
+    assert!(deleted.expect("exists").deleted, "the new owner deletes");
 
     // A batch over a lost channel and an unclaimed one writes neither and
     // claims neither.
