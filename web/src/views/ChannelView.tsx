@@ -32,7 +32,7 @@ export function ChannelView({ channelId, messageId }: { channelId: Id; messageId
         <button type="button" class="back" onClick={() => navigate({ name: 'home' })} aria-label="Back to channels">←</button>
         <h1>{title}</h1>
         <div class="row">
-          <button type="button" aria-pressed={muted} onClick={() => void setMuted(channelId, !muted)}>{muted ? 'Unmute' : 'Mute'}</button>
+          <button type="button" onClick={() => void setMuted(channelId, !muted)}>{muted ? 'Unmute' : 'Mute'}</button>
           <button type="button" aria-expanded={showMembers} onClick={() => setShowMembers(!showMembers)}>
             Members ({entry.channel.member_ids.length})
           </button>
