@@ -9,7 +9,7 @@ import {
 import { navigate, route } from './route';
 import { signIn, signOut, type Session } from './session';
 import {
-  channels, connection, drop, limits, me, notice, outboxVersion, presence, put, receipts,
+  channels, connection, drop, editing, limits, me, notice, outboxVersion, presence, put, receipts,
   relationships, resetStore, settings, started, timeline, typing, users, allTimelines,
   type ChannelEntry,
 } from './store';
@@ -479,6 +479,7 @@ export async function jumpToLatest(channelId: Id): Promise<void> {
 /** Stops showing a channel: its presence watch ends (partners' stay). */
 export function closeChannel(channelId: Id): void {
   drop(dividers, channelId);
+  editing.value = null;
   const entry = channels.value.get(channelId);
   if (entry && entry.channel.kind === 'group') client?.unwatch(channelId);
 }

@@ -48,6 +48,8 @@ export const relationships = signal<Map<Id, Relationship>>(new Map());
 export const outboxVersion = signal(0);
 /** A short notice for the user (errors mostly). */
 export const notice = signal<string | null>(null);
+/** The message whose text the user is editing, if any (one at a time). */
+export const editing = signal<Id | null>(null);
 /** Whether `ready` has arrived at least once. */
 export const started = signal(false);
 
@@ -80,6 +82,7 @@ export function resetStore(): void {
   me.value = null;
   limits.value = null;
   started.value = false;
+  editing.value = null;
   connection.value = { status: 'connecting' };
 }
 
