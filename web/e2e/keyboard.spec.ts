@@ -73,8 +73,9 @@ test('keyboard only: channel list, send, new line, edit and cancel', async ({ br
   await page.keyboard.type('second line');
   await expect(page.locator('#composer')).toHaveValue('first line\nsecond line');
   await page.keyboard.press('Enter');
-  const sent = messages(page, 'second line');
-  await expect(sent).toHaveCount(1);
+  await expect(messages(page, 'second line')).toHaveCount(1);
+  // By id from here on: while it is edited, the message shows no text.
+  const sent = page.locator(`#m-${await messages(page, 'second line').getAttribute('data-id')}`);
   await expect(page.locator('.msg.pending')).toHaveCount(0);
   await expect(page.locator('#composer')).toHaveValue('');
   expect(await sent.locator('.text').evaluate((el) => (el as HTMLElement).innerText)).toBe('first line\nsecond line');
@@ -100,9 +101,8 @@ test('keyboard only: channel list, send, new line, edit and cancel', async ({ br
   await page.keyboard.press('ControlOrMeta+a');
   await page.keyboard.type('one line now');
   await page.keyboard.press('Enter');
-  const edited = messages(page, 'one line now');
-  await expect(edited).toHaveCount(1);
-  await expect(edited.locator('.edited')).toHaveText(/\(edited\)/);
+  await expect(sent.locator('.text')).toHaveText('one line now');
+  await expect(sent.locator('.edited')).toHaveText(/\(edited\)/);
   await expect(page.locator('#composer')).toBeFocused();
   const stored = (await call(server.url, 'GET', `/api/v1/channels/${direct}/messages?limit=10`, bob.token)).messages;
   expect(stored.map((m: { text: string }) => m.text)).toEqual(['hi ann', 'one line now']);
