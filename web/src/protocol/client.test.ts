@@ -165,6 +165,20 @@ describe('ChatClient', () => {
     expect(t.client.outbox.get(p.clientMsgId)?.state).toBe('pending');
   });
 
+  it('hands views copies of pending messages, so a change is a new object', () => {
+    const t = setup();
+    t.client.start();
+    t.connect();
+    const p = t.client.send('1', 'hi');
+    const before = t.client.outbox.inChannel('1')[0];
+    t.tick(6000);
+    t.client.checkAcks();
+    const after = t.client.outbox.inChannel('1')[0];
+    expect(before).toMatchObject({ clientMsgId: p.clientMsgId, state: 'pending' });
+    expect(after).toMatchObject({ clientMsgId: p.clientMsgId, state: 'failed' });
+    expect(after).not.toBe(before);
+  });
+
   it('backs off between attempts and resets once ready', () => {
     const t = setup();
     t.client.start();
