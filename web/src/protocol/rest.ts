@@ -94,6 +94,12 @@ export class Api {
     return this.call('GET', `/api/v1/users/by-name/${encodeURIComponent(name)}`);
   }
 
+  /** Users whose username starts with `prefix` (ignoring case), by username; the caller may be among them. */
+  async searchUsers(prefix: string, limit = 10): Promise<User[]> {
+    const q = new URLSearchParams({ prefix, limit: String(limit) });
+    return (await this.call<{ users: User[] }>('GET', `/api/v1/users?${q}`)).users;
+  }
+
   /** Changes the caller's profile; absent fields stay. */
   updateProfile(patch: Partial<Pick<User, 'display_name' | 'status_text' | 'avatar_url'>>): Promise<User> {
     return this.call('PATCH', '/api/v1/users/me', patch);

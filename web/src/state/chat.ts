@@ -527,14 +527,27 @@ export function deleteMessage(m: Message): boolean {
   return client?.delete(m.channel_id, m.id) ?? false;
 }
 
-/** Looks a user up by exact username; null when there is none. */
-export async function findUser(name: string): Promise<User | null> {
+/** What the server accepts as a username prefix: 1 to 32 characters, no control character. */
+function searchable(prefix: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return prefix.length > 0 && [...prefix].length <= 32 && !/[\u0000-\u001f\u007f-\u009f]/.test(prefix);
+}
+
+/** Users whose username starts with `prefix` (ignoring case); [] when none or on an error. */
+export async function searchUsers(prefix: string, limit = 10): Promise<User[]> {
+  if (!searchable(prefix)) return [];
   try {
-    const u = await api.userByName(name);
-    put(users, u.id, u);
-    return u;
-  } catch {
-    return null;
+    const found = await api.searchUsers(prefix, Math.min(50, limit));
+    for (const u of found) put(users, u.id, u);
+    return found;
+  } catch (e) {
+    // A server from before the directory search (no such route): the exact name only.
+    if (e instanceof ApiError && e.code === 'not_found') {
+      const u = await api.userByName(prefix).catch(() => null);
+      if (u) put(users, u.id, u);
+      return u ? [u] : [];
+    }
+    return [];
   }
 }
 
