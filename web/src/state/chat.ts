@@ -4,7 +4,7 @@
 import { signal } from '@preact/signals';
 import {
   Api, ApiError, ChatClient, compareIds, type Channel, type ChannelState, type ClientEvent, type Id,
-  type Message, type Ready, type Relationship, type ServerFrame, type Settings, type SocketLike, type User,
+  type Message, type ReadPosition, type Ready, type Relationship, type ServerFrame, type Settings, type SocketLike, type User,
 } from '../protocol';
 import { navigate, route } from './route';
 import { signIn, signOut, type Session } from './session';
@@ -13,6 +13,7 @@ import {
   relationships, resetStore, settings, started, timeline, typing, users, allTimelines,
   type ChannelEntry,
 } from './store';
+import { afterChange, fromMessage, fromReady, type Preview, type PreviewChange } from './preview';
 import { addMessage, mergeMessages } from './timeline';
 
 let client: ChatClient | null = null;
@@ -123,13 +124,14 @@ function onEvent(e: ClientEvent): void {
   }
 }
 
-function entryOf(state: ChannelState, old?: ChannelEntry): ChannelEntry {
+function entryOf(state: ChannelState): ChannelEntry {
   return {
     channel: state.channel,
     lastReadId: state.last_read_id,
     unread: state.unread_count,
     mentions: state.mention_count,
-    last: old?.last,
+    // `ready` is a cut: its last message is the newest, whatever the tab held.
+    last: fromReady(state.last_message),
   };
 }
 
@@ -140,36 +142,15 @@ function applyReady(ready: Ready, reconnect: boolean): void {
   settings.value = ready.settings;
   const old = channels.value;
   const next = new Map<Id, ChannelEntry>();
-  for (const state of ready.channels) next.set(state.channel.id, entryOf(state, old.get(state.channel.id)));
+  for (const state of ready.channels) next.set(state.channel.id, entryOf(state));
   channels.value = next;
   for (const id of old.keys()) if (!next.has(id)) forgetChannel(id);
   started.value = true;
   void ensureUsers(ready.channels.flatMap((s) => s.channel.member_ids));
-  void loadPreviews(reconnect);
   watchPartners();
   if (reconnect) void loadRelationships();
-}
-
-/** The newest message of each channel that the tab does not follow live. */
-async function loadPreviews(reconnect: boolean): Promise<void> {
-  const stale = [...channels.value.values()].filter((e) => {
-    if (e.channel.last_message_id === '0') return false;
-    if (client?.cursors.tracks(e.channel.id)) return false;
-    return !e.last || (reconnect && e.last.id !== e.channel.last_message_id);
-  });
-  stale.sort((a, b) => compareIds(b.channel.last_message_id, a.channel.last_message_id));
-  for (const e of stale.slice(0, 40)) {
-    try {
-      const page = await api.history(e.channel.id, {}, 1);
-      const last = page.messages[page.messages.length - 1];
-      const current = channels.value.get(e.channel.id);
-      if (last && current && (!current.last || compareIds(last.id, current.last.id) > 0)) {
-        put(channels, e.channel.id, { ...current, last });
-      }
-    } catch {
-      return;
-    }
-  }
+  const r = route.value;
+  if (reconnect && r.name === 'channel') void loadReads(r.channelId);
 }
 
 /** Online dots for 1:1 partners: watch the most recent direct channels. */
@@ -192,7 +173,8 @@ function onMessage(m: Message): void {
   const entry = channels.value.get(m.channel_id);
   if (entry) {
     const next = { ...entry, channel: { ...entry.channel } };
-    if (!next.last || compareIds(m.id, next.last.id) >= 0) next.last = m;
+    const change = previewChange(next.last, m);
+    if (change.kind === 'set') next.last = change.preview;
     if (compareIds(m.id, entry.channel.last_message_id) > 0) {
       next.channel.last_message_id = m.id;
       if (m.sender_id !== me.value?.id && compareIds(m.id, entry.lastReadId) > 0 && !m.deleted) {
@@ -206,7 +188,9 @@ function onMessage(m: Message): void {
     // A channel this tab has not heard of yet (its `channel` frame is late).
     void api.channel(m.channel_id).then((c) => {
       if (!channels.value.has(c.id)) {
-        put(channels, c.id, { channel: c, lastReadId: '0', unread: m.sender_id === me.value?.id ? 0 : 1, mentions: 0, last: m });
+        put(channels, c.id, {
+          channel: c, lastReadId: '0', unread: m.sender_id === me.value?.id ? 0 : 1, mentions: 0, last: fromMessage(m),
+        });
       }
     }).catch(() => {});
   }
@@ -239,7 +223,35 @@ function replaceMessage(m: Message): void {
     t.value = { ...t.value, messages: mergeMessages(t.value.messages, [m]) };
   }
   const entry = channels.value.get(m.channel_id);
-  if (entry?.last?.id === m.id) put(channels, m.channel_id, { ...entry, last: m });
+  if (!entry) return;
+  const change = previewChange(entry.last, m);
+  if (change.kind === 'set') put(channels, m.channel_id, { ...entry, last: change.preview });
+  if (change.kind === 'fetch') {
+    put(channels, m.channel_id, { ...entry, last: undefined });
+    void previewBefore(m.channel_id, change.before);
+  }
+}
+
+/** What message `m` does to a channel's preview, given what the tab holds. */
+function previewChange(current: Preview | undefined, m: Message): PreviewChange {
+  const t = timeline(m.channel_id).value;
+  const complete = t.loaded && !t.hasMoreBefore;
+  return afterChange(current, m, t.hasMoreAfter ? [] : t.messages, complete);
+}
+
+/**
+ * The previewed message was deleted and the tab holds nothing older: one
+ * small page before it, for the newest message left (Slack shows the one
+ * before, not a blank). Rare, and only for the channel where it happened.
+ */
+async function previewBefore(channelId: Id, before: Id): Promise<void> {
+  const page = await api.history(channelId, { before }, 20).catch(() => null);
+  const entry = channels.value.get(channelId);
+  if (!page || !entry) return;
+  const found = [...page.messages].reverse().find((x) => !x.deleted);
+  const preview = found ? fromMessage(found) : undefined;
+  // Something newer may have come meanwhile: keep it.
+  if (preview && (!entry.last || compareIds(preview.id, entry.last.id) > 0)) put(channels, channelId, { ...entry, last: preview });
 }
 
 function forgetChannel(id: Id): void {
@@ -286,9 +298,7 @@ function onFrame(f: ServerFrame): void {
           });
         }
       } else {
-        const next = new Map(receipts.value.get(f.channel_id));
-        next.set(f.user_id, f.last_read_id);
-        put(receipts, f.channel_id, next);
+        moveReceipts(f.channel_id, [{ user_id: f.user_id, last_read_id: f.last_read_id }]);
       }
       return;
     }
@@ -388,11 +398,39 @@ async function fillGap(channelId: Id, after: Id): Promise<void> {
   client?.cursors.filled(channelId, from);
 }
 
+/** Other members' read positions, moved forward only (a REST answer may come after a newer live frame). */
+function moveReceipts(channelId: Id, reads: ReadPosition[]): void {
+  const mine = me.value?.id;
+  const held = receipts.value.get(channelId);
+  const next = new Map(held);
+  for (const r of reads) {
+    if (r.user_id === mine) continue;
+    const had = next.get(r.user_id);
+    if (had === undefined || compareIds(r.last_read_id, had) > 0) next.set(r.user_id, r.last_read_id);
+  }
+  if (!held || next.size !== held.size || [...next].some(([u, id]) => held.get(u) !== id)) put(receipts, channelId, next);
+}
+
+/**
+ * The members' read positions when a channel opens, so receipts show at
+ * once; live `read` frames move them on. Only for channels that have
+ * receipts (at most `receipts_max_members`, from `ready`; an older server
+ * that does not say has no such call).
+ */
+async function loadReads(channelId: Id): Promise<void> {
+  const max = limits.value?.receipts_max_members;
+  const entry = channels.value.get(channelId);
+  if (max === undefined || !entry || entry.channel.member_ids.length > max) return;
+  const reads = await api.reads(channelId).catch(() => null);
+  if (reads && channels.value.has(channelId)) moveReceipts(channelId, reads);
+}
+
 /** Opens a channel: its latest page (or the page around `messageId`), presence, divider. */
 export async function openChannel(channelId: Id, messageId?: Id): Promise<void> {
   const entry = channels.value.get(channelId);
   if (entry && entry.unread > 0 && !dividers.value.has(channelId)) put(dividers, channelId, entry.lastReadId);
   if (!watchLimitReached) client?.watch(channelId);
+  void loadReads(channelId);
   const t = timeline(channelId);
   if (messageId) {
     if (t.value.messages.some((m) => m.id === messageId)) {

@@ -1,6 +1,7 @@
 // What the views draw, as signals. Only chat.ts writes here.
 import { signal, type Signal } from '@preact/signals';
 import type { Channel, Id, Limits, Message, Presence, Relationship, Settings, Status, User } from '../protocol';
+import type { Preview } from './preview';
 
 /** A channel in the sidebar. */
 export interface ChannelEntry {
@@ -8,8 +9,8 @@ export interface ChannelEntry {
   lastReadId: Id;
   unread: number;
   mentions: number;
-  /** The newest message known, for the sidebar. */
-  last?: Message;
+  /** The newest message that is not deleted, for the sidebar. */
+  last?: Preview;
 }
 
 /** The messages of one channel that this tab holds, oldest first. */

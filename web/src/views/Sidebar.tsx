@@ -6,6 +6,7 @@ import {
   channelTitle, channels, me, nameOf, partnerOf, presence, settings, type ChannelEntry,
 } from '../state/store';
 import { badgeFor } from '../state/badge';
+import { activityAt } from '../state/preview';
 import { Avatar } from './Avatar';
 
 /** A bell with a line through it: the channel is muted. */
@@ -22,15 +23,16 @@ function preview(e: ChannelEntry): string {
   const m = e.last;
   if (!m) return e.channel.last_message_id === '0' ? 'No messages yet' : '';
   const who = m.sender_id === me.value?.id ? 'You' : nameOf(m.sender_id);
-  const text = m.deleted ? 'message deleted' : m.text.slice(0, 80).replace(/\s+/g, ' ');
-  return `${who}: ${text}`;
+  const text = m.text.slice(0, 80).replace(/\s+/g, ' ');
+  return `${who}: ${text}${m.truncated || m.text.length > 80 ? '…' : ''}`;
 }
 
 /** The navigation column. */
 export function Sidebar({ onNew }: { onNew: (kind: 'direct' | 'group') => void }) {
+  // Most recent activity first: the last message's time, else the channel's creation.
   const list = [...channels.value.values()].sort((a, b) => {
-    const byLast = compareIds(b.channel.last_message_id, a.channel.last_message_id);
-    return byLast !== 0 ? byLast : b.channel.created_at_ms - a.channel.created_at_ms;
+    const byTime = activityAt(b.channel.created_at_ms, b.last) - activityAt(a.channel.created_at_ms, a.last);
+    return byTime !== 0 ? byTime : compareIds(b.channel.id, a.channel.id);
   });
   const r = route.value;
   const open = r.name === 'channel' ? r.channelId : null;
