@@ -13,6 +13,7 @@ import {
   relationships, resetStore, settings, started, timeline, typing, users, allTimelines,
   type ChannelEntry,
 } from './store';
+import { forward } from './receipts';
 import { afterChange, fromMessage, fromReady, type Preview, type PreviewChange } from './preview';
 import { addMessage, mergeMessages } from './timeline';
 
@@ -400,15 +401,8 @@ async function fillGap(channelId: Id, after: Id): Promise<void> {
 
 /** Other members' read positions, moved forward only (a REST answer may come after a newer live frame). */
 function moveReceipts(channelId: Id, reads: ReadPosition[]): void {
-  const mine = me.value?.id;
-  const held = receipts.value.get(channelId);
-  const next = new Map(held);
-  for (const r of reads) {
-    if (r.user_id === mine) continue;
-    const had = next.get(r.user_id);
-    if (had === undefined || compareIds(r.last_read_id, had) > 0) next.set(r.user_id, r.last_read_id);
-  }
-  if (!held || next.size !== held.size || [...next].some(([u, id]) => held.get(u) !== id)) put(receipts, channelId, next);
+  const next = forward(receipts.value.get(channelId), reads, me.value?.id);
+  if (next) put(receipts, channelId, next);
 }
 
 /**
