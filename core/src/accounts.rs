@@ -17,15 +17,22 @@ pub const PASSWORD_MIN: usize = 8;
 /// Longest allowed password, in bytes (bounds the hashing work).
 pub const PASSWORD_MAX_BYTES: usize = 1024;
 
+/// Whether a username may hold `c`.
+pub fn username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
 /// Checks a username: 3 to 32 of `a-z A-Z 0-9 _ . -`, starting with a letter or digit.
 pub fn validate_username(name: &str) -> Result<(), CoreError> {
     let len = name.chars().count();
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
     let starts_well = name
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphanumeric());
-    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) || !name.chars().all(allowed) || !starts_well {
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&len)
+        || !name.chars().all(username_char)
+        || !starts_well
+    {
         return Err(CoreError::invalid(
             "invalid_username",
             format!(

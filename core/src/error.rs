@@ -135,6 +135,7 @@ impl CoreError {
             CoreError::Overloaded => "overloaded",
             CoreError::Storage(StoreError::Conflict(_)) => "conflict",
             CoreError::Storage(StoreError::Backend(_)) => "storage_unavailable",
+            CoreError::Storage(StoreError::Fenced { .. }) => "not_owner",
         }
     }
 
@@ -159,7 +160,10 @@ impl CoreError {
             | CoreError::Conflict { .. } => Code::FailedPrecondition,
             CoreError::Overloaded | CoreError::TooManyAttempts { .. } => Code::ResourceExhausted,
             CoreError::Storage(StoreError::Conflict(_)) => Code::Aborted,
-            CoreError::Storage(StoreError::Backend(_)) => Code::Unavailable,
+            // Nothing was written: the same call succeeds at the owner.
+            CoreError::Storage(StoreError::Backend(_) | StoreError::Fenced { .. }) => {
+                Code::Unavailable
+            }
         }
     }
 }

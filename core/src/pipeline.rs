@@ -100,17 +100,16 @@ async fn run<S: Store>(parts: Parts<S>, mut rx: mpsc::Receiver<Job>) {
 /// and answers every job.
 async fn write_batch<S: Store>(parts: &Parts<S>, floors: &mut ChannelFloors, jobs: Vec<Job>) {
     let channels: Vec<Id> = jobs.iter().map(|job| job.pending.channel_id).collect();
-    if let Err(e) = floors.load(&*parts.store, &channels).await {
+    // One node owns every channel until issue 22 hands out ownership.
+    let fence = Fence::single_node(parts.ids.lock().unwrap_or_else(|p| p.into_inner()).node());
+    if let Err(e) = floors.load(&*parts.store, fence, &channels).await {
         tracing::error!(error = %e, batch = jobs.len(), "channel id floors not read");
         return fail(jobs, &e);
     }
     let now = now_ms();
-    let (fence, batch): (Fence, Vec<NewMessage>) = {
+    let batch: Vec<NewMessage> = {
         let mut ids = parts.ids.lock().unwrap_or_else(|p| p.into_inner());
-        // One node owns every channel until issue 22 hands out ownership.
-        let fence = Fence::single_node(ids.node());
-        let batch = jobs
-            .iter()
+        jobs.iter()
             .map(|job| NewMessage {
                 id: floors.issue(&mut ids, now, job.pending.channel_id),
                 channel_id: job.pending.channel_id,
@@ -124,8 +123,7 @@ async fn write_batch<S: Store>(parts: &Parts<S>, floors: &mut ChannelFloors, job
                 mentions: job.pending.mentions.clone(),
                 deleted_by: 0,
             })
-            .collect();
-        (fence, batch)
+            .collect()
     };
     let started = Instant::now();
     let result = parts.store.append(fence, batch).await;
@@ -151,9 +149,7 @@ async fn write_batch<S: Store>(parts: &Parts<S>, floors: &mut ChannelFloors, job
 /// Answers every job of a batch that was not written with the error.
 fn fail(jobs: Vec<Job>, e: &StoreError) {
     for job in jobs {
-        let _ = job
-            .reply
-            .send(Err(CoreError::Storage(StoreError::Backend(e.to_string()))));
+        let _ = job.reply.send(Err(CoreError::Storage(e.clone())));
     }
 }
 

@@ -209,8 +209,9 @@ impl Registry {
     /// Watches the channels of a session's `ready` state, before the
     /// session sees it.
     pub fn follow(&self, user_id: u64, result: &CallResult) {
-        if let CallResult::Ready(Ok((_, channels))) = result {
-            let at = channels
+        if let CallResult::Ready(Ok(ready)) = result {
+            let at = ready
+                .channels
                 .iter()
                 .map(|c| (c.channel.id, c.channel.last_message_id));
             self.watches.join(user_id, at);

@@ -4,13 +4,16 @@ use chat_proto::v1 as pb;
 use chat_proto::v1::event;
 
 use super::{CoreService, now_ms};
-use crate::accounts::{self, token_hash};
+use crate::accounts::{self, USERNAME_MAX, token_hash};
 use crate::convert;
 use crate::error::CoreError;
 use crate::store::{Id, Store, StoreError, TokenFilter, TokenRecord, UserRecord};
 
 /// Longest device name, in characters.
 pub const DEVICE_MAX: usize = 64;
+
+/// Most users one search returns.
+pub const SEARCH_LIMIT_MAX: u32 = 50;
 
 /// Who asks for a token, and from where.
 #[derive(Debug, Clone, Default)]
@@ -223,6 +226,35 @@ impl<S: Store> CoreService<S> {
             user: Some(convert::user(&user)),
             token_id: record.id,
             expires_at_ms: record.expires_at_ms,
+        })
+    }
+
+    /// Up to `limit` users whose username starts with `prefix`,
+    /// case-insensitively, ascending by username.
+    pub async fn search_users(&self, prefix: &str, limit: u32) -> Result<pb::UserList, CoreError> {
+        let chars = prefix.chars().count();
+        if chars == 0 || chars > USERNAME_MAX || prefix.chars().any(char::is_control) {
+            return Err(CoreError::invalid(
+                "invalid_prefix",
+                format!(
+                    "prefix must be 1 to {USERNAME_MAX} characters, none of them a control character"
+                ),
+            ));
+        }
+        if !(1..=SEARCH_LIMIT_MAX).contains(&limit) {
+            return Err(CoreError::invalid(
+                "invalid_limit",
+                format!("limit must be between 1 and {SEARCH_LIMIT_MAX}"),
+            ));
+        }
+        let key = prefix.to_lowercase();
+        // No username holds other characters, so nobody can match.
+        if !key.chars().all(accounts::username_char) {
+            return Ok(pb::UserList { users: Vec::new() });
+        }
+        let users = self.store.users_by_prefix(&key, limit as usize).await?;
+        Ok(pb::UserList {
+            users: users.iter().map(convert::user).collect(),
         })
     }
 

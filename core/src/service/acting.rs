@@ -83,6 +83,13 @@ impl OnBehalf for pb::GetUserRequest {
     }
 }
 
+impl OnBehalf for pb::SearchUsersRequest {
+    /// The directory is for signed-in users, whoever they are.
+    fn actor(&self) -> Option<Id> {
+        None
+    }
+}
+
 /// The bearer token in a call's metadata.
 pub fn bearer(meta: &MetadataMap) -> Result<&str, CoreError> {
     let value = meta

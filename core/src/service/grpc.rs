@@ -83,6 +83,11 @@ impl<S: Store> ChatCore for CoreService<S> {
         ok(CoreService::get_user(self, self.authorized(r).await?.key).await)
     }
 
+    async fn search_users(&self, r: Request<pb::SearchUsersRequest>) -> Reply<pb::UserList> {
+        let r = self.authorized(r).await?;
+        ok(CoreService::search_users(self, &r.prefix, r.limit).await)
+    }
+
     async fn open_direct(&self, r: Request<pb::OpenDirectRequest>) -> Reply<pb::Channel> {
         let r = self.authorized(r).await?;
         ok(CoreService::open_direct(self, r.actor_id, r.peer_id).await)
@@ -241,6 +246,11 @@ impl<S: Store> ChatCore for CoreService<S> {
     async fn mark_read(&self, r: Request<pb::MarkReadRequest>) -> Reply<pb::ReadState> {
         let r = self.authorized(r).await?;
         ok(CoreService::mark_read(self, r.actor_id, r.channel_id, r.message_id).await)
+    }
+
+    async fn channel_reads(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::ChannelReadList> {
+        let r = self.authorized(r).await?;
+        ok(CoreService::channel_reads(self, r.actor_id, r.channel_id).await)
     }
 
     async fn edit_message(&self, r: Request<pb::EditMessageRequest>) -> Reply<pb::Message> {

@@ -7,7 +7,25 @@ use super::{CoreService, now_ms};
 use crate::convert;
 use crate::error::CoreError;
 use crate::members::Members;
-use crate::store::{ChannelKind, Id, MessageChange, ReadState, Store};
+use crate::store::{ChannelKind, Id, MessageChange, MessageRecord, ReadState, Store};
+
+/// How many characters of a channel's last message `ready` carries.
+pub const PREVIEW_CHARS: usize = 200;
+
+/// A channel's last message as `ready` shows it, and whether its text was
+/// cut to [`PREVIEW_CHARS`].
+fn preview(m: &MessageRecord) -> (pb::Message, bool) {
+    let mut message = convert::message(m);
+    let cut = message
+        .text
+        .char_indices()
+        .nth(PREVIEW_CHARS)
+        .map(|(at, _)| at);
+    if let Some(at) = cut {
+        message.text.truncate(at);
+    }
+    (message, cut.is_some())
+}
 
 impl<S: Store> CoreService<S> {
     /// The user, their settings and every channel with their read position.
@@ -22,6 +40,16 @@ impl<S: Store> CoreService<S> {
             self.list_channels(actor),
         )?;
         let user = user.ok_or(CoreError::UserNotFound)?;
+        let with_messages = channels
+            .iter()
+            .filter(|c| c.last_message_id > 0)
+            .map(|c| c.id)
+            .collect();
+        let mut latest = self
+            .store
+            .latest_messages(with_messages, PREVIEW_CHARS)
+            .await?;
+        latest.sort_unstable_by_key(|m| m.channel_id);
         let channels = channels
             .into_iter()
             .map(|channel| {
@@ -29,10 +57,16 @@ impl<S: Store> CoreService<S> {
                     .binary_search_by_key(&channel.id, |r| r.channel_id)
                     .ok()
                     .map(|i| reads[i]);
+                let last = latest
+                    .binary_search_by_key(&channel.id, |m| m.channel_id)
+                    .ok()
+                    .map(|i| preview(&latest[i]));
                 pb::ChannelState {
                     last_read_id: read.map_or(0, |r| r.last_read_id),
                     unread_count: read.map_or(0, |r| r.unread_count),
                     mention_count: read.map_or(0, |r| r.mention_count),
+                    last_message_truncated: last.as_ref().is_some_and(|(_, cut)| *cut),
+                    last_message: last.map(|(m, _)| m),
                     channel: Some(channel),
                 }
             })
@@ -41,6 +75,35 @@ impl<S: Store> CoreService<S> {
             user: Some(convert::user(&user)),
             settings: Some(convert::settings(&settings)),
             channels,
+            receipts_max_members: u32::try_from(self.config.receipts_max_members)
+                .unwrap_or(u32::MAX),
+        })
+    }
+
+    /// The read positions of the members of `channel` who have one, if it
+    /// is small enough for read receipts.
+    pub async fn channel_reads(
+        &self,
+        actor: Id,
+        channel: Id,
+    ) -> Result<pb::ChannelReadList, CoreError> {
+        let members = self.members_for(actor, channel).await?;
+        let limit = self.config.receipts_max_members;
+        if members.len() > limit {
+            return Err(CoreError::conflict(
+                "receipts_off",
+                format!("read receipts are kept for channels of at most {limit} members"),
+            ));
+        }
+        let reads = self.store.member_read_positions(channel).await?;
+        Ok(pb::ChannelReadList {
+            reads: reads
+                .into_iter()
+                .map(|(user_id, last_read_id)| pb::ReadPosition {
+                    user_id,
+                    last_read_id,
+                })
+                .collect(),
         })
     }
 

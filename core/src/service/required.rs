@@ -56,6 +56,7 @@ required! {
     Credentials {};
     TokenRequest {};
     GetUserRequest {};
+    SearchUsersRequest {};
     RevokeTokenRequest { actor_id };
     UserRequest { actor_id };
     ChangePasswordRequest { actor_id };

@@ -20,6 +20,13 @@ pub trait AccountStore: Send + Sync + 'static {
         &self,
         username: &str,
     ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+    /// Up to `limit` users whose lowercased username starts with `prefix`
+    /// (itself lowercase), ascending by it.
+    fn users_by_prefix(
+        &self,
+        prefix: &str,
+        limit: usize,
+    ) -> impl Future<Output = StoreResult<Vec<UserRecord>>> + Send;
     /// Stores a session token (by its hash).
     fn insert_token(&self, token: TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
     /// A token by its hash.

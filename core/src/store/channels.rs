@@ -80,4 +80,10 @@ pub trait ChannelStore: Send + Sync + 'static {
     /// The read position (largest message id read, 0 if none) in every
     /// channel the user is a member of, as `(channel, position)` by channel id.
     fn read_positions(&self, user: Id) -> impl Future<Output = StoreResult<Vec<(Id, Id)>>> + Send;
+    /// The read positions of a channel's members who have one, as
+    /// `(user, position)` by user id.
+    fn member_read_positions(
+        &self,
+        channel: Id,
+    ) -> impl Future<Output = StoreResult<Vec<(Id, Id)>>> + Send;
 }

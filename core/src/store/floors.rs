@@ -1,9 +1,11 @@
 //! The write path's per-channel id floors: for each channel it has written
 //! to, an id at least as large as every id the channel held, so each new
 //! message id can be issued strictly above it
-//! ([`IdGenerator::next_above`]). A channel's floor is loaded from
-//! [`MessageStore::last_message_id`] the first time the write path meets
-//! it and raised with every id issued after that.
+//! ([`IdGenerator::next_above`]). A channel's floor is loaded by claiming
+//! the channel for the writer's fence ([`MessageStore::claim_channel`],
+//! which answers its last id) the first time the write path meets it, and
+//! raised with every id issued after that. A floor is only good for the
+//! fence that claimed it: a new fence starts from an empty cache.
 //!
 //! Within one process the generator alone keeps ids increasing; the floors
 //! matter after a restart with a clock that stepped back, when the node
@@ -11,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::{Id, MessageStore, StoreResult};
+use super::{Fence, Id, MessageStore, StoreResult};
 use crate::ids::IdGenerator;
 
 /// Channels whose floors are kept; past this the cache starts again empty.
@@ -22,6 +24,8 @@ const CAPACITY: usize = 65_536;
 pub(crate) struct ChannelFloors {
     floors: HashMap<Id, Id>,
     capacity: usize,
+    /// The fence the floors were claimed for.
+    fence: Option<Fence>,
 }
 
 impl Default for ChannelFloors {
@@ -36,18 +40,25 @@ impl ChannelFloors {
         Self {
             floors: HashMap::new(),
             capacity: capacity.max(1),
+            fence: None,
         }
     }
 
-    /// Makes sure the floor of each of `channels` is held, reading the
-    /// missing ones from `store`. If they would not fit, the cache is
-    /// emptied first: a floor read again is as good as one kept, and every
-    /// channel of this call stays held until the next call.
+    /// Makes sure the floor of each of `channels` is held for `fence`,
+    /// claiming the missing ones in `store`. If they would not fit, or the
+    /// fence changed, the cache is emptied first: a floor claimed again is
+    /// as good as one kept, and every channel of this call stays held until
+    /// the next call. A channel whose claim fails is not held.
     pub(crate) async fn load<S: MessageStore>(
         &mut self,
         store: &S,
+        fence: Fence,
         channels: &[Id],
     ) -> StoreResult<()> {
+        if self.fence != Some(fence) {
+            self.floors.clear();
+            self.fence = Some(fence);
+        }
         let mut missing: Vec<Id> = channels
             .iter()
             .copied()
@@ -62,7 +73,7 @@ impl ChannelFloors {
             missing.dedup();
         }
         for channel in missing {
-            let floor = store.last_message_id(channel).await?;
+            let floor = store.claim_channel(channel, fence).await?;
             self.floors.insert(channel, floor);
         }
         Ok(())
@@ -136,7 +147,10 @@ mod tests {
         // The node floor (users, channels) knows nothing of the message.
         let mut ids = IdGenerator::new(1, 11);
         let mut floors = ChannelFloors::default();
-        floors.load(&store, &[10, 11, 10]).await.expect("load");
+        floors
+            .load(&store, Fence::single_node(1), &[10, 11, 10])
+            .await
+            .expect("load");
         assert_eq!(floors.len(), 2);
         let next = floors.issue(&mut ids, T0, 10);
         assert!(next > late, "{next} after {late}");
@@ -148,10 +162,19 @@ mod tests {
     async fn a_full_cache_starts_again_with_the_channels_at_hand() {
         let (store, _dir) = seeded().await;
         let mut floors = ChannelFloors::with_capacity(2);
-        floors.load(&store, &[10, 11]).await.expect("load");
-        floors.load(&store, &[12]).await.expect("load");
+        floors
+            .load(&store, Fence::single_node(1), &[10, 11])
+            .await
+            .expect("load");
+        floors
+            .load(&store, Fence::single_node(1), &[12])
+            .await
+            .expect("load");
         assert_eq!(floors.len(), 1);
-        floors.load(&store, &[10, 11, 12]).await.expect("load");
+        floors
+            .load(&store, Fence::single_node(1), &[10, 11, 12])
+            .await
+            .expect("load");
         assert_eq!(floors.len(), 3, "one call's channels all stay");
     }
 }

@@ -11,11 +11,18 @@ use super::{
 /// The writer's claim to append: which owner writes, in which epoch of its
 /// ownership of the channels it writes.
 ///
-/// Nothing checks a fence yet: every backend accepts any fence and records
-/// none of it. Issue 22 (many core nodes, ownership from ZooKeeper) makes
-/// `append` check, in the same transaction as the write, that `owner` still
-/// holds the batch's channels at `epoch`, and refuse a writer that lost them.
-/// A single node passes [`Fence::single_node`].
+/// A backend that many nodes write (PostgreSQL) keeps, per channel, the
+/// owner and epoch of the last [claim](MessageStore::claim_channel), and
+/// `append` checks in its own transaction that the fence is that claim,
+/// holding the claim row so that no newer claim commits until the append
+/// does. A newer claim (a larger epoch, or the same owner again) replaces
+/// the old one; then the old owner's appends are refused with
+/// [`StoreError::Fenced`](super::StoreError::Fenced), and the new owner,
+/// which reads the channel's last id in the claim's transaction, sees every
+/// append the old owner committed. So two owners never both commit, and ids
+/// keep increasing across owners. A backend one node alone writes (SQLite)
+/// checks nothing. A node that owns every channel for good passes
+/// [`Fence::single_node`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Fence {
     /// The writing node.
@@ -39,10 +46,13 @@ impl Fence {
 /// Every method is atomic; a write that returns `Ok` is durable.
 pub trait MessageStore: Send + Sync + 'static {
     /// Writes messages durably, in order, in one atomic batch, with their
-    /// mentions, as the writer `fence` names (see [`Fence`]: not checked
-    /// yet). A message whose `(channel, sender, client_msg_id)` exists
-    /// (stored before, or earlier in the same batch) is not written; the
-    /// stored one comes back as `Duplicate`. Each message's id exceeds every
+    /// mentions, as the writer `fence` names: refused with
+    /// [`StoreError::Fenced`](super::StoreError::Fenced), writing nothing,
+    /// where a backend checks fences and `fence` is not the last claim of
+    /// every channel of the batch (see [`Fence`]). A message whose
+    /// `(channel, sender, client_msg_id)` exists (stored before, or earlier
+    /// in the same batch) is not written; the stored one comes back as
+    /// `Duplicate`. Each message's id exceeds every
     /// id its channel held ([`MessageStore::last_message_id`]).
     fn append(
         &self,
@@ -96,6 +106,29 @@ pub trait MessageStore: Send + Sync + 'static {
         user: Id,
         positions: Vec<(Id, Id)>,
     ) -> impl Future<Output = StoreResult<Vec<ReadState>>> + Send;
+    /// The newest message of each channel that is not deleted, for channels
+    /// that have one, in the order given; its text is cut to its first
+    /// `chars + 1` characters, so a caller can tell a text longer than
+    /// `chars` without reading all of it.
+    fn latest_messages(
+        &self,
+        channels: Vec<Id>,
+        chars: usize,
+    ) -> impl Future<Output = StoreResult<Vec<MessageRecord>>> + Send;
+    /// Makes `fence` the writer of `channel` and returns the channel's
+    /// [last id](MessageStore::last_message_id) as of the claim, which
+    /// covers every append of an earlier owner. Refused with
+    /// [`StoreError::Fenced`](super::StoreError::Fenced) if the channel is
+    /// held at a larger epoch, or by another owner at the same epoch. The
+    /// default, for a backend one node alone writes, records nothing.
+    fn claim_channel(
+        &self,
+        channel: Id,
+        fence: Fence,
+    ) -> impl Future<Output = StoreResult<Id>> + Send {
+        let _ = fence;
+        self.last_message_id(channel)
+    }
     /// The largest id a channel's messages have held, 0 if none: message
     /// ids and version ids, the channel's deleted messages included and, if
     /// the channel was deleted, the ids it held then. The write path issues

@@ -38,7 +38,7 @@ pub use records::{
 pub type Id = u64;
 
 /// What can go wrong in a storage backend.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule was broken (e.g. a username already taken).
     #[error("conflict: {0}")]
@@ -46,6 +46,17 @@ pub enum StoreError {
     /// The backend failed; the operation had no effect.
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// The writer's [`Fence`] is not the channel's owner: another node
+    /// holds it, at the epoch given. Nothing was written.
+    #[error("channel {channel} is owned by node {owner} at epoch {epoch}")]
+    Fenced {
+        /// The channel written to.
+        channel: Id,
+        /// The node that holds it now.
+        owner: u64,
+        /// Its ownership epoch.
+        epoch: u64,
+    },
 }
 
 /// Result of a storage call.

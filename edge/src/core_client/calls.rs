@@ -60,6 +60,10 @@ calls! {
     change_password(pb::ChangePasswordRequest) -> pb::Empty, Unsafe, User;
     /// A user by id or name.
     get_user(pb::GetUserRequest) -> pb::User, Safe, User;
+    /// Users by the start of their username.
+    search_users(pb::SearchUsersRequest) -> pb::UserList, Safe, User;
+    /// The read positions of a small channel's members.
+    channel_reads(pb::ChannelRequest) -> pb::ChannelReadList, Safe, User;
     /// The 1:1 channel with a peer, created once.
     open_direct(pb::OpenDirectRequest) -> pb::Channel, Safe, User;
     /// A new group.

@@ -16,7 +16,7 @@ use futures::stream::FuturesUnordered;
 use super::send_pipe::SendPipe;
 use super::{Bearer, CoreClient};
 use crate::error::ApiError;
-use crate::protocol::{Call, CallResult, SendCall};
+use crate::protocol::{Call, CallResult, ReadyLoad, SendCall};
 
 /// Who makes a session's calls.
 #[derive(Debug, Clone)]
@@ -104,9 +104,10 @@ fn start(
                 .as_user(&bearer)
                 .get_ready_state(UserRequest { actor_id })
                 .await;
-            CallResult::Ready(reply.map(|r| {
-                let settings = r.settings.unwrap_or_default().into();
-                (settings, r.channels.into_iter().map(Into::into).collect())
+            CallResult::Ready(reply.map(|r| ReadyLoad {
+                settings: r.settings.unwrap_or_default().into(),
+                channels: r.channels.into_iter().map(Into::into).collect(),
+                receipts_max_members: r.receipts_max_members,
             }))
         }),
         Call::MarkRead {

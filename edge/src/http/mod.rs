@@ -2,6 +2,7 @@
 //! OpenAPI document generated from the same handlers, and the web client.
 
 mod accounts;
+mod browse;
 mod channels;
 mod client;
 mod edits;
@@ -80,6 +81,7 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(social::change_relationship))
         .routes(routes!(accounts::user_by_id))
         .routes(routes!(accounts::user_by_name))
+        .routes(routes!(browse::search_users))
         .routes(routes!(channels::list, channels::create_group))
         .routes(routes!(channels::open_direct))
         .routes(routes!(channels::get, groups::rename, groups::delete))
@@ -89,6 +91,7 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::history, messages::send))
         .routes(routes!(edits::edit, edits::delete))
         .routes(routes!(edits::mark_read))
+        .routes(routes!(browse::channel_reads))
         .routes(routes!(edits::versions))
         .split_for_parts();
     openapi::SharedResponses.modify(&mut doc);

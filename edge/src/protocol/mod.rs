@@ -12,5 +12,5 @@ pub mod session;
 
 pub use frames::{ClientFrame, ServerFrame};
 pub use session::{
-    Call, CallResult, Delivery, Output, SendCall, Session, SessionConfig, SharedFrame,
+    Call, CallResult, Delivery, Output, ReadyLoad, SendCall, Session, SessionConfig, SharedFrame,
 };

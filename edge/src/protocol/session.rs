@@ -9,7 +9,7 @@ mod actions;
 mod calls;
 mod watches;
 
-pub use calls::{Call, CallResult, SendCall};
+pub use calls::{Call, CallResult, ReadyLoad, SendCall};
 
 use super::catchup::{Catchup, PageKind};
 use super::cut::ReadyCut;
@@ -349,7 +349,11 @@ impl Session {
                 self.user = Some(Box::new(user));
                 self.call(Call::Ready);
             }
-            CallResult::Ready(Ok((settings, channels))) => {
+            CallResult::Ready(Ok(ReadyLoad {
+                settings,
+                channels,
+                receipts_max_members,
+            })) => {
                 let Some(user) = self.user.take() else {
                     return;
                 };
@@ -372,6 +376,7 @@ impl Session {
                     limits: Limits {
                         max_text_chars: self.config.max_text_chars,
                         max_frame_bytes: self.config.max_frame_bytes,
+                        receipts_max_members,
                     },
                     settings,
                     channels,

@@ -19,17 +19,57 @@ pub struct ChannelState {
     pub unread_count: u32,
     /// Of those, the ones that mention the user, at most 1000.
     pub mention_count: u32,
+    /// The newest message that is not deleted; absent if there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub last_message: Option<MessagePreview>,
 }
 
 impl From<pb::ChannelState> for ChannelState {
     fn from(c: pb::ChannelState) -> Self {
+        let truncated = c.last_message_truncated;
         Self {
             channel: c.channel.unwrap_or_default().into(),
             last_read_id: c.last_read_id,
             unread_count: c.unread_count,
             mention_count: c.mention_count,
+            last_message: c.last_message.map(|m| MessagePreview {
+                id: m.id,
+                sender_id: m.sender_id,
+                text: m.text,
+                text_truncated: truncated,
+                created_at_ms: m.created_at_ms,
+                edited_at_ms: m.edited_at_ms,
+            }),
         }
     }
+}
+
+/// A channel's last message as the channel list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MessagePreview {
+    /// Message id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = Id)]
+    pub id: u64,
+    /// Author's user id.
+    #[serde(with = "id_str")]
+    #[schema(value_type = Id)]
+    pub sender_id: u64,
+    /// The text's first 200 characters.
+    pub text: String,
+    /// Present and true when the text is longer than `text`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub text_truncated: bool,
+    /// Unix milliseconds.
+    pub created_at_ms: i64,
+    /// When last edited (Unix milliseconds); absent if never.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub edited_at_ms: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// The user's read position in one channel.

@@ -128,6 +128,22 @@ pub mod get_user_request {
         Username(::prost::alloc::string::String),
     }
 }
+/// Asks for users by the first characters of their username.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SearchUsersRequest {
+    /// 1 to 32 characters, matched case-insensitively.
+    #[prost(string, tag = "1")]
+    pub prefix: ::prost::alloc::string::String,
+    /// 1 to 50.
+    #[prost(uint32, tag = "2")]
+    pub limit: u32,
+}
+/// Users, ascending by username.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct UserList {
+    #[prost(message, repeated, tag = "1")]
+    pub users: ::prost::alloc::vec::Vec<User>,
+}
 /// Asks for the 1:1 channel between the actor and another user.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct OpenDirectRequest {
@@ -583,9 +599,12 @@ pub struct ReadyState {
     pub settings: ::core::option::Option<Settings>,
     #[prost(message, repeated, tag = "3")]
     pub channels: ::prost::alloc::vec::Vec<ChannelState>,
+    /// Channels of at most this many members have read receipts.
+    #[prost(uint32, tag = "4")]
+    pub receipts_max_members: u32,
 }
 /// A channel with the actor's read position in it.
-#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+#[derive(Clone, PartialEq, ::prost::Message)]
 pub struct ChannelState {
     #[prost(message, optional, tag = "1")]
     pub channel: ::core::option::Option<Channel>,
@@ -597,6 +616,12 @@ pub struct ChannelState {
     /// Of those, the ones that mention the actor, at most 1000.
     #[prost(uint32, tag = "4")]
     pub mention_count: u32,
+    /// The newest message that is not deleted, its text cut to a preview.
+    #[prost(message, optional, tag = "5")]
+    pub last_message: ::core::option::Option<Message>,
+    /// Whether last_message's text was cut.
+    #[prost(bool, tag = "6")]
+    pub last_message_truncated: bool,
 }
 /// Moves a read position.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -619,6 +644,20 @@ pub struct ReadState {
     pub unread_count: u32,
     #[prost(uint32, tag = "4")]
     pub mention_count: u32,
+}
+/// A member's read position.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct ReadPosition {
+    #[prost(fixed64, tag = "1")]
+    pub user_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub last_read_id: u64,
+}
+/// The read positions of a channel's members who have one.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct ChannelReadList {
+    #[prost(message, repeated, tag = "1")]
+    pub reads: ::prost::alloc::vec::Vec<ReadPosition>,
 }
 /// Names one message on behalf of an actor.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1327,6 +1366,28 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetUser"));
             self.inner.unary(req, path, codec).await
         }
+        /// Users whose username starts with a prefix, for autocomplete.
+        pub async fn search_users(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SearchUsersRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/SearchUsers",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SearchUsers"));
+            self.inner.unary(req, path, codec).await
+        }
         /// Returns the 1:1 channel of two users, creating it on first use.
         pub async fn open_direct(
             &mut self,
@@ -1718,6 +1779,31 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "MarkRead"));
             self.inner.unary(req, path, codec).await
         }
+        /// The members' read positions in a small channel, for read receipts.
+        pub async fn channel_reads(
+            &mut self,
+            request: impl tonic::IntoRequest<super::ChannelRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::ChannelReadList>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/ChannelReads",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ChannelReads"));
+            self.inner.unary(req, path, codec).await
+        }
         /// Replaces the text of one of the actor's messages.
         pub async fn edit_message(
             &mut self,
@@ -2098,6 +2184,11 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::GetUserRequest>,
         ) -> std::result::Result<tonic::Response<super::User>, tonic::Status>;
+        /// Users whose username starts with a prefix, for autocomplete.
+        async fn search_users(
+            &self,
+            request: tonic::Request<super::SearchUsersRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status>;
         /// Returns the 1:1 channel of two users, creating it on first use.
         async fn open_direct(
             &self,
@@ -2204,6 +2295,11 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::MarkReadRequest>,
         ) -> std::result::Result<tonic::Response<super::ReadState>, tonic::Status>;
+        /// The members' read positions in a small channel, for read receipts.
+        async fn channel_reads(
+            &self,
+            request: tonic::Request<super::ChannelRequest>,
+        ) -> std::result::Result<tonic::Response<super::ChannelReadList>, tonic::Status>;
         /// Replaces the text of one of the actor's messages.
         async fn edit_message(
             &self,
@@ -2787,6 +2883,51 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetUserSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/SearchUsers" => {
+                    #[allow(non_camel_case_types)]
+                    struct SearchUsersSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::SearchUsersRequest>
+                    for SearchUsersSvc<T> {
+                        type Response = super::UserList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SearchUsersRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::search_users(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SearchUsersSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
@@ -3536,6 +3677,49 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = MarkReadSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/ChannelReads" => {
+                    #[allow(non_camel_case_types)]
+                    struct ChannelReadsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::ChannelRequest>
+                    for ChannelReadsSvc<T> {
+                        type Response = super::ChannelReadList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::ChannelRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::channel_reads(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ChannelReadsSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -8,6 +8,7 @@ use super::{
     Store, StoreError, TokenRecord, UNREAD_CAP, UserRecord,
 };
 
+mod browse;
 mod edits;
 mod groups;
 mod history;
@@ -15,6 +16,10 @@ mod reopen;
 mod social;
 mod tokens;
 
+pub use browse::{
+    latest_messages_skip_tombstones_and_cut_long_text, member_read_positions_list_who_read_what,
+    users_are_found_by_username_prefix,
+};
 pub use edits::{
     edits_keep_versions_and_deletes_drop_them, mentions_are_stored_and_counted_until_read,
 };
@@ -60,6 +65,9 @@ macro_rules! store_contract_tests {
             a_deleted_channel_is_gone_but_its_ids_stay_counted,
             edits_keep_versions_and_deletes_drop_them,
             mentions_are_stored_and_counted_until_read,
+            users_are_found_by_username_prefix,
+            latest_messages_skip_tombstones_and_cut_long_text,
+            member_read_positions_list_who_read_what,
         );
 
         #[tokio::test]

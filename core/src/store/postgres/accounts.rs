@@ -1,7 +1,7 @@
 //! [`AccountStore`] on PostgreSQL (the queries are in `users`, `tokens`
 //! and `social`).
 
-use super::{PgStore, social, tokens, users};
+use super::{PgStore, browse, social, tokens, users};
 use crate::store::{
     AccountStore, Id, ProfileChange, RelationChange, RelationRecord, SettingsRecord, StoreResult,
     TokenFilter, TokenRecord, UserRecord,
@@ -18,6 +18,10 @@ impl AccountStore for PgStore {
 
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
         users::user_by_name(self, username).await
+    }
+
+    async fn users_by_prefix(&self, prefix: &str, limit: usize) -> StoreResult<Vec<UserRecord>> {
+        browse::users_by_prefix(self, prefix, limit).await
     }
 
     async fn insert_token(&self, token: TokenRecord) -> StoreResult<()> {

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::GenericClient;
 
-use super::PgStore;
 use super::convert::{self, MESSAGE_COLUMNS, backend, sql};
+use super::{PgStore, fences};
 use crate::store::mention_text;
 use crate::store::{Appended, Fence, Id, MessageRecord, NewMessage, StoreError, StoreResult};
 
@@ -23,10 +23,11 @@ fn key(m: &NewMessage) -> Key<'_> {
 /// the new messages' mentions. A later message of a key that appears
 /// earlier in the batch is a duplicate of whatever that key stores.
 ///
-/// The fence is neither checked nor stored yet (see [`Fence`]).
+/// First of all, the fence must be the last claim of every channel of the
+/// batch (see [`fences::check`]).
 pub(super) async fn append(
     s: &PgStore,
-    _fence: Fence,
+    fence: Fence,
     batch: &[NewMessage],
 ) -> StoreResult<Vec<Appended>> {
     let mut first: HashMap<Key<'_>, usize> = HashMap::with_capacity(batch.len());
@@ -38,6 +39,8 @@ pub(super) async fn append(
         .collect();
     let mut c = s.client().await?;
     let tx = c.transaction().await.map_err(backend)?;
+    let channels: Vec<Id> = candidates.iter().map(|m| m.channel_id).collect();
+    fences::check(&tx, fence, &channels).await?;
     let inserted = insert_new(&tx, &candidates).await?;
     let skipped: Vec<&NewMessage> = candidates
         .iter()

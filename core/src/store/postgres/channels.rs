@@ -4,7 +4,7 @@
 use deadpool_postgres::GenericClient;
 
 use super::convert::{self, CHANNEL_COLUMNS, backend, kind_code, sql};
-use super::{PgStore, groups, reads};
+use super::{PgStore, browse, groups, reads};
 use crate::store::{ChannelRecord, ChannelStore, Id, MemberRecord, MembershipChange, StoreResult};
 
 /// The stored direct channel with `key`, deleted or not.
@@ -176,5 +176,9 @@ impl ChannelStore for PgStore {
 
     async fn read_positions(&self, user: Id) -> StoreResult<Vec<(Id, Id)>> {
         reads::read_positions(self, user).await
+    }
+
+    async fn member_read_positions(&self, channel: Id) -> StoreResult<Vec<(Id, Id)>> {
+        browse::member_read_positions(self, channel).await
     }
 }

@@ -1,6 +1,8 @@
 //! Pages of a channel's history: each is a range of the messages' primary
 //! key `(channel_id, id)`, read in key order from one end.
 
+use deadpool_postgres::GenericClient;
+
 use super::PgStore;
 use super::convert::{self, MESSAGE_COLUMNS, backend, sql};
 use crate::store::{HistoryAnchor, HistoryPage, Id, MessageRecord, StoreResult};
@@ -140,7 +142,11 @@ pub(super) async fn history(
 /// deleted, held: three index lookups (the primary key's end, the end of
 /// the partial index of changes, the channel's row).
 pub(super) async fn last_message_id(s: &PgStore, channel: Id) -> StoreResult<Id> {
-    let c = s.client().await?;
+    last_message_id_in(&s.client().await?, channel).await
+}
+
+/// [`last_message_id`] on a given connection or transaction.
+pub(super) async fn last_message_id_in(c: &impl GenericClient, channel: Id) -> StoreResult<Id> {
     let st = c
         .prepare_cached(
             "SELECT GREATEST(

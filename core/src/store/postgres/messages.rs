@@ -1,7 +1,7 @@
 //! [`MessageStore`] on PostgreSQL (the queries are in `append`,
 //! `history`, `edits` and `reads`).
 
-use super::{PgStore, append, edits, history, reads};
+use super::{PgStore, append, browse, edits, fences, history, reads};
 use crate::store::{
     Appended, Fence, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord, MessageStore,
     NewMessage, ReadState, StoreResult, VersionRecord,
@@ -55,6 +55,18 @@ impl MessageStore for PgStore {
         positions: Vec<(Id, Id)>,
     ) -> StoreResult<Vec<ReadState>> {
         reads::unread_counts(self, user, &positions).await
+    }
+
+    async fn latest_messages(
+        &self,
+        channels: Vec<Id>,
+        chars: usize,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        browse::latest_messages(self, &channels, chars).await
+    }
+
+    async fn claim_channel(&self, channel: Id, fence: Fence) -> StoreResult<Id> {
+        fences::claim_channel(self, channel, fence).await
     }
 
     async fn last_message_id(&self, channel: Id) -> StoreResult<Id> {

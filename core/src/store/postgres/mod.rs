@@ -8,10 +8,12 @@
 
 mod accounts;
 mod append;
+mod browse;
 mod channels;
 mod config;
 mod convert;
 mod edits;
+mod fences;
 mod groups;
 mod history;
 mod messages;

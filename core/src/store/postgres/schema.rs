@@ -25,10 +25,11 @@ const MIGRATION_LOCK: i64 = 0x6368_6174;
 
 /// Migrations in order: `(version, name, sql)`. Never edit one that has
 /// shipped; add another.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "initial schema",
-    r#"
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        r#"
 CREATE TABLE users (
     id                BIGINT PRIMARY KEY,
     username          TEXT NOT NULL,
@@ -127,7 +128,29 @@ CREATE TABLE mentions (
 );
 CREATE INDEX mentions_by_message ON mentions (channel_id, message_id);
 "#,
-)];
+    ),
+    (
+        2,
+        "username prefix index",
+        r#"
+-- Username autocomplete reads a range of keys in byte order, whatever the
+-- database's collation.
+CREATE INDEX users_by_key_c ON users (username_key COLLATE "C");
+"#,
+    ),
+    (
+        3,
+        "channel owners",
+        r#"
+-- The last claim of each channel's writer (store::Fence): appends check it.
+CREATE TABLE channel_owners (
+    channel_id BIGINT PRIMARY KEY,
+    owner      BIGINT NOT NULL,
+    epoch      BIGINT NOT NULL
+);
+"#,
+    ),
+];
 
 /// Brings the schema (of the connection's `search_path`) up to date and
 /// returns how many migrations this call applied.

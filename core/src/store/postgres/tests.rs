@@ -22,6 +22,8 @@ mod contract {
     crate::store_contract_tests!(super::Fresh);
 }
 
+mod fencing;
+
 /// The server to test against, or `None` after saying the test is skipped.
 fn server_url() -> Option<String> {
     match std::env::var(URL_VAR) {
@@ -136,6 +138,13 @@ pub struct Fresh {
     store: PgStore,
     config: PostgresConfig,
     _schema: SchemaGuard,
+}
+
+impl Fresh {
+    /// The schema the store's connections use.
+    fn schema(&self) -> &str {
+        &self._schema.schema
+    }
 }
 
 impl ContractBackend for Fresh {

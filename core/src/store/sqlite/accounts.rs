@@ -1,6 +1,6 @@
 //! [`AccountStore`] on SQLite: each call is one job on a reader or the writer.
 
-use super::{SqliteStore, queries, social, tokens};
+use super::{SqliteStore, browse, queries, social, tokens};
 use crate::store::{
     AccountStore, Id, ProfileChange, RelationChange, RelationRecord, SettingsRecord, StoreResult,
     TokenFilter, TokenRecord, UserRecord,
@@ -18,6 +18,12 @@ impl AccountStore for SqliteStore {
     async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
         let username = username.to_owned();
         self.read(move |c| queries::user_by_name(c, &username))
+            .await
+    }
+
+    async fn users_by_prefix(&self, prefix: &str, limit: usize) -> StoreResult<Vec<UserRecord>> {
+        let prefix = prefix.to_owned();
+        self.read(move |c| browse::users_by_prefix(c, &prefix, limit))
             .await
     }
 

@@ -1,6 +1,6 @@
 //! [`ChannelStore`] on SQLite: each call is one job on a reader or the writer.
 
-use super::{SqliteStore, groups, queries, reads};
+use super::{SqliteStore, browse, groups, queries, reads};
 use crate::store::{ChannelRecord, ChannelStore, Id, MemberRecord, MembershipChange, StoreResult};
 
 impl ChannelStore for SqliteStore {
@@ -61,5 +61,10 @@ impl ChannelStore for SqliteStore {
 
     async fn read_positions(&self, user: Id) -> StoreResult<Vec<(Id, Id)>> {
         self.read(move |c| reads::read_positions(c, user)).await
+    }
+
+    async fn member_read_positions(&self, channel: Id) -> StoreResult<Vec<(Id, Id)>> {
+        self.read(move |c| browse::member_read_positions(c, channel))
+            .await
     }
 }

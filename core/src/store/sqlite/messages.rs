@@ -1,7 +1,7 @@
 //! [`MessageStore`] on SQLite: appends go to the writer before any other
 //! write; everything else is one job on a reader or the writer.
 
-use super::{SqliteStore, edits, queries, reads};
+use super::{SqliteStore, browse, edits, queries, reads};
 use crate::store::{
     Appended, Fence, HistoryAnchor, HistoryPage, Id, MessageChange, MessageRecord, MessageStore,
     NewMessage, ReadState, StoreResult, VersionRecord,
@@ -62,6 +62,15 @@ impl MessageStore for SqliteStore {
         positions: Vec<(Id, Id)>,
     ) -> StoreResult<Vec<ReadState>> {
         self.read(move |c| reads::unread_counts(c, user, &positions))
+            .await
+    }
+
+    async fn latest_messages(
+        &self,
+        channels: Vec<Id>,
+        chars: usize,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        self.read(move |c| browse::latest_messages(c, &channels, chars))
             .await
     }
 

@@ -2,6 +2,7 @@
 //! beside the writer), each on a thread of its own.
 
 mod accounts;
+mod browse;
 mod channels;
 mod checkpoint;
 mod coalesce;

@@ -13,6 +13,8 @@ pub struct Limits {
     pub max_text_chars: usize,
     /// Largest frame the server accepts, in bytes.
     pub max_frame_bytes: usize,
+    /// Channels of at most this many members have read receipts.
+    pub receipts_max_members: u32,
 }
 
 /// A frame from the server.

@@ -144,6 +144,17 @@ impl Call {
     }
 }
 
+/// What `ready` is made of, as the core answered it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyLoad {
+    /// The user's settings.
+    pub settings: Settings,
+    /// Every channel of the user with their read position.
+    pub channels: Vec<ChannelState>,
+    /// Channels of at most this many members have read receipts.
+    pub receipts_max_members: u32,
+}
+
 /// The core's answer to a [`Call`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallResult {
@@ -156,8 +167,8 @@ pub enum CallResult {
         /// The stored message and whether it was a duplicate.
         result: Result<(Message, bool), ApiError>,
     },
-    /// The answer to `Ready`: settings and channels.
-    Ready(Result<(Settings, Vec<ChannelState>), ApiError>),
+    /// The answer to `Ready`.
+    Ready(Result<ReadyLoad, ApiError>),
     /// The answer to a call whose success needs no frame.
     Done {
         /// The channel the call named.

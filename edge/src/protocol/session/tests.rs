@@ -66,7 +66,7 @@ fn open(now: Instant) -> Session {
         ]
     );
     assert!(!s.wants_deliveries(), "deliveries wait for the ready state");
-    s.handle_call_result(CallResult::Ready(Ok((settings(), vec![]))));
+    s.handle_call_result(CallResult::Ready(Ok(ready(vec![]))));
     let outs = drain(&mut s);
     assert_eq!(texts(&outs)[0]["type"], "ready");
     assert!(s.wants_deliveries());
@@ -77,7 +77,15 @@ fn open(now: Instant) -> Session {
 fn authenticate(s: &mut Session) {
     s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
     drain(s);
-    s.handle_call_result(CallResult::Ready(Ok((settings(), vec![]))));
+    s.handle_call_result(CallResult::Ready(Ok(ready(vec![]))));
+}
+
+fn ready(channels: Vec<crate::wire::ChannelState>) -> ReadyLoad {
+    ReadyLoad {
+        settings: settings(),
+        channels,
+        receipts_max_members: 20,
+    }
 }
 
 fn settings() -> crate::wire::Settings {
@@ -104,6 +112,7 @@ fn ready_channel(id: u64, last_message_id: u64) -> crate::wire::ChannelState {
         last_read_id: 0,
         unread_count: 1,
         mention_count: 0,
+        last_message: None,
     }
 }
 
@@ -585,7 +594,7 @@ fn a_message_ready_reflected_is_not_delivered_live_again() {
         ready_channel(6, 9),
         ready_channel(7, 0),
     ];
-    s.handle_call_result(CallResult::Ready(Ok((settings(), channels))));
+    s.handle_call_result(CallResult::Ready(Ok(ready(channels))));
     drain(&mut s);
     live(&mut s, 5, 39);
     live(&mut s, 5, 40);
