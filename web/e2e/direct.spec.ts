@@ -19,7 +19,7 @@ test('two users chat one to one, see typing and read receipts', async ({ browser
   await ann.getByRole('button', { name: 'New chat' }).click();
   await ann.getByLabel('Chat with').pressSequentially('bo');
   await ann.getByLabel('Chat with').pressSequentially('b');
-  await ann.getByRole('button', { name: '@bob' }).click();
+  await ann.getByRole('option', { name: '@bob' }).click();
   await expect(ann.getByRole('heading', { level: 1, name: 'bob' })).toBeVisible();
 
   // Bob sees the channel appear and opens it.
@@ -55,7 +55,7 @@ test('two users chat one to one, see typing and read receipts', async ({ browser
   // Friends: ann asks, bob accepts, both see each other as friends.
   await ann.getByRole('link', { name: 'Friends' }).click();
   await ann.getByLabel('Add a friend').fill('bob');
-  await ann.getByRole('button', { name: '@bob' }).click();
+  await ann.getByRole('option', { name: '@bob' }).click();
   await expect(ann.getByRole('region', { name: 'Requests you sent' })).toContainText('bob');
   await bob.getByRole('link', { name: 'Friends' }).click();
   await bob.getByRole('button', { name: 'Accept ann' }).click();

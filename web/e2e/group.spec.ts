@@ -27,9 +27,9 @@ test('a group reaches every tab; reading in one tab clears the badge in the othe
   const dialog = ann.getByRole('dialog', { name: 'New group' });
   await dialog.getByLabel('Group name').fill('design team');
   await dialog.getByLabel('Add members').fill('bob');
-  await dialog.getByRole('button', { name: '@bob' }).click();
+  await dialog.getByRole('option', { name: '@bob' }).click();
   await dialog.getByLabel('Add members').fill('cid');
-  await dialog.getByRole('button', { name: '@cid' }).click();
+  await dialog.getByRole('option', { name: '@cid' }).click();
   await dialog.getByRole('button', { name: 'Create group' }).click();
   await expect(ann.getByRole('heading', { level: 1, name: 'design team' })).toBeVisible();
   await expect(channelLink(tab1, 'design team')).toBeVisible();

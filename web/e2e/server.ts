@@ -13,6 +13,12 @@ export interface Server {
   dataDir: string;
   /** SIGTERM, and wait for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL, and wait for the exit: nothing is flushed or answered. */
+  kill(): Promise<void>;
+  /** SIGSTOP: connections stay open, nothing is read or answered. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Start again on the same port and data directory. */
   restart(): Promise<Server>;
   /** Stop and remove the data directory. */
@@ -35,17 +41,23 @@ export async function startServer(dataDir = mkdtempSync(path.join(tmpdir(), 'cha
   });
   const addr = await listening(child);
   const bound = Number(addr.split(':').pop());
-  const stop = async () => {
+  const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    child.kill(signal);
+    // A paused process acts on SIGTERM only once it runs again.
+    child.kill('SIGCONT');
     await exited;
   };
+  const stop = () => end('SIGTERM');
   return {
     url: `http://${addr}`,
     port: bound,
     dataDir,
     stop,
+    kill: () => end('SIGKILL'),
+    pause: () => { child.kill('SIGSTOP'); },
+    resume: () => { child.kill('SIGCONT'); },
     restart: async () => {
       await stop();
       return startServer(dataDir, bound);

@@ -121,6 +121,64 @@ describe('ChatClient', () => {
     expect(t.client.outbox.get(p.clientMsgId)).toMatchObject({ state: 'failed', error: 'timeout' });
   });
 
+  it('retries a timed-out send under the same id; the duplicate ack shows it once', () => {
+    const t = setup();
+    t.client.start();
+    const s = t.connect();
+    const p = t.client.send('1', 'hi');
+    t.tick(6000);
+    t.client.checkAcks();
+    t.client.retry(p.clientMsgId);
+    expect(s.ofType('send').map((f) => f.client_msg_id)).toEqual([p.clientMsgId, p.clientMsgId]);
+    // The server got both frames: the first is stored, the second is a duplicate.
+    s.receive({ type: 'ack', client_msg_id: p.clientMsgId, duplicate: false, message: message('20', p.clientMsgId) });
+    s.receive({ type: 'message', message: message('20', p.clientMsgId) });
+    s.receive({ type: 'ack', client_msg_id: p.clientMsgId, duplicate: true, message: message('20', p.clientMsgId) });
+    expect(t.events.filter((e) => e.kind === 'message')).toHaveLength(1);
+    expect(t.client.outbox.inChannel('1')).toEqual([]);
+  });
+
+  it('keeps a failed send failed across a reconnect, and drops it when catch-up brings it', () => {
+    const t = setup();
+    t.client.start();
+    const s = t.connect();
+    const p = t.client.send('1', 'hi');
+    t.tick(6000);
+    t.client.checkAcks();
+    s.drop();
+    t.runTimer();
+    const s2 = t.connect();
+    // Failed is the user's to retry: nothing goes out by itself.
+    expect(s2.ofType('send')).toEqual([]);
+    expect(t.client.outbox.get(p.clientMsgId)?.state).toBe('failed');
+    // It had been stored after all: the message of the user's with that id settles it.
+    s2.receive({ type: 'message', message: message('21', p.clientMsgId) });
+    expect(t.client.outbox.inChannel('1')).toEqual([]);
+  });
+
+  it('does not settle an outbox entry with a message of someone else', () => {
+    const t = setup();
+    t.client.start();
+    const s = t.connect();
+    const p = t.client.send('1', 'hi');
+    s.receive({ type: 'message', message: { ...message('22', p.clientMsgId), sender_id: '6' } });
+    expect(t.client.outbox.get(p.clientMsgId)?.state).toBe('pending');
+  });
+
+  it('hands views copies of pending messages, so a change is a new object', () => {
+    const t = setup();
+    t.client.start();
+    t.connect();
+    const p = t.client.send('1', 'hi');
+    const before = t.client.outbox.inChannel('1')[0];
+    t.tick(6000);
+    t.client.checkAcks();
+    const after = t.client.outbox.inChannel('1')[0];
+    expect(before).toMatchObject({ clientMsgId: p.clientMsgId, state: 'pending' });
+    expect(after).toMatchObject({ clientMsgId: p.clientMsgId, state: 'failed' });
+    expect(after).not.toBe(before);
+  });
+
   it('backs off between attempts and resets once ready', () => {
     const t = setup();
     t.client.start();

@@ -56,6 +56,8 @@ export class ChatClient {
   private socket: SocketLike | null = null;
   private status: Status = 'stopped';
   private readyOnce = false;
+  /** The signed-in user's id, from `ready`. */
+  private userId: Id | null = null;
   private heartbeat: unknown = null;
   private retryTimer: unknown = null;
   private readonly watched = new Set<Id>();
@@ -260,12 +262,28 @@ export class ChatClient {
   }
 
   private deliver(message: Message): void {
+    this.settle(message);
     if (this.cursors.observe(message.channel_id, message.id)) {
       this.emit({ kind: 'message', message });
     }
   }
 
+  /**
+   * A message of the user's with a client_msg_id still in the outbox (say,
+   * one that failed by timeout, then came back by catch-up): it was stored,
+   * so it leaves the outbox and is not shown twice.
+   */
+  private settle(message: Message): void {
+    const cmid = message.client_msg_id;
+    if (cmid === undefined || message.sender_id !== this.userId) return;
+    const item = this.outbox.get(cmid);
+    if (!item || item.channelId !== message.channel_id) return;
+    this.outbox.ack(cmid, message);
+    this.emit({ kind: 'outbox', channelId: item.channelId });
+  }
+
   private onReady(ready: Ready): void {
+    this.userId = ready.user.id;
     this.backoff.reset();
     const reconnect = this.readyOnce;
     this.readyOnce = true;

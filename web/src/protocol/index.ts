@@ -9,3 +9,4 @@ export * from './cursors';
 export * from './outbox';
 export * from './client';
 export * from './rest';
+export * from './search';

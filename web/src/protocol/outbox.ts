@@ -95,8 +95,12 @@ export class Outbox {
     return this.items.get(clientMsgId);
   }
 
-  /** The outbox's messages in `channelId`, oldest first. */
+  /**
+   * Copies of the outbox's messages in `channelId`, oldest first. Copies, so
+   * that a view handed one sees a change as a new object (Preact with
+   * signals skips a component whose props are the same objects).
+   */
   inChannel(channelId: Id): Pending[] {
-    return [...this.items.values()].filter((p) => p.channelId === channelId);
+    return [...this.items.values()].filter((p) => p.channelId === channelId).map((p) => ({ ...p }));
   }
 }

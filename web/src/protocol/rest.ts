@@ -1,7 +1,7 @@
 // The REST API (docs/protocol.md, "REST"), one method per call the client
 // makes. Errors become ApiError with the server's stable code.
 import type { Id } from './ids';
-import type { Channel, Message, Relationship, Settings, User } from './types';
+import type { Channel, Message, ReadPosition, Relationship, Settings, User } from './types';
 
 /** A refused call: HTTP status plus the server's error code. */
 export class ApiError extends Error {
@@ -94,6 +94,12 @@ export class Api {
     return this.call('GET', `/api/v1/users/by-name/${encodeURIComponent(name)}`);
   }
 
+  /** Users whose username starts with `prefix` (ignoring case), by username; the caller may be among them. */
+  async searchUsers(prefix: string, limit = 10): Promise<User[]> {
+    const q = new URLSearchParams({ prefix, limit: String(limit) });
+    return (await this.call<{ users: User[] }>('GET', `/api/v1/users?${q}`)).users;
+  }
+
   /** Changes the caller's profile; absent fields stay. */
   updateProfile(patch: Partial<Pick<User, 'display_name' | 'status_text' | 'avatar_url'>>): Promise<User> {
     return this.call('PATCH', '/api/v1/users/me', patch);
@@ -149,6 +155,11 @@ export class Api {
     const q = new URLSearchParams({ limit: String(limit) });
     for (const [k, v] of Object.entries(anchor)) q.set(k, v);
     return this.call('GET', `/api/v1/channels/${channelId}/messages?${q}`);
+  }
+
+  /** The read positions of a small channel's members (`409 receipts_off` above the limit). */
+  async reads(channelId: Id): Promise<ReadPosition[]> {
+    return (await this.call<{ reads: ReadPosition[] }>('GET', `/api/v1/channels/${channelId}/reads`)).reads;
   }
 
   /** Moves the caller's read position. */

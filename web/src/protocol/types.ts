@@ -67,17 +67,37 @@ export interface Relationship {
   presence?: Presence;
 }
 
+/** A channel's newest message that is not deleted, as `ready` carries it (text cut to 200 characters). */
+export interface LastMessage {
+  id: Id;
+  sender_id: Id;
+  text: string;
+  text_truncated?: boolean;
+  created_at_ms: number;
+  edited_at_ms?: number;
+}
+
 /** A channel as `ready` lists it, with the user's read state. */
 export interface ChannelState {
   channel: Channel;
   last_read_id: Id;
   unread_count: number;
   mention_count: number;
+  /** Absent when the channel has no message that is not deleted. */
+  last_message?: LastMessage;
+}
+
+/** A member's read position, as `GET .../reads` lists them. */
+export interface ReadPosition {
+  user_id: Id;
+  last_read_id: Id;
 }
 
 /** The server's limits, from `ready`: never hard-coded in the client. */
 export interface Limits {
   max_text_chars: number;
   max_frame_bytes: number;
-  [key: string]: number;
+  /** Channels of at most this many members have read receipts (absent from older servers). */
+  receipts_max_members?: number;
+  [key: string]: number | undefined;
 }

@@ -4,15 +4,17 @@
 import { signal } from '@preact/signals';
 import {
   Api, ApiError, ChatClient, compareIds, type Channel, type ChannelState, type ClientEvent, type Id,
-  type Message, type Ready, type Relationship, type ServerFrame, type Settings, type SocketLike, type User,
+  type Message, type ReadPosition, type Ready, type Relationship, type ServerFrame, type Settings, type SocketLike, type User,
 } from '../protocol';
 import { navigate, route } from './route';
 import { signIn, signOut, type Session } from './session';
 import {
-  channels, connection, drop, limits, me, notice, outboxVersion, presence, put, receipts,
+  channels, connection, drop, editing, limits, me, notice, outboxVersion, presence, put, receipts,
   relationships, resetStore, settings, started, timeline, typing, users, allTimelines,
   type ChannelEntry,
 } from './store';
+import { forward } from './receipts';
+import { afterChange, fromMessage, fromReady, type Preview, type PreviewChange } from './preview';
 import { addMessage, mergeMessages } from './timeline';
 
 let client: ChatClient | null = null;
@@ -123,13 +125,14 @@ function onEvent(e: ClientEvent): void {
   }
 }
 
-function entryOf(state: ChannelState, old?: ChannelEntry): ChannelEntry {
+function entryOf(state: ChannelState): ChannelEntry {
   return {
     channel: state.channel,
     lastReadId: state.last_read_id,
     unread: state.unread_count,
     mentions: state.mention_count,
-    last: old?.last,
+    // `ready` is a cut: its last message is the newest, whatever the tab held.
+    last: fromReady(state.last_message),
   };
 }
 
@@ -140,36 +143,15 @@ function applyReady(ready: Ready, reconnect: boolean): void {
   settings.value = ready.settings;
   const old = channels.value;
   const next = new Map<Id, ChannelEntry>();
-  for (const state of ready.channels) next.set(state.channel.id, entryOf(state, old.get(state.channel.id)));
+  for (const state of ready.channels) next.set(state.channel.id, entryOf(state));
   channels.value = next;
   for (const id of old.keys()) if (!next.has(id)) forgetChannel(id);
   started.value = true;
   void ensureUsers(ready.channels.flatMap((s) => s.channel.member_ids));
-  void loadPreviews(reconnect);
   watchPartners();
   if (reconnect) void loadRelationships();
-}
-
-/** The newest message of each channel that the tab does not follow live. */
-async function loadPreviews(reconnect: boolean): Promise<void> {
-  const stale = [...channels.value.values()].filter((e) => {
-    if (e.channel.last_message_id === '0') return false;
-    if (client?.cursors.tracks(e.channel.id)) return false;
-    return !e.last || (reconnect && e.last.id !== e.channel.last_message_id);
-  });
-  stale.sort((a, b) => compareIds(b.channel.last_message_id, a.channel.last_message_id));
-  for (const e of stale.slice(0, 40)) {
-    try {
-      const page = await api.history(e.channel.id, {}, 1);
-      const last = page.messages[page.messages.length - 1];
-      const current = channels.value.get(e.channel.id);
-      if (last && current && (!current.last || compareIds(last.id, current.last.id) > 0)) {
-        put(channels, e.channel.id, { ...current, last });
-      }
-    } catch {
-      return;
-    }
-  }
+  const r = route.value;
+  if (reconnect && r.name === 'channel') void loadReads(r.channelId);
 }
 
 /** Online dots for 1:1 partners: watch the most recent direct channels. */
@@ -192,7 +174,8 @@ function onMessage(m: Message): void {
   const entry = channels.value.get(m.channel_id);
   if (entry) {
     const next = { ...entry, channel: { ...entry.channel } };
-    if (!next.last || compareIds(m.id, next.last.id) >= 0) next.last = m;
+    const change = previewChange(next.last, m);
+    if (change.kind === 'set') next.last = change.preview;
     if (compareIds(m.id, entry.channel.last_message_id) > 0) {
       next.channel.last_message_id = m.id;
       if (m.sender_id !== me.value?.id && compareIds(m.id, entry.lastReadId) > 0 && !m.deleted) {
@@ -206,7 +189,9 @@ function onMessage(m: Message): void {
     // A channel this tab has not heard of yet (its `channel` frame is late).
     void api.channel(m.channel_id).then((c) => {
       if (!channels.value.has(c.id)) {
-        put(channels, c.id, { channel: c, lastReadId: '0', unread: m.sender_id === me.value?.id ? 0 : 1, mentions: 0, last: m });
+        put(channels, c.id, {
+          channel: c, lastReadId: '0', unread: m.sender_id === me.value?.id ? 0 : 1, mentions: 0, last: fromMessage(m),
+        });
       }
     }).catch(() => {});
   }
@@ -239,7 +224,35 @@ function replaceMessage(m: Message): void {
     t.value = { ...t.value, messages: mergeMessages(t.value.messages, [m]) };
   }
   const entry = channels.value.get(m.channel_id);
-  if (entry?.last?.id === m.id) put(channels, m.channel_id, { ...entry, last: m });
+  if (!entry) return;
+  const change = previewChange(entry.last, m);
+  if (change.kind === 'set') put(channels, m.channel_id, { ...entry, last: change.preview });
+  if (change.kind === 'fetch') {
+    put(channels, m.channel_id, { ...entry, last: undefined });
+    void previewBefore(m.channel_id, change.before);
+  }
+}
+
+/** What message `m` does to a channel's preview, given what the tab holds. */
+function previewChange(current: Preview | undefined, m: Message): PreviewChange {
+  const t = timeline(m.channel_id).value;
+  const complete = t.loaded && !t.hasMoreBefore;
+  return afterChange(current, m, t.hasMoreAfter ? [] : t.messages, complete);
+}
+
+/**
+ * The previewed message was deleted and the tab holds nothing older: one
+ * small page before it, for the newest message left (Slack shows the one
+ * before, not a blank). Rare, and only for the channel where it happened.
+ */
+async function previewBefore(channelId: Id, before: Id): Promise<void> {
+  const page = await api.history(channelId, { before }, 20).catch(() => null);
+  const entry = channels.value.get(channelId);
+  if (!page || !entry) return;
+  const found = [...page.messages].reverse().find((x) => !x.deleted);
+  const preview = found ? fromMessage(found) : undefined;
+  // Something newer may have come meanwhile: keep it.
+  if (preview && (!entry.last || compareIds(preview.id, entry.last.id) > 0)) put(channels, channelId, { ...entry, last: preview });
 }
 
 function forgetChannel(id: Id): void {
@@ -286,9 +299,7 @@ function onFrame(f: ServerFrame): void {
           });
         }
       } else {
-        const next = new Map(receipts.value.get(f.channel_id));
-        next.set(f.user_id, f.last_read_id);
-        put(receipts, f.channel_id, next);
+        moveReceipts(f.channel_id, [{ user_id: f.user_id, last_read_id: f.last_read_id }]);
       }
       return;
     }
@@ -388,11 +399,32 @@ async function fillGap(channelId: Id, after: Id): Promise<void> {
   client?.cursors.filled(channelId, from);
 }
 
+/** Other members' read positions, moved forward only (a REST answer may come after a newer live frame). */
+function moveReceipts(channelId: Id, reads: ReadPosition[]): void {
+  const next = forward(receipts.value.get(channelId), reads, me.value?.id);
+  if (next) put(receipts, channelId, next);
+}
+
+/**
+ * The members' read positions when a channel opens, so receipts show at
+ * once; live `read` frames move them on. Only for channels that have
+ * receipts (at most `receipts_max_members`, from `ready`; an older server
+ * that does not say has no such call).
+ */
+async function loadReads(channelId: Id): Promise<void> {
+  const max = limits.value?.receipts_max_members;
+  const entry = channels.value.get(channelId);
+  if (max === undefined || !entry || entry.channel.member_ids.length > max) return;
+  const reads = await api.reads(channelId).catch(() => null);
+  if (reads && channels.value.has(channelId)) moveReceipts(channelId, reads);
+}
+
 /** Opens a channel: its latest page (or the page around `messageId`), presence, divider. */
 export async function openChannel(channelId: Id, messageId?: Id): Promise<void> {
   const entry = channels.value.get(channelId);
   if (entry && entry.unread > 0 && !dividers.value.has(channelId)) put(dividers, channelId, entry.lastReadId);
   if (!watchLimitReached) client?.watch(channelId);
+  void loadReads(channelId);
   const t = timeline(channelId);
   if (messageId) {
     if (t.value.messages.some((m) => m.id === messageId)) {
@@ -479,6 +511,7 @@ export async function jumpToLatest(channelId: Id): Promise<void> {
 /** Stops showing a channel: its presence watch ends (partners' stay). */
 export function closeChannel(channelId: Id): void {
   drop(dividers, channelId);
+  editing.value = null;
   const entry = channels.value.get(channelId);
   if (entry && entry.channel.kind === 'group') client?.unwatch(channelId);
 }
@@ -526,14 +559,27 @@ export function deleteMessage(m: Message): boolean {
   return client?.delete(m.channel_id, m.id) ?? false;
 }
 
-/** Looks a user up by exact username; null when there is none. */
-export async function findUser(name: string): Promise<User | null> {
+/** What the server accepts as a username prefix: 1 to 32 characters, no control character. */
+function searchable(prefix: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return prefix.length > 0 && [...prefix].length <= 32 && !/[\u0000-\u001f\u007f-\u009f]/.test(prefix);
+}
+
+/** Users whose username starts with `prefix` (ignoring case); [] when none or on an error. */
+export async function searchUsers(prefix: string, limit = 10): Promise<User[]> {
+  if (!searchable(prefix)) return [];
   try {
-    const u = await api.userByName(name);
-    put(users, u.id, u);
-    return u;
-  } catch {
-    return null;
+    const found = await api.searchUsers(prefix, Math.min(50, limit));
+    for (const u of found) put(users, u.id, u);
+    return found;
+  } catch (e) {
+    // A server from before the directory search (no such route): the exact name only.
+    if (e instanceof ApiError && e.code === 'not_found') {
+      const u = await api.userByName(prefix).catch(() => null);
+      if (u) put(users, u.id, u);
+      return u ? [u] : [];
+    }
+    return [];
   }
 }
 

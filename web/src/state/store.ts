@@ -1,6 +1,7 @@
 // What the views draw, as signals. Only chat.ts writes here.
 import { signal, type Signal } from '@preact/signals';
 import type { Channel, Id, Limits, Message, Presence, Relationship, Settings, Status, User } from '../protocol';
+import type { Preview } from './preview';
 
 /** A channel in the sidebar. */
 export interface ChannelEntry {
@@ -8,8 +9,8 @@ export interface ChannelEntry {
   lastReadId: Id;
   unread: number;
   mentions: number;
-  /** The newest message known, for the sidebar. */
-  last?: Message;
+  /** The newest message that is not deleted, for the sidebar. */
+  last?: Preview;
 }
 
 /** The messages of one channel that this tab holds, oldest first. */
@@ -48,6 +49,8 @@ export const relationships = signal<Map<Id, Relationship>>(new Map());
 export const outboxVersion = signal(0);
 /** A short notice for the user (errors mostly). */
 export const notice = signal<string | null>(null);
+/** The message whose text the user is editing, if any (one at a time). */
+export const editing = signal<Id | null>(null);
 /** Whether `ready` has arrived at least once. */
 export const started = signal(false);
 
@@ -80,6 +83,7 @@ export function resetStore(): void {
   me.value = null;
   limits.value = null;
   started.value = false;
+  editing.value = null;
   connection.value = { status: 'connecting' };
 }
 

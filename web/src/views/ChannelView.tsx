@@ -4,7 +4,7 @@ import type { Id } from '../protocol';
 import { closeChannel, openChannel, setMuted } from '../state/chat';
 import { navigate } from '../state/route';
 import { channelTitle, channels, nameOf, settings, typing } from '../state/store';
-import { Composer } from './Composer';
+import { Composer, focusComposer } from './Composer';
 import { Members } from './Members';
 import { MessageList } from './MessageList';
 
@@ -23,6 +23,12 @@ export function ChannelView({ channelId, messageId }: { channelId: Id; messageId
     if (entry) void openChannel(channelId, messageId);
   }, [channelId, messageId, !!entry]);
   useEffect(() => () => closeChannel(channelId), [channelId]);
+  // Opening a channel puts the keyboard in its message box (a jump to a
+  // message leaves focus where it was; on a touch screen it would pop up
+  // the on-screen keyboard).
+  useEffect(() => {
+    if (entry && !messageId && matchMedia('(pointer: fine)').matches) focusComposer();
+  }, [channelId, !!entry]);
   if (!entry) return <main class="main empty" id="main"><p>This channel is not available.</p></main>;
   const title = channelTitle(entry.channel);
   const muted = settings.value.muted_channel_ids.includes(channelId);
@@ -32,7 +38,7 @@ export function ChannelView({ channelId, messageId }: { channelId: Id; messageId
         <button type="button" class="back" onClick={() => navigate({ name: 'home' })} aria-label="Back to channels">←</button>
         <h1>{title}</h1>
         <div class="row">
-          <button type="button" aria-pressed={muted} onClick={() => void setMuted(channelId, !muted)}>{muted ? 'Unmute' : 'Mute'}</button>
+          <button type="button" onClick={() => void setMuted(channelId, !muted)}>{muted ? 'Unmute' : 'Mute'}</button>
           <button type="button" aria-expanded={showMembers} onClick={() => setShowMembers(!showMembers)}>
             Members ({entry.channel.member_ids.length})
           </button>

@@ -1,15 +1,21 @@
 // One message: author, time (a link to the message), text, and for the
 // user's own messages edit and delete.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Message } from '../protocol';
 import { deleteMessage, editMessage, tooLong } from '../state/chat';
-import { me, nameOf } from '../state/store';
+import { editing as editingId, me, nameOf } from '../state/store';
+import { focusComposer } from './Composer';
 import { MessageText } from './MessageText';
 import { clock } from './time';
 
 /** A message in the list. */
 export function MessageItem({ m, highlight, seenBy }: { m: Message; highlight: boolean; seenBy: string[] }) {
-  const [editing, setEditing] = useState(false);
+  const editing = editingId.value === m.id;
+  const setEditing = (on: boolean) => {
+    editingId.value = on ? m.id : null;
+    // Back to the message box, as in Slack, once an edit is saved or cancelled.
+    if (!on) focusComposer();
+  };
   const [confirming, setConfirming] = useState(false);
   const own = m.sender_id === me.value?.id;
   const cls = ['msg', own ? 'own' : '', highlight ? 'highlight' : ''].filter(Boolean).join(' ');
@@ -49,6 +55,13 @@ export function MessageItem({ m, highlight, seenBy }: { m: Message; highlight: b
 
 function EditBox({ m, done }: { m: Message; done: () => void }) {
   const [text, setText] = useState(m.text);
+  const ref = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.focus();
+    el.setSelectionRange(el.value.length, el.value.length);
+  }, []);
   const save = () => {
     if (!text.trim() || tooLong(text)) return;
     if (text !== m.text) editMessage(m, text);
@@ -57,7 +70,7 @@ function EditBox({ m, done }: { m: Message; done: () => void }) {
   return (
     <div class="edit">
       <label class="sr-only" for={`edit-${m.id}`}>Edit message</label>
-      <textarea id={`edit-${m.id}`} value={text} autoFocus rows={3}
+      <textarea id={`edit-${m.id}`} ref={ref} value={text} rows={3}
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === 'Escape') { e.preventDefault(); done(); }

@@ -4,6 +4,21 @@ import { ws } from '../state/chat';
 import { me, nameOf } from '../state/store';
 import { MessageText } from './MessageText';
 
+/** Why a send failed, in words. */
+function reason(code: string | undefined): string {
+  switch (code) {
+    case 'timeout':
+      return 'no answer from the server';
+    case 'rate_limited':
+    case 'overloaded':
+      return 'the server is busy';
+    case 'blocked':
+      return 'you cannot message this person';
+    default:
+      return code ?? 'error';
+  }
+}
+
 /** An unacknowledged message at the end of the list. */
 export function PendingItem({ p }: { p: Pending }) {
   const failed = p.state === 'failed';
@@ -11,7 +26,7 @@ export function PendingItem({ p }: { p: Pending }) {
     <li class={failed ? 'msg own failed' : 'msg own pending'} data-client-msg-id={p.clientMsgId}>
       <div class="meta">
         <strong>{me.value ? nameOf(me.value.id) : ''}</strong>{' '}
-        <span class="status">{failed ? `Not sent (${p.error ?? 'error'})` : 'Sending…'}</span>
+        <span class="status">{failed ? `Not sent: ${reason(p.error)}` : 'Sending…'}</span>
       </div>
       <MessageText text={p.text} />
       {failed && (
