@@ -4,7 +4,7 @@ use tonic::{Code, Status};
 
 use crate::store::StoreError;
 
-pub use chat_proto::{ERROR_CODE_KEY, RETRY_AFTER_KEY};
+pub use chat_proto::{ERROR_CODE_KEY, OWNER_KEY, RETRY_AFTER_KEY};
 
 /// Why a core operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +85,14 @@ pub enum CoreError {
         /// Human explanation.
         message: String,
     },
+    /// This node does not own the channel; `owner` is the node believed to.
+    #[error("this core does not own channel {channel}; retry at {}", owner.map_or("the owner once one is live".to_owned(), |o| format!("core node {o}")))]
+    NotOwner {
+        /// The channel.
+        channel: u64,
+        /// The owner's node id, if one is known.
+        owner: Option<u64>,
+    },
     /// The core is overloaded; retry later.
     #[error("server is busy, retry later")]
     Overloaded,
@@ -132,6 +140,7 @@ impl CoreError {
             CoreError::NotYourMessage => "not_your_message",
             CoreError::Blocked => "blocked",
             CoreError::Conflict { code, .. } => code,
+            CoreError::NotOwner { .. } => "not_owner",
             CoreError::Overloaded => "overloaded",
             CoreError::Storage(StoreError::Conflict(_)) => "conflict",
             CoreError::Storage(StoreError::Backend(_)) => "storage_unavailable",
@@ -161,9 +170,19 @@ impl CoreError {
             CoreError::Overloaded | CoreError::TooManyAttempts { .. } => Code::ResourceExhausted,
             CoreError::Storage(StoreError::Conflict(_)) => Code::Aborted,
             // Nothing was written: the same call succeeds at the owner.
-            CoreError::Storage(StoreError::Backend(_) | StoreError::Fenced { .. }) => {
+            CoreError::NotOwner { .. }
+            | CoreError::Storage(StoreError::Backend(_) | StoreError::Fenced { .. }) => {
                 Code::Unavailable
             }
+        }
+    }
+}
+
+impl From<crate::ownership::NotOwner> for CoreError {
+    fn from(n: crate::ownership::NotOwner) -> Self {
+        CoreError::NotOwner {
+            channel: n.channel,
+            owner: n.owner,
         }
     }
 }
@@ -181,6 +200,13 @@ impl From<CoreError> for Status {
         let mut status = Status::new(err.grpc_code(), message);
         if let Ok(value) = err.code().parse() {
             status.metadata_mut().insert(ERROR_CODE_KEY, value);
+        }
+        if let CoreError::NotOwner {
+            owner: Some(owner), ..
+        } = err
+            && let Ok(value) = owner.to_string().parse()
+        {
+            status.metadata_mut().insert(OWNER_KEY, value);
         }
         if let CoreError::TooManyAttempts { retry_after_ms } = err
             && let Ok(value) = retry_after_ms.to_string().parse()

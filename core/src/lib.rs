@@ -14,6 +14,7 @@ pub mod ids;
 pub mod login_guard;
 pub mod members;
 pub mod mentions;
+pub mod ownership;
 pub mod pipeline;
 pub mod presence;
 pub mod principals;

@@ -14,6 +14,7 @@ use crate::error::CoreError;
 use crate::hub::Hub;
 use crate::ids::IdGenerator;
 use crate::members::MemberCache;
+use crate::ownership::Ownership;
 use crate::store::{Appended, ChannelFloors, Fence, Id, Mention, NewMessage, Store, StoreError};
 
 /// A message that passed validation and membership checks.
@@ -54,6 +55,8 @@ pub struct Parts<S> {
     pub hub: Arc<Hub>,
     /// Who receives a channel's messages.
     pub members: Arc<MemberCache<S>>,
+    /// Which channels this node writes, and with which fence.
+    pub ownership: Arc<dyn Ownership>,
     /// Most messages per transaction.
     pub batch_max: usize,
 }
@@ -96,12 +99,36 @@ async fn run<S: Store>(parts: Parts<S>, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Issues each message an id above its channel's floor, writes the batch
-/// and answers every job.
+/// Answers the jobs for channels this node does not own with `not_owner`,
+/// and writes the others in one batch per fence (one, unless ownership
+/// changed while the batch gathered).
 async fn write_batch<S: Store>(parts: &Parts<S>, floors: &mut ChannelFloors, jobs: Vec<Job>) {
+    let mut groups: Vec<(Fence, Vec<Job>)> = Vec::new();
+    for job in jobs {
+        match parts.ownership.fence(job.pending.channel_id) {
+            Err(not_owner) => {
+                let _ = job.reply.send(Err(not_owner.into()));
+            }
+            Ok(fence) => match groups.iter_mut().find(|(f, _)| *f == fence) {
+                Some((_, group)) => group.push(job),
+                None => groups.push((fence, vec![job])),
+            },
+        }
+    }
+    for (fence, group) in groups {
+        write_fenced(parts, floors, fence, group).await;
+    }
+}
+
+/// Issues each message an id above its channel's floor, writes the batch
+/// with `fence` and answers every job.
+async fn write_fenced<S: Store>(
+    parts: &Parts<S>,
+    floors: &mut ChannelFloors,
+    fence: Fence,
+    jobs: Vec<Job>,
+) {
     let channels: Vec<Id> = jobs.iter().map(|job| job.pending.channel_id).collect();
-    // One node owns every channel until issue 22 hands out ownership.
-    let fence = Fence::single_node(parts.ids.lock().unwrap_or_else(|p| p.into_inner()).node());
     if let Err(e) = floors.load(&*parts.store, fence, &channels).await {
         tracing::error!(error = %e, batch = jobs.len(), "channel id floors not read");
         return fail(jobs, &e);

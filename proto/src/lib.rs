@@ -22,6 +22,10 @@ pub const ERROR_CODE_KEY: &str = "chat-error-code";
 /// of a user: `Bearer <token>`, as in HTTP.
 pub const AUTHORIZATION_KEY: &str = "authorization";
 
+/// The gRPC metadata key that names, with `not_owner`, the core node id
+/// believed to own the channel.
+pub const OWNER_KEY: &str = "chat-owner";
+
 /// The gRPC metadata key that says how long to wait before retrying, in ms.
 pub const RETRY_AFTER_KEY: &str = "chat-retry-after-ms";
 

@@ -26,6 +26,7 @@ use crate::hub::Hub;
 use crate::ids::IdGenerator;
 use crate::login_guard::LoginGuard;
 use crate::members::{MemberCache, Members};
+use crate::ownership::{Ownership, SoleOwner};
 use crate::pipeline::{self, Appender, Parts};
 use crate::presence::Presence;
 use crate::principals::PrincipalCache;
@@ -59,11 +60,23 @@ pub struct CoreService<S> {
     guard: LoginGuard,
     /// Who the tokens of recent calls belong to.
     principals: PrincipalCache,
+    /// Which channels this node writes.
+    ownership: Arc<dyn Ownership>,
 }
 
 impl<S: Store> CoreService<S> {
-    /// Starts the core over `store`.
+    /// Starts the core over `store`, owning every channel.
     pub async fn start(store: S, config: CoreConfig) -> Result<Arc<Self>, CoreError> {
+        let sole = Arc::new(SoleOwner::new(config.node_id));
+        Self::start_owning(store, config, sole).await
+    }
+
+    /// Starts the core over `store`, writing the channels `ownership` gives it.
+    pub async fn start_owning(
+        store: S,
+        config: CoreConfig,
+        ownership: Arc<dyn Ownership>,
+    ) -> Result<Arc<Self>, CoreError> {
         let store = Arc::new(store);
         // Message ids are floored per channel by the write path.
         let floor = store.id_floor().await?;
@@ -76,6 +89,7 @@ impl<S: Store> CoreService<S> {
                 ids: ids.clone(),
                 hub: hub.clone(),
                 members: members.clone(),
+                ownership: ownership.clone(),
                 batch_max: config.append_batch_max,
             },
             config.append_queue,
@@ -89,6 +103,7 @@ impl<S: Store> CoreService<S> {
                 std::time::Duration::from_millis(config.principal_cache_ttl_ms),
             ),
             blocks: BlockCache::new(store.clone(), MEMBER_CACHE_CHANNELS),
+            ownership,
             store,
             ids,
             hub,
@@ -137,10 +152,9 @@ impl<S: Store> CoreService<S> {
             .next_above(pipeline::now_ms(), floor)
     }
 
-    /// The fence this node writes with: it owns every channel until issue
-    /// 22 hands out ownership.
-    fn fence(&self) -> Fence {
-        Fence::single_node(self.ids.lock().unwrap_or_else(|p| p.into_inner()).node())
+    /// The fence to write `channel` with, if this node owns it.
+    fn fence(&self, channel: Id) -> Result<Fence, CoreError> {
+        Ok(self.ownership.fence(channel)?)
     }
 
     fn appender(&self) -> Result<Appender, CoreError> {

@@ -220,7 +220,14 @@ impl<S: Store> CoreService<S> {
         let version = self.next_id_above(self.store.last_message_id(channel).await?);
         let stored = self
             .store
-            .update_message(self.fence(), channel, message_id, change, now_ms(), version)
+            .update_message(
+                self.fence(channel)?,
+                channel,
+                message_id,
+                change,
+                now_ms(),
+                version,
+            )
             .await?
             .ok_or(CoreError::MessageNotFound)?;
         let message = convert::message(&stored);
