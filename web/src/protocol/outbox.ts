@@ -5,7 +5,19 @@ import type { Id } from './ids';
 import type { Message } from './types';
 
 /** Error codes after which the same send may succeed later. */
-export const RETRYABLE = new Set(['overloaded', 'storage_unavailable', 'rate_limited', 'timeout', 'unavailable']);
+export const RETRYABLE = new Set([
+  'overloaded',
+  'storage_unavailable',
+  'rate_limited',
+  'timeout',
+  'unavailable',
+  'not_owner',
+]);
+
+/** Whether a send that failed with `code` is worth retrying as it is. */
+export function canRetry(code: string | undefined): boolean {
+  return code === undefined || RETRYABLE.has(code);
+}
 
 /** A message on its way. */
 export interface Pending {

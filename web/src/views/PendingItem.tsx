@@ -1,5 +1,6 @@
 // A message of the user's on its way: "Sending…", or failed with Retry.
 import type { Pending } from '../protocol';
+import { canRetry } from '../protocol/outbox';
 import { ws } from '../state/chat';
 import { me, nameOf } from '../state/store';
 import { MessageText } from './MessageText';
@@ -31,7 +32,11 @@ export function PendingItem({ p }: { p: Pending }) {
       <MessageText text={p.text} />
       {failed && (
         <div class="actions">
-          <button type="button" onClick={() => ws()?.retry(p.clientMsgId)}>Retry</button>
+          {canRetry(p.error) && (
+            <button type="button" onClick={() => ws()?.retry(p.clientMsgId)}>
+              Retry
+            </button>
+          )}
           <button type="button" class="link" onClick={() => ws()?.discard(p.clientMsgId)}>Discard</button>
         </div>
       )}
