@@ -94,11 +94,14 @@
 
 mod config;
 mod error;
+mod membership;
 mod node;
 pub mod ownership;
-#[allow(dead_code)] // used by registration and membership, next
+mod registration;
 mod zk;
 
 pub use config::ZkConfig;
 pub use error::Error;
+pub use membership::{MemberWatch, watch_members};
 pub use node::{Load, Member, Members, NodeInfo, NodeKind};
+pub use registration::{LOAD_WRITE_INTERVAL, LostReason, Registration, RegistrationState};
