@@ -71,14 +71,31 @@ s.bind(("127.0.0.1", int(sys.argv[1])))
 PY
 }
 
+# Prints the pid of the server running on DIR/zoo.cfg, if one does.
+zk_find_pid() {
+    local dir=$1 proc
+    for proc in /proc/[0-9]*; do
+        if zk_is_server "${proc#/proc/}" "$dir"; then
+            echo "${proc#/proc/}"
+            return 0
+        fi
+    done
+}
+
+# Succeeds when process $1 is a java running the server on $2/zoo.cfg
+# (checking the name too: a grep for the command line would match itself).
+zk_is_server() {
+    [[ "$(cat "/proc/$1/comm" 2>/dev/null)" == java ]] &&
+        tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "ZooKeeperServerMain $2/zoo.cfg"
+}
+
 # Succeeds when DIR's pid file names a live ZooKeeper of DIR (not some other
 # process that got the pid later).
 zk_running() {
     local dir=$1 pid
     [[ -f "$dir/zookeeper.pid" ]] || return 1
     pid=$(cat "$dir/zookeeper.pid")
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "ZooKeeperServerMain $dir/zoo.cfg"
+    [[ -n "$pid" ]] && zk_is_server "$pid" "$dir"
 }
 
 zk_start() {
@@ -123,17 +140,22 @@ EOF
     # libslf4j-java, which the package depends on) sends the log to stderr.
     local cp=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar
     echo "starting ZooKeeper on 127.0.0.1:$port (data $dir/data, log $dir/zookeeper.log)" >&2
-    # setsid: its own process group, so a Ctrl-C of the caller or the end of
-    # a test's process group does not take the server along.
-    setsid java -Xmx256m -Dzookeeper.jmx.log4j.disable=true \
+    # setsid: a session of its own, so a Ctrl-C of the caller or the end of
+    # a test's process group does not take the server along. `-f` forks
+    # always, so the pid is found by the command line, which names DIR.
+    setsid -f java -Xmx256m -Dzookeeper.jmx.log4j.disable=true \
         -Dorg.slf4j.simpleLogger.showDateTime=true \
         "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSSXXX" \
         -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$dir/zoo.cfg" \
-        >>"$dir/zookeeper.log" 2>&1 </dev/null &
-    local pid=$!
-    echo "$pid" >"$dir/zookeeper.pid"
-    for _ in $(seq 1 150); do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        >>"$dir/zookeeper.log" 2>&1 </dev/null
+    local pid= i
+    for i in $(seq 1 150); do
+        if [[ -z $pid ]]; then
+            # setsid's child is java once it has exec'd: give it 2 s.
+            pid=$(zk_find_pid "$dir")
+            if [[ -n $pid ]]; then echo "$pid" >"$dir/zookeeper.pid"; elif ((i < 10)); then sleep 0.2; continue; fi
+        fi
+        if [[ -z $pid ]] || ! kill -0 "$pid" 2>/dev/null; then
             tail -n 20 "$dir/zookeeper.log" >&2
             rm -f "$dir/zookeeper.pid"
             zk_die "ZooKeeper exited while starting (log: $dir/zookeeper.log)"

@@ -354,9 +354,12 @@ impl Keeper {
                     match written {
                         Ok(_) => {}
                         Err(zookeeper_client::Error::NoNode) => break LostReason::Deleted,
-                        // Retried with the next change of load; the
-                        // session state says whether the session lives.
-                        Err(err) => tracing::warn!(%err, path = %self.path, "load not written to ZooKeeper"),
+                        // Written again after the interval, once connected
+                        // (the session state says whether the session lives).
+                        Err(err) => {
+                            tracing::warn!(%err, path = %self.path, "load not written to ZooKeeper; retrying");
+                            pending = true;
+                        }
                     }
                 }
             }
