@@ -274,6 +274,9 @@ impl Follower {
     /// Waits for watch events and applies them, publishing after each.
     async fn follow(&self, client: &Client, view: &mut View, tx: &watch::Sender<Members>) -> Stop {
         let mut states = client.state_watcher();
+        if states.peek_state().is_terminated() {
+            return Stop::SessionEnded;
+        }
         loop {
             let Some(children) = view.children.take() else {
                 return Stop::Failed(Error::Unexpected("no child watch armed".into()));

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
-use zookeeper_client::{Client, SessionState, Stat, StateWatcher};
+use zookeeper_client::{Client, EventType, SessionState, Stat, StateWatcher};
 
 use crate::error::zk;
 use crate::zk::{NAME_PREFIX, connect, ensure_dir, epoch, registration};
@@ -272,6 +272,20 @@ async fn bounded<T>(
 
 type Write = Pin<Box<dyn Future<Output = Result<Stat, zookeeper_client::Error>> + Send>>;
 
+/// A watch on the registration's own znode: resolves with the event type
+/// that fired it (`NodeDeleted` at once if the znode is already gone).
+type OwnWatch = Pin<Box<dyn Future<Output = Result<EventType, zookeeper_client::Error>> + Send>>;
+
+fn watch_own(client: &Client, path: &str) -> OwnWatch {
+    let (client, path) = (client.clone(), path.to_owned());
+    Box::pin(async move {
+        match client.check_and_watch_stat(&path).await? {
+            (None, _) => Ok(EventType::NodeDeleted),
+            (Some(_), watcher) => Ok(watcher.changed().await.event_type),
+        }
+    })
+}
+
 /// The task that owns the session of a registration.
 struct Keeper {
     client: Client,
@@ -287,12 +301,28 @@ struct Keeper {
 }
 
 impl Keeper {
+    /// The znode is gone: by hand (the session lives), or because ZooKeeper
+    /// expired the session, whose deletions can reach us before the expiry
+    /// itself does. One round trip tells them apart.
+    async fn why_deleted(&self) -> LostReason {
+        let checked = timeout(self.session_timeout, self.client.check_stat(&self.path)).await;
+        match (checked, self.states.peek_state()) {
+            (_, SessionState::Expired) | (Ok(Err(zookeeper_client::Error::SessionExpired)), _) => {
+                LostReason::Expired
+            }
+            _ => LostReason::Deleted,
+        }
+    }
+
     async fn run(mut self) {
         let (id, epoch) = (self.id, self.epoch);
         let mut disconnected_at = None;
         let mut pending = false;
         let mut last_write: Option<Instant> = None;
         let mut write: Option<Write> = None;
+        // So that a deletion of the znode (by hand) ends the registration
+        // at once rather than at the next load write.
+        let mut own: Option<OwnWatch> = Some(watch_own(&self.client, &self.path));
         // The state may have moved between the create and here.
         let mut next = Some(self.states.state());
         let reason = loop {
@@ -349,6 +379,21 @@ impl Keeper {
                         Err(err) => tracing::error!(%err, "cannot encode node info"),
                     }
                 }
+                Some(fired) = OptionFuture::from(own.as_mut()), if own.is_some() => {
+                    own = None;
+                    match fired {
+                        Ok(EventType::NodeDeleted) => break self.why_deleted().await,
+                        // Our own load writes: watch again.
+                        Ok(EventType::NodeDataChanged | EventType::NodeCreated | EventType::NodeChildrenChanged) => {
+                            own = Some(watch_own(&self.client, &self.path));
+                        }
+                        // The session ended (the session state says so
+                        // too), or the check failed (a broken connection):
+                        // watched again at the next reconnect.
+                        Ok(EventType::Session) => {}
+                        Err(err) => tracing::debug!(%err, path = %self.path, "watch on own znode failed"),
+                    }
+                }
                 Some(written) = OptionFuture::from(write.as_mut()), if write.is_some() => {
                     write = None;
                     match written {
@@ -365,6 +410,7 @@ impl Keeper {
             }
         };
         drop(write);
+        drop(own);
         // Closing the session deletes the znode now if the server still has
         // it, rather than at the timeout, and makes the loss final.
         let mut states = self.states;

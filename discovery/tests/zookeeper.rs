@@ -179,6 +179,49 @@ async fn a_member_watch_sees_joins_load_and_leaves() {
     watch.shutdown().await;
 }
 
+/// Someone deleting a registration's znode (by hand) ends it at once: the
+/// node must not go on believing it is a member when the others no longer
+/// list it.
+#[tokio::test]
+async fn a_deleted_znode_ends_the_registration() {
+    let Some(zk) = zookeeper() else { return };
+    let config = config(&zk);
+    let watch = watch_members(&config, NodeKind::Core).await.expect("watch");
+    let mut rx = watch.subscribe();
+    let a = Registration::register(&config, core("eu", "127.0.0.1:1"))
+        .await
+        .expect("register");
+    members_until(&mut rx, "a to join", |m| m.get(a.id()).is_some()).await;
+    // A load write fires the znode's data watch, which is then armed again.
+    a.update_load(Load {
+        connections: 1,
+        cpu_percent: 0.0,
+    });
+    members_until(&mut rx, "a's load", |m| {
+        m.get(a.id()).is_some_and(|x| x.info.load.connections == 1)
+    })
+    .await;
+
+    let operator = zookeeper_client::Client::connect(&zk)
+        .await
+        .expect("connect");
+    operator
+        .delete(a.path(), None)
+        .await
+        .expect("delete the znode");
+    let lost = bounded("a to be lost", a.lost()).await;
+    assert_eq!(
+        lost,
+        RegistrationState::Lost {
+            id: a.id(),
+            epoch: a.epoch(),
+            reason: LostReason::Deleted
+        }
+    );
+    members_until(&mut rx, "a to leave", Members::is_empty).await;
+    watch.shutdown().await;
+}
+
 /// The `chat-discovery register` child: its stdout lines.
 struct Registrant {
     child: Child,
