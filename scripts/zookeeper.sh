@@ -111,6 +111,8 @@ zk_start() {
             echo "127.0.0.1:$port"
             return 0
         fi
+        echo "ZooKeeper (pid $(cat "$dir/zookeeper.pid")) runs but does not answer; restarting it" >&2
+        zk_stop "$dir"
     fi
     local port=
     if [[ -f "$dir/port" ]]; then

@@ -336,6 +336,9 @@ impl Keeper {
                                 "ZooKeeper connection back; registration kept"
                             );
                         }
+                        if own.is_none() {
+                            own = Some(watch_own(&self.client, &self.path));
+                        }
                         self.state
                             .send_replace(RegistrationState::Registered { id, epoch });
                     }
@@ -398,7 +401,7 @@ impl Keeper {
                     write = None;
                     match written {
                         Ok(_) => {}
-                        Err(zookeeper_client::Error::NoNode) => break LostReason::Deleted,
+                        Err(zookeeper_client::Error::NoNode) => break self.why_deleted().await,
                         // Written again after the interval, once connected
                         // (the session state says whether the session lives).
                         Err(err) => {
@@ -409,16 +412,22 @@ impl Keeper {
                 }
             }
         };
+        match reason {
+            LostReason::Closed => tracing::info!(id, epoch, "registration closed"),
+            _ => tracing::warn!(id, epoch, ?reason, "registration lost"),
+        }
+        // Said first: the owner must stop at once, not after the close.
+        self.state
+            .send_replace(RegistrationState::Lost { id, epoch, reason });
         drop(write);
         drop(own);
         // Closing the session deletes the znode now if the server still has
-        // it, rather than at the timeout, and makes the loss final.
+        // it, rather than at the timeout, and makes the loss final. On
+        // close(), wait (briefly) for ZooKeeper to confirm, so the znode is
+        // gone when close() returns.
         let mut states = self.states;
         drop(self.client);
-        if reason == LostReason::Closed
-            || reason == LostReason::Deleted
-            || reason == LostReason::Unreachable
-        {
+        if reason == LostReason::Closed {
             let _ = timeout(CLOSE_WAIT, async {
                 while !states.peek_state().is_terminated() {
                     states.changed().await;
@@ -426,11 +435,5 @@ impl Keeper {
             })
             .await;
         }
-        match reason {
-            LostReason::Closed => tracing::info!(id, epoch, "registration closed"),
-            _ => tracing::warn!(id, epoch, ?reason, "registration lost"),
-        }
-        self.state
-            .send_replace(RegistrationState::Lost { id, epoch, reason });
     }
 }
