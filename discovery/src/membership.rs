@@ -293,7 +293,7 @@ impl Follower {
                         // Children changed, or the directory itself was
                         // deleted (read_all makes it again).
                         if let Err(err) = self.read_all(client, view).await {
-                            return Stop::Failed(err);
+                            return failed(client, err);
                         }
                         publish(tx, view);
                         break;
@@ -305,7 +305,7 @@ impl Follower {
                                 if let Some((name, _)) = view.known.get(&id) {
                                     let name = name.clone();
                                     if let Err(err) = self.read_one(client, view, id, name).await {
-                                        return Stop::Failed(err);
+                                        return failed(client, err);
                                     }
                                 }
                             }
@@ -324,6 +324,23 @@ impl Follower {
                 }
             }
         }
+    }
+}
+
+/// A failed read during follow: the session's end (expiry can surface as
+/// a read error before the state changes), or a failure to retry.
+fn failed(client: &Client, err: Error) -> Stop {
+    let ended = matches!(
+        &err,
+        Error::Zk {
+            source: zookeeper_client::Error::SessionExpired | zookeeper_client::Error::ClientClosed,
+            ..
+        }
+    );
+    if ended || client.state().is_terminated() {
+        Stop::SessionEnded
+    } else {
+        Stop::Failed(err)
     }
 }
 

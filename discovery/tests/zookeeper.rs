@@ -350,6 +350,96 @@ async fn a_paused_node_loses_its_registration_and_registers_anew() {
     watch.shutdown().await;
 }
 
+/// A member watch whose own session expires (its process paused past the
+/// timeout) starts a new session and reads everything again: changes made
+/// meanwhile show, and it keeps following.
+#[tokio::test]
+async fn a_member_watch_recovers_from_its_session_expiring() {
+    let Some(zk) = zookeeper() else { return };
+    let mut config = config(&zk);
+    config.session_timeout_ms = 2000;
+    let a = Registration::register(&config, core("eu", "127.0.0.1:1"))
+        .await
+        .expect("register a");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chat-discovery"))
+        .args(["--connect", &config.connect, "--chroot", &config.chroot])
+        .args([
+            "--session-timeout-ms",
+            &config.session_timeout_ms.to_string(),
+        ])
+        .args(["members", "core", "--follow"])
+        .env("RUST_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn chat-discovery");
+    let pid = Pid::from_raw(child.id().expect("running") as i32);
+    let mut out = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut err = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let ids = |line: String| -> Vec<u64> {
+        let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+        v["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .filter_map(|n| n["id"].as_u64())
+            .collect()
+    };
+    let first = bounded("the first list", out.next_line())
+        .await
+        .expect("read")
+        .expect("a line");
+    assert_eq!(ids(first), vec![a.id()]);
+
+    kill(pid, Signal::SIGSTOP).expect("SIGSTOP");
+    a.close().await;
+    let b = Registration::register(&config, core("eu", "127.0.0.1:2"))
+        .await
+        .expect("register b");
+    // Nothing to await here: the server expires the paused session within
+    // the timeout plus a tick (500 ms); wait well past that.
+    tokio::time::sleep(config.session_timeout() * 3).await;
+    kill(pid, Signal::SIGCONT).expect("SIGCONT");
+
+    bounded("the watch to say its session ended", async {
+        loop {
+            match err.next_line().await.expect("read stderr") {
+                Some(line) if line.contains("session ended") => break,
+                Some(line) => eprintln!("child: {line}"),
+                None => panic!("child exited"),
+            }
+        }
+    })
+    .await;
+    bounded("the new list", async {
+        loop {
+            let line = out.next_line().await.expect("read").expect("a line");
+            if ids(line) == vec![b.id()] {
+                break;
+            }
+        }
+    })
+    .await;
+    // And it follows again.
+    let c = Registration::register(&config, core("eu", "127.0.0.1:3"))
+        .await
+        .expect("register c");
+    bounded("c in the list", async {
+        loop {
+            let line = out.next_line().await.expect("read").expect("a line");
+            if ids(line) == vec![b.id(), c.id()] {
+                break;
+            }
+        }
+    })
+    .await;
+    b.close().await;
+    c.close().await;
+}
+
 /// A ZooKeeper server of this test's own, through scripts/zookeeper.sh.
 struct OwnServer {
     dir: tempfile::TempDir,
