@@ -50,9 +50,12 @@
 //!
 //! A node's id is the sequence number ZooKeeper appends to its znode's name
 //! (`n-0000000007` → 7), never configured. ZooKeeper increments the parent's
-//! counter at every child created, so an id is never given twice under one
-//! chroot (for 2³¹ registrations). A node that registers again (after its
-//! session was lost) gets a new id.
+//! counter at every child created, so an id is never given twice to nodes
+//! of one kind under one chroot (for 2³¹ registrations; a core and an edge
+//! may have the same number). A node that registers again (after its
+//! session was lost) gets a new id. The directories are therefore plain
+//! persistent znodes, not containers: a container would vanish when the
+//! last node left, and its counter with it.
 //!
 //! # Epochs (for fencing)
 //!

@@ -44,6 +44,24 @@ fn core(region: &str, grpc: &str) -> NodeInfo {
     NodeInfo::new(NodeKind::Core, region).with_addr("grpc", grpc)
 }
 
+/// Deletes a test's chroot and everything under it (best effort: the
+/// ZooKeeper of scripts/test.sh keeps its data between runs).
+async fn remove_tree(config: &ZkConfig) {
+    let Ok(client) = zookeeper_client::Client::connect(&config.connect).await else {
+        return;
+    };
+    let mut stack = vec![(config.chroot.clone(), false)];
+    while let Some((path, listed)) = stack.pop() {
+        if listed {
+            let _ = client.delete(&path, None).await;
+            continue;
+        }
+        let children = client.list_children(&path).await.unwrap_or_default();
+        stack.push((path.clone(), true));
+        stack.extend(children.into_iter().map(|c| (format!("{path}/{c}"), false)));
+    }
+}
+
 async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
     match timeout(WAIT, f).await {
         Ok(v) => v,
@@ -119,6 +137,7 @@ async fn registrations_get_distinct_ids_and_increasing_epochs() {
     for r in [a2, b, e] {
         r.close().await;
     }
+    remove_tree(&config).await;
 }
 
 #[tokio::test]
@@ -177,6 +196,7 @@ async fn a_member_watch_sees_joins_load_and_leaves() {
     drop(b);
     members_until(&mut rx, "b to leave", Members::is_empty).await;
     watch.shutdown().await;
+    remove_tree(&config).await;
 }
 
 /// Someone deleting a registration's znode (by hand) ends it at once: the
@@ -220,6 +240,7 @@ async fn a_deleted_znode_ends_the_registration() {
     );
     members_until(&mut rx, "a to leave", Members::is_empty).await;
     watch.shutdown().await;
+    remove_tree(&config).await;
 }
 
 /// The `chat-discovery register` child: its stdout lines.
@@ -348,6 +369,7 @@ async fn a_paused_node_loses_its_registration_and_registers_anew() {
     drop(child);
     members_until(&mut rx, "the killed child to leave", Members::is_empty).await;
     watch.shutdown().await;
+    remove_tree(&config).await;
 }
 
 /// A member watch whose own session expires (its process paused past the
@@ -438,6 +460,7 @@ async fn a_member_watch_recovers_from_its_session_expiring() {
     .await;
     b.close().await;
     c.close().await;
+    remove_tree(&config).await;
 }
 
 /// A ZooKeeper server of this test's own, through scripts/zookeeper.sh.
