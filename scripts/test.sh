@@ -9,7 +9,9 @@
 #
 # The PostgreSQL backend's tests need a server: this script makes sure one
 # runs on 127.0.0.1:5432 (the machine's own, or installed and started here)
-# and exports TEST_POSTGRES_URL, so no test is ever skipped here.
+# and exports TEST_POSTGRES_URL, so no test is ever skipped here. Likewise
+# the discovery crate's tests get a ZooKeeper (scripts/zookeeper.sh) and
+# TEST_ZOOKEEPER.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +32,21 @@ else
     export TEST_POSTGRES_URL
 fi
 echo "TEST_POSTGRES_URL=${TEST_POSTGRES_URL//:chat-test@/:***@}"
+
+# The discovery crate's tests need a ZooKeeper: scripts/zookeeper.sh
+# installs Debian's (3.8) when missing and starts a standalone server of our
+# own on a free loopback port, data in target/zookeeper/ (or finds the one it
+# started earlier still running), and TEST_ZOOKEEPER names it.
+step "ZooKeeper for the discovery tests"
+if [[ -n "${TEST_ZOOKEEPER:-}" ]]; then
+    echo "using TEST_ZOOKEEPER as given"
+else
+    # shellcheck source=scripts/zookeeper.sh
+    source scripts/zookeeper.sh
+    TEST_ZOOKEEPER=$(ensure_zookeeper)
+    export TEST_ZOOKEEPER
+fi
+echo "TEST_ZOOKEEPER=$TEST_ZOOKEEPER"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
