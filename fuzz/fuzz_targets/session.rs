@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use chat_edge::error::{ApiError, CloseReason};
 use chat_edge::protocol::{
-    Call, CallResult, Delivery, Output, Session, SessionConfig, SharedFrame,
+    Call, CallResult, Delivery, Output, ReadyLoad, Session, SessionConfig, SharedFrame,
 };
 use chat_edge::wire::{
     Channel, ChannelKind, ChannelState, Message, Notifications, Presence, PresenceStatus, Settings,
@@ -202,7 +202,11 @@ impl World {
             Call::Ready if refuse => {
                 CallResult::Ready(Err(ApiError::new(500, "internal", "no ready state")))
             }
-            Call::Ready => CallResult::Ready(Ok((settings(), ready_channels()))),
+            Call::Ready => CallResult::Ready(Ok(ReadyLoad {
+                settings: settings(),
+                channels: ready_channels(),
+                receipts_max_members: 20,
+            })),
             Call::Send(chat_edge::protocol::SendCall {
                 channel_id,
                 client_msg_id,
@@ -360,6 +364,7 @@ fn ready_channels() -> Vec<ChannelState> {
             last_read_id: 0,
             unread_count: 0,
             mention_count: 0,
+            last_message: None,
         })
         .collect()
 }
