@@ -7,6 +7,7 @@
 pub mod admin;
 mod binary;
 pub mod config;
+pub mod core_cluster;
 pub mod listen;
 pub mod load;
 pub mod node_config;

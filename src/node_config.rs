@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use chat_core::{CoreConfig, PostgresConfig};
+use chat_discovery::ZkConfig;
 use chat_edge::EdgeConfig;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,9 @@ pub struct ServerTls {
     pub key: Option<PathBuf>,
 }
 
+/// The region a node is in unless configured.
+pub const DEFAULT_REGION: &str = "local";
+
 /// Which backend `chat-core` stores in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -99,6 +103,13 @@ pub struct CoreNodeConfig {
     pub admin: AdminConfig,
     /// Core settings, as in the single node.
     pub core: CoreConfig,
+    /// The node's region, published in its registration.
+    pub region: String,
+    /// ZooKeeper, for a cluster of several cores: with it the node
+    /// registers, takes its node id from ZooKeeper (`core.node_id` is then
+    /// unused) and owns its share of the channels; without it the node
+    /// owns every channel and must be the only core.
+    pub zookeeper: Option<ZkConfig>,
 }
 
 impl Default for CoreNodeConfig {
@@ -114,6 +125,8 @@ impl Default for CoreNodeConfig {
             tls: ServerTls::default(),
             admin: AdminConfig::default(),
             core: CoreConfig::default(),
+            region: DEFAULT_REGION.to_owned(),
+            zookeeper: None,
         }
     }
 }
@@ -134,6 +147,16 @@ impl CoreNodeConfig {
         }
         config.core.validate()?;
         config.postgres.validate()?;
+        if let Some(zk) = &config.zookeeper {
+            zk.validate()
+                .map_err(|e| format!("invalid configuration: {e}"))?;
+            if config.storage == StorageKind::Sqlite {
+                return Err(
+                    "invalid configuration: a cluster of cores (zookeeper) stores in postgres"
+                        .into(),
+                );
+            }
+        }
         Ok(config)
     }
 }

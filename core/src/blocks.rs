@@ -21,6 +21,9 @@ pub struct BlockCache<S> {
     /// Per user pair (low, high): the generation read and whether either blocks.
     blocked: Cache<(Id, Id), (u64, bool)>,
     generation: AtomicU64,
+    /// Whether pair answers are kept: only where every block is stored
+    /// through this node.
+    keep_pairs: bool,
 }
 
 fn backend(e: Arc<StoreError>) -> CoreError {
@@ -28,13 +31,15 @@ fn backend(e: Arc<StoreError>) -> CoreError {
 }
 
 impl<S: Store> BlockCache<S> {
-    /// Caches over `store`, each holding up to `capacity` entries.
-    pub fn new(store: Arc<S>, capacity: u64) -> Self {
+    /// Caches over `store`, each holding up to `capacity` entries; pair
+    /// answers are kept only if `keep_pairs` (this node stores every block).
+    pub fn new(store: Arc<S>, capacity: u64, keep_pairs: bool) -> Self {
         Self {
             store,
             direct: Cache::new(capacity),
             blocked: Cache::new(capacity),
             generation: AtomicU64::new(0),
+            keep_pairs,
         }
     }
 
@@ -61,6 +66,12 @@ impl<S: Store> BlockCache<S> {
             return Ok(());
         }
         let key = ((*a).min(*b), (*a).max(*b));
+        if !self.keep_pairs {
+            if self.load(key).await?.1 {
+                return Err(CoreError::Blocked);
+            }
+            return Ok(());
+        }
         let now = self.generation.load(Ordering::SeqCst);
         let (seen, blocked) = self
             .blocked
@@ -123,7 +134,7 @@ mod tests {
             last_message_id: 0,
         };
         store.create_channel(direct, vec![1, 2]).await.expect("dm");
-        let cache = BlockCache::new(store.clone(), 10);
+        let cache = BlockCache::new(store.clone(), 10, true);
         cache.check(10, &[1, 2]).await.expect("not blocked yet");
         let block = vec![(2, 1, Some(RelationKind::Blocked))];
         store.change_relations(block, 1).await.expect("block");
@@ -139,5 +150,34 @@ mod tests {
             .expect("unblock");
         cache.changed();
         cache.check(10, &[1, 2]).await.expect("unblocked");
+    }
+
+    #[tokio::test]
+    async fn without_kept_pairs_a_block_stored_elsewhere_counts_at_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(SqliteStore::open(dir.path()).expect("open"));
+        for (id, name) in [(1, "ann"), (2, "bob")] {
+            let user = UserRecord::new(id, name.into(), "x".into(), 0);
+            store.create_user(user).await.expect("user");
+        }
+        let direct = ChannelRecord {
+            id: 10,
+            kind: ChannelKind::Direct,
+            name: String::new(),
+            owner_id: 1,
+            direct_key: Some("1:2".into()),
+            created_at_ms: 0,
+            last_message_id: 0,
+        };
+        store.create_channel(direct, vec![1, 2]).await.expect("dm");
+        let cache = BlockCache::new(store.clone(), 10, false);
+        cache.check(10, &[1, 2]).await.expect("not blocked yet");
+        // Stored by another node: this cache is never told.
+        let block = vec![(2, 1, Some(RelationKind::Blocked))];
+        store.change_relations(block, 1).await.expect("block");
+        assert!(matches!(
+            cache.check(10, &[1, 2]).await,
+            Err(CoreError::Blocked)
+        ));
     }
 }

@@ -201,9 +201,13 @@ impl From<CoreError> for Status {
         if let Ok(value) = err.code().parse() {
             status.metadata_mut().insert(ERROR_CODE_KEY, value);
         }
-        if let CoreError::NotOwner {
-            owner: Some(owner), ..
-        } = err
+        let owner = match &err {
+            CoreError::NotOwner { owner, .. } => *owner,
+            // The newest claim's holder: the owner storage knows of.
+            CoreError::Storage(StoreError::Fenced { owner, .. }) => Some(*owner),
+            _ => None,
+        };
+        if let Some(owner) = owner
             && let Ok(value) = owner.to_string().parse()
         {
             status.metadata_mut().insert(OWNER_KEY, value);

@@ -88,6 +88,17 @@ impl<S: Store> MemberCache<S> {
             .map_err(|e| CoreError::Storage(crate::store::StoreError::Backend(e.to_string())))
     }
 
+    /// The members of `channel` from storage, leaving the cache alone.
+    pub async fn read(&self, channel: Id) -> Result<Arc<Members>, CoreError> {
+        let records = self.store.members(channel).await?;
+        Ok(Arc::new(Members::from_records(&records)))
+    }
+
+    /// Forgets every channel.
+    pub fn clear(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Reloads `channel` after its membership changed.
     pub async fn refresh(&self, channel: Id) -> Result<Arc<Members>, CoreError> {
         self.cache.invalidate(&channel).await;

@@ -60,16 +60,22 @@
 //! # Epochs (for fencing)
 //!
 //! A registration's epoch is the zxid of the transaction that created its
-//! znode (`czxid`). ZooKeeper orders all its transactions by zxid, so the
-//! epoch **strictly increases across registrations**: a registration made
-//! after another (of any node, of either kind) has a higher epoch, and a
-//! node that registers again always gets a higher epoch than it had. Storage
-//! can therefore fence writes by epoch: a channel's writer records its epoch,
-//! and a write carrying a lower one comes from an owner that was replaced.
-//! This holds for the lifetime of the ensemble's data: zxids restart from
-//! zero only if ZooKeeper's data directory is wiped, and then the epochs
-//! kept in storage must be reset as well (or a new chroot will not help:
-//! zxids are ensemble-wide).
+//! znode (`czxid`); a member list's [version](Members::version) is the zxid
+//! of the last registration made or ended among nodes of its kind (the
+//! directory's `pzxid`). ZooKeeper orders all its transactions by zxid, so
+//! both **strictly increase**: a later registration has a higher epoch, and
+//! a later set of live nodes a higher version. Core nodes fence their
+//! writes with the version of the core list that made them owner: every
+//! node holding one version computes the same owner for every channel (the
+//! set decides, [`ownership`]), and a write carrying a lower version than
+//! a channel's last claim comes from an owner that was replaced (see
+//! `docs/architecture.md`, "Fence"). The version, not the owner's own
+//! registration epoch, is the fence, because an old node can regain a
+//! channel after a younger owner left, and must then outrank the younger
+//! one's claim. This holds for the lifetime of the ensemble's data: zxids
+//! restart from zero only if ZooKeeper's data directory is wiped, and then
+//! the claims kept in storage must be reset as well (a new chroot does not
+//! help: zxids are ensemble-wide).
 //!
 //! # Sessions
 //!

@@ -102,6 +102,8 @@ type DataWatch = Pin<Box<dyn Future<Output = (u64, WatchedEvent)> + Send>>;
 struct View {
     /// id → (znode name, member).
     known: BTreeMap<u64, (String, Member)>,
+    /// The `pzxid` of the directory when its children were last listed.
+    version: u64,
     children: Option<OneshotWatcher>,
     data: FuturesUnordered<DataWatch>,
 }
@@ -109,6 +111,7 @@ struct View {
 impl View {
     fn members(&self) -> Members {
         Members {
+            version: self.version,
             nodes: self.known.values().map(|(_, m)| m.clone()).collect(),
         }
     }
@@ -200,7 +203,7 @@ impl Follower {
     /// Lists the children (arming the child watch) and reads every child
     /// not yet known (arming its data watch); forgets the ones gone.
     async fn read_all(&self, client: &Client, view: &mut View) -> Result<(), Error> {
-        let (names, _, children) = match client.get_and_watch_children(&self.dir).await {
+        let (names, stat, children) = match client.get_and_watch_children(&self.dir).await {
             Ok(listed) => listed,
             Err(zookeeper_client::Error::NoNode) => {
                 ensure_dir(client, &self.dir).await?;
@@ -212,6 +215,7 @@ impl Follower {
             Err(err) => return Err(zk("list", &self.dir)(err)),
         };
         view.children = Some(children);
+        view.version = epoch(stat.pzxid)?;
         let mut live: Vec<(u64, String)> = Vec::with_capacity(names.len());
         for name in names {
             match parse_id(&name) {
@@ -309,9 +313,10 @@ impl Follower {
                                     }
                                 }
                             }
-                            EventType::NodeDeleted => {
-                                view.known.remove(&id);
-                            }
+                            // The child watch fires for it too, and the
+                            // listing it reads carries the new version:
+                            // the set changes only with its version.
+                            EventType::NodeDeleted => continue,
                             EventType::NodeCreated | EventType::NodeChildrenChanged => {}
                         }
                         publish(tx, view);

@@ -106,9 +106,15 @@ pub struct Member {
     pub info: NodeInfo,
 }
 
-/// The live nodes of one kind, sorted by id.
+/// The live nodes of one kind, sorted by id, as of one version of the list.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Members {
+    /// The version of the list: the zxid of the last registration made or
+    /// ended among nodes of this kind (the kind directory's `pzxid`), 0
+    /// before anything was read. Two readers that hold the same version
+    /// hold the same set of ids, and a later set has a larger version, so
+    /// it can serve as an ownership epoch (see the crate doc).
+    pub version: u64,
     /// The nodes, sorted by id, each once.
     pub nodes: Vec<Member>,
 }

@@ -66,7 +66,7 @@ pub(crate) fn epoch(czxid: i64) -> Result<u64, Error> {
     u64::try_from(czxid)
         .ok()
         .filter(|&e| e > 0)
-        .ok_or_else(|| Error::Unexpected(format!("creation zxid {czxid} is not positive")))
+        .ok_or_else(|| Error::Unexpected(format!("zxid {czxid} is not positive")))
 }
 
 #[cfg(test)]

@@ -163,6 +163,9 @@ async fn a_member_watch_sees_joins_load_and_leaves() {
         .expect("register b");
     let seen = members_until(&mut rx, "b to join", |m| m.len() == 2).await;
     assert_eq!(seen.ids(), vec![a.id(), b.id()], "sorted by id");
+    // The list's version is the zxid of the last join: b's registration.
+    assert_eq!(seen.version, b.epoch());
+    let joined = seen.version;
 
     let load = Load {
         connections: 42,
@@ -174,6 +177,10 @@ async fn a_member_watch_sees_joins_load_and_leaves() {
     })
     .await;
     assert_eq!(seen.get(b.id()).map(|x| x.info.load), Some(Load::default()));
+    assert_eq!(
+        seen.version, joined,
+        "a load update is no change of the set"
+    );
 
     // Updates faster than the write interval are coalesced: the last wins.
     for connections in 43..=50 {
@@ -192,6 +199,7 @@ async fn a_member_watch_sees_joins_load_and_leaves() {
     a.close().await;
     let seen = members_until(&mut rx, "a to leave", |m| m.get(a_id).is_none()).await;
     assert_eq!(seen.ids(), vec![b.id()]);
+    assert!(seen.version > joined, "a leave makes a newer version");
     // So does dropping the registration.
     drop(b);
     members_until(&mut rx, "b to leave", Members::is_empty).await;

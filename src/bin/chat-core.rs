@@ -4,10 +4,15 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use std::sync::Arc;
+
+use chat_core::ownership::{Ownership, SoleOwner};
 use chat_core::store::Store;
 use chat_core::{CoreService, PgStore, SqliteStore};
+use chat_discovery::{NodeInfo, NodeKind};
 use chat_edge::MetricsRender;
 use chat_node::admin::Admin;
+use chat_node::core_cluster::CoreMembership;
 use chat_node::node_config::{CoreNodeConfig, StorageKind};
 use chat_node::signals;
 use chat_proto::link::{MAX_MESSAGE_BYTES, tuning};
@@ -43,9 +48,40 @@ async fn run(config: CoreNodeConfig, render_metrics: MetricsRender) -> anyhow::R
 }
 
 async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> anyhow::Result<()> {
-    let core = CoreService::start(store, config.core.clone())
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let mut core_config = config.core.clone();
+    let mut node_id = u64::from(core_config.node_id);
+    let cluster = match &config.zookeeper {
+        Some(zk) => {
+            let info = NodeInfo::new(NodeKind::Core, config.region.clone())
+                .with_addr("grpc", addr.to_string())
+                .with_addr("admin", admin.addr().to_string());
+            let membership = CoreMembership::join(zk, info).await?;
+            node_id = membership.id;
+            core_config.node_id = membership.slot;
+            Some(membership)
+        }
+        None => None,
+    };
+    let ownership: Arc<dyn Ownership> = match &cluster {
+        Some(membership) => membership.ownership.clone(),
+        None => Arc::new(SoleOwner::new(core_config.node_id)),
+    };
+    let core = CoreService::start_owning(store, core_config, ownership)
         .await
         .context("starting core")?;
+    // Caches follow the view: a task that ends with the process.
+    let views = cluster.as_ref().map(|membership| {
+        let (mut changed, core) = (membership.changed.clone(), core.clone());
+        tokio::spawn(async move {
+            while changed.changed().await.is_ok() {
+                core.ownership_changed();
+            }
+        })
+    });
     let keepalive = tuning::Keepalive {
         interval: Duration::from_millis(config.keepalive_interval_ms),
         timeout: Duration::from_millis(config.keepalive_timeout_ms),
@@ -57,16 +93,13 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> any
         let tls = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
         server = server.tls_config(tls).context("TLS settings")?;
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
     let signal = signals::install().context("installing signal handlers")?;
     tracing::info!(
         %addr,
         admin = %admin.addr(),
-        node_id = config.core.node_id,
+        node_id,
         storage = ?config.storage,
+        zookeeper = config.zookeeper.as_ref().map(|zk| zk.connect.as_str()),
         tls = config.tls.cert.is_some(),
         "listening"
     );
@@ -93,12 +126,21 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> any
         result = &mut serve => result.context("gRPC server failed")?,
         () = signal => {
             admin.set_ready(false);
+            if let Some(membership) = cluster {
+                // Handover: the others own this node's channels from the
+                // moment its znode is gone; what it still writes is fenced.
+                tracing::info!("leaving the cluster");
+                membership.leave().await;
+            }
             tracing::info!("shutting down: ending edge streams");
             stop.cancel();
             if tokio::time::timeout(SHUTDOWN_GRACE, &mut serve).await.is_err() {
                 tracing::warn!("calls still in flight after the grace period");
             }
         }
+    }
+    if let Some(views) = views {
+        views.abort();
     }
     tracing::info!("flushing storage");
     core.shutdown().await.context("flushing storage")?;

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod cluster;
+pub mod cores;
 pub mod proxy;
 pub mod server;
 pub mod ws;

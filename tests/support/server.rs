@@ -48,7 +48,7 @@ impl DataDir {
     /// its own on `TEST_POSTGRES_URL`, or SQLite in this directory when
     /// that is unset (said on stderr). A `--data-dir` given to
     /// [`Server::spawn`] comes later and wins.
-    pub(super) fn core_storage(&self) -> Vec<(&'static str, String)> {
+    pub fn core_storage(&self) -> Vec<(&'static str, String)> {
         let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("TEST_POSTGRES_URL is not set: the core stores in SQLite");
             let dir = self.path().to_str().expect("utf-8 temp path").to_owned();

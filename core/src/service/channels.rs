@@ -120,7 +120,7 @@ impl<S: Store> CoreService<S> {
 
     /// One channel, for a member.
     pub async fn get_channel(&self, actor: Id, channel: Id) -> Result<pb::Channel, CoreError> {
-        let members = self.members_for(actor, channel).await?;
+        let members = self.members_at_owner(actor, channel).await?;
         let record = self
             .store
             .channel(channel)
@@ -134,7 +134,7 @@ impl<S: Store> CoreService<S> {
         let records = self.store.channels_of(actor).await?;
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            let members = self.members.get(record.id).await?;
+            let members = self.members_anywhere(record.id).await?;
             out.push(convert::channel(&record, &members));
         }
         Ok(out)
@@ -146,7 +146,7 @@ impl<S: Store> CoreService<S> {
         actor: Id,
         channel: Id,
     ) -> Result<(ChannelRecord, std::sync::Arc<Members>), CoreError> {
-        let members = self.members_for(actor, channel).await?;
+        let members = self.members_at_owner(actor, channel).await?;
         let record = self
             .store
             .channel(channel)

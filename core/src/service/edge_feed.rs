@@ -22,7 +22,7 @@ use crate::convert;
 use crate::error::CoreError;
 use crate::hub::{EdgeStream, StreamId};
 use crate::replay::{Offer, PageKind, PageRequest, Replays, Step};
-use crate::store::{HistoryAnchor, Id, Store};
+use crate::store::{Fence, HistoryAnchor, Id, Store, StoreError};
 
 /// Messages (or changes) one replay page reads.
 const PAGE: usize = 256;
@@ -113,12 +113,22 @@ impl<S: Store> Feed<S> {
     fn on_command(&mut self, command: pb::EdgeCommand) -> Result<(), Status> {
         match command.kind {
             Some(edge_command::Kind::Watch(watch)) => {
-                let ids: Vec<Id> = watch.channels.iter().map(|c| c.channel_id).collect();
-                self.core.hub.watch(self.stream, &ids);
+                // A channel is watched only at its owner, the one node
+                // that publishes its events (see `docs/architecture.md`).
+                let mut taken = Vec::with_capacity(watch.channels.len());
                 for cursor in &watch.channels {
+                    match self.core.ownership.fence(cursor.channel_id) {
+                        Ok(fence) => taken.push((cursor, fence)),
+                        Err(not) => self.out.push_back(refused(not.channel, not.owner)),
+                    }
+                }
+                let ids: Vec<Id> = taken.iter().map(|(c, _)| c.channel_id).collect();
+                self.core.hub.watch(self.stream, &ids);
+                let shared = self.core.ownership.shared();
+                for (cursor, fence) in taken {
                     if let Some(req) = self.replays.start(cursor) {
                         metrics::counter!("chat_replays_total").increment(1);
-                        self.read(req);
+                        self.read(req, shared.then_some(fence));
                     }
                 }
                 Ok(())
@@ -139,9 +149,17 @@ impl<S: Store> Feed<S> {
         }
     }
 
-    fn read(&mut self, req: PageRequest) {
+    /// Reads a replay page; with `claim`, claims the channel for that
+    /// fence first, so that every message a previous owner could still
+    /// commit is stored before the page is read, and none after.
+    fn read(&mut self, req: PageRequest, claim: Option<Fence>) {
         let core = self.core.clone();
         self.pages.push(Box::pin(async move {
+            if let Some(fence) = claim
+                && let Err(e) = core.store.claim_channel(req.channel_id, fence).await
+            {
+                return (req, Err(e.into()));
+            }
             let read = read_page(&core, req).await;
             (req, read)
         }));
@@ -177,13 +195,20 @@ impl<S: Store> Feed<S> {
                 }
                 self.replays.page(req, &ids, full)
             }
+            Err(CoreError::Storage(StoreError::Fenced { owner, .. })) => {
+                // A newer owner claimed it meanwhile: watch it there.
+                self.replays.cancel(req.channel_id);
+                self.core.hub.unwatch(self.stream, &[req.channel_id]);
+                self.out.push_back(refused(req.channel_id, Some(owner)));
+                return;
+            }
             Err(e) => {
                 tracing::warn!(edge = self.stream.edge, channel = req.channel_id, error = %e, "replay read failed");
                 self.replays.failed(req.channel_id)
             }
         };
         match step {
-            Step::Next(next) => self.read(next),
+            Step::Next(next) => self.read(next, None),
             Step::Finished {
                 held,
                 gap,
@@ -197,6 +222,18 @@ impl<S: Store> Feed<S> {
                 self.out.extend(held);
             }
         }
+    }
+}
+
+/// The answer to a watch of a channel this node does not own.
+fn refused(channel_id: Id, owner: Option<u64>) -> Event {
+    Event {
+        recipients: Vec::new(),
+        seq: 0,
+        kind: Some(Kind::WatchRefused(pb::WatchRefused {
+            channel_id,
+            owner: owner.unwrap_or(0),
+        })),
     }
 }
 

@@ -31,7 +31,7 @@ impl<S: Store> CoreService<S> {
         chat_proto::rules::check_client_msg_id(&req.client_msg_id).map_err(|fault| {
             CoreError::invalid("invalid_client_msg_id", fault.describe("client_msg_id"))
         })?;
-        let members = self.members_for(req.actor_id, req.channel_id).await?;
+        let members = self.members_at_owner(req.actor_id, req.channel_id).await?;
         self.blocks.check(req.channel_id, &members).await?;
         let mentions = self.resolve_mentions(&req.text, &members).await?;
         let durable = self.appender()?.enqueue(Pending {
@@ -80,7 +80,7 @@ impl<S: Store> CoreService<S> {
         limit: u32,
     ) -> Result<pb::HistoryPage, CoreError> {
         let limit = self.check_limit(limit)?;
-        self.members_for(actor, channel).await?;
+        self.members_at_owner(actor, channel).await?;
         let page = self.store.history(channel, anchor, limit).await?;
         Ok(pb::HistoryPage {
             messages: page.messages.iter().map(convert::message).collect(),

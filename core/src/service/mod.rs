@@ -102,7 +102,9 @@ impl<S: Store> CoreService<S> {
                 config.principal_cache_size,
                 std::time::Duration::from_millis(config.principal_cache_ttl_ms),
             ),
-            blocks: BlockCache::new(store.clone(), MEMBER_CACHE_CHANNELS),
+            // Blocks change at whichever node serves the user, sends are
+            // checked at the channel's owner: shared, pairs are read fresh.
+            blocks: BlockCache::new(store.clone(), MEMBER_CACHE_CHANNELS, !ownership.shared()),
             ownership,
             store,
             ids,
@@ -155,6 +157,30 @@ impl<S: Store> CoreService<S> {
     /// The fence to write `channel` with, if this node owns it.
     fn fence(&self, channel: Id) -> Result<Fence, CoreError> {
         Ok(self.ownership.fence(channel)?)
+    }
+
+    /// Call when this node's ownership changed (a new membership view):
+    /// member lists are cached only for owned channels, whose changes all
+    /// pass through the owner, so the lists of channels it may have gained
+    /// are read afresh.
+    pub fn ownership_changed(&self) {
+        self.members.clear();
+    }
+
+    /// The members of `channel`, from the cache where this node owns it
+    /// (or alone writes), else from storage: another node changes it.
+    async fn members_anywhere(&self, channel: Id) -> Result<Arc<Members>, CoreError> {
+        if self.ownership.shared() && self.ownership.fence(channel).is_err() {
+            return self.members.read(channel).await;
+        }
+        self.members.get(channel).await
+    }
+
+    /// [`Self::members_for`] at the channel's owner: a channel call made at
+    /// another node is answered `not_owner`, naming the owner.
+    async fn members_at_owner(&self, actor: Id, channel: Id) -> Result<Arc<Members>, CoreError> {
+        self.fence(channel)?;
+        self.members_for(actor, channel).await
     }
 
     fn appender(&self) -> Result<Appender, CoreError> {

@@ -87,7 +87,7 @@ impl<S: Store> CoreService<S> {
         actor: Id,
         channel: Id,
     ) -> Result<pb::ChannelReadList, CoreError> {
-        let members = self.members_for(actor, channel).await?;
+        let members = self.members_at_owner(actor, channel).await?;
         let limit = self.config.receipts_max_members;
         if members.len() > limit {
             return Err(CoreError::conflict(
@@ -116,7 +116,7 @@ impl<S: Store> CoreService<S> {
         channel: Id,
         message_id: Id,
     ) -> Result<pb::ReadState, CoreError> {
-        let members = self.members_for(actor, channel).await?;
+        let members = self.members_at_owner(actor, channel).await?;
         let last = self
             .store
             .channel(channel)
@@ -194,7 +194,7 @@ impl<S: Store> CoreService<S> {
         message_id: Id,
         text: Option<String>,
     ) -> Result<pb::Message, CoreError> {
-        let members = self.members_for(actor, channel).await?;
+        let members = self.members_at_owner(actor, channel).await?;
         // One change at a time, so events go out in the order they were stored.
         let _order = self.edits.lock().await;
         let current = self
@@ -245,7 +245,7 @@ impl<S: Store> CoreService<S> {
         channel: Id,
         message_id: Id,
     ) -> Result<pb::MessageVersionList, CoreError> {
-        self.members_for(actor, channel).await?;
+        self.members_at_owner(actor, channel).await?;
         let versions = self.store.versions(channel, message_id).await?;
         if versions.is_empty() {
             return Err(CoreError::MessageNotFound);
@@ -265,7 +265,7 @@ impl<S: Store> CoreService<S> {
         limit: u32,
     ) -> Result<pb::HistoryPage, CoreError> {
         let limit = self.check_limit(limit)?;
-        self.members_for(actor, channel).await?;
+        self.members_at_owner(actor, channel).await?;
         let mut changed = self
             .store
             .changes(channel, after_version, limit + 1)
@@ -281,7 +281,7 @@ impl<S: Store> CoreService<S> {
 
     /// Tells the other members of `channel` that `actor` is typing.
     pub async fn typing(&self, actor: Id, channel: Id) -> Result<(), CoreError> {
-        let members = self.members_for(actor, channel).await?;
+        let members = self.members_at_owner(actor, channel).await?;
         let others: Vec<Id> = members.iter().copied().filter(|m| *m != actor).collect();
         let kind = event::Kind::Typing(pb::TypingStarted {
             channel_id: channel,

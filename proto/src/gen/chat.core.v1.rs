@@ -478,6 +478,17 @@ pub struct ChannelGap {
     #[prost(string, tag = "3")]
     pub reason: ::prost::alloc::string::String,
 }
+/// A watch this core did not take, because it does not own the channel
+/// (in a cluster): the edge watches it where `owner` says, or asks again
+/// once the membership it sees and the core's agree.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct WatchRefused {
+    #[prost(fixed64, tag = "1")]
+    pub channel_id: u64,
+    /// The core that owns the channel as this core sees it; 0 when none is known.
+    #[prost(fixed64, tag = "2")]
+    pub owner: u64,
+}
 /// Changes the set of users an edge holds sessions for.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct InterestRequest {
@@ -498,7 +509,7 @@ pub struct Event {
     /// events, which resume by their channel's cursor instead.
     #[prost(fixed64, tag = "20")]
     pub seq: u64,
-    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13")]
+    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14")]
     pub kind: ::core::option::Option<event::Kind>,
 }
 /// Nested message and enum types in `Event`.
@@ -529,6 +540,8 @@ pub mod event {
         Registered(super::EdgeRegistered),
         #[prost(message, tag = "13")]
         Gap(super::ChannelGap),
+        #[prost(message, tag = "14")]
+        WatchRefused(super::WatchRefused),
     }
 }
 /// A message was edited or deleted.

@@ -6,10 +6,14 @@
 //! answer that is out of date can delay a write but never let two owners
 //! commit.
 //!
-//! A core alone ([`SoleOwner`]) owns every channel for good. Issue 22's
-//! ZooKeeper membership gives each core its share by rendezvous hashing of
-//! the channel id over the live cores, with the membership view's version
-//! as the epoch.
+//! A core alone ([`SoleOwner`]) owns every channel for good. In a cluster
+//! ([`ClusterOwnership`]) each core owns its share by rendezvous hashing of
+//! the channel id over the live cores that ZooKeeper lists, with the
+//! version of that list as the epoch.
+
+mod cluster;
+
+pub use cluster::{ClusterOwnership, OwnerView};
 
 use crate::store::{Fence, Id};
 
@@ -26,6 +30,10 @@ pub struct NotOwner {
 pub trait Ownership: Send + Sync + 'static {
     /// The fence to write `channel` with, if this node owns it.
     fn fence(&self, channel: Id) -> Result<Fence, NotOwner>;
+
+    /// Whether other nodes write too: then a channel is claimed before it
+    /// is read for a watch, and caches hold only what this node owns.
+    fn shared(&self) -> bool;
 }
 
 /// One core that owns every channel, for good (epoch 0).
@@ -46,5 +54,9 @@ impl SoleOwner {
 impl Ownership for SoleOwner {
     fn fence(&self, _channel: Id) -> Result<Fence, NotOwner> {
         Ok(self.fence)
+    }
+
+    fn shared(&self) -> bool {
+        false
     }
 }

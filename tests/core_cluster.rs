@@ -1,0 +1,211 @@
+//! Core nodes sharing the channels through ZooKeeper: each channel is
+//! served by its owner alone, another core answers `not_owner` naming it,
+//! and an owner paused past its session timeout commits nothing once its
+//! channels moved (real `chat-core` processes, ZooKeeper and PostgreSQL).
+
+mod support;
+
+use std::time::Duration;
+
+use chat_discovery::ownership::owner;
+use chat_proto::v1 as pb;
+use chat_proto::v1::chat_core_client::ChatCoreClient;
+use chat_proto::{AUTHORIZATION_KEY, ERROR_CODE_KEY, OWNER_KEY};
+use nix::sys::signal::Signal;
+use support::STEP;
+use support::cores::{Cores, services};
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+
+type Client = ChatCoreClient<Channel>;
+
+fn with<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    let value = format!("Bearer {token}").parse().expect("ascii token");
+    request.metadata_mut().insert(AUTHORIZATION_KEY, value);
+    request
+}
+
+fn meta<'a>(status: &'a Status, key: &str) -> &'a str {
+    status
+        .metadata()
+        .get(key)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+async fn signup(client: &mut Client, username: &str) -> (u64, String) {
+    let reply = client
+        .signup(pb::Credentials {
+            username: username.into(),
+            password: "correct horse battery".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("signup")
+        .into_inner();
+    (reply.user.expect("user").id, reply.token)
+}
+
+fn send(actor_id: u64, channel_id: u64, text: &str) -> pb::SendMessageRequest {
+    pb::SendMessageRequest {
+        actor_id,
+        channel_id,
+        text: text.into(),
+        client_msg_id: text.into(),
+        origin_session: 0,
+    }
+}
+
+async fn texts(client: &mut Client, token: &str, actor_id: u64, channel_id: u64) -> Vec<String> {
+    let page = client
+        .history(with(
+            pb::HistoryRequest {
+                actor_id,
+                channel_id,
+                limit: 100,
+                anchor: None,
+            },
+            token,
+        ))
+        .await
+        .expect("history at the owner")
+        .into_inner();
+    let ids: Vec<u64> = page.messages.iter().map(|m| m.id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
+    page.messages.into_iter().map(|m| m.text).collect()
+}
+
+/// A user and a 1:1 channel with another, made through `client`.
+async fn direct(client: &mut Client) -> (u64, String, u64) {
+    let (ann, token) = signup(client, "ann").await;
+    let (bob, _) = signup(client, "bob").await;
+    let channel = client
+        .open_direct(with(
+            pb::OpenDirectRequest {
+                actor_id: ann,
+                peer_id: bob,
+            },
+            &token,
+        ))
+        .await
+        .expect("open a 1:1 at any core")
+        .into_inner()
+        .id;
+    (ann, token, channel)
+}
+
+#[tokio::test]
+async fn a_channel_is_served_by_its_owner_alone() {
+    let Some(zk) = services() else { return };
+    let cores = Cores::start(&zk, 2).await;
+    let members = cores.members_until("two cores", |m| m.len() == 2).await;
+    let mut any = cores.nodes[0].client().await;
+    let (ann, token, channel) = direct(&mut any).await;
+    let owner_id = owner(channel, &members.ids()).expect("an owner");
+    let at_owner = cores.index_of(&members, owner_id);
+    let mut owner_client = cores.nodes[at_owner].client().await;
+    let mut other = cores.nodes[1 - at_owner].client().await;
+
+    let status = other
+        .send_message(with(send(ann, channel, "elsewhere"), &token))
+        .await
+        .expect_err("not the owner");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(meta(&status, ERROR_CODE_KEY), "not_owner", "{status:?}");
+    assert_eq!(meta(&status, OWNER_KEY), owner_id.to_string(), "{status:?}");
+    let read = other
+        .history(with(
+            pb::HistoryRequest {
+                actor_id: ann,
+                channel_id: channel,
+                limit: 10,
+                anchor: None,
+            },
+            &token,
+        ))
+        .await
+        .expect_err("reads are the owner's too");
+    assert_eq!(meta(&read, ERROR_CODE_KEY), "not_owner", "{read:?}");
+
+    owner_client
+        .send_message(with(send(ann, channel, "here"), &token))
+        .await
+        .expect("the owner writes");
+    assert_eq!(
+        texts(&mut owner_client, &token, ann, channel).await,
+        ["here"]
+    );
+}
+
+/// Sends at `client` until one is written (the core's view of the
+/// membership may lag the test's), within the step bound.
+async fn send_until_written(client: &mut Client, token: &str, req: pb::SendMessageRequest) {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        match client.send_message(with(req.clone(), token)).await {
+            Ok(_) => return,
+            Err(status) if meta(&status, ERROR_CODE_KEY) == "not_owner" => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "never became the owner: {status:?}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => panic!("send failed: {status:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_paused_owner_commits_nothing_for_channels_it_lost() {
+    let Some(zk) = services() else { return };
+    let cores = Cores::start(&zk, 2).await;
+    let members = cores.members_until("two cores", |m| m.len() == 2).await;
+    let mut any = cores.nodes[0].client().await;
+    let (ann, token, channel) = direct(&mut any).await;
+    let old_id = owner(channel, &members.ids()).expect("an owner");
+    let old = cores.index_of(&members, old_id);
+    let mut old_client = cores.nodes[old].client().await;
+    let mut new_client = cores.nodes[1 - old].client().await;
+    old_client
+        .send_message(with(send(ann, channel, "before"), &token))
+        .await
+        .expect("the owner writes");
+
+    cores.nodes[old].signal(Signal::SIGSTOP);
+    // A send the paused owner holds: it reads it only after SIGCONT.
+    let late = {
+        let (mut client, token) = (old_client.clone(), token.clone());
+        tokio::spawn(async move {
+            client
+                .send_message(with(send(ann, channel, "late"), &token))
+                .await
+        })
+    };
+    cores
+        .members_until("the paused core's session to expire", |m| {
+            m.get(old_id).is_none()
+        })
+        .await;
+    send_until_written(&mut new_client, &token, send(ann, channel, "after")).await;
+
+    cores.nodes[old].signal(Signal::SIGCONT);
+    let status = tokio::time::timeout(STEP, late)
+        .await
+        .expect("the resumed core answers")
+        .expect("task")
+        .expect_err("the old owner commits nothing");
+    assert_eq!(meta(&status, ERROR_CODE_KEY), "not_owner", "{status:?}");
+    assert_eq!(
+        texts(&mut new_client, &token, ann, channel).await,
+        ["before", "after"],
+        "nothing of the old owner after the move"
+    );
+    // The resumed core registers again, with a new id, and serves its share.
+    cores
+        .members_until("the resumed core to register again", |m| {
+            m.len() == 2 && m.get(old_id).is_none()
+        })
+        .await;
+}
