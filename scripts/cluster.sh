@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# A local cluster on loopback: one chat-core and N chat-edge processes.
+# A local cluster on loopback: ZooKeeper, M chat-core and N chat-edge processes.
 #
-#   scripts/cluster.sh up [--edges N] [--debug] [--storage sqlite] [--no-build]
-#                                   start (default 2 edges, release build, PostgreSQL;
-#                                   --no-build: use the binaries already in target/)
-#   scripts/cluster.sh down [--drop] stop exactly the processes `up` started
-#                                   (--drop: and drop the database and SQLite data)
+#   scripts/cluster.sh up [--cores M] [--edges N] [--debug] [--storage sqlite] [--no-build]
+#                                   start (default 1 core, 2 edges, release build,
+#                                   PostgreSQL; --no-build: use the binaries already
+#                                   in target/)
+#   scripts/cluster.sh down [--drop] stop exactly the processes `up` started, and
+#                                   ZooKeeper (--drop: and drop the database, the
+#                                   SQLite data and ZooKeeper's data)
 #
 # `up` writes target/cluster/cluster.json:
 #   {"edges":[{"id":…,"pid":…,"http":"127.0.0.1:PORT"}],
 #    "cores":[{"id":…,"pid":…,"grpc":"127.0.0.1:PORT","admin":"127.0.0.1:PORT"}],
-#    "postgres":"postgres://…/chat_cluster"}
-# (a core's "admin" serves /healthz, /readyz and /metrics).
+#    "postgres":"postgres://…/chat_cluster",
+#    "zookeeper":"127.0.0.1:PORT"}
+# (a core's "admin" serves /healthz, /readyz and /metrics; a core's "id" is
+# the node id ZooKeeper gave it, the "owner" that `not_owner` errors name).
+# The cores register in ZooKeeper (scripts/zookeeper.sh, data in
+# target/cluster/zookeeper) under the chroot /chat-cluster and share the
+# channels; the edges find them there. With `--storage sqlite` there is
+# one core and no ZooKeeper (SQLite is one node's storage).
 # Every process picks a free port (it binds port 0 and logs the address);
 # logs go to target/cluster/<name>.log. The core stores in database
 # `chat_cluster` of the PostgreSQL server on 127.0.0.1:5432 (the machine's
@@ -70,9 +78,10 @@ PY
 }
 
 up() {
-    local edges=2 profile=release storage=postgres build=yes
+    local cores=1 edges=2 profile=release storage=postgres build=yes
     while (($#)); do
         case $1 in
+            --cores) cores=${2:?--cores needs a number}; shift 2 ;;
             --edges) edges=${2:?--edges needs a number}; shift 2 ;;
             --debug) profile=debug; shift ;;
             --storage) storage=${2:?--storage needs postgres or sqlite}; shift 2 ;;
@@ -82,6 +91,8 @@ up() {
     done
     [[ $storage == postgres || $storage == sqlite ]] || die "--storage must be postgres or sqlite"
     [[ $edges =~ ^[1-9][0-9]*$ ]] || die "--edges must be a positive number"
+    [[ $cores =~ ^[1-9][0-9]*$ ]] || die "--cores must be a positive number"
+    [[ $storage == sqlite && $cores != 1 ]] && die "--storage sqlite is one core's storage: leave out --cores"
     [[ -f $state ]] && die "a cluster is up ($state); run '$0 down' first"
     mkdir -p "$dir"
     # shellcheck source=scripts/postgres.sh
@@ -103,19 +114,36 @@ up() {
         [[ -x $bin/$b ]] || die "$bin/$b is missing (build it, or leave out --no-build)"
     done
 
-    # shellcheck disable=SC2046 # one option per word
-    env $(unset_for core) CHAT_STORAGE="$storage" CHAT_POSTGRES__URL="$db_url" \
-        CHAT_DATA_DIR="$dir/data" CHAT_ADMIN__LISTEN=127.0.0.1:0 \
-        "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
-        </dev/null >/dev/null 2>"$dir/core.log" &
-    local core_pid=$!
-    read -r core_addr core_id core_admin < <(wait_addr "$dir/core.log" "$core_pid")
-    echo "core $core_id: pid $core_pid, gRPC $core_addr, admin http://$core_admin"
+    local zk="" zk_env=()
+    if [[ $storage == postgres ]]; then
+        # shellcheck source=scripts/zookeeper.sh
+        source scripts/zookeeper.sh
+        zk=$(zk_start "$dir/zookeeper") || die "no ZooKeeper"
+        echo "zookeeper: $zk (data in $dir/zookeeper)"
+        zk_env=(CHAT_ZOOKEEPER__CONNECT="$zk" CHAT_ZOOKEEPER__CHROOT=/chat-cluster)
+    fi
 
-    local edge_json=() pids=("$core_pid")
-    for n in $(seq 1 "$edges"); do
+    local core_json=() pids=() first_core=""
+    for n in $(seq 1 "$cores"); do
         # shellcheck disable=SC2046 # one option per word
-        env $(unset_for edge) "$bin/chat-edge" --listen 127.0.0.1:0 --core "http://$core_addr" --log-format json \
+        env $(unset_for core) CHAT_STORAGE="$storage" CHAT_POSTGRES__URL="$db_url" \
+            CHAT_DATA_DIR="$dir/data" CHAT_ADMIN__LISTEN=127.0.0.1:0 "${zk_env[@]}" \
+            "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
+            </dev/null >/dev/null 2>"$dir/core-$n.log" &
+        local core_pid=$!
+        pids+=("$core_pid")
+        read -r core_addr core_id core_admin < <(wait_addr "$dir/core-$n.log" "$core_pid")
+        echo "core $core_id: pid $core_pid, gRPC $core_addr, admin http://$core_admin"
+        core_json+=("{\"id\":$core_id,\"pid\":$core_pid,\"grpc\":\"$core_addr\",\"admin\":\"$core_admin\"}")
+        [[ -n $first_core ]] || first_core=$core_addr
+    done
+
+    local edge_json=()
+    for n in $(seq 1 "$edges"); do
+        local where=(--core "http://$first_core")
+        [[ -n $zk ]] && where=()
+        # shellcheck disable=SC2046 # one option per word
+        env $(unset_for edge) "${zk_env[@]}" "$bin/chat-edge" --listen 127.0.0.1:0 "${where[@]}" --log-format json \
             </dev/null >/dev/null 2>"$dir/edge-$n.log" &
         local pid=$!
         pids+=("$pid")
@@ -124,8 +152,8 @@ up() {
         edge_json+=("{\"id\":$id,\"pid\":$pid,\"http\":\"$addr\"}")
     done
     local IFS=,
-    printf '{"edges":[%s],"cores":[{"id":%s,"pid":%s,"grpc":"%s","admin":"%s"}],"postgres":"%s"}\n' \
-        "${edge_json[*]}" "$core_id" "$core_pid" "$core_addr" "$core_admin" "$db_url" >"$state"
+    printf '{"edges":[%s],"cores":[%s],"postgres":"%s","zookeeper":"%s"}\n' \
+        "${edge_json[*]}" "${core_json[*]}" "$db_url" "$zk" >"$state"
     echo "wrote $state"
 }
 
@@ -137,7 +165,7 @@ down() {
     db_url=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["postgres"])' "$state")
     local pids
     pids=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(" ".join(str(p["pid"]) for p in c["edges"] + c["cores"]))' "$state")
-    # Edges first, so their sessions close while the core still answers.
+    # Edges first, so their sessions close while the cores still answer.
     for pid in $pids; do
         kill -TERM "$pid" 2>/dev/null || true
         for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
@@ -145,15 +173,20 @@ down() {
     done
     rm -f "$state"
     echo "stopped: $pids"
+    if [[ -d $dir/zookeeper ]]; then
+        # shellcheck source=scripts/zookeeper.sh
+        source scripts/zookeeper.sh
+        zk_stop "$dir/zookeeper" || true
+    fi
     if [[ $drop == --drop ]]; then
         psql "${db_url%/*}/postgres" -qc "DROP DATABASE IF EXISTS chat_cluster"
-        rm -rf "$dir/data"
-        echo "dropped database chat_cluster and $dir/data"
+        rm -rf "$dir/data" "$dir/zookeeper"
+        echo "dropped database chat_cluster, $dir/data and $dir/zookeeper"
     fi
 }
 
 case ${1:-} in
     up) shift; up "$@" ;;
     down) shift; down "$@" ;;
-    *) die "usage: $0 up [--edges N] [--debug] [--storage sqlite] [--no-build] | down [--drop]" ;;
+    *) die "usage: $0 up [--cores M] [--edges N] [--debug] [--storage sqlite] [--no-build] | down [--drop]" ;;
 esac

@@ -171,6 +171,12 @@ pub struct EdgeNodeConfig {
     pub worker_threads: usize,
     /// Edge settings, as in the single node, with `edge.core` naming the core.
     pub edge: EdgeConfig,
+    /// The node's region, published in its registration.
+    pub region: String,
+    /// ZooKeeper, for a cluster of several cores: with it the edge finds
+    /// the live cores there (`edge.core.url` is then unused), sends each
+    /// call to the core that owns its channel, and registers itself.
+    pub zookeeper: Option<ZkConfig>,
 }
 
 impl Default for EdgeNodeConfig {
@@ -179,6 +185,8 @@ impl Default for EdgeNodeConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             worker_threads: 0,
             edge: EdgeConfig::default(),
+            region: DEFAULT_REGION.to_owned(),
+            zookeeper: None,
         }
     }
 }
@@ -194,6 +202,10 @@ impl EdgeNodeConfig {
             config.edge.core.url = url.clone();
         }
         crate::load::check_workers(config.worker_threads)?;
+        if let Some(zk) = &config.zookeeper {
+            zk.validate()
+                .map_err(|e| format!("invalid configuration: {e}"))?;
+        }
         config.edge.validate()?;
         config
             .edge

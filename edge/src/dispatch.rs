@@ -1,7 +1,8 @@
 //! Reads this edge's event stream from the core and hands each event to the
 //! local sessions of its recipients, encoding each frame once.
 //!
-//! When the stream breaks the edge opens another and resumes: user events
+//! The edge holds one stream per live core (one alone outside a cluster).
+//! When a stream breaks the edge opens another and resumes: user events
 //! from the last `seq` it received (the core keeps them a while), channel
 //! events from each watched channel's cursor (replayed from storage). What
 //! cannot be resumed is never skipped silently: a channel the core could
@@ -9,6 +10,7 @@
 //! no longer has close every session here with 4009, so clients reconnect
 //! with their cursors and read their state afresh.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +20,7 @@ use chat_proto::v1::{ChannelChange, EdgeCommand, Event, SubscribeRequest, edge_c
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::error::{ApiError, CloseReason};
 use crate::protocol::{SharedFrame, events};
@@ -43,12 +46,17 @@ pub struct Subscribed {
     pub events: EventStream,
 }
 
-/// Opens the stream (resuming after user event `resume`, if given), waits
-/// for the core to confirm the edge's id, then watches every channel of
-/// `watches` again from its cursor. Call before accepting connections so
-/// no event is missed.
+/// How often channels a core refused (or whose owner had no stream yet)
+/// are placed again.
+const REROUTE_EVERY: Duration = Duration::from_millis(200);
+
+/// Opens the stream from core `node` (resuming after user event `resume`,
+/// if given), waits for the core to confirm the edge's id, then watches
+/// every channel of `watches` that the core owns again from its cursor.
+/// Call before accepting connections so no event is missed.
 pub async fn subscribe(
     core: &CoreClient,
+    node: u64,
     identity: Identity,
     resume: Option<u64>,
     watches: &Watches,
@@ -64,13 +72,13 @@ pub async fn subscribe(
     let _ = tx.send(EdgeCommand {
         kind: Some(edge_command::Kind::Hello(hello)),
     });
-    let mut events = core.subscribe(rx).await?;
+    let mut events = core.subscribe(node, rx).await?;
     match events.next().await {
         Some(Ok(Event {
             kind: Some(event::Kind::Registered(registered)),
             ..
         })) => {
-            watches.attach(tx);
+            watches.attach(node, tx);
             Ok(Subscribed {
                 edge_id: registered.edge_id,
                 resumed: registered.resumed,
@@ -86,20 +94,143 @@ pub async fn subscribe(
     }
 }
 
-/// Delivers events until shutdown, resuming the stream when it ends.
+/// Delivers the events of every live core until shutdown: one stream per
+/// core, opened as cores join and closed as they leave, each resumed when
+/// it breaks; `first` is the stream [`subscribe`] opened at start.
 pub async fn run(
     core: CoreClient,
     registry: Arc<Registry>,
     identity: Identity,
-    mut events: EventStream,
+    first: (u64, EventStream),
     shutdown: CancellationToken,
 ) {
-    let mut last_seq = 0;
+    // Watched before the first sync, so no change falls between the two.
+    let mut view = core.directory().map(|d| d.subscribe());
+    let mut streams = Streams {
+        core,
+        registry,
+        identity,
+        stops: HashMap::new(),
+        tracker: TaskTracker::new(),
+        shutdown: shutdown.clone(),
+    };
+    streams.start(first.0, Some(first.1));
+    streams.sync();
+    let mut tick = tokio::time::interval(REROUTE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let changed = async {
+            match view.as_mut() {
+                Some(view) => view.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            ok = changed => {
+                if !ok {
+                    view = None;
+                    continue;
+                }
+                streams.sync();
+            }
+            _ = tick.tick() => {
+                if streams.registry.watches().unplaced() {
+                    streams.registry.watches().reroute();
+                }
+            }
+        }
+    }
+    streams.tracker.close();
+    streams.tracker.wait().await;
+}
+
+/// One event stream per live core, each in a task of its own.
+struct Streams {
+    core: CoreClient,
+    registry: Arc<Registry>,
+    identity: Identity,
+    /// The live cores' streams, by node.
+    stops: HashMap<u64, CancellationToken>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Streams {
+    fn start(&mut self, node: u64, initial: Option<EventStream>) {
+        let stop = self.shutdown.child_token();
+        self.stops.insert(node, stop.clone());
+        let (core, registry) = (self.core.clone(), self.registry.clone());
+        self.tracker
+            .spawn(follow(core, registry, self.identity, node, initial, stop));
+    }
+
+    /// Opens the streams of cores that joined, closes those of cores that
+    /// left, and moves the watches whose owner changed.
+    fn sync(&mut self) {
+        let live = self.core.nodes();
+        let gone: Vec<u64> = self
+            .stops
+            .keys()
+            .copied()
+            .filter(|n| !live.contains(n))
+            .collect();
+        for node in gone {
+            if let Some(stop) = self.stops.remove(&node) {
+                stop.cancel();
+            }
+            self.registry.watches().detach(node);
+            tracing::info!(node, "core left: its stream is closed");
+        }
+        for node in live {
+            if !self.stops.contains_key(&node) {
+                tracing::info!(node, "core joined: opening its stream");
+                self.start(node, None);
+            }
+        }
+        let moved = self.registry.watches().reroute();
+        metrics::counter!("chat_edge_watches_moved_total").increment(moved as u64);
+    }
+}
+
+/// The events of core `node`, until `stop`: opens its stream if `initial`
+/// is none, and opens it again (resuming) whenever it ends.
+async fn follow(
+    core: CoreClient,
+    registry: Arc<Registry>,
+    identity: Identity,
+    node: u64,
+    initial: Option<EventStream>,
+    stop: CancellationToken,
+) {
+    let mut last_seq = 0;
+    let mut resume = None;
+    let mut events = initial;
+    loop {
+        let mut stream = match events.take() {
+            Some(stream) => stream,
+            None => match reopen(&core, &registry, identity, node, resume, &stop).await {
+                Some(fresh) => {
+                    if resume.is_some() && !fresh.resumed {
+                        let kicked = registry.kick_all(CloseReason::RESYNC);
+                        tracing::warn!(
+                            node,
+                            kicked,
+                            "user events were lost; sessions told to resync"
+                        );
+                        metrics::counter!("chat_edge_unresumed_streams_total").increment(1);
+                        last_seq = 0;
+                    }
+                    tracing::info!(node, last_seq, "event stream open");
+                    fresh.events
+                }
+                None => return,
+            },
+        };
         loop {
             let next = tokio::select! {
-                _ = shutdown.cancelled() => return,
-                next = events.next() => next,
+                _ = stop.cancelled() => return,
+                next = stream.next() => next,
             };
             match next {
                 Some(Ok(event)) => {
@@ -109,50 +240,68 @@ pub async fn run(
                         }
                         last_seq = event.seq;
                     }
-                    handle(&registry, event);
+                    handle(&registry, node, event);
                 }
                 Some(Err(status)) => {
-                    tracing::warn!(%status, "event stream error");
+                    tracing::warn!(node, %status, "event stream error");
                     break;
                 }
                 None => break,
             }
         }
+        registry.watches().detach(node);
         metrics::counter!("chat_edge_stream_breaks_total").increment(1);
-        let mut backoff = Duration::from_millis(50);
-        events = loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(backoff) => {}
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-            let opened = subscribe(&core, identity, Some(last_seq), registry.watches()).await;
-            let fresh = match opened {
-                Ok(fresh) => fresh,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not reopen the event stream");
-                    continue;
-                }
-            };
-            if !fresh.resumed {
-                let kicked = registry.kick_all(CloseReason::RESYNC);
-                tracing::warn!(kicked, "user events were lost; sessions told to resync");
-                metrics::counter!("chat_edge_unresumed_streams_total").increment(1);
-                last_seq = 0;
-            }
-            match registry.reannounce().await {
-                Ok(()) => break fresh.events,
-                Err(e) => tracing::warn!(error = %e, "could not re-announce users"),
-            }
-        };
-        tracing::info!(last_seq, "event stream resumed");
+        resume = Some(last_seq);
     }
 }
 
-fn handle(registry: &Registry, event: Event) {
+/// Opens core `node`'s stream (again), with backoff, and announces this
+/// edge's users there; `None` once stopped.
+async fn reopen(
+    core: &CoreClient,
+    registry: &Registry,
+    identity: Identity,
+    node: u64,
+    resume: Option<u64>,
+    stop: &CancellationToken,
+) -> Option<Subscribed> {
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        if resume.is_some() || backoff > Duration::from_millis(50) {
+            tokio::select! {
+                _ = stop.cancelled() => return None,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+        let fresh = match subscribe(core, node, identity, resume, registry.watches()).await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::warn!(node, error = %e, "could not open the event stream");
+                continue;
+            }
+        };
+        match registry.reannounce_at(node).await {
+            Ok(()) => return Some(fresh),
+            Err(e) => tracing::warn!(node, error = %e, "could not announce users"),
+        }
+    }
+}
+
+fn handle(registry: &Registry, node: u64, event: Event) {
     let Some(kind) = event.kind else { return };
     let watches = registry.watches();
     match &kind {
+        event::Kind::WatchRefused(refused) => {
+            tracing::debug!(
+                node,
+                channel = refused.channel_id,
+                owner = refused.owner,
+                "watch refused"
+            );
+            watches.refused(node, refused.channel_id);
+            return;
+        }
         event::Kind::TokenRevoked(revoked) => {
             crate::principals::revoked(&revoked.token_ids);
             registry.revoke(&event.recipients, &revoked.token_ids);

@@ -70,8 +70,16 @@ impl Edge {
             edge_id: config.edge_id,
             incarnation: incarnation(),
         };
-        let watches = Arc::new(watches::Watches::default());
-        let subscribed = dispatch::subscribe(&core, identity, None, &watches).await?;
+        let owner = {
+            let core = core.clone();
+            Arc::new(move |channel| core.owner(channel)) as watches::OwnerOf
+        };
+        let watches = Arc::new(watches::Watches::new(owner));
+        let first =
+            core.nodes().first().copied().ok_or_else(|| {
+                ApiError::new(503, "unavailable", "no core is live to subscribe to")
+            })?;
+        let subscribed = dispatch::subscribe(&core, first, identity, None, &watches).await?;
         let (edge_id, stream) = (subscribed.edge_id, subscribed.events);
         identity.edge_id = edge_id;
         config.edge_id = edge_id;
@@ -102,7 +110,7 @@ impl Edge {
             core,
             registry,
             identity,
-            stream,
+            (first, stream),
             edge.shutdown.clone(),
         ));
         edge.tracker

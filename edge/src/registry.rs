@@ -97,7 +97,7 @@ impl Registry {
             add_users: add,
             remove_users: remove,
         };
-        self.core.update_interest(req).await.map(|_| ())
+        self.core.update_interest(req).await
     }
 
     /// Adds a session; returns once the core routes the user's events here.
@@ -166,11 +166,17 @@ impl Registry {
         }
     }
 
-    /// Re-announces every user, after the event stream was re-opened.
-    pub async fn reannounce(&self) -> Result<(), ApiError> {
+    /// Announces every user to core `node`, after its event stream opened
+    /// (again).
+    pub async fn reannounce_at(&self, node: u64) -> Result<(), ApiError> {
         let _order = self.interest.lock().await;
         let all: Vec<u64> = self.users().keys().copied().collect();
-        self.tell_core(all, vec![]).await
+        let req = InterestRequest {
+            edge_id: self.edge_id,
+            add_users: all,
+            remove_users: vec![],
+        };
+        self.core.update_interest_at(node, req).await
     }
 
     /// Queues `frame` for every session of `recipients`; a session whose

@@ -2,9 +2,12 @@
 //! WebSocket connections and forwards to the core over gRPC; holds no
 //! storage.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use axum::serve::Listener as _;
-use chat_edge::core_client::CoreClient;
+use chat_discovery::{NodeInfo, NodeKind, Registration, watch_members};
+use chat_edge::core_client::{CoreClient, Directory};
 use chat_edge::{Edge, MetricsRender};
 use chat_node::node_config::EdgeNodeConfig;
 use chat_node::{listen, signals};
@@ -14,29 +17,70 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::Result<()> {
-    let core = CoreClient::connect(config.edge.core.clone())
-        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let link = &config.edge.core;
     let tls = match (&link.tls_ca, &link.tls_domain) {
         (Some(ca), Some(name)) => format!("over TLS (CA {ca}, name {name})"),
         (Some(ca), None) => format!("over TLS (CA {ca})"),
         (None, _) => "without TLS".to_owned(),
     };
+    let (core, cores, at) = match &config.zookeeper {
+        Some(zk) => {
+            let members = watch_members(zk, NodeKind::Core)
+                .await
+                .context("reading the live cores from ZooKeeper")?;
+            let mut live = members.subscribe();
+            let wait = link.call_timeout();
+            tokio::time::timeout(wait, live.wait_for(|m| !m.is_empty()))
+                .await
+                .map_err(|_| anyhow::anyhow!("no core registered in ZooKeeper within {wait:?}"))?
+                .context("membership watch")?;
+            let directory = Arc::new(Directory::new(members.subscribe(), link.clone()));
+            let at = format!("the cores ZooKeeper lists at {}{}", zk.connect, zk.chroot);
+            (
+                CoreClient::cluster(directory, link.clone()),
+                Some(members),
+                at,
+            )
+        }
+        None => {
+            let core =
+                CoreClient::connect(link.clone()).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            (core, None, format!("the core at {}", link.url))
+        }
+    };
     let edge = Edge::start(core, config.edge.clone(), render_metrics)
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "registering with the core at {} {tls}: {}",
-                link.url,
-                e.message
-            )
-        })?;
+        .map_err(|e| anyhow::anyhow!("registering with {at} {tls}: {}", e.message))?;
     let listener = listen::listen(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let registration = match &config.zookeeper {
+        Some(zk) => {
+            let info = NodeInfo::new(NodeKind::Edge, config.region.clone())
+                .with_addr("http", addr.to_string());
+            Some(
+                Registration::register(zk, info)
+                    .await
+                    .context("registering the edge in ZooKeeper")?,
+            )
+        }
+        None => None,
+    };
     let signal = signals::install().context("installing signal handlers")?;
-    tracing::info!(%addr, edge_id = edge.config.edge_id, core = %config.edge.core.url, "listening");
+    tracing::info!(
+        %addr,
+        edge_id = edge.config.edge_id,
+        node = registration.as_ref().map(Registration::id),
+        core = %at,
+        "listening"
+    );
     chat_node::serve::edge_http(edge, listener, signal).await;
+    if let Some(registration) = registration {
+        registration.close().await;
+    }
+    if let Some(members) = cores {
+        members.shutdown().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Several `chat-core` processes sharing ZooKeeper (`TEST_ZOOKEEPER`) and
-//! one PostgreSQL schema (`TEST_POSTGRES_URL`), each under a chroot of its
-//! own test, with raw gRPC clients: the core's side of a cluster, without
-//! edges.
+//! one PostgreSQL schema (`TEST_POSTGRES_URL`), under a chroot of the
+//! test's own, with raw gRPC clients, and `chat-edge`s that find the cores
+//! in ZooKeeper.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -15,7 +15,7 @@ use tokio::process::Child;
 use tonic::transport::Channel;
 
 use super::server::launch;
-use super::{DataDir, STEP};
+use super::{DataDir, STEP, Server};
 
 /// The session timeout the test cores ask for (the test ZooKeeper allows
 /// down to 1 s).
@@ -70,10 +70,12 @@ impl Core {
 pub struct Cores {
     /// The cores, in start order.
     pub nodes: Vec<Core>,
+    /// The edges, in start order.
+    pub edges: Vec<Server>,
     /// Where they register.
     pub zk: ZkConfig,
     env: Vec<(String, String)>,
-    _data: DataDir,
+    data: DataDir,
     log: Arc<Mutex<Vec<String>>>,
 }
 
@@ -106,9 +108,10 @@ impl Cores {
         ]);
         let mut cores = Self {
             nodes: Vec::new(),
+            edges: Vec::new(),
             zk,
             env,
-            _data: data,
+            data,
             log: Arc::new(Mutex::new(Vec::new())),
         };
         for _ in 0..n {
@@ -133,6 +136,52 @@ impl Cores {
             addr: at.addr,
         });
         self.nodes.len() - 1
+    }
+
+    /// Starts an edge that finds the cores in ZooKeeper, with `env` too;
+    /// its index.
+    pub async fn add_edge(&mut self, env: &[(&str, &str)]) -> usize {
+        let mut all: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .filter(|(k, _)| k.starts_with("CHAT_ZOOKEEPER__"))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        all.extend_from_slice(env);
+        let args = ["--listen", "127.0.0.1:0"];
+        let (child, at, reader) =
+            launch(env!("CARGO_BIN_EXE_chat-edge"), &args, &all, &self.log).await;
+        self.edges.push(Server::of_process(
+            child,
+            at.addr,
+            self.data.clone(),
+            self.log.clone(),
+            reader,
+        ));
+        self.edges.len() - 1
+    }
+
+    /// SIGKILLs core `i` and waits for it to die.
+    pub async fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.nodes[i].child.take() {
+            child.start_kill().expect("SIGKILL the core");
+            tokio::time::timeout(STEP, child.wait())
+                .await
+                .expect("the core dies in time")
+                .expect("wait for the core");
+        }
+    }
+
+    /// SIGTERMs core `i` and waits for it to exit cleanly.
+    pub async fn terminate(&mut self, i: usize) {
+        self.nodes[i].signal(Signal::SIGTERM);
+        if let Some(mut child) = self.nodes[i].child.take() {
+            let status = tokio::time::timeout(STEP, child.wait())
+                .await
+                .expect("the core exits in time")
+                .expect("wait for the core");
+            assert!(status.success(), "the core exits cleanly: {status:?}");
+        }
     }
 
     /// The live cores as ZooKeeper lists them, once `pred` holds.

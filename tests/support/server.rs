@@ -101,13 +101,21 @@ pub enum Topology {
     Single,
     /// One `chat-core` and one `chat-edge`, over gRPC on loopback.
     Cluster,
+    /// Three `chat-core`s sharing the channels through ZooKeeper
+    /// (`TEST_ZOOKEEPER`) and one `chat-edge` that finds them there:
+    /// `TEST_CHAT_TOPOLOGY=cores`.
+    Cores,
 }
+
+/// The cores of the [`Topology::Cores`] topology.
+pub const CORES: usize = 3;
 
 impl Topology {
     /// The topology this test run uses.
     pub fn current() -> Self {
         match std::env::var("TEST_CHAT_TOPOLOGY").as_deref() {
             Ok("cluster") => Topology::Cluster,
+            Ok("cores") => Topology::Cores,
             _ => Topology::Single,
         }
     }
@@ -117,8 +125,10 @@ impl Topology {
 pub struct Server {
     /// The process clients talk to (`chat`, or the edge).
     child: Child,
-    /// The core, in the cluster topology.
+    /// The core, in the cluster topology (the first of them).
     core: Option<Child>,
+    /// The other cores, in the cores topology.
+    more_cores: Vec<Child>,
     /// The core's gRPC and admin addresses, in the cluster topology.
     core_addrs: Option<Listening>,
     /// Where it listens.
@@ -160,6 +170,7 @@ impl Server {
             return Self {
                 child,
                 core: None,
+                more_cores: Vec::new(),
                 core_addrs: None,
                 addr: at.addr,
                 data,
@@ -209,18 +220,34 @@ impl Server {
             storage.iter().map(|(k, v)| (*k, v.as_str())).collect();
         core_env.push(("CHAT_ADMIN__LISTEN", "127.0.0.1:0"));
         core_env.extend_from_slice(env);
+        let zk = zookeeper_env();
+        let zk_env: Vec<(&str, &str)> = zk.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        core_env.extend_from_slice(&zk_env);
         let bin = env!("CARGO_BIN_EXE_chat-core");
         let core_args = ["--listen", "127.0.0.1:0"];
         let (core, core_addrs, core_reader) = launch(bin, &core_args, &core_env, &log).await;
+        // A core's log reader ends when the core exits; the edge's is awaited.
+        drop(core_reader);
+        let mut more_cores = Vec::new();
+        if !zk.is_empty() {
+            for _ in 1..CORES {
+                let (more, _, reader) = launch(bin, &core_args, &core_env, &log).await;
+                drop(reader);
+                more_cores.push(more);
+            }
+        }
         let url = format!("{scheme}://{}", core_addrs.addr);
         let mut args = edge_args.to_vec();
-        args.extend(["--core", url.as_str()]);
+        if zk.is_empty() {
+            args.extend(["--core", url.as_str()]);
+        }
+        let mut edge_env = edge_env.to_vec();
+        edge_env.extend_from_slice(&zk_env);
         let bin = env!("CARGO_BIN_EXE_chat-edge");
-        let (child, at, reader) = launch(bin, &args, edge_env, &log).await;
-        // The core's log reader ends when the core exits; the edge's is awaited.
-        drop(core_reader);
+        let (child, at, reader) = launch(bin, &args, &edge_env, &log).await;
         Self {
             child,
+            more_cores,
             core: Some(core),
             core_addrs: Some(core_addrs),
             addr: at.addr,
@@ -230,7 +257,7 @@ impl Server {
         }
     }
 
-    /// Runs another edge against this server's core, at
+    /// Runs another edge against this server's (first) core, at
     /// `scheme://127.0.0.1:PORT` with `env`, expecting it to exit (within
     /// [`STEP`]) rather than serve; returns how it exited and its log.
     pub async fn edge_that_exits(
@@ -265,6 +292,7 @@ impl Server {
         Self {
             child,
             core: None,
+            more_cores: Vec::new(),
             core_addrs: None,
             addr,
             data,
@@ -347,7 +375,12 @@ impl Server {
     pub async fn kill(mut self) -> DataDir {
         kill(self.pid(), Signal::SIGKILL).expect("send SIGKILL");
         self.wait().await;
-        if let Some(mut core) = self.core.take() {
+        let cores = self
+            .core
+            .take()
+            .into_iter()
+            .chain(self.more_cores.drain(..));
+        for mut core in cores {
             let _ = core.start_kill();
             let _ = tokio::time::timeout(STEP, core.wait()).await;
         }
@@ -359,9 +392,14 @@ impl Server {
     pub async fn terminate(mut self) -> (ExitStatus, String) {
         kill(self.pid(), Signal::SIGTERM).expect("send SIGTERM");
         let status = self.wait().await;
-        if let Some(mut core) = self.core.take()
-            && let Some(id) = core.id()
-        {
+        let cores: Vec<Child> = self
+            .core
+            .take()
+            .into_iter()
+            .chain(self.more_cores.drain(..))
+            .collect();
+        for mut core in cores {
+            let Some(id) = core.id() else { continue };
             let pid = Pid::from_raw(i32::try_from(id).expect("pid fits i32"));
             kill(pid, Signal::SIGTERM).expect("send SIGTERM to the core");
             let core_status = tokio::time::timeout(STEP, core.wait())
@@ -385,6 +423,29 @@ impl Server {
             .expect("server exits in time")
             .expect("wait for the server")
     }
+}
+
+/// The ZooKeeper settings of a cores-topology run (a chroot of its own per
+/// server), empty in the other topologies; said on stderr when the cores
+/// topology lacks `TEST_ZOOKEEPER` and falls back to one core.
+fn zookeeper_env() -> Vec<(&'static str, String)> {
+    if Topology::current() != Topology::Cores {
+        return Vec::new();
+    }
+    let Ok(connect) = std::env::var("TEST_ZOOKEEPER") else {
+        eprintln!("TEST_ZOOKEEPER is not set: the cores topology runs one core");
+        return Vec::new();
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    vec![
+        ("CHAT_ZOOKEEPER__CONNECT", connect),
+        (
+            "CHAT_ZOOKEEPER__CHROOT",
+            format!("/test-{}-{n}", std::process::id()),
+        ),
+        ("CHAT_ZOOKEEPER__SESSION_TIMEOUT_MS", "2000".into()),
+    ]
 }
 
 /// The addresses a process logs in its `listening` line.

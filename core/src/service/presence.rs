@@ -189,7 +189,12 @@ impl<S: Store> CoreService<S> {
         actor: Id,
         channel: Id,
     ) -> Result<pb::PresenceList, CoreError> {
-        let members = self.members_for(actor, channel).await?;
+        // Presence lives at one core, channels at their owners: the
+        // members as storage has them where this core does not own it.
+        let members = self.members_anywhere(channel).await?;
+        if !members.contains(actor) {
+            return Err(CoreError::ChannelNotFound);
+        }
         let max = self.config.max_watched_channels;
         if !self.presence().watch(key, channel, &members, max) {
             return Err(CoreError::conflict(

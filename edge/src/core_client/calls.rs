@@ -1,30 +1,37 @@
 //! Every unary call of the core, with whether it is safe to repeat and on
 //! whose behalf it is made: `User` calls carry the user's bearer token and
 //! exist only on [`AsUser`], so none can be made without one; `Edge` calls
-//! are the edge's own (its bookkeeping, or a token in the body).
+//! are the edge's own (its bookkeeping, or a token in the body). Each says
+//! which core answers it in a cluster ([`Key`]): a channel's calls go to
+//! its owner, presence, login limits and what shows presence to the one
+//! core that holds them ([`Key::Global`]), the rest anywhere.
 
 use chat_proto::v1 as pb;
 
 use super::retry::Idempotence::{Safe, Unsafe};
-use super::{AsUser, CoreClient};
+use super::{AsUser, CoreClient, Key};
 use crate::error::ApiError;
 
 macro_rules! call {
-    (Edge, $(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident) => {
+    (Edge, $(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $key:expr) => {
         impl CoreClient {
             $(#[$doc])*
             pub async fn $name(&self, req: $req) -> Result<$reply, ApiError> {
-                self.unary($idem, None, req, |mut grpc, r| async move { grpc.$name(r).await })
-                    .await
+                let key: fn(&$req) -> Key = $key;
+                self.unary($idem, None, key(&req), req, |mut grpc, r| async move {
+                    grpc.$name(r).await
+                })
+                .await
             }
         }
     };
-    (User, $(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident) => {
+    (User, $(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $key:expr) => {
         impl AsUser<'_> {
             $(#[$doc])*
             pub async fn $name(&self, req: $req) -> Result<$reply, ApiError> {
+                let key: fn(&$req) -> Key = $key;
                 self.core
-                    .unary($idem, Some(self.bearer), req, |mut grpc, r| async move {
+                    .unary($idem, Some(self.bearer), key(&req), req, |mut grpc, r| async move {
                         grpc.$name(r).await
                     })
                     .await
@@ -34,92 +41,124 @@ macro_rules! call {
 }
 
 macro_rules! calls {
-    ($($(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $scope:ident;)*) => {
-        $(call!($scope, $(#[$doc])* $name($req) -> $reply, $idem);)*
+    ($($(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $scope:ident, $key:expr;)*) => {
+        $(call!($scope, $(#[$doc])* $name($req) -> $reply, $idem, $key);)*
     };
+}
+
+/// Any core answers.
+fn any<T>(_: &T) -> Key {
+    Key::Any
 }
 
 calls! {
     /// Creates an account and logs it in.
-    signup(pb::Credentials) -> pb::AuthReply, Unsafe, Edge;
+    signup(pb::Credentials) -> pb::AuthReply, Unsafe, Edge, |_| Key::Global;
     /// Logs in (a failure counts against the login limits).
-    login(pb::Credentials) -> pb::AuthReply, Unsafe, Edge;
+    login(pb::Credentials) -> pb::AuthReply, Unsafe, Edge, |_| Key::Global;
     /// Ends the token's session.
-    logout(pb::TokenRequest) -> pb::Empty, Unsafe, Edge;
+    logout(pb::TokenRequest) -> pb::Empty, Unsafe, Edge, any;
     /// Resolves a token to its user.
-    authenticate(pb::TokenRequest) -> pb::Principal, Safe, Edge;
+    authenticate(pb::TokenRequest) -> pb::Principal, Safe, Edge, any;
     /// Extends a token's life.
-    refresh_token(pb::TokenRequest) -> pb::TokenInfo, Unsafe, Edge;
+    refresh_token(pb::TokenRequest) -> pb::TokenInfo, Unsafe, Edge, any;
     /// The caller's sessions.
-    list_tokens(pb::TokenRequest) -> pb::TokenList, Safe, Edge;
+    list_tokens(pb::TokenRequest) -> pb::TokenList, Safe, Edge, any;
     /// Ends one of the caller's sessions.
-    revoke_token(pb::RevokeTokenRequest) -> pb::Empty, Unsafe, User;
+    revoke_token(pb::RevokeTokenRequest) -> pb::Empty, Unsafe, User, any;
     /// Ends every session of the caller.
-    revoke_all_tokens(pb::UserRequest) -> pb::Empty, Unsafe, User;
+    revoke_all_tokens(pb::UserRequest) -> pb::Empty, Unsafe, User, any;
     /// Changes the caller's password.
-    change_password(pb::ChangePasswordRequest) -> pb::Empty, Unsafe, User;
+    change_password(pb::ChangePasswordRequest) -> pb::Empty, Unsafe, User, any;
     /// A user by id or name.
-    get_user(pb::GetUserRequest) -> pb::User, Safe, User;
+    get_user(pb::GetUserRequest) -> pb::User, Safe, User, any;
     /// Users by the start of their username.
-    search_users(pb::SearchUsersRequest) -> pb::UserList, Safe, User;
+    search_users(pb::SearchUsersRequest) -> pb::UserList, Safe, User, any;
     /// The read positions of a small channel's members.
-    channel_reads(pb::ChannelRequest) -> pb::ChannelReadList, Safe, User;
+    channel_reads(pb::ChannelRequest) -> pb::ChannelReadList, Safe, User, |r| Key::Channel(r.channel_id);
     /// The 1:1 channel with a peer, created once.
-    open_direct(pb::OpenDirectRequest) -> pb::Channel, Safe, User;
+    open_direct(pb::OpenDirectRequest) -> pb::Channel, Safe, User, any;
     /// A new group.
-    create_group(pb::CreateGroupRequest) -> pb::Channel, Unsafe, User;
+    create_group(pb::CreateGroupRequest) -> pb::Channel, Unsafe, User, any;
     /// A channel the caller is a member of.
-    get_channel(pb::ChannelRequest) -> pb::Channel, Safe, User;
+    get_channel(pb::ChannelRequest) -> pb::Channel, Safe, User, |r| Key::Channel(r.channel_id);
     /// The caller's channels.
-    list_channels(pb::ListChannelsRequest) -> pb::ChannelList, Safe, User;
+    list_channels(pb::ListChannelsRequest) -> pb::ChannelList, Safe, User, any;
     /// Adds a member to a group.
-    add_member(pb::MemberRequest) -> pb::Channel, Unsafe, User;
+    add_member(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Removes a member from a group (or the caller leaves).
-    remove_member(pb::MemberRequest) -> pb::Channel, Unsafe, User;
+    remove_member(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Renames a group.
-    rename_channel(pb::RenameChannelRequest) -> pb::Channel, Unsafe, User;
+    rename_channel(pb::RenameChannelRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Makes a member an admin or not.
-    set_member_role(pb::MemberRoleRequest) -> pb::Channel, Unsafe, User;
+    set_member_role(pb::MemberRoleRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Passes a group on to another member.
-    transfer_ownership(pb::MemberRequest) -> pb::Channel, Unsafe, User;
+    transfer_ownership(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Deletes a group.
-    delete_channel(pb::ChannelRequest) -> pb::Empty, Unsafe, User;
+    delete_channel(pb::ChannelRequest) -> pb::Empty, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Sends a message; the core deduplicates on `client_msg_id`.
-    send_message(pb::SendMessageRequest) -> pb::SendMessageReply, Safe, User;
+    send_message(pb::SendMessageRequest) -> pb::SendMessageReply, Safe, User, |r| Key::Channel(r.channel_id);
     /// A page of history.
-    history(pb::HistoryRequest) -> pb::HistoryPage, Safe, User;
-    /// Changes which users this edge serves.
-    update_interest(pb::InterestRequest) -> pb::Empty, Safe, Edge;
+    history(pb::HistoryRequest) -> pb::HistoryPage, Safe, User, |r| Key::Channel(r.channel_id);
     /// The caller's state at connect time.
-    get_ready_state(pb::UserRequest) -> pb::ReadyState, Safe, User;
+    get_ready_state(pb::UserRequest) -> pb::ReadyState, Safe, User, any;
     /// Moves a read position forward (never back).
-    mark_read(pb::MarkReadRequest) -> pb::ReadState, Safe, User;
+    mark_read(pb::MarkReadRequest) -> pb::ReadState, Safe, User, |r| Key::Channel(r.channel_id);
     /// Edits a message (each edit is a new version).
-    edit_message(pb::EditMessageRequest) -> pb::Message, Unsafe, User;
+    edit_message(pb::EditMessageRequest) -> pb::Message, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Deletes a message.
-    delete_message(pb::MessageRef) -> pb::Message, Unsafe, User;
+    delete_message(pb::MessageRef) -> pb::Message, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Every text a message has had.
-    message_versions(pb::MessageRef) -> pb::MessageVersionList, Safe, User;
+    message_versions(pb::MessageRef) -> pb::MessageVersionList, Safe, User, |r| Key::Channel(r.channel_id);
     /// Messages edited or deleted after a version.
-    changes(pb::ChangesRequest) -> pb::HistoryPage, Safe, User;
+    changes(pb::ChangesRequest) -> pb::HistoryPage, Safe, User, |r| Key::Channel(r.channel_id);
     /// The caller is typing.
-    typing(pb::ChannelRequest) -> pb::Empty, Unsafe, User;
+    typing(pb::ChannelRequest) -> pb::Empty, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// A session opened (keyed by its id).
-    session_opened(pb::SessionRef) -> pb::Empty, Safe, Edge;
+    session_opened(pb::SessionRef) -> pb::Empty, Safe, Edge, |_| Key::Global;
     /// A session closed (keyed by its id).
-    session_closed(pb::SessionClosedRequest) -> pb::Empty, Safe, Edge;
+    session_closed(pb::SessionClosedRequest) -> pb::Empty, Safe, Edge, |_| Key::Global;
     /// Watches a channel's members' presence from a session.
-    watch_presence(pb::WatchRequest) -> pb::PresenceList, Safe, User;
+    watch_presence(pb::WatchRequest) -> pb::PresenceList, Safe, User, |_| Key::Global;
     /// Stops watching.
-    unwatch_presence(pb::WatchRequest) -> pb::Empty, Safe, User;
+    unwatch_presence(pb::WatchRequest) -> pb::Empty, Safe, User, |_| Key::Global;
     /// Sets profile fields.
-    update_profile(pb::UpdateProfileRequest) -> pb::User, Safe, User;
+    update_profile(pb::UpdateProfileRequest) -> pb::User, Safe, User, any;
     /// The caller's settings.
-    get_settings(pb::UserRequest) -> pb::Settings, Safe, User;
+    get_settings(pb::UserRequest) -> pb::Settings, Safe, User, |_| Key::Global;
     /// Sets settings.
-    update_settings(pb::UpdateSettingsRequest) -> pb::Settings, Safe, User;
+    update_settings(pb::UpdateSettingsRequest) -> pb::Settings, Safe, User, |_| Key::Global;
     /// The caller's friends, requests and blocks.
-    list_relationships(pb::UserRequest) -> pb::RelationshipList, Safe, User;
+    list_relationships(pb::UserRequest) -> pb::RelationshipList, Safe, User, |_| Key::Global;
     /// Sends, accepts or ends a relationship.
-    change_relationship(pb::RelationshipRequest) -> pb::Relationship, Unsafe, User;
+    change_relationship(pb::RelationshipRequest) -> pb::Relationship, Unsafe, User, |_| Key::Global;
+}
+
+impl CoreClient {
+    /// Changes which users this edge serves, at every live core: each
+    /// publishes events for them.
+    pub async fn update_interest(&self, req: pb::InterestRequest) -> Result<(), ApiError> {
+        self.everywhere(
+            req,
+            |mut grpc, r| async move { grpc.update_interest(r).await },
+        )
+        .await
+    }
+
+    /// Changes which users this edge serves, at core `node` alone (after
+    /// its event stream opened again).
+    pub async fn update_interest_at(
+        &self,
+        node: u64,
+        req: pb::InterestRequest,
+    ) -> Result<(), ApiError> {
+        self.to_node(node, req, &|mut grpc: pb::chat_core_client::ChatCoreClient<
+            tonic::transport::Channel,
+        >,
+                                   r| async move {
+            grpc.update_interest(r).await
+        })
+        .await
+        .map(drop)
+    }
 }

@@ -1,9 +1,13 @@
-//! The edge's end of a session's send stream (`SendStream`): sends go out
+//! The edge's end of a session's send streams (`SendStream`): sends go out
 //! in order while many are in flight, and each outcome is matched to its
-//! send by position. The stream opens with the first send and closes when
-//! no send is waiting, so an idle session holds none.
+//! send by position. A stream opens with the first send and closes when no
+//! send is waiting, so an idle session holds none. In a cluster a session
+//! has one stream per core it sends to (each channel's sends go to its
+//! owner, in order); a send a core refuses as `not_owner` goes once more
+//! to the owner the edge's view names, if that is another core.
 
 use std::collections::VecDeque;
+use std::task::Poll;
 
 use chat_proto::v1::{SendMessageRequest, SendOutcome, send_outcome};
 use chat_proto::{ERROR_CODE_KEY, RETRY_AFTER_KEY};
@@ -19,97 +23,200 @@ use crate::wire::Message;
 
 /// Sends one session may have in flight on its stream.
 const CAPACITY: usize = 1024;
+/// Times one send is sent again at another core after `not_owner`.
+const MOVES: u32 = 2;
 
-struct Open {
-    tx: mpsc::Sender<SendMessageRequest>,
-    outcomes: BoxStream<'static, Result<SendOutcome, ApiError>>,
+/// A send awaiting its outcome.
+struct Waiting {
+    req: SendMessageRequest,
+    /// When it first went out: the deadline counts from here.
+    sent: Instant,
+    /// How often it went again elsewhere.
+    moved: u32,
 }
 
-/// One session's send stream.
+/// One stream, to one core.
+struct Open {
+    node: u64,
+    tx: mpsc::Sender<SendMessageRequest>,
+    outcomes: BoxStream<'static, Result<SendOutcome, ApiError>>,
+    waiting: VecDeque<Waiting>,
+}
+
+/// One session's send streams.
 #[derive(Default)]
 pub struct SendPipe {
-    open: Option<Open>,
-    /// Sends awaiting their outcome: client_msg_id and when it went out.
-    waiting: VecDeque<(String, Instant)>,
-    /// Outcomes decided at the edge (the stream broke), to hand out next.
+    open: Vec<Open>,
+    /// Outcomes decided at the edge (a stream broke), to hand out next.
     failed: VecDeque<CallResult>,
+    /// Whose sends these are (set by the first).
+    bearer: Option<Bearer>,
 }
 
 impl SendPipe {
     /// True while an outcome is still to come.
     pub fn busy(&self) -> bool {
-        !self.waiting.is_empty() || !self.failed.is_empty()
+        !self.failed.is_empty() || self.open.iter().any(|o| !o.waiting.is_empty())
     }
 
-    /// Sends `req` after every earlier send of this pipe; a stream opened
-    /// for it carries `bearer`, on whose behalf every send is made.
+    /// Sends `req` after every earlier send of this pipe to its channel; a
+    /// stream opened for it carries `bearer`, on whose behalf every send is
+    /// made.
     pub fn send(&mut self, core: &CoreClient, bearer: &Bearer, req: SendMessageRequest) {
-        let client_msg_id = req.client_msg_id.clone();
-        if self.open.as_ref().is_some_and(|open| open.tx.is_closed()) {
+        if self.bearer.is_none() {
+            self.bearer = Some(bearer.clone());
+        }
+        let waiting = Waiting {
+            req,
+            sent: Instant::now(),
+            moved: 0,
+        };
+        match core.owner(waiting.req.channel_id) {
+            Some(node) => self.push(core, node, waiting),
+            None => self
+                .failed
+                .push_back(unavailable(waiting.req.client_msg_id)),
+        }
+    }
+
+    /// Puts `waiting` on the stream to `node`, opening one if needed.
+    fn push(&mut self, core: &CoreClient, node: u64, waiting: Waiting) {
+        if let Some(i) = self.open.iter().position(|o| o.node == node)
+            && self.open[i].tx.is_closed()
+        {
             // The stream ended (the core let go of it, or the link broke)
             // before `next` saw its end: give it up here, so this send goes
             // on a fresh stream instead of failing.
-            self.abandon();
+            self.abandon(i);
         }
-        let open = self.open.get_or_insert_with(|| open(core, bearer));
-        if open.tx.try_send(req).is_err() {
+        let i = match self.open.iter().position(|o| o.node == node) {
+            Some(i) => i,
+            None => {
+                let Some(bearer) = &self.bearer else {
+                    self.failed
+                        .push_back(unavailable(waiting.req.client_msg_id));
+                    return;
+                };
+                match open(core, bearer, node) {
+                    Some(open) => self.open.push(open),
+                    None => {
+                        self.failed
+                            .push_back(unavailable(waiting.req.client_msg_id));
+                        return;
+                    }
+                }
+                self.open.len() - 1
+            }
+        };
+        let open = &mut self.open[i];
+        if open.tx.try_send(waiting.req.clone()).is_err() {
             // More than CAPACITY in flight, which the session's own limit
             // prevents, or a stream that has ended: refuse, the client retries.
-            self.failed.push_back(unavailable(client_msg_id));
+            self.failed
+                .push_back(unavailable(waiting.req.client_msg_id));
             return;
         }
-        self.waiting.push_back((client_msg_id, Instant::now()));
+        open.waiting.push_back(waiting);
     }
 
     /// The next outcome; pending while none is due (check [`busy`](Self::busy)).
     pub async fn next(&mut self, core: &CoreClient) -> CallResult {
-        if let Some(failed) = self.failed.pop_front() {
-            return failed;
-        }
-        let (Some(open), Some((_, sent))) = (self.open.as_mut(), self.waiting.front()) else {
-            return std::future::pending().await;
-        };
-        let deadline = *sent + core.link.call_timeout();
-        let next = tokio::time::timeout_at(deadline, open.outcomes.next()).await;
-        match next {
-            Ok(Some(Ok(outcome))) => {
-                let Some((client_msg_id, _)) = self.waiting.pop_front() else {
-                    return std::future::pending().await;
-                };
-                if self.waiting.is_empty() {
-                    // Nothing left to wait for: end the stream; the next
-                    // send opens another.
-                    self.open = None;
-                }
-                CallResult::Sent {
-                    client_msg_id,
-                    result: result(outcome),
-                }
+        loop {
+            if let Some(failed) = self.failed.pop_front() {
+                return failed;
             }
-            Ok(Some(Err(_)) | None) | Err(_) => {
-                // Broken or silent past the deadline.
-                self.abandon();
-                self.failed
-                    .pop_front()
-                    .unwrap_or_else(|| unavailable(String::new()))
+            let budget = core.link.call_timeout();
+            let Some(deadline) = self
+                .open
+                .iter()
+                .filter_map(|o| o.waiting.front().map(|w| w.sent + budget))
+                .min()
+            else {
+                return std::future::pending().await;
+            };
+            let ready = std::future::poll_fn(|cx| {
+                for (i, open) in self.open.iter_mut().enumerate() {
+                    if open.waiting.is_empty() {
+                        continue;
+                    }
+                    if let Poll::Ready(item) = open.outcomes.poll_next_unpin(cx) {
+                        return Poll::Ready((i, item));
+                    }
+                }
+                Poll::Pending
+            });
+            match tokio::time::timeout_at(deadline, ready).await {
+                Ok((i, Some(Ok(outcome)))) => {
+                    if let Some(done) = self.outcome(core, i, outcome) {
+                        return done;
+                    }
+                }
+                // Broken.
+                Ok((i, Some(Err(_)) | None)) => self.abandon(i),
+                // Silent past the deadline: give up the streams that are.
+                Err(_) => {
+                    let now = Instant::now();
+                    while let Some(i) = self
+                        .open
+                        .iter()
+                        .position(|o| o.waiting.front().is_some_and(|w| w.sent + budget <= now))
+                    {
+                        self.abandon(i);
+                    }
+                }
             }
         }
     }
 
-    /// Drops a broken stream: every send still waiting on it fails, and
+    /// Takes the outcome of stream `i`'s first send: its result, or `None`
+    /// when it went again to another core.
+    fn outcome(&mut self, core: &CoreClient, i: usize, outcome: SendOutcome) -> Option<CallResult> {
+        let open = &mut self.open[i];
+        let node = open.node;
+        let waiting = open.waiting.pop_front()?;
+        if open.waiting.is_empty() {
+            // Nothing left to wait for: end the stream; the next send
+            // opens another.
+            self.open.remove(i);
+        }
+        let refused = matches!(&outcome.result,
+            Some(send_outcome::Result::Error(e)) if e.code == "not_owner");
+        if refused
+            && waiting.moved < MOVES
+            && let Some(owner) = core.owner(waiting.req.channel_id)
+            && owner != node
+        {
+            metrics::counter!("chat_core_call_moves_total").increment(1);
+            let moved = Waiting {
+                moved: waiting.moved + 1,
+                ..waiting
+            };
+            self.push(core, owner, moved);
+            return None;
+        }
+        Some(CallResult::Sent {
+            client_msg_id: waiting.req.client_msg_id,
+            result: result(outcome),
+        })
+    }
+
+    /// Drops broken stream `i`: every send still waiting on it fails, and
     /// the client sends it again (same client_msg_id, so nothing is stored
     /// twice).
-    fn abandon(&mut self) {
+    fn abandon(&mut self, i: usize) {
         metrics::counter!("chat_core_send_stream_failures_total").increment(1);
-        self.open = None;
-        self.failed
-            .extend(self.waiting.drain(..).map(|(id, _)| unavailable(id)));
+        let open = self.open.remove(i);
+        self.failed.extend(
+            open.waiting
+                .into_iter()
+                .map(|w| unavailable(w.req.client_msg_id)),
+        );
     }
 }
 
-fn open(core: &CoreClient, bearer: &Bearer) -> Open {
+fn open(core: &CoreClient, bearer: &Bearer, node: u64) -> Option<Open> {
     let (tx, rx) = mpsc::channel(CAPACITY);
-    let mut grpc = core.grpc.clone();
+    let mut grpc = core.node(node)?;
     let mut request = tonic::Request::new(ReceiverStream::new(rx));
     bearer.attach(&mut request);
     let call = async move { grpc.send_stream(request).await };
@@ -122,7 +229,12 @@ fn open(core: &CoreClient, bearer: &Bearer) -> Open {
             Err(status) => futures::stream::iter([Err(ApiError::from(status))]).boxed(),
         })
         .boxed();
-    Open { tx, outcomes }
+    Some(Open {
+        node,
+        tx,
+        outcomes,
+        waiting: VecDeque::new(),
+    })
 }
 
 fn unavailable(client_msg_id: String) -> CallResult {
@@ -286,7 +398,7 @@ mod tests {
         pipe.send(&core, &bearer, send("unread"));
         assert_eq!(next(&mut pipe, &core).await, ("last".into(), true));
         // The core has let go of the stream: the edge's end sees it closed.
-        let tx = pipe.open.as_ref().expect("a stream is open").tx.clone();
+        let tx = pipe.open.first().expect("a stream is open").tx.clone();
         tokio::time::timeout(STEP, tx.closed())
             .await
             .expect("the ended stream is closed in time");

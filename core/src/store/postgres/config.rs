@@ -19,6 +19,13 @@ pub struct PostgresConfig {
     pub statement_timeout_ms: u64,
     /// Longest to wait for a new connection to the server, in ms (at least 1).
     pub connect_timeout_ms: u64,
+    /// Longest a transaction may sit idle between two statements before
+    /// the server ends its session, in ms (0 means no limit). Bounds how
+    /// long a writer that was paused inside a transaction (SIGSTOP, a
+    /// frozen VM) can hold its locks: a new owner's claim of a channel
+    /// waits at most this long for the old owner's unfinished append,
+    /// which then fails. Our transactions never idle between statements.
+    pub idle_in_transaction_timeout_ms: u64,
 }
 
 impl Default for PostgresConfig {
@@ -28,6 +35,7 @@ impl Default for PostgresConfig {
             pool_size: 16,
             statement_timeout_ms: 5_000,
             connect_timeout_ms: 5_000,
+            idle_in_transaction_timeout_ms: 2_000,
         }
     }
 }

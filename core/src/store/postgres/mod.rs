@@ -62,7 +62,10 @@ impl PgStore {
         pg.application_name("chat-core");
         // Sent at connection start, so every pooled connection has it (and
         // keeps it: a session setting, not a transaction's).
-        let timeout = format!("-c statement_timeout={}", config.statement_timeout_ms);
+        let timeout = format!(
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+            config.statement_timeout_ms, config.idle_in_transaction_timeout_ms
+        );
         let options = match pg.get_options() {
             Some(given) if !given.trim().is_empty() => format!("{given} {timeout}"),
             _ => timeout,

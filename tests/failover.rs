@@ -1,0 +1,361 @@
+//! Many cores, real processes: three `chat-core`s sharing the channels
+//! through ZooKeeper, two `chat-edge`s that route each channel's calls to
+//! its owner, PostgreSQL. Clients on both edges chat while cores fail, and
+//! the checker (`loadtest::checker`) judges the whole record: nothing acked
+//! is lost, nothing is stored or delivered twice, every member sees each
+//! channel in id order. Skipped, said on stderr, without `TEST_ZOOKEEPER`
+//! and `TEST_POSTGRES_URL`.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use chat_discovery::Members;
+use chat_discovery::ownership::owner;
+use loadtest::checker::{Checker, SendKey};
+use serde_json::Value;
+use support::api::str_of;
+use support::cores::{Cores, SESSION_TIMEOUT_MS, services};
+use support::{Account, Api, STEP, Ws};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// Frame limits high enough for a burst.
+const FAST: [(&str, &str); 2] = [
+    ("CHAT_EDGE__FRAMES_BURST", "100000"),
+    ("CHAT_EDGE__FRAMES_PER_SEC", "100000"),
+];
+
+/// How long after a core dies its channels take sends again, at most: the
+/// session timeout (ZooKeeper notices), then the edges' and cores' views
+/// and the client's retry (the stated bound is the timeout + 2 s; debug
+/// builds on two CPUs get 2 s more).
+const FAILOVER_BOUND: Duration = Duration::from_millis(SESSION_TIMEOUT_MS + 4_000);
+
+fn id(v: &Value) -> u64 {
+    str_of(v).parse().expect("numeric id")
+}
+
+/// Four users, two on each edge, each with a session.
+struct People {
+    api: Api,
+    accounts: Vec<Account>,
+}
+
+async fn people(cores: &Cores) -> People {
+    let api = Api::new(&cores.edges[0]);
+    let mut accounts = Vec::new();
+    for name in ["ann", "ben", "cat", "dan"] {
+        accounts.push(api.signup(name).await);
+    }
+    People { api, accounts }
+}
+
+/// The user ids of `accounts`.
+fn user_id(account: &Account) -> u64 {
+    account.id.parse().expect("numeric user id")
+}
+
+/// Groups of all four until `enough` holds for the channels made so far
+/// (at most 30); each channel with its owner among `members`.
+async fn groups_until(
+    people: &People,
+    members: &Members,
+    enough: impl Fn(&[(String, u64)]) -> bool,
+) -> Vec<(String, u64)> {
+    let a = &people.accounts;
+    let mut made = Vec::new();
+    for n in 0..30 {
+        let channel = people
+            .api
+            .group(&a[0], &format!("g{n}"), &[&a[1], &a[2], &a[3]])
+            .await;
+        let key: u64 = channel.parse().expect("numeric channel id");
+        made.push((channel, owner(key, &members.ids()).expect("an owner")));
+        if enough(&made) {
+            return made;
+        }
+    }
+    panic!("30 groups and still not: {made:?}");
+}
+
+/// One session's record: the message frames it got, per channel.
+#[derive(Default)]
+struct Seen {
+    frames: Vec<(u64, u64)>,
+    resyncs: BTreeSet<u64>,
+}
+
+/// Reads `ws` until every id `want` names (per channel) was seen, or the
+/// step bound after `want` was set passes; returns what it saw.
+async fn receive(mut ws: Ws, mut want: watch::Receiver<Option<Vec<(u64, u64)>>>) -> Seen {
+    let mut seen = Seen::default();
+    let mut deadline: Option<Instant> = None;
+    loop {
+        if let Some(target) = want.borrow().clone() {
+            deadline.get_or_insert_with(|| Instant::now() + STEP);
+            let got: BTreeSet<(u64, u64)> = seen.frames.iter().copied().collect();
+            if target.iter().all(|m| got.contains(m)) {
+                return seen;
+            }
+        }
+        let wait = deadline.map_or(STEP * 4, |d| d.saturating_duration_since(Instant::now()));
+        tokio::select! {
+            changed = want.changed() => {
+                if changed.is_err() {
+                    return seen;
+                }
+            }
+            frame = tokio::time::timeout(wait, ws.recv()) => match frame {
+                Ok(Ok(frame)) => record(&mut seen, &frame),
+                Ok(Err(closed)) => panic!("a session closed: {closed:?}"),
+                Err(_) => return seen,
+            },
+        }
+    }
+}
+
+fn record(seen: &mut Seen, frame: &Value) {
+    match frame["type"].as_str() {
+        Some("message") => seen.frames.push((
+            id(&frame["message"]["channel_id"]),
+            id(&frame["message"]["id"]),
+        )),
+        Some("resync") => {
+            seen.resyncs.insert(id(&frame["channel_id"]));
+        }
+        _ => {}
+    }
+}
+
+/// What a sender did: per send, its key, its id, when it was first sent
+/// and when it was acked.
+struct Sent {
+    key: SendKey,
+    id: u64,
+    first_try: Instant,
+    acked: Instant,
+    tries: u32,
+}
+
+/// Sends `n` messages to each of `channels` in turn from `ws`, each until
+/// acked (resending the same key after an error), calling `at(i)` before
+/// the `i`th; the other frames it read stay in `ws`.
+async fn send_burst(
+    ws: &mut Ws,
+    sender: u64,
+    tag: &str,
+    channels: &[String],
+    n: usize,
+    mut at: impl FnMut(usize),
+) -> Vec<Sent> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        for channel in channels {
+            at(out.len());
+            let key = SendKey {
+                channel: channel.parse().expect("numeric channel id"),
+                sender,
+                client_msg_id: format!("{tag}-{i}-{channel}"),
+            };
+            let (first_try, mut tries) = (Instant::now(), 0);
+            let deadline = first_try + STEP + FAILOVER_BOUND;
+            loop {
+                tries += 1;
+                let reply = ws.send_message(channel, &key.client_msg_id, tag).await;
+                if reply["type"] == "ack" {
+                    out.push(Sent {
+                        id: id(&reply["message"]["id"]),
+                        key,
+                        first_try,
+                        acked: Instant::now(),
+                        tries,
+                    });
+                    break;
+                }
+                let code = reply["code"].as_str().unwrap_or_default();
+                assert!(
+                    ["unavailable", "not_owner", "timeout", "overloaded"].contains(&code),
+                    "only a failing core refuses: {reply}"
+                );
+                assert!(Instant::now() < deadline, "{key:?} acked in time");
+                // A client's retry backoff.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    out
+}
+
+/// The history of `channel` as `who` reads it, in order.
+async fn history_ids(api: &Api, who: &Account, channel: &str) -> Vec<u64> {
+    api.all_messages(who, channel)
+        .await
+        .iter()
+        .map(|m| id(&m["id"]))
+        .collect()
+}
+
+/// Everything a run recorded, judged.
+async fn judge(
+    people: &People,
+    channels: &[String],
+    sent: &[Sent],
+    seen: Vec<(usize, Seen)>,
+) -> Checker {
+    let mut checker = Checker::new();
+    for s in sent {
+        checker.sent(&s.key);
+        checker.acked(&s.key, s.id);
+    }
+    for (who, record) in seen {
+        let name = people.accounts[who].id.clone();
+        for (channel, message) in &record.frames {
+            checker.delivered(&name, &name, *channel, *message);
+        }
+        for channel in &record.resyncs {
+            let ids = history_ids(&people.api, &people.accounts[who], &channel.to_string()).await;
+            checker.read_history(&name, *channel, &ids);
+        }
+        for channel in channels {
+            checker.expect_complete(&name, channel.parse().expect("numeric channel id"));
+        }
+    }
+    for channel in channels {
+        let ids = history_ids(&people.api, &people.accounts[0], channel).await;
+        checker.final_history(channel.parse().expect("numeric channel id"), ids);
+    }
+    checker
+}
+
+/// Starts 3 cores and 2 edges; `None` when the services are not given.
+async fn cluster() -> Option<(Cores, Members)> {
+    let zk = services()?;
+    let mut cores = Cores::start(&zk, 3).await;
+    let members = cores.members_until("three cores", |m| m.len() == 3).await;
+    cores.add_edge(&FAST).await;
+    cores.add_edge(&FAST).await;
+    Some((cores, members))
+}
+
+/// Sessions: senders ann (edge 0) and cat (edge 1), receivers ben (edge 0)
+/// and dan (edge 1).
+async fn sessions(cores: &Cores, people: &People) -> (Ws, Ws, Ws, Ws) {
+    let a = &people.accounts;
+    let (ann, _) = Ws::connect(&cores.edges[0], &a[0].token).await;
+    let (ben, _) = Ws::connect(&cores.edges[0], &a[1].token).await;
+    let (cat, _) = Ws::connect(&cores.edges[1], &a[2].token).await;
+    let (dan, _) = Ws::connect(&cores.edges[1], &a[3].token).await;
+    (ann, ben, cat, dan)
+}
+
+#[tokio::test]
+async fn group_chat_over_channels_of_different_owners() {
+    let Some((cores, members)) = cluster().await else {
+        return;
+    };
+    let people = people(&cores).await;
+    let made = groups_until(&people, &members, |made| {
+        made.iter().map(|(_, o)| *o).collect::<BTreeSet<_>>().len() >= 2 && made.len() >= 3
+    })
+    .await;
+    let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
+    let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
+    let (want_tx, want) = watch::channel(None);
+    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
+        let want = want.clone();
+        tokio::spawn(async move { (who, receive(ws, want).await) })
+    });
+    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (a, c) = tokio::join!(
+        send_burst(&mut ann, ann_id, "ann", &channels, 5, |_| {}),
+        send_burst(&mut cat, cat_id, "cat", &channels, 5, |_| {}),
+    );
+    let sent: Vec<Sent> = a.into_iter().chain(c).collect();
+    assert!(
+        sent.iter().all(|s| s.tries == 1),
+        "no core failed: every send acked at once"
+    );
+    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
+    want_tx.send_replace(Some(target));
+    let mut seen = Vec::new();
+    for reader in readers {
+        seen.push(reader.await.expect("reader"));
+    }
+    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    assert!(verdict.passed(), "{verdict}");
+}
+
+#[tokio::test]
+async fn killing_the_owner_of_busy_channels_mid_burst_loses_nothing() {
+    let Some((mut cores, members)) = cluster().await else {
+        return;
+    };
+    let people = people(&cores).await;
+    // Two groups of one owner: the core that is killed.
+    let made = groups_until(&people, &members, |made| {
+        let first = made[0].1;
+        made.iter().filter(|(_, o)| *o == first).count() >= 2
+    })
+    .await;
+    let victim_id = made[0].1;
+    let channels: Vec<String> = made
+        .iter()
+        .filter(|(_, o)| *o == victim_id)
+        .map(|(c, _)| c.clone())
+        .take(2)
+        .collect();
+    let victim = cores.index_of(&members, victim_id);
+    let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
+    let (want_tx, want) = watch::channel(None);
+    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
+        let want = want.clone();
+        tokio::spawn(async move { (who, receive(ws, want).await) })
+    });
+    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (kill_tx, mut kill_rx) = watch::channel(false);
+    // Ann's 20th send is the signal; the kill happens beside both bursts.
+    let killer = async {
+        kill_rx.wait_for(|k| *k).await.expect("kill signal");
+        let at = Instant::now();
+        cores.kill(victim).await;
+        at
+    };
+    let (killed_at, a, c) = tokio::join!(
+        killer,
+        send_burst(&mut ann, ann_id, "ann", &channels, 30, |i| {
+            if i == 20 {
+                kill_tx.send_replace(true);
+            }
+        }),
+        send_burst(&mut cat, cat_id, "cat", &channels, 30, |_| {}),
+    );
+    let sent: Vec<Sent> = a.into_iter().chain(c).collect();
+    // Kill to the first send, started after the kill, that was acked.
+    let back = sent
+        .iter()
+        .filter(|s| s.first_try >= killed_at)
+        .map(|s| s.acked)
+        .min()
+        .expect("sends after the kill");
+    let failover = back - killed_at;
+    eprintln!("failover: sends acked again {failover:?} after the kill");
+    assert!(
+        failover <= FAILOVER_BOUND,
+        "sends came back after {failover:?}, past the bound of {FAILOVER_BOUND:?}"
+    );
+    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
+    want_tx.send_replace(Some(target));
+    let mut seen = Vec::new();
+    for reader in readers {
+        seen.push(reader.await.expect("reader"));
+    }
+    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    assert!(verdict.passed(), "{verdict}");
+    let retried = sent.iter().filter(|s| s.tries > 1).count();
+    eprintln!(
+        "{} sends, {retried} retried across the failover",
+        sent.len()
+    );
+}
