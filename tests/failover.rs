@@ -359,3 +359,302 @@ async fn killing_the_owner_of_busy_channels_mid_burst_loses_nothing() {
         sent.len()
     );
 }
+
+/// The Snowflake node slot that issued `id` (`chat_core::ids`).
+fn slot(id: u64) -> u16 {
+    chat_core::ids::parts(id).node
+}
+
+#[tokio::test]
+async fn a_paused_owner_commits_nothing_once_its_channels_moved() {
+    let Some((cores, members)) = cluster().await else {
+        return;
+    };
+    let people = people(&cores).await;
+    // Three groups of one owner: the core that is paused.
+    let made = groups_until(&people, &members, |made| {
+        let first = made[0].1;
+        made.iter().filter(|(_, o)| *o == first).count() >= 3
+    })
+    .await;
+    let victim_id = made[0].1;
+    let channels: Vec<String> = made
+        .iter()
+        .filter(|(_, o)| *o == victim_id)
+        .map(|(c, _)| c.clone())
+        .take(3)
+        .collect();
+    let victim = cores.index_of(&members, victim_id);
+    let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
+    let (want_tx, want) = watch::channel(None);
+    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
+        let want = want.clone();
+        tokio::spawn(async move { (who, receive(ws, want).await) })
+    });
+    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (step_tx, mut step) = watch::channel(0usize);
+    let pauser = async {
+        step.wait_for(|n| *n >= 15).await.expect("pause signal");
+        cores.nodes[victim].signal(nix::sys::signal::Signal::SIGSTOP);
+        let stopped = Instant::now();
+        cores
+            .members_until("the paused owner's session to expire", |m| {
+                m.get(victim_id).is_none()
+            })
+            .await;
+        // Sends acked at the new owner, then the old one wakes up.
+        step.wait_for(|n| *n >= 30).await.expect("resume signal");
+        cores.nodes[victim].signal(nix::sys::signal::Signal::SIGCONT);
+        stopped
+    };
+    let (stopped, a, c) = tokio::join!(
+        pauser,
+        send_burst(&mut ann, ann_id, "ann", &channels, 40, |i| {
+            step_tx.send_replace(i);
+        }),
+        send_burst(&mut cat, cat_id, "cat", &channels, 40, |_| {}),
+    );
+    let sent: Vec<Sent> = a.into_iter().chain(c).collect();
+    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
+    want_tx.send_replace(Some(target));
+    let mut seen = Vec::new();
+    for reader in readers {
+        seen.push(reader.await.expect("reader"));
+    }
+    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    assert!(verdict.passed(), "{verdict}");
+    // Ids carry the slot of the core that issued them: after the first
+    // message of another core, none of the paused one's, in every channel
+    // it did not win back when it registered again (with a new id).
+    let now = cores
+        .members_until("three cores again", |m| m.len() == 3)
+        .await;
+    let back_id = now
+        .nodes
+        .iter()
+        .find(|m| members.get(m.id).is_none())
+        .map(|m| m.id)
+        .expect("the resumed core registered again");
+    let mut checked = 0;
+    for channel in &channels {
+        let key: u64 = channel.parse().expect("numeric channel id");
+        if owner(key, &now.ids()) == Some(back_id) {
+            continue;
+        }
+        checked += 1;
+        let history = history_ids(&people.api, &people.accounts[0], channel).await;
+        let old = slot(history[0]);
+        let moved = history
+            .iter()
+            .position(|&id| slot(id) != old)
+            .expect("the new owner wrote");
+        assert!(
+            history[moved..].iter().all(|&id| slot(id) != old),
+            "the paused owner committed after the move: {history:?}"
+        );
+    }
+    eprintln!(
+        "{checked} of {} channels checked for late commits",
+        channels.len()
+    );
+    let after = sent.iter().filter(|s| s.first_try >= stopped).count();
+    assert!(after > 0, "sends went on while it was paused");
+}
+
+/// Runs `scripts/zookeeper.sh` with `args`; its stdout.
+fn zookeeper_sh(args: &[&str]) -> String {
+    let out = std::process::Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/zookeeper.sh"))
+        .args(args)
+        .output()
+        .expect("run scripts/zookeeper.sh");
+    assert!(
+        out.status.success(),
+        "zookeeper.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A ZooKeeper server of this test's own (the shared one must not
+/// restart under the other tests), stopped when dropped.
+struct OwnZookeeper {
+    dir: tempfile::TempDir,
+    connect: String,
+}
+
+impl OwnZookeeper {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().to_str().expect("utf-8 path").to_owned();
+        let connect = zookeeper_sh(&["start", &path]);
+        Self { dir, connect }
+    }
+
+    /// Restarts it (stop, start on the same port and data), off the
+    /// runtime's thread.
+    async fn restart(&self) {
+        let path = self.dir.path().to_str().expect("utf-8 path").to_owned();
+        let back = tokio::task::spawn_blocking(move || zookeeper_sh(&["restart", &path]))
+            .await
+            .expect("restart task");
+        assert_eq!(back, self.connect, "same port");
+    }
+}
+
+impl Drop for OwnZookeeper {
+    fn drop(&mut self) {
+        if let Some(path) = self.dir.path().to_str() {
+            let _ = std::process::Command::new("bash")
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/zookeeper.sh"))
+                .args(["stop", path])
+                .output();
+        }
+    }
+}
+
+#[tokio::test]
+async fn chat_resumes_after_zookeeper_restarts_under_load() {
+    if services().is_none() {
+        return;
+    }
+    let zk = OwnZookeeper::start();
+    let mut cores = Cores::start(&zk.connect, 3).await;
+    let members = cores.members_until("three cores", |m| m.len() == 3).await;
+    cores.add_edge(&FAST).await;
+    cores.add_edge(&FAST).await;
+    let people = people(&cores).await;
+    let made = groups_until(&people, &members, |made| made.len() >= 3).await;
+    let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
+    let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
+    let (want_tx, want) = watch::channel(None);
+    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
+        let want = want.clone();
+        tokio::spawn(async move { (who, receive(ws, want).await) })
+    });
+    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (step_tx, mut step) = watch::channel(0usize);
+    let restarter = async {
+        step.wait_for(|n| *n >= 15).await.expect("restart signal");
+        zk.restart().await;
+    };
+    let (_, a, c) = tokio::join!(
+        restarter,
+        send_burst(&mut ann, ann_id, "ann", &channels, 15, |i| {
+            step_tx.send_replace(i);
+        }),
+        send_burst(&mut cat, cat_id, "cat", &channels, 15, |_| {}),
+    );
+    let sent: Vec<Sent> = a.into_iter().chain(c).collect();
+    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
+    want_tx.send_replace(Some(target));
+    let mut seen = Vec::new();
+    for reader in readers {
+        seen.push(reader.await.expect("reader"));
+    }
+    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    assert!(verdict.passed(), "{verdict}");
+    // Every core is registered again (the same sessions, or new ones).
+    cores
+        .members_until("three cores after the restart", |m| m.len() == 3)
+        .await;
+}
+
+#[tokio::test]
+async fn a_core_added_and_one_removed_move_only_their_share() {
+    let Some((mut cores, members)) = cluster().await else {
+        return;
+    };
+    let people = people(&cores).await;
+    let made = groups_until(&people, &members, |made| made.len() >= 6).await;
+    let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
+    let keys: Vec<u64> = channels.iter().map(|c| c.parse().expect("id")).collect();
+    let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
+    let (want_tx, want) = watch::channel(None);
+    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
+        let want = want.clone();
+        tokio::spawn(async move { (who, receive(ws, want).await) })
+    });
+    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (step_tx, mut step) = watch::channel(0usize);
+    let changer = async {
+        step.wait_for(|n| *n >= 12).await.expect("add signal");
+        cores.add().await;
+        let four = cores.members_until("a fourth core", |m| m.len() == 4).await;
+        step.wait_for(|n| *n >= 30).await.expect("remove signal");
+        // Remove one of the first three (SIGTERM: it hands over first).
+        let leaving = members.nodes[0].id;
+        let at = cores.index_of(&four, leaving);
+        cores.terminate(at).await;
+        let three = cores
+            .members_until("the removed core gone", |m| {
+                m.len() == 3 && m.get(leaving).is_none()
+            })
+            .await;
+        (four, three)
+    };
+    let ((four, three), a, c) = tokio::join!(
+        changer,
+        send_burst(&mut ann, ann_id, "ann", &channels, 16, |i| {
+            step_tx.send_replace(i);
+        }),
+        send_burst(&mut cat, cat_id, "cat", &channels, 16, |_| {}),
+    );
+    let sent: Vec<Sent> = a.into_iter().chain(c).collect();
+    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
+    want_tx.send_replace(Some(target));
+    let mut seen = Vec::new();
+    for reader in readers {
+        seen.push(reader.await.expect("reader"));
+    }
+    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    assert!(verdict.passed(), "{verdict}");
+
+    // Rendezvous moves only what it must: adding a core moves channels to
+    // it alone; removing one moves only the channels it owned.
+    let before = |k| owner(k, &members.ids());
+    let added: Vec<u64> = four
+        .ids()
+        .into_iter()
+        .filter(|id| members.get(*id).is_none())
+        .collect();
+    for &k in &keys {
+        let (b, f, t) = (before(k), owner(k, &four.ids()), owner(k, &three.ids()));
+        assert!(
+            f == b || f == added.first().copied(),
+            "moved elsewhere than the new core"
+        );
+        let removed = members.nodes[0].id;
+        assert!(
+            t == f || f == Some(removed),
+            "moved though its owner stayed"
+        );
+    }
+    // And the cores agree: each channel is answered by its owner alone.
+    let token = &people.accounts[0].token;
+    for &k in &keys {
+        let expected = owner(k, &three.ids()).expect("an owner");
+        for member in &three.nodes {
+            let mut client = cores.nodes[cores.index_of(&three, member.id)]
+                .client()
+                .await;
+            let mut request = tonic::Request::new(chat_proto::v1::HistoryRequest {
+                actor_id: ann_id,
+                channel_id: k,
+                limit: 1,
+                anchor: None,
+            });
+            let bearer = format!("Bearer {token}").parse().expect("ascii");
+            request
+                .metadata_mut()
+                .insert(chat_proto::AUTHORIZATION_KEY, bearer);
+            let answer = client.history(request).await;
+            assert_eq!(
+                answer.is_ok(),
+                member.id == expected,
+                "channel {k} at core {}: {answer:?}",
+                member.id
+            );
+        }
+    }
+}
