@@ -3,8 +3,8 @@
 # records them:
 #
 #   scripts/bench.sh single  REPORT.json SCENARIO [options]   the single node
-#   scripts/bench.sh cluster REPORT.json [--edges N] [--storage sqlite] -- SCENARIO [options]
-#                                                             chat-core + N chat-edge
+#   scripts/bench.sh cluster REPORT.json [--cores M] [--edges N] [--storage sqlite] -- SCENARIO [options]
+#                                                             ZooKeeper, M chat-core + N chat-edge
 #
 # Each run starts from empty storage (a fresh data directory, or the
 # cluster's database dropped) with cheap password hashing (sign-up is not

@@ -5,6 +5,8 @@
 #                                   start (default 1 core, 2 edges, release build,
 #                                   PostgreSQL; --no-build: use the binaries already
 #                                   in target/)
+#   scripts/cluster.sh add-core     start one more core (with ZooKeeper), list it in
+#                                   cluster.json, and drop from it the cores that ended
 #   scripts/cluster.sh down [--drop] stop exactly the processes `up` started, and
 #                                   ZooKeeper (--drop: and drop the database, the
 #                                   SQLite data and ZooKeeper's data)
@@ -77,6 +79,47 @@ PY
     die "no address in $log after 10 s"
 }
 
+# Starts one chat-core ($1 bin dir, $2 storage, $3 database URL, $4
+# ZooKeeper or empty, $5 log file); sets `started` to its cluster.json
+# entry and `started_addr` to its gRPC address.
+start_core() {
+    local bin=$1 storage=$2 db_url=$3 zk=$4 log=$5 zk_env=()
+    [[ -n $zk ]] && zk_env=(CHAT_ZOOKEEPER__CONNECT="$zk" CHAT_ZOOKEEPER__CHROOT=/chat-cluster)
+    # shellcheck disable=SC2046 # one option per word
+    env $(unset_for core) CHAT_STORAGE="$storage" CHAT_POSTGRES__URL="$db_url" \
+        CHAT_DATA_DIR="$dir/data" CHAT_ADMIN__LISTEN=127.0.0.1:0 "${zk_env[@]}" \
+        "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
+        </dev/null >/dev/null 2>"$log" &
+    local pid=$! addr id admin
+    read -r addr id admin < <(wait_addr "$log" "$pid")
+    echo "core $id: pid $pid, gRPC $addr, admin http://$admin"
+    started="{\"id\":$id,\"pid\":$pid,\"grpc\":\"$addr\",\"admin\":\"$admin\"}"
+    started_addr=$addr
+}
+
+# Starts one more core of the running cluster and lists it in cluster.json,
+# which then leaves out cores whose process has ended.
+add_core() {
+    [[ -f $state ]] || die "no cluster is up"
+    local fields
+    fields=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["bin"], c["storage"], c["postgres"], c["zookeeper"] or "-")' "$state")
+    local bin storage db_url zk
+    read -r bin storage db_url zk <<<"$fields"
+    [[ $zk == - ]] && die "a cluster without ZooKeeper has one core"
+    local n
+    n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["cores"]) + 1)' "$state")
+    start_core "$bin" "$storage" "$db_url" "$zk" "$dir/core-$n-$(date +%s%N).log"
+    python3 - "$state" "$started" <<'PY'
+import json, os, sys
+path, entry = sys.argv[1], json.loads(sys.argv[2])
+c = json.load(open(path))
+c["cores"] = [k for k in c["cores"] if os.path.exists(f"/proc/{k['pid']}")] + [entry]
+tmp = path + ".tmp"
+json.dump(c, open(tmp, "w"))
+os.replace(tmp, path)
+PY
+}
+
 up() {
     local cores=1 edges=2 profile=release storage=postgres build=yes
     while (($#)); do
@@ -123,19 +166,11 @@ up() {
         zk_env=(CHAT_ZOOKEEPER__CONNECT="$zk" CHAT_ZOOKEEPER__CHROOT=/chat-cluster)
     fi
 
-    local core_json=() pids=() first_core=""
+    local core_json=() first_core=""
     for n in $(seq 1 "$cores"); do
-        # shellcheck disable=SC2046 # one option per word
-        env $(unset_for core) CHAT_STORAGE="$storage" CHAT_POSTGRES__URL="$db_url" \
-            CHAT_DATA_DIR="$dir/data" CHAT_ADMIN__LISTEN=127.0.0.1:0 "${zk_env[@]}" \
-            "$bin/chat-core" --listen 127.0.0.1:0 --log-format json \
-            </dev/null >/dev/null 2>"$dir/core-$n.log" &
-        local core_pid=$!
-        pids+=("$core_pid")
-        read -r core_addr core_id core_admin < <(wait_addr "$dir/core-$n.log" "$core_pid")
-        echo "core $core_id: pid $core_pid, gRPC $core_addr, admin http://$core_admin"
-        core_json+=("{\"id\":$core_id,\"pid\":$core_pid,\"grpc\":\"$core_addr\",\"admin\":\"$core_admin\"}")
-        [[ -n $first_core ]] || first_core=$core_addr
+        start_core "$bin" "$storage" "$db_url" "$zk" "$dir/core-$n.log"
+        core_json+=("$started")
+        [[ -n $first_core ]] || first_core=$started_addr
     done
 
     local edge_json=()
@@ -146,14 +181,13 @@ up() {
         env $(unset_for edge) "${zk_env[@]}" "$bin/chat-edge" --listen 127.0.0.1:0 "${where[@]}" --log-format json \
             </dev/null >/dev/null 2>"$dir/edge-$n.log" &
         local pid=$!
-        pids+=("$pid")
         read -r addr id _ < <(wait_addr "$dir/edge-$n.log" "$pid")
         echo "edge $id: pid $pid, http://$addr"
         edge_json+=("{\"id\":$id,\"pid\":$pid,\"http\":\"$addr\"}")
     done
     local IFS=,
-    printf '{"edges":[%s],"cores":[%s],"postgres":"%s","zookeeper":"%s"}\n' \
-        "${edge_json[*]}" "${core_json[*]}" "$db_url" "$zk" >"$state"
+    printf '{"edges":[%s],"cores":[%s],"postgres":"%s","zookeeper":"%s","bin":"%s","storage":"%s"}\n' \
+        "${edge_json[*]}" "${core_json[*]}" "$db_url" "$zk" "$bin" "$storage" >"$state"
     echo "wrote $state"
 }
 
@@ -187,6 +221,7 @@ down() {
 
 case ${1:-} in
     up) shift; up "$@" ;;
+    add-core) shift; add_core ;;
     down) shift; down "$@" ;;
-    *) die "usage: $0 up [--cores M] [--edges N] [--debug] [--storage sqlite] [--no-build] | down [--drop]" ;;
+    *) die "usage: $0 up [--cores M] [--edges N] [--debug] [--storage sqlite] [--no-build] | add-core | down [--drop]" ;;
 esac

@@ -101,6 +101,16 @@ impl CoreMembership {
         Ok(membership)
     }
 
+    /// Publishes this node's load in its registration (skipped while it
+    /// registers again).
+    pub fn update_load(&self, load: chat_discovery::Load) {
+        if let Ok(registration) = self.registration.try_lock()
+            && let Some(registration) = registration.as_ref()
+        {
+            registration.update_load(load);
+        }
+    }
+
     /// Ends the registration (the others take this node's channels over at
     /// once) and stops following.
     pub async fn leave(self) {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod core_cluster;
 pub mod listen;
 pub mod load;
+pub mod load_report;
 pub mod node_config;
 pub mod serve;
 pub mod signals;

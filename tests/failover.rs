@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chat_discovery::Members;
 use chat_discovery::ownership::owner;
-use loadtest::checker::{Checker, SendKey};
+use loadtest::checker::{Checker, SendKey, Verdict};
 use serde_json::Value;
 use support::api::str_of;
 use support::cores::{Cores, SESSION_TIMEOUT_MS, services};
@@ -197,6 +197,39 @@ async fn history_ids(api: &Api, who: &Account, channel: &str) -> Vec<u64> {
         .collect()
 }
 
+/// The receivers, ben (edge 0) and dan (edge 1), each reading in a task
+/// of its own until told what to expect.
+struct Readers {
+    want: watch::Sender<Option<Vec<(u64, u64)>>>,
+    tasks: Vec<tokio::task::JoinHandle<(usize, Seen)>>,
+}
+
+impl Readers {
+    fn start(ben: Ws, dan: Ws) -> Self {
+        let (want, rx) = watch::channel(None);
+        let tasks = [(1, ben), (3, dan)]
+            .into_iter()
+            .map(|(who, ws)| {
+                let rx = rx.clone();
+                tokio::spawn(async move { (who, receive(ws, rx).await) })
+            })
+            .collect();
+        Self { want, tasks }
+    }
+
+    /// Tells them what was acked, waits until they saw it (bounded), and
+    /// judges the whole run.
+    async fn judge(self, people: &People, channels: &[String], sent: &[Sent]) -> Verdict {
+        let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
+        self.want.send_replace(Some(target));
+        let mut seen = Vec::new();
+        for task in self.tasks {
+            seen.push(task.await.expect("reader"));
+        }
+        judge(people, channels, sent, seen).await.verdict()
+    }
+}
+
 /// Everything a run recorded, judged.
 async fn judge(
     people: &People,
@@ -262,11 +295,7 @@ async fn group_chat_over_channels_of_different_owners() {
     .await;
     let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
-    let (want_tx, want) = watch::channel(None);
-    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
-        let want = want.clone();
-        tokio::spawn(async move { (who, receive(ws, want).await) })
-    });
+    let readers = Readers::start(ben, dan);
     let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
     let (a, c) = tokio::join!(
         send_burst(&mut ann, ann_id, "ann", &channels, 5, |_| {}),
@@ -277,13 +306,7 @@ async fn group_chat_over_channels_of_different_owners() {
         sent.iter().all(|s| s.tries == 1),
         "no core failed: every send acked at once"
     );
-    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
-    want_tx.send_replace(Some(target));
-    let mut seen = Vec::new();
-    for reader in readers {
-        seen.push(reader.await.expect("reader"));
-    }
-    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    let verdict = readers.judge(&people, &channels, &sent).await;
     assert!(verdict.passed(), "{verdict}");
 }
 
@@ -308,11 +331,7 @@ async fn killing_the_owner_of_busy_channels_mid_burst_loses_nothing() {
         .collect();
     let victim = cores.index_of(&members, victim_id);
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
-    let (want_tx, want) = watch::channel(None);
-    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
-        let want = want.clone();
-        tokio::spawn(async move { (who, receive(ws, want).await) })
-    });
+    let readers = Readers::start(ben, dan);
     let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
     let (kill_tx, mut kill_rx) = watch::channel(false);
     // Ann's 20th send is the signal; the kill happens beside both bursts.
@@ -345,13 +364,7 @@ async fn killing_the_owner_of_busy_channels_mid_burst_loses_nothing() {
         failover <= FAILOVER_BOUND,
         "sends came back after {failover:?}, past the bound of {FAILOVER_BOUND:?}"
     );
-    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
-    want_tx.send_replace(Some(target));
-    let mut seen = Vec::new();
-    for reader in readers {
-        seen.push(reader.await.expect("reader"));
-    }
-    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    let verdict = readers.judge(&people, &channels, &sent).await;
     assert!(verdict.passed(), "{verdict}");
     let retried = sent.iter().filter(|s| s.tries > 1).count();
     eprintln!(
@@ -386,11 +399,7 @@ async fn a_paused_owner_commits_nothing_once_its_channels_moved() {
         .collect();
     let victim = cores.index_of(&members, victim_id);
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
-    let (want_tx, want) = watch::channel(None);
-    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
-        let want = want.clone();
-        tokio::spawn(async move { (who, receive(ws, want).await) })
-    });
+    let readers = Readers::start(ben, dan);
     let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
     let (step_tx, mut step) = watch::channel(0usize);
     let pauser = async {
@@ -415,13 +424,7 @@ async fn a_paused_owner_commits_nothing_once_its_channels_moved() {
         send_burst(&mut cat, cat_id, "cat", &channels, 40, |_| {}),
     );
     let sent: Vec<Sent> = a.into_iter().chain(c).collect();
-    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
-    want_tx.send_replace(Some(target));
-    let mut seen = Vec::new();
-    for reader in readers {
-        seen.push(reader.await.expect("reader"));
-    }
-    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    let verdict = readers.judge(&people, &channels, &sent).await;
     assert!(verdict.passed(), "{verdict}");
     // Ids carry the slot of the core that issued them: after the first
     // message of another core, none of the paused one's, in every channel
@@ -527,11 +530,7 @@ async fn chat_resumes_after_zookeeper_restarts_under_load() {
     let made = groups_until(&people, &members, |made| made.len() >= 3).await;
     let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
-    let (want_tx, want) = watch::channel(None);
-    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
-        let want = want.clone();
-        tokio::spawn(async move { (who, receive(ws, want).await) })
-    });
+    let readers = Readers::start(ben, dan);
     let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
     let (step_tx, mut step) = watch::channel(0usize);
     let restarter = async {
@@ -546,13 +545,7 @@ async fn chat_resumes_after_zookeeper_restarts_under_load() {
         send_burst(&mut cat, cat_id, "cat", &channels, 15, |_| {}),
     );
     let sent: Vec<Sent> = a.into_iter().chain(c).collect();
-    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
-    want_tx.send_replace(Some(target));
-    let mut seen = Vec::new();
-    for reader in readers {
-        seen.push(reader.await.expect("reader"));
-    }
-    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    let verdict = readers.judge(&people, &channels, &sent).await;
     assert!(verdict.passed(), "{verdict}");
     // Every core is registered again (the same sessions, or new ones).
     cores
@@ -570,11 +563,7 @@ async fn a_core_added_and_one_removed_move_only_their_share() {
     let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
     let keys: Vec<u64> = channels.iter().map(|c| c.parse().expect("id")).collect();
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
-    let (want_tx, want) = watch::channel(None);
-    let readers = [(1, ben), (3, dan)].map(|(who, ws)| {
-        let want = want.clone();
-        tokio::spawn(async move { (who, receive(ws, want).await) })
-    });
+    let readers = Readers::start(ben, dan);
     let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
     let (step_tx, mut step) = watch::channel(0usize);
     let changer = async {
@@ -601,13 +590,7 @@ async fn a_core_added_and_one_removed_move_only_their_share() {
         send_burst(&mut cat, cat_id, "cat", &channels, 16, |_| {}),
     );
     let sent: Vec<Sent> = a.into_iter().chain(c).collect();
-    let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
-    want_tx.send_replace(Some(target));
-    let mut seen = Vec::new();
-    for reader in readers {
-        seen.push(reader.await.expect("reader"));
-    }
-    let verdict = judge(&people, &channels, &sent, seen).await.verdict();
+    let verdict = readers.judge(&people, &channels, &sent).await;
     assert!(verdict.passed(), "{verdict}");
 
     // Rendezvous moves only what it must: adding a core moves channels to

@@ -116,8 +116,8 @@ mod tests {
     use crate::store::sqlite::SqliteStore;
     use crate::store::{AccountStore, ChannelKind, ChannelRecord, ChannelStore, UserRecord};
 
-    #[tokio::test]
-    async fn a_block_after_a_cached_answer_takes_effect_at_once() {
+    /// Users 1 and 2 and their 1:1 channel 10.
+    async fn two_users_and_their_dm() -> (Arc<SqliteStore>, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("dir");
         let store = Arc::new(SqliteStore::open(dir.path()).expect("open"));
         for (id, name) in [(1, "ann"), (2, "bob")] {
@@ -134,6 +134,12 @@ mod tests {
             last_message_id: 0,
         };
         store.create_channel(direct, vec![1, 2]).await.expect("dm");
+        (store, dir)
+    }
+
+    #[tokio::test]
+    async fn a_block_after_a_cached_answer_takes_effect_at_once() {
+        let (store, _dir) = two_users_and_their_dm().await;
         let cache = BlockCache::new(store.clone(), 10, true);
         cache.check(10, &[1, 2]).await.expect("not blocked yet");
         let block = vec![(2, 1, Some(RelationKind::Blocked))];
@@ -154,22 +160,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_kept_pairs_a_block_stored_elsewhere_counts_at_once() {
-        let dir = tempfile::tempdir().expect("dir");
-        let store = Arc::new(SqliteStore::open(dir.path()).expect("open"));
-        for (id, name) in [(1, "ann"), (2, "bob")] {
-            let user = UserRecord::new(id, name.into(), "x".into(), 0);
-            store.create_user(user).await.expect("user");
-        }
-        let direct = ChannelRecord {
-            id: 10,
-            kind: ChannelKind::Direct,
-            name: String::new(),
-            owner_id: 1,
-            direct_key: Some("1:2".into()),
-            created_at_ms: 0,
-            last_message_id: 0,
-        };
-        store.create_channel(direct, vec![1, 2]).await.expect("dm");
+        let (store, _dir) = two_users_and_their_dm().await;
         let cache = BlockCache::new(store.clone(), 10, false);
         cache.check(10, &[1, 2]).await.expect("not blocked yet");
         // Stored by another node: this cache is never told.

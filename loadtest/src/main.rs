@@ -23,7 +23,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use run::Run;
-use scenarios::{chat, fanout, history, idle, reconnect};
+use scenarios::{chat, failover, fanout, history, idle, reconnect};
 
 /// Load generator for the chat server.
 #[derive(Debug, Parser)]
@@ -72,6 +72,8 @@ enum Scenario {
     Reconnect(reconnect::Args),
     /// Pages through a long channel.
     History(history::Args),
+    /// Pairs chat 1:1 while cores are killed and replaced; the checker's verdict.
+    Failover(failover::Args),
 }
 
 #[tokio::main]
@@ -90,6 +92,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Fanout(args) => fanout::run(&run, args).await,
             Scenario::Reconnect(args) => reconnect::run(&run, args).await,
             Scenario::History(args) => history::run(&run, args).await,
+            Scenario::Failover(args) => failover::run(&run, args).await,
         }
     };
     let report = tokio::time::timeout(Duration::from_secs(cli.max_seconds), scenario)

@@ -73,15 +73,35 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> any
     let core = CoreService::start_owning(store, core_config, ownership)
         .await
         .context("starting core")?;
-    // Caches follow the view: a task that ends with the process.
-    let views = cluster.as_ref().map(|membership| {
-        let (mut changed, core) = (membership.changed.clone(), core.clone());
-        tokio::spawn(async move {
-            while changed.changed().await.is_ok() {
-                core.ownership_changed();
+    // Caches follow the view, and the registration carries the load:
+    // tasks that end with the process.
+    let cluster = cluster.map(Arc::new);
+    let stop_tasks = CancellationToken::new();
+    let tasks = tokio_util::task::TaskTracker::new();
+    if let Some(membership) = &cluster {
+        let (mut changed, caches) = (membership.changed.clone(), core.clone());
+        let stop = stop_tasks.clone();
+        tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    changed = changed.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        caches.ownership_changed();
+                    }
+                }
             }
-        })
-    });
+        });
+        let (membership, streams) = (membership.clone(), core.clone());
+        tasks.spawn(chat_node::load_report::publish_load(
+            move |load| membership.update_load(load),
+            move || streams.edge_streams() as u64,
+            stop_tasks.clone(),
+        ));
+    }
+    tasks.close();
     let keepalive = tuning::Keepalive {
         interval: Duration::from_millis(config.keepalive_interval_ms),
         timeout: Duration::from_millis(config.keepalive_timeout_ms),
@@ -126,7 +146,9 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> any
         result = &mut serve => result.context("gRPC server failed")?,
         () = signal => {
             admin.set_ready(false);
-            if let Some(membership) = cluster {
+            stop_tasks.cancel();
+            tasks.wait().await;
+            if let Some(membership) = cluster.and_then(|c| Arc::try_unwrap(c).ok()) {
                 // Handover: the others own this node's channels from the
                 // moment its znode is gone; what it still writes is fenced.
                 tracing::info!("leaving the cluster");
@@ -139,9 +161,8 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> any
             }
         }
     }
-    if let Some(views) = views {
-        views.abort();
-    }
+    stop_tasks.cancel();
+    tasks.wait().await;
     tracing::info!("flushing storage");
     core.shutdown().await.context("flushing storage")?;
     tracing::info!("stopped");

@@ -66,16 +66,30 @@ async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::R
         }
         None => None,
     };
+    let registration = registration.map(Arc::new);
+    let stop_load = tokio_util::sync::CancellationToken::new();
+    let load = registration.clone().map(|registration| {
+        let registry = edge.registry.clone();
+        tokio::spawn(chat_node::load_report::publish_load(
+            move |load| registration.update_load(load),
+            move || registry.session_count() as u64,
+            stop_load.clone(),
+        ))
+    });
     let signal = signals::install().context("installing signal handlers")?;
     tracing::info!(
         %addr,
         edge_id = edge.config.edge_id,
-        node = registration.as_ref().map(Registration::id),
+        node = registration.as_ref().map(|r| r.id()),
         core = %at,
         "listening"
     );
     chat_node::serve::edge_http(edge, listener, signal).await;
-    if let Some(registration) = registration {
+    stop_load.cancel();
+    if let Some(load) = load {
+        let _ = load.await;
+    }
+    if let Some(registration) = registration.and_then(|r| Arc::try_unwrap(r).ok()) {
         registration.close().await;
     }
     if let Some(members) = cores {

@@ -261,6 +261,11 @@ impl Hub {
         }
     }
 
+    /// How many edges have a live stream.
+    pub fn live_edges(&self) -> usize {
+        self.state().edges.values().filter(|l| l.is_live()).count()
+    }
+
     /// Ends every edge's stream (at shutdown); the edges reconnect.
     pub fn end_all(&self) {
         let mut state = self.state();

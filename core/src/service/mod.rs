@@ -139,6 +139,11 @@ impl<S: Store> CoreService<S> {
         self.hub.end_all();
     }
 
+    /// How many edges hold a live event stream from this core.
+    pub fn edge_streams(&self) -> usize {
+        self.hub.live_edges()
+    }
+
     fn next_id(&self) -> Id {
         self.ids
             .lock()

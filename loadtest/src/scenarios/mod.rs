@@ -2,6 +2,7 @@
 
 pub mod chat;
 mod connect;
+pub mod failover;
 pub mod fanout;
 pub mod history;
 pub mod idle;
