@@ -129,9 +129,11 @@ pub fn cpu_seconds(pid: Option<u32>) -> anyhow::Result<f64> {
 
 /// CPU time used by the server's processes and by this one, to tell who
 /// was busy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CpuMark {
     server: Option<f64>,
+    /// Each server process's, in the order of the pids.
+    each: Vec<Option<f64>>,
     loadtest: f64,
     at: std::time::Instant,
 }
@@ -139,12 +141,14 @@ pub struct CpuMark {
 impl CpuMark {
     /// Reads the server processes' CPU time (summed) and this one's now.
     pub fn now(server_pids: &[u32]) -> Self {
-        let server: Option<Vec<f64>> = server_pids
+        let each: Vec<Option<f64>> = server_pids
             .iter()
             .map(|&p| cpu_seconds(Some(p)).ok())
             .collect();
+        let server: Option<Vec<f64>> = each.iter().copied().collect();
         Self {
             server: server.filter(|s| !s.is_empty()).map(|s| s.iter().sum()),
+            each,
             loadtest: cpu_seconds(None).unwrap_or(0.0),
             at: std::time::Instant::now(),
         }
@@ -158,6 +162,20 @@ impl CpuMark {
         if let (Some(a), Some(b)) = (self.server, end.server) {
             report.figure(&format!("server_cpu_seconds_{phase}"), b - a);
             report.figure(&format!("server_cores_busy_{phase}"), (b - a) / secs);
+        }
+        // Per process, in the order of `server_pids` (a cluster's edges
+        // first, then its cores).
+        let each: Vec<String> = self
+            .each
+            .iter()
+            .zip(&end.each)
+            .map(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => format!("{:.2}", (b - a) / secs),
+                _ => "-".to_owned(),
+            })
+            .collect();
+        if each.len() > 1 {
+            report.param(&format!("server_cores_busy_{phase}_each"), each.join(","));
         }
         report.figure(
             &format!("loadtest_cores_busy_{phase}"),

@@ -230,7 +230,7 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         r.await??;
     }
     // The whole history of every channel, for the checker.
-    let mut record = lock(&record);
+    let mut histories = Vec::with_capacity(channels.len());
     for (i, &channel) in channels.iter().enumerate() {
         let reader = &users[i * 2];
         let mut after = 0;
@@ -243,6 +243,10 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
                 break;
             }
         }
+        histories.push((channel, ids));
+    }
+    let mut record = lock(&record);
+    for (channel, ids) in histories {
         record.checker.final_history(channel, ids);
     }
     let verdict = record.checker.verdict();
