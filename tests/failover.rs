@@ -218,15 +218,26 @@ impl Readers {
     }
 
     /// Tells them what was acked, waits until they saw it (bounded), and
-    /// judges the whole run.
+    /// judges the whole run, every reader a member of every channel.
     async fn judge(self, people: &People, channels: &[String], sent: &[Sent]) -> Verdict {
+        self.judge_where(people, channels, sent, |_, _| true).await
+    }
+
+    /// [`Readers::judge`], where user `who` is in `channel` if `member` says so.
+    async fn judge_where(
+        self,
+        people: &People,
+        channels: &[String],
+        sent: &[Sent],
+        member: impl Fn(usize, &str) -> bool,
+    ) -> Verdict {
         let target: Vec<(u64, u64)> = sent.iter().map(|s| (s.key.channel, s.id)).collect();
         self.want.send_replace(Some(target));
         let mut seen = Vec::new();
         for task in self.tasks {
             seen.push(task.await.expect("reader"));
         }
-        judge(people, channels, sent, seen).await.verdict()
+        judge(people, channels, sent, seen, member).await.verdict()
     }
 }
 
@@ -236,6 +247,7 @@ async fn judge(
     channels: &[String],
     sent: &[Sent],
     seen: Vec<(usize, Seen)>,
+    member: impl Fn(usize, &str) -> bool,
 ) -> Checker {
     let mut checker = Checker::new();
     for s in sent {
@@ -251,12 +263,15 @@ async fn judge(
             let ids = history_ids(&people.api, &people.accounts[who], &channel.to_string()).await;
             checker.read_history(&name, *channel, &ids);
         }
-        for channel in channels {
+        for channel in channels.iter().filter(|c| member(who, c)) {
             checker.expect_complete(&name, channel.parse().expect("numeric channel id"));
         }
     }
     for channel in channels {
-        let ids = history_ids(&people.api, &people.accounts[0], channel).await;
+        let reader = (0..people.accounts.len())
+            .find(|who| member(*who, channel))
+            .expect("a member reads the history");
+        let ids = history_ids(&people.api, &people.accounts[reader], channel).await;
         checker.final_history(channel.parse().expect("numeric channel id"), ids);
     }
     checker
@@ -284,7 +299,7 @@ async fn sessions(cores: &Cores, people: &People) -> (Ws, Ws, Ws, Ws) {
 }
 
 #[tokio::test]
-async fn group_chat_over_channels_of_different_owners() {
+async fn one_to_one_and_group_chat_over_channels_of_different_owners() {
     let Some((cores, members)) = cluster().await else {
         return;
     };

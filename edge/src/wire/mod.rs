@@ -252,11 +252,11 @@ fn is_zero_id(v: &u64) -> bool {
     *v == 0
 }
 
-fn is_zero(v: &i64) -> bool {
+pub(crate) fn is_zero(v: &i64) -> bool {
     *v == 0
 }
 
-fn is_false(v: &bool) -> bool {
+pub(crate) fn is_false(v: &bool) -> bool {
     !*v
 }
 

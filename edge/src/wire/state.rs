@@ -59,17 +59,13 @@ pub struct MessagePreview {
     /// The text's first 200 characters.
     pub text: String,
     /// Present and true when the text is longer than `text`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "super::is_false")]
     pub text_truncated: bool,
     /// Unix milliseconds.
     pub created_at_ms: i64,
     /// When last edited (Unix milliseconds); absent if never.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "super::is_zero")]
     pub edited_at_ms: i64,
-}
-
-fn is_zero(n: &i64) -> bool {
-    *n == 0
 }
 
 /// The user's read position in one channel.

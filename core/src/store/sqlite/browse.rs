@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::queries::{
-    MESSAGE_COLUMNS, USER_COLUMNS, backend, message_row, row_id, sql_id, user_row,
+    MESSAGE_COLUMNS_CUT, USER_COLUMNS, backend, message_row, row_id, sql_id, user_row,
 };
 use crate::store::{Id, MessageRecord, StoreResult, UserRecord};
 
@@ -39,10 +39,9 @@ pub fn latest_messages(
     channels: &[Id],
     chars: usize,
 ) -> StoreResult<Vec<MessageRecord>> {
-    let columns = MESSAGE_COLUMNS.replace("text,", "substr(text, 1, ?2),");
     let mut st = conn
         .prepare_cached(&format!(
-            "SELECT {columns} FROM messages
+            "SELECT {MESSAGE_COLUMNS_CUT} FROM messages
              WHERE channel_id = ?1 AND deleted = 0 ORDER BY id DESC LIMIT 1"
         ))
         .map_err(backend)?;

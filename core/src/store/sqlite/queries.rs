@@ -267,6 +267,10 @@ pub fn max_message_id(conn: &Connection) -> StoreResult<Id> {
 pub const MESSAGE_COLUMNS: &str = "id, channel_id, sender_id, client_msg_id, text, created_at_ms,
     edited_at_ms, deleted, version_id, mentions, deleted_by";
 
+/// [`MESSAGE_COLUMNS`] with the text cut to its first `?2` characters.
+pub const MESSAGE_COLUMNS_CUT: &str = "id, channel_id, sender_id, client_msg_id,
+    substr(text, 1, ?2), created_at_ms, edited_at_ms, deleted, version_id, mentions, deleted_by";
+
 pub fn message_row(row: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
         id: row_id(row, 0)?,
@@ -416,4 +420,18 @@ pub fn history(
         has_more_before,
         has_more_after,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MESSAGE_COLUMNS, MESSAGE_COLUMNS_CUT};
+
+    #[test]
+    fn the_cut_columns_are_the_columns_with_the_text_cut() {
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            words(&MESSAGE_COLUMNS_CUT.replace("substr(text, 1, ?2)", "text")),
+            words(MESSAGE_COLUMNS)
+        );
+    }
 }
