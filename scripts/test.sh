@@ -78,12 +78,9 @@ TEST_CHAT_TOPOLOGY=cluster cargo nextest run -p chat --locked --profile "$profil
 # Again against three chat-cores that share the channels through ZooKeeper
 # and an edge that finds them there, each call at the core that owns it.
 # Left out besides: the metrics test (each core counts its own channels),
-# the TLS tests (the edge reaches ZooKeeper's cores over plain gRPC here),
-# and two gaps docs/architecture.md ("What is not here yet") names: a token
-# revoked at one core is still good at another until its principal cache
-# expires, and the presence core is not told of members added to channels.
+# and the TLS tests (the edge reaches ZooKeeper's cores over plain gRPC here).
 step "tests against 3 chat-cores + chat-edge (TEST_CHAT_TOPOLOGY=cores)"
-gaps='test(=health_readiness_and_metrics) | binary(tls) | test(=a_revoked_token_is_refused_by_the_core_where_no_event_reached_the_edge) | test(=watchers_see_the_members_a_channel_has_now)'
+gaps='test(=health_readiness_and_metrics) | binary(tls)'
 TEST_CHAT_TOPOLOGY=cores cargo nextest run -p chat --locked --profile "$profile" --no-fail-fast \
     -E "not ($own | $single | $gaps)"
 

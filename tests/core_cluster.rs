@@ -1,7 +1,8 @@
 //! Core nodes sharing the channels through ZooKeeper: each channel is
 //! served by its owner alone, another core answers `not_owner` naming it,
 //! and an owner paused past its session timeout commits nothing once its
-//! channels moved (real `chat-core` processes, ZooKeeper and PostgreSQL).
+//! channels moved, and a token revoked at one core is refused at all
+//! (real `chat-core` processes, ZooKeeper and PostgreSQL).
 
 mod support;
 
@@ -12,7 +13,9 @@ use chat_proto::v1 as pb;
 use chat_proto::v1::chat_core_client::ChatCoreClient;
 use chat_proto::{AUTHORIZATION_KEY, ERROR_CODE_KEY, OWNER_KEY};
 use nix::sys::signal::Signal;
+use reqwest::Method;
 use support::STEP;
+use support::api::Api;
 use support::cores::{Cores, services};
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -234,5 +237,51 @@ async fn a_paused_owner_commits_nothing_for_channels_it_lost() {
         texts,
         ["before", "after"],
         "nothing of the old owner after the move"
+    );
+}
+
+/// The phone's token, asked of every core: each answers with the settings
+/// (and caches the principal) or refuses it.
+async fn settings_everywhere(cores: &Cores, actor_id: u64, token: &str) -> Vec<Result<(), Code>> {
+    let mut answers = Vec::new();
+    for core in &cores.nodes {
+        let mut client = core.client().await;
+        let answer = client
+            .get_settings(with(pb::UserRequest { actor_id }, token))
+            .await;
+        answers.push(answer.map(drop).map_err(|s| s.code()));
+    }
+    answers
+}
+
+#[tokio::test]
+async fn a_token_revoked_through_an_edge_is_refused_at_every_core_at_once() {
+    let Some(zk) = services() else { return };
+    let mut cores = Cores::start(&zk, 3).await;
+    cores.members_until("three cores", |m| m.len() == 3).await;
+    let edge = cores.add_edge(&[]).await;
+    let api = Api::new(&cores.edges[edge]);
+    let ann = api.signup("ann").await;
+    let phone = api.device(&ann, "phone").await;
+    let ann_id: u64 = ann.id.parse().expect("numeric id");
+    // Every core has the phone's principal in its cache now.
+    assert_eq!(
+        settings_everywhere(&cores, ann_id, &phone.token).await,
+        vec![Ok(()); 3]
+    );
+
+    // Revoked at one core, which the edge chose: the edge tells the others
+    // before it answers, so none passes a cached copy afterwards.
+    api.call(
+        Method::POST,
+        "/api/v1/auth/logout-all",
+        Some(&ann.token),
+        None,
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        settings_everywhere(&cores, ann_id, &phone.token).await,
+        vec![Err(Code::Unauthenticated); 3]
     );
 }

@@ -83,6 +83,21 @@ impl PrincipalCache {
         }
     }
 
+    /// Forgets every cached token of `user`: another node revoked some of
+    /// them, and which it does not say. They load again on their next use.
+    pub async fn forget_user(&self, user: Id) {
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        let theirs: Vec<TokenHash> = self
+            .cache
+            .iter()
+            .filter(|(_, p)| p.user_id == user)
+            .map(|(hash, _)| *hash)
+            .collect();
+        for hash in theirs {
+            self.cache.invalidate(&hash).await;
+        }
+    }
+
     /// Forgets revoked tokens; call after storage deleted them.
     pub async fn revoke(&self, hashes: &[TokenHash]) {
         self.revocations.fetch_add(1, Ordering::SeqCst);
@@ -110,6 +125,26 @@ mod tests {
         assert_eq!(cache.get(&[1; 32]).await, Some(P));
         cache.revoke(&[[1; 32]]).await;
         assert_eq!(cache.get(&[1; 32]).await, None);
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_user_drops_their_tokens_alone() {
+        let cache = PrincipalCache::new(10, Duration::from_secs(60));
+        let other = Principal { user_id: 8, ..P };
+        cache.insert([1; 32], P, cache.ticket()).await;
+        cache.insert([2; 32], P, cache.ticket()).await;
+        cache.insert([3; 32], other, cache.ticket()).await;
+        let ticket = cache.ticket();
+        cache.forget_user(7).await;
+        assert_eq!(cache.get(&[1; 32]).await, None);
+        assert_eq!(cache.get(&[2; 32]).await, None);
+        assert_eq!(cache.get(&[3; 32]).await, Some(other));
+        cache.insert([1; 32], P, ticket).await;
+        assert_eq!(
+            cache.get(&[1; 32]).await,
+            None,
+            "a load from before is stale"
+        );
     }
 
     #[tokio::test]

@@ -199,6 +199,17 @@ impl Presence {
         self.watches.member_removed(channel, user);
     }
 
+    /// `channel` has exactly `members` (sorted) now: see
+    /// [`Watches::set_members`].
+    pub fn set_members(&mut self, channel: Id, members: &[Id]) {
+        self.watches.set_members(channel, members);
+    }
+
+    /// Whether any session watches `channel`.
+    pub fn watched(&self, channel: Id) -> bool {
+        self.watches.watched(channel)
+    }
+
     /// `channel` was deleted: every watch of it ends.
     pub fn channel_deleted(&mut self, channel: Id) {
         self.watches.channel_deleted(channel);
@@ -325,6 +336,29 @@ mod tests {
             None,
             "offline users need no event"
         );
+    }
+
+    #[test]
+    fn members_set_from_storage_join_and_leave_the_watches() {
+        let mut p = Presence::new(GRACE);
+        p.opened((1, 1), 7, 0, false);
+        p.opened((1, 2), 8, 0, false);
+        assert!(p.watch((1, 1), 100, &[7, 8, 9], 10));
+        assert!(p.watch((1, 2), 100, &[7, 8, 9], 10));
+        assert!(p.watched(100));
+        p.set_members(100, &[7, 9, 10]);
+        assert_eq!(
+            p.watchers_of(10),
+            vec![7],
+            "10 joined; 8 left and stopped watching"
+        );
+        assert!(p.watchers_of(8).is_empty());
+        let mut of_nine = p.watchers_of(9);
+        of_nine.sort_unstable();
+        assert_eq!(of_nine, vec![7]);
+        p.set_members(100, &[]);
+        assert!(!p.watched(100), "a deleted channel has no watches left");
+        assert!(p.watchers_of(9).is_empty());
     }
 
     #[test]

@@ -115,6 +115,40 @@ impl Watches {
         }
     }
 
+    /// `channel` has exactly `members` (sorted) now, as storage says after
+    /// a change another node made: each watch of it sees those who joined
+    /// and stops seeing those who left; a watcher who left stops watching.
+    pub fn set_members(&mut self, channel: Id, members: &[Id]) {
+        for key in self.watching(channel) {
+            let Some((watcher, channels)) = self.sessions.get_mut(&key) else {
+                continue;
+            };
+            let watcher = *watcher;
+            if members.binary_search(&watcher).is_err() {
+                self.unwatch(key, channel);
+                continue;
+            }
+            let Some(seen) = channels.get_mut(&channel) else {
+                continue;
+            };
+            let before = std::mem::replace(seen, members.to_vec());
+            let left = before.iter().filter(|m| members.binary_search(m).is_err());
+            let joined = members.iter().filter(|m| before.binary_search(m).is_err());
+            let changes: Vec<(Id, bool)> = left
+                .map(|m| (*m, false))
+                .chain(joined.map(|m| (*m, true)))
+                .collect();
+            for (member, watching) in changes {
+                self.count(member, watcher, watching);
+            }
+        }
+    }
+
+    /// Whether any session watches `channel`.
+    pub fn watched(&self, channel: Id) -> bool {
+        self.by_channel.contains_key(&channel)
+    }
+
     /// `channel` is gone: every watch of it ends.
     pub fn channel_deleted(&mut self, channel: Id) {
         for key in self.watching(channel) {

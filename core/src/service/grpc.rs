@@ -309,6 +309,19 @@ impl<S: Store> ChatCore for CoreService<S> {
         Ok(Response::new(pb::Empty {}))
     }
 
+    async fn members_changed(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {
+        let r = valid(r)?;
+        ok(CoreService::members_changed(self, r.channel_id)
+            .await
+            .map(|()| pb::Empty {}))
+    }
+
+    async fn forget_tokens(&self, r: Request<pb::UserRequest>) -> Reply<pb::Empty> {
+        let r = valid(r)?;
+        CoreService::forget_tokens(self, r.actor_id).await;
+        Ok(Response::new(pb::Empty {}))
+    }
+
     async fn update_profile(&self, r: Request<pb::UpdateProfileRequest>) -> Reply<pb::User> {
         let r = self.authorized(r).await?;
         let change = ProfileChange {

@@ -219,6 +219,24 @@ impl<S: Store> CoreService<S> {
         Ok(pb::PresenceList { presence: list })
     }
 
+    /// `channel`'s members changed at another node (its owner): read them
+    /// again for the watches here. Nothing to do where nobody watches it.
+    pub async fn members_changed(&self, channel: Id) -> Result<(), CoreError> {
+        if !self.presence().watched(channel) {
+            return Ok(());
+        }
+        // A deleted channel has no members left: its watches end.
+        let members = self.members.read(channel).await?;
+        self.presence().set_members(channel, &members);
+        Ok(())
+    }
+
+    /// Another node revoked tokens of `user`: no call here may pass on a
+    /// cached copy of any of them.
+    pub async fn forget_tokens(&self, user: Id) {
+        self.principals.forget_user(user).await;
+    }
+
     /// Stops a watch.
     pub fn unwatch_presence(&self, key: SessionKey, channel: Id) {
         self.presence().unwatch(key, channel);

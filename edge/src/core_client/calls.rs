@@ -25,24 +25,31 @@ macro_rules! call {
             }
         }
     };
-    (User, $(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $key:expr) => {
+    (User, $(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $key:expr $(, then $then:ident)?) => {
         impl AsUser<'_> {
             $(#[$doc])*
             pub async fn $name(&self, req: $req) -> Result<$reply, ApiError> {
                 let key: fn(&$req) -> Key = $key;
-                self.core
+                // Kept for the hook (named so the repetition knows its count).
+                $(let after = (req.clone(), stringify!($then)).0;)?
+                let reply = self.core
                     .unary($idem, Some(self.bearer), key(&req), req, |mut grpc, r| async move {
                         grpc.$name(r).await
                     })
-                    .await
+                    .await?;
+                $(self.core.$then(&after).await;)?
+                Ok(reply)
             }
         }
     };
 }
 
+/// Each call: `name(request) -> reply, idempotence, scope, key`, and
+/// optionally `then hook`: a [`CoreClient`] method the call's request is
+/// passed to once it succeeded (telling the other cores of a change).
 macro_rules! calls {
-    ($($(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $scope:ident, $key:expr;)*) => {
-        $(call!($scope, $(#[$doc])* $name($req) -> $reply, $idem, $key);)*
+    ($($(#[$doc:meta])* $name:ident($req:ty) -> $reply:ty, $idem:ident, $scope:ident, $key:expr $(, then $then:ident)?;)*) => {
+        $(call!($scope, $(#[$doc])* $name($req) -> $reply, $idem, $key $(, then $then)?);)*
     };
 }
 
@@ -65,11 +72,11 @@ calls! {
     /// The caller's sessions.
     list_tokens(pb::TokenRequest) -> pb::TokenList, Safe, Edge, any;
     /// Ends one of the caller's sessions.
-    revoke_token(pb::RevokeTokenRequest) -> pb::Empty, Unsafe, User, any;
+    revoke_token(pb::RevokeTokenRequest) -> pb::Empty, Unsafe, User, any, then tokens_revoked_by;
     /// Ends every session of the caller.
-    revoke_all_tokens(pb::UserRequest) -> pb::Empty, Unsafe, User, any;
+    revoke_all_tokens(pb::UserRequest) -> pb::Empty, Unsafe, User, any, then tokens_revoked_by;
     /// Changes the caller's password.
-    change_password(pb::ChangePasswordRequest) -> pb::Empty, Unsafe, User, any;
+    change_password(pb::ChangePasswordRequest) -> pb::Empty, Unsafe, User, any, then tokens_revoked_by;
     /// A user by id or name.
     get_user(pb::GetUserRequest) -> pb::User, Safe, User, any;
     /// Users by the start of their username.
@@ -85,9 +92,9 @@ calls! {
     /// The caller's channels.
     list_channels(pb::ListChannelsRequest) -> pb::ChannelList, Safe, User, any;
     /// Adds a member to a group.
-    add_member(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
+    add_member(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id), then members_changed_by;
     /// Removes a member from a group (or the caller leaves).
-    remove_member(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
+    remove_member(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id), then members_changed_by;
     /// Renames a group.
     rename_channel(pb::RenameChannelRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Makes a member an admin or not.
@@ -95,7 +102,7 @@ calls! {
     /// Passes a group on to another member.
     transfer_ownership(pb::MemberRequest) -> pb::Channel, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Deletes a group.
-    delete_channel(pb::ChannelRequest) -> pb::Empty, Unsafe, User, |r| Key::Channel(r.channel_id);
+    delete_channel(pb::ChannelRequest) -> pb::Empty, Unsafe, User, |r| Key::Channel(r.channel_id), then members_changed_by;
     /// Sends a message; the core deduplicates on `client_msg_id`.
     send_message(pb::SendMessageRequest) -> pb::SendMessageReply, Safe, User, |r| Key::Channel(r.channel_id);
     /// A page of history.
@@ -122,8 +129,9 @@ calls! {
     watch_presence(pb::WatchRequest) -> pb::PresenceList, Safe, User, |_| Key::Global;
     /// Stops watching.
     unwatch_presence(pb::WatchRequest) -> pb::Empty, Safe, User, |_| Key::Global;
-    /// Sets profile fields.
-    update_profile(pb::UpdateProfileRequest) -> pb::User, Safe, User, any;
+    /// Sets profile fields (told to those who watch the user, whom the
+    /// presence core knows).
+    update_profile(pb::UpdateProfileRequest) -> pb::User, Safe, User, |_| Key::Global;
     /// The caller's settings.
     get_settings(pb::UserRequest) -> pb::Settings, Safe, User, |_| Key::Global;
     /// Sets settings.

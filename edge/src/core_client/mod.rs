@@ -7,6 +7,7 @@
 
 mod bearer;
 mod calls;
+mod cluster_caches;
 pub mod config;
 pub mod directory;
 pub mod retry;

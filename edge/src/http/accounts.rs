@@ -99,6 +99,7 @@ pub async fn login(
     responses((status = 204, description = "The token is ended")))]
 pub async fn logout(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<StatusCode> {
     edge.core.logout(TokenRequest { token: auth.token }).await?;
+    edge.core.tokens_revoked(auth.user_id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
