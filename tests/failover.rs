@@ -656,3 +656,55 @@ async fn a_core_added_and_one_removed_move_only_their_share() {
         }
     }
 }
+
+/// Whether `frame` tells that `user` is `status`: a presence event, or a
+/// presence list of `channel` that shows them so.
+fn shows(frame: &Value, channel: &str, user: &Account, status: &str) -> bool {
+    let is = |p: &Value| p["user_id"] == user.id.as_str() && p["status"] == status;
+    match frame["type"].as_str() {
+        Some("presence") => is(frame),
+        Some("presence_list") => {
+            frame["channel_id"] == channel
+                && frame["presence"]
+                    .as_array()
+                    .is_some_and(|all| all.iter().any(is))
+        }
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn presence_follows_its_core_when_that_core_dies() {
+    let Some((mut cores, members)) = cluster().await else {
+        return;
+    };
+    let api = Api::new(&cores.edges[0]);
+    let (ann, bob) = (api.signup("ann").await, api.signup("bob").await);
+    let group = api.group(&ann, "team", &[&bob]).await;
+    let (mut bob_ws, _) = Ws::connect(&cores.edges[1], &bob.token).await;
+    bob_ws
+        .send_json(serde_json::json!({"type": "watch_presence", "channel_id": group}))
+        .await;
+    bob_ws
+        .wait_for(|f| f["type"] == "presence_list" && f["channel_id"] == group.as_str())
+        .await;
+    let (ann_ws, _) = Ws::connect(&cores.edges[0], &ann.token).await;
+    bob_ws.wait_for(|f| shows(f, &group, &ann, "online")).await;
+
+    // The home of presence dies: the edges announce their sessions to the
+    // next one and bob's session watches the group again there, so it is
+    // sent the list afresh, with ann online (now, or once her edge told).
+    let home = owner(chat_proto::GLOBAL_KEY, &members.ids()).expect("a presence core");
+    let at = cores.index_of(&members, home);
+    cores.kill(at).await;
+    let list = bob_ws
+        .wait_for(|f| f["type"] == "presence_list" && f["channel_id"] == group.as_str())
+        .await;
+    if !shows(&list, &group, &ann, "online") {
+        bob_ws.wait_for(|f| shows(f, &group, &ann, "online")).await;
+    }
+
+    // The new home knows both: ann leaving is news to bob.
+    ann_ws.close().await;
+    bob_ws.wait_for(|f| shows(f, &group, &ann, "offline")).await;
+}

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core_client::CoreClient;
+use crate::core_client::{CoreClient, GLOBAL_KEY};
 use chat_proto::EventStream;
 use chat_proto::v1::{ChannelChange, EdgeCommand, Event, SubscribeRequest, edge_command, event};
 use futures::StreamExt;
@@ -111,6 +111,7 @@ pub async fn run(
         registry,
         identity,
         stops: HashMap::new(),
+        presence_home: None,
         tracker: TaskTracker::new(),
         shutdown: shutdown.clone(),
     };
@@ -152,6 +153,9 @@ struct Streams {
     identity: Identity,
     /// The live cores' streams, by node.
     stops: HashMap<u64, CancellationToken>,
+    /// The core presence lives at (the owner of [`GLOBAL_KEY`]), as of the
+    /// last sync.
+    presence_home: Option<u64>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -190,6 +194,31 @@ impl Streams {
         }
         let moved = self.registry.watches().reroute();
         metrics::counter!("chat_edge_watches_moved_total").increment(moved as u64);
+        self.follow_presence();
+    }
+
+    /// When presence's home moved to another core, announces the sessions
+    /// here to it (in a task: the announcements are calls).
+    fn follow_presence(&mut self) {
+        // With no core live there is nobody to tell until one is.
+        let Some(home) = self.core.owner(GLOBAL_KEY) else {
+            return;
+        };
+        let before = self.presence_home.replace(home);
+        // At start the sessions announce themselves.
+        if before.is_none() || before == Some(home) {
+            return;
+        }
+        tracing::info!(from = before, to = home, "presence moved to another core");
+        metrics::counter!("chat_edge_presence_moves_total").increment(1);
+        let registry = self.registry.clone();
+        let stop = self.shutdown.clone();
+        self.tracker.spawn(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                () = registry.presence_moved() => {}
+            }
+        });
     }
 }
 

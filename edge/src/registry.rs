@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::core_client::CoreClient;
 use chat_proto::v1::{InterestRequest, SessionClosedRequest, SessionRef};
+use futures::StreamExt;
 use tokio::sync::{Mutex, Notify};
 
 use crate::error::{ApiError, CloseReason};
@@ -177,6 +178,42 @@ impl Registry {
             remove_users: vec![],
         };
         self.core.update_interest_at(node, req).await
+    }
+
+    /// Presence moved to another core (its home's owner changed): announce
+    /// every session there, then have each watch its channels again, so the
+    /// new home knows who is online here and who watches whom.
+    pub async fn presence_moved(&self) {
+        /// Announcements in flight at once.
+        const AT_ONCE: usize = 32;
+        let sessions: Vec<(u64, Entry)> = self
+            .users()
+            .iter()
+            .flat_map(|(user, entries)| entries.iter().map(|e| (*user, e.clone())))
+            .collect();
+        let count = sessions.len();
+        futures::stream::iter(sessions)
+            .for_each_concurrent(AT_ONCE, |(user_id, entry)| async move {
+                let session = SessionRef {
+                    edge_id: self.edge_id,
+                    session_id: entry.session_id,
+                    user_id,
+                };
+                if let Err(e) = self.core.session_opened(session).await {
+                    tracing::warn!(error = %e, user_id, "could not announce a session to the presence core");
+                    return;
+                }
+                if let Err(flume::TrySendError::Full(_)) = entry.tx.try_send(Delivery::PresenceMoved)
+                    && entry.kick.kick(CloseReason::SLOW_CONSUMER)
+                {
+                    metrics::counter!("chat_ws_slow_consumers_total").increment(1);
+                }
+            })
+            .await;
+        tracing::info!(
+            sessions = count,
+            "sessions announced to the new presence core"
+        );
     }
 
     /// Queues `frame` for every session of `recipients`; a session whose

@@ -26,6 +26,11 @@ pub const AUTHORIZATION_KEY: &str = "authorization";
 /// believed to own the channel.
 pub const OWNER_KEY: &str = "chat-owner";
 
+/// The key whose owner, in a cluster, is the home of presence (sessions,
+/// watches, invisibility) and the login limits: a core that does not own it
+/// answers those calls `not_owner`.
+pub const GLOBAL_KEY: u64 = 0;
+
 /// The gRPC metadata key that says how long to wait before retrying, in ms.
 pub const RETRY_AFTER_KEY: &str = "chat-retry-after-ms";
 

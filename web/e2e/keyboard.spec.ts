@@ -74,9 +74,10 @@ test('keyboard only: channel list, send, new line, edit and cancel', async ({ br
   await expect(page.locator('#composer')).toHaveValue('first line\nsecond line');
   await page.keyboard.press('Enter');
   await expect(messages(page, 'second line')).toHaveCount(1);
-  // By id from here on: while it is edited, the message shows no text.
-  const sent = page.locator(`#m-${await messages(page, 'second line').getAttribute('data-id')}`);
+  // By id from here on: while it is edited, the message shows no text. A
+  // pending message has no id yet, so wait for the ack first.
   await expect(page.locator('.msg.pending')).toHaveCount(0);
+  const sent = page.locator(`#m-${await messages(page, 'second line').getAttribute('data-id')}`);
   await expect(page.locator('#composer')).toHaveValue('');
   expect(await sent.locator('.text').evaluate((el) => (el as HTMLElement).innerText)).toBe('first line\nsecond line');
   const lineHeight = await sent.locator('.text').evaluate((el) => parseFloat(getComputedStyle(el).lineHeight));

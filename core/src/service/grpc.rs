@@ -305,8 +305,10 @@ impl<S: Store> ChatCore for CoreService<S> {
     async fn unwatch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::Empty> {
         let r = self.authorized(r).await?;
         let s = r.session.ok_or_else(|| missing("session"))?;
-        CoreService::unwatch_presence(self, (s.edge_id, s.session_id), r.channel_id);
-        Ok(Response::new(pb::Empty {}))
+        ok(
+            CoreService::unwatch_presence(self, (s.edge_id, s.session_id), r.channel_id)
+                .map(|()| pb::Empty {}),
+        )
     }
 
     async fn members_changed(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {

@@ -170,6 +170,23 @@ impl<S: Store> CoreService<S> {
     /// are read afresh.
     pub fn ownership_changed(&self) {
         self.members.clear();
+        // Presence lives with the owner of GLOBAL_KEY: a core that no longer
+        // owns it forgets what it held, so that should it own it again it
+        // starts from what the edges announce then, not from a stale past.
+        if self.ownership.fence(chat_proto::GLOBAL_KEY).is_err() {
+            let mut presence = self.presence();
+            if !presence.is_empty() {
+                *presence = Presence::new(self.config.presence_grace_ms);
+                metrics::gauge!("chat_presence_online_users").set(0.0);
+                tracing::info!("no longer the presence core: its presence state is dropped");
+            }
+        }
+    }
+
+    /// Presence calls are answered by its home alone (the owner of
+    /// `GLOBAL_KEY`); elsewhere `not_owner`, naming the home.
+    fn presence_home(&self) -> Result<(), CoreError> {
+        self.fence(chat_proto::GLOBAL_KEY).map(drop)
     }
 
     /// The members of `channel`, from the cache where this node owns it

@@ -93,6 +93,7 @@ impl<S: Store> CoreService<S> {
 
     /// A session of `user` opened on an edge.
     pub async fn session_opened(&self, key: SessionKey, user: Id) -> Result<(), CoreError> {
+        self.presence_home()?;
         // Only a user's first session needs to know whether they hide.
         let invisible = if self.presence().is_new(user) {
             self.store.settings(user).await?.invisible
@@ -114,6 +115,7 @@ impl<S: Store> CoreService<S> {
         clean: bool,
         last_heard_ms: i64,
     ) -> Result<(), CoreError> {
+        self.presence_home()?;
         let closed = self.presence().closed(key, clean, last_heard_ms, now_ms());
         match closed {
             Closed::Nothing => {}
@@ -189,6 +191,7 @@ impl<S: Store> CoreService<S> {
         actor: Id,
         channel: Id,
     ) -> Result<pb::PresenceList, CoreError> {
+        self.presence_home()?;
         // Presence lives at one core, channels at their owners: the
         // members as storage has them where this core does not own it.
         let members = self.members_anywhere(channel).await?;
@@ -222,6 +225,7 @@ impl<S: Store> CoreService<S> {
     /// `channel`'s members changed at another node (its owner): read them
     /// again for the watches here. Nothing to do where nobody watches it.
     pub async fn members_changed(&self, channel: Id) -> Result<(), CoreError> {
+        self.presence_home()?;
         if !self.presence().watched(channel) {
             return Ok(());
         }
@@ -238,7 +242,9 @@ impl<S: Store> CoreService<S> {
     }
 
     /// Stops a watch.
-    pub fn unwatch_presence(&self, key: SessionKey, channel: Id) {
+    pub fn unwatch_presence(&self, key: SessionKey, channel: Id) -> Result<(), CoreError> {
+        self.presence_home()?;
         self.presence().unwatch(key, channel);
+        Ok(())
     }
 }

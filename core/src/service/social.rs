@@ -83,6 +83,10 @@ impl<S: Store> CoreService<S> {
         req: pb::UpdateSettingsRequest,
     ) -> Result<pb::Settings, CoreError> {
         let actor = req.actor_id;
+        // Invisibility is presence state, kept at presence's home.
+        if req.invisible.is_some() {
+            self.presence_home()?;
+        }
         for channel in &req.mute {
             self.members_for(actor, *channel).await?;
         }

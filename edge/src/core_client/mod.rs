@@ -60,7 +60,7 @@ pub enum Key {
 }
 
 /// The key whose owner answers [`Key::Global`] calls.
-pub const GLOBAL_KEY: u64 = 0;
+pub use chat_proto::GLOBAL_KEY;
 
 /// A handle to the core (or the cores); cheap to clone, all clones share
 /// the connections.

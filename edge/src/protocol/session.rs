@@ -83,6 +83,9 @@ pub enum Delivery {
     Frame(Arc<SharedFrame>),
     /// Close the session.
     Close(&'static CloseReason),
+    /// Presence moved to another core: watch every watched channel again
+    /// there (the client gets each channel's presence list afresh).
+    PresenceMoved,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,6 +406,7 @@ impl Session {
             }
             CallResult::Watched { channel_id, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
+                self.watches.watched(channel_id, result.is_ok());
                 match result {
                     Ok(presence) => self.send(ServerFrame::PresenceList {
                         channel_id,
@@ -414,6 +418,7 @@ impl Session {
             }
             CallResult::Unwatched { channel_id, result } => {
                 self.in_flight = self.in_flight.saturating_sub(1);
+                self.watches.unwatched(channel_id);
                 if let Err(e) = result {
                     self.error_at(e, channel_id, None);
                 }
@@ -460,6 +465,12 @@ impl Session {
             }
             Delivery::Frame(_) => {}
             Delivery::Close(reason) => self.close(*reason),
+            Delivery::PresenceMoved if self.phase == Phase::Open => {
+                for channel_id in self.watches.watching() {
+                    self.queue_watch(Call::Watch { channel_id });
+                }
+            }
+            Delivery::PresenceMoved => {}
         }
     }
 

@@ -68,7 +68,7 @@ impl Session {
 
     /// Sends a watch or unwatch once those before it are answered; counted
     /// in flight while it waits, so the queue is bounded too.
-    fn queue_watch(&mut self, call: Call) {
+    pub(super) fn queue_watch(&mut self, call: Call) {
         self.in_flight += 1;
         if let Some(call) = self.watches.start(call) {
             self.call(call);

@@ -581,6 +581,53 @@ fn watches_reach_the_core_one_at_a_time_in_the_order_sent() {
 }
 
 #[test]
+fn when_presence_moves_the_accepted_watches_are_sent_again() {
+    let now = Instant::now();
+    let config = SessionConfig {
+        max_in_flight: 8,
+        frames_burst: 20.0,
+        ..config()
+    };
+    let mut s = Session::new(1, Arc::new(config), now);
+    s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
+    authenticate(&mut s);
+    drain(&mut s);
+    for channel in ["5", "6", "7"] {
+        let frame = format!(r#"{{"type":"watch_presence","channel_id":"{channel}"}}"#);
+        s.handle_text(&frame, now);
+    }
+    s.handle_text(r#"{"type":"unwatch_presence","channel_id":"7"}"#, now);
+    let answers = [
+        CallResult::Watched {
+            channel_id: 5,
+            result: Ok(vec![]),
+        },
+        CallResult::Watched {
+            channel_id: 6,
+            result: Err(ApiError::new(409, "too_many_watches", "no")),
+        },
+        CallResult::Watched {
+            channel_id: 7,
+            result: Ok(vec![]),
+        },
+        CallResult::Unwatched {
+            channel_id: 7,
+            result: Ok(()),
+        },
+    ];
+    for answer in answers {
+        s.handle_call_result(answer);
+    }
+    drain(&mut s);
+    s.handle_delivery(Delivery::PresenceMoved);
+    assert_eq!(
+        drain(&mut s),
+        vec![call(Call::Watch { channel_id: 5 })],
+        "only the watch the core accepted and the client kept"
+    );
+}
+
+#[test]
 fn a_message_ready_reflected_is_not_delivered_live_again() {
     let now = Instant::now();
     let mut s = Session::new(1, Arc::new(config()), now);

@@ -2,7 +2,7 @@
 //! sent them: a watch needs the members read and an unwatch nothing, so
 //! run side by side an unwatch could overtake its watch and leave it on.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 use super::Call;
 
@@ -11,9 +11,29 @@ use super::Call;
 pub(super) struct WatchQueue {
     busy: bool,
     queued: VecDeque<Call>,
+    /// The channels the core accepted a watch of, not since unwatched: to
+    /// watch again at a new presence core. Bounded by the core's limit.
+    watching: BTreeSet<u64>,
 }
 
 impl WatchQueue {
+    /// The core answered a watch of `channel`.
+    pub(super) fn watched(&mut self, channel: u64, accepted: bool) {
+        if accepted {
+            self.watching.insert(channel);
+        }
+    }
+
+    /// The client unwatched `channel` (whatever the core answered).
+    pub(super) fn unwatched(&mut self, channel: u64) {
+        self.watching.remove(&channel);
+    }
+
+    /// The channels watched now.
+    pub(super) fn watching(&self) -> Vec<u64> {
+        self.watching.iter().copied().collect()
+    }
+
     /// Takes `call`; returns it back when it may go to the core now.
     pub(super) fn start(&mut self, call: Call) -> Option<Call> {
         if self.busy {
@@ -51,5 +71,15 @@ mod tests {
         assert_eq!(q.finish(), None);
         let again = Call::Unwatch { channel_id: 3 };
         assert_eq!(q.start(again.clone()), Some(again), "idle again");
+    }
+
+    #[test]
+    fn only_accepted_watches_not_since_unwatched_are_kept() {
+        let mut q = WatchQueue::default();
+        q.watched(1, true);
+        q.watched(2, false);
+        q.watched(3, true);
+        q.unwatched(1);
+        assert_eq!(q.watching(), vec![3]);
     }
 }
