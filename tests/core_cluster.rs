@@ -13,7 +13,6 @@ use chat_proto::v1 as pb;
 use chat_proto::v1::chat_core_client::ChatCoreClient;
 use chat_proto::{AUTHORIZATION_KEY, ERROR_CODE_KEY, OWNER_KEY};
 use nix::sys::signal::Signal;
-use reqwest::Method;
 use support::STEP;
 use support::api::Api;
 use support::cores::{Cores, services};
@@ -272,14 +271,7 @@ async fn a_token_revoked_through_an_edge_is_refused_at_every_core_at_once() {
 
     // Revoked at one core, which the edge chose: the edge tells the others
     // before it answers, so none passes a cached copy afterwards.
-    api.call(
-        Method::POST,
-        "/api/v1/auth/logout-all",
-        Some(&ann.token),
-        None,
-    )
-    .await
-    .expect(204);
+    api.logout_all(&ann.token).await.expect(204);
     assert_eq!(
         settings_everywhere(&cores, ann_id, &phone.token).await,
         vec![Err(Code::Unauthenticated); 3]

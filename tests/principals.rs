@@ -5,7 +5,6 @@
 
 mod support;
 
-use reqwest::Method;
 use support::api::{PASSWORD, str_of};
 use support::{Api, Server, Ws};
 
@@ -93,14 +92,7 @@ async fn a_revoked_token_is_refused_by_the_core_where_no_event_reached_the_edge(
     // Ann has no socket here, so the core sends this edge no event about
     // her: the phone's principal stays in the edge's cache, and the call
     // on it is refused by the core's own check.
-    api.call(
-        Method::POST,
-        "/api/v1/auth/logout-all",
-        Some(&ann.token),
-        None,
-    )
-    .await
-    .expect(204);
+    api.logout_all(&ann.token).await.expect(204);
     api.get(ME, &phone).await.expect_error(401, "invalid_token");
     api.get("/api/v1/channels", &phone)
         .await

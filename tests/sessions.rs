@@ -77,14 +77,7 @@ async fn sessions_are_listed_and_ended_one_by_one_or_all_at_once() {
         .expect_error(404, "session_not_found");
     still_open(&mut laptop_ws).await;
 
-    let everywhere = api
-        .call(
-            Method::POST,
-            "/api/v1/auth/logout-all",
-            Some(&laptop.token),
-            None,
-        )
-        .await;
+    let everywhere = api.logout_all(&laptop.token).await;
     assert_eq!(everywhere.status, 204);
     closed_for_token(&mut laptop_ws).await;
     for token in [&ann.token, &laptop.token] {

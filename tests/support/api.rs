@@ -162,6 +162,12 @@ impl Api {
         self.call(Method::DELETE, path, Some(token), None).await
     }
 
+    /// Ends every session of the holder of `token`.
+    pub async fn logout_all(&self, token: &str) -> Reply {
+        self.call(Method::POST, "/api/v1/auth/logout-all", Some(token), None)
+            .await
+    }
+
     /// Signs up `username` with a fixed good password.
     pub async fn signup(&self, username: &str) -> Account {
         let body = json!({"username": username, "password": PASSWORD});

@@ -80,6 +80,21 @@ fn authenticate(s: &mut Session) {
     s.handle_call_result(CallResult::Ready(Ok(ready(vec![]))));
 }
 
+/// An open session with room for eight calls in flight and a burst of 20
+/// frames.
+fn open_with_room(now: Instant) -> Session {
+    let config = SessionConfig {
+        max_in_flight: 8,
+        frames_burst: 20.0,
+        ..config()
+    };
+    let mut s = Session::new(1, Arc::new(config), now);
+    s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
+    authenticate(&mut s);
+    drain(&mut s);
+    s
+}
+
 fn ready(channels: Vec<crate::wire::ChannelState>) -> ReadyLoad {
     ReadyLoad {
         settings: settings(),
@@ -520,15 +535,7 @@ fn actions_count_towards_the_in_flight_limit() {
 #[test]
 fn watches_reach_the_core_one_at_a_time_in_the_order_sent() {
     let now = Instant::now();
-    let config = SessionConfig {
-        max_in_flight: 8,
-        frames_burst: 20.0,
-        ..config()
-    };
-    let mut s = Session::new(1, Arc::new(config), now);
-    s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
-    authenticate(&mut s);
-    drain(&mut s);
+    let mut s = open_with_room(now);
     s.handle_text(r#"{"type":"watch_presence","channel_id":"5"}"#, now);
     s.handle_text(r#"{"type":"unwatch_presence","channel_id":"5"}"#, now);
     s.handle_text(r#"{"type":"read","channel_id":"5","message_id":"9"}"#, now);
@@ -583,15 +590,7 @@ fn watches_reach_the_core_one_at_a_time_in_the_order_sent() {
 #[test]
 fn when_presence_moves_the_accepted_watches_are_sent_again() {
     let now = Instant::now();
-    let config = SessionConfig {
-        max_in_flight: 8,
-        frames_burst: 20.0,
-        ..config()
-    };
-    let mut s = Session::new(1, Arc::new(config), now);
-    s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
-    authenticate(&mut s);
-    drain(&mut s);
+    let mut s = open_with_room(now);
     for channel in ["5", "6", "7"] {
         let frame = format!(r#"{{"type":"watch_presence","channel_id":"{channel}"}}"#);
         s.handle_text(&frame, now);
