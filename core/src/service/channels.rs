@@ -184,7 +184,10 @@ impl<S: Store> CoreService<S> {
         if current.len() >= limit {
             return Err(CoreError::ChannelFull { limit });
         }
-        self.store.add_member(channel, user, now_ms()).await?;
+        let fence = self.fence(channel)?;
+        self.store
+            .add_member(fence, channel, user, now_ms())
+            .await?;
         let members = self.members.refresh(channel).await?;
         self.presence().member_added(channel, user);
         let out = convert::channel(&record, &members);

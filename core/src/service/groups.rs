@@ -83,7 +83,7 @@ impl<S: Store> CoreService<S> {
             }
         }
         self.store
-            .update_membership(channel, change.clone())
+            .update_membership(self.fence(channel)?, channel, change.clone())
             .await?;
         let members = self.members.refresh(channel).await?;
         self.presence().member_removed(channel, user);
@@ -118,7 +118,12 @@ impl<S: Store> CoreService<S> {
         if record.name == name {
             return Ok(convert::channel(&record, &members));
         }
-        if !self.store.rename_channel(channel, name.clone()).await? {
+        let fence = self.fence(channel)?;
+        if !self
+            .store
+            .rename_channel(fence, channel, name.clone())
+            .await?
+        {
             return Err(CoreError::ChannelNotFound);
         }
         record.name = name;
@@ -158,7 +163,8 @@ impl<S: Store> CoreService<S> {
             roles: vec![(user, role)],
             ..Default::default()
         };
-        self.store.update_membership(channel, change).await?;
+        let fence = self.fence(channel)?;
+        self.store.update_membership(fence, channel, change).await?;
         let members = self.members.refresh(channel).await?;
         let out = convert::channel(&record, &members);
         let who = Change { user, actor };
@@ -191,7 +197,8 @@ impl<S: Store> CoreService<S> {
             owner: Some(user),
             roles: vec![(user, Role::Member), (actor, Role::Admin)],
         };
-        self.store.update_membership(channel, change).await?;
+        let fence = self.fence(channel)?;
+        self.store.update_membership(fence, channel, change).await?;
         record.owner_id = user;
         let members = self.members.refresh(channel).await?;
         let out = convert::channel(&record, &members);
@@ -209,7 +216,8 @@ impl<S: Store> CoreService<S> {
         if record.owner_id != actor {
             return Err(CoreError::NotChannelOwner);
         }
-        if !self.store.delete_channel(channel, now_ms()).await? {
+        let fence = self.fence(channel)?;
+        if !self.store.delete_channel(fence, channel, now_ms()).await? {
             return Err(CoreError::ChannelNotFound);
         }
         self.members.refresh(channel).await?;

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use super::{ChannelRecord, Id, MemberRecord, MembershipChange, StoreResult};
+use super::{ChannelRecord, Fence, Id, MemberRecord, MembershipChange, StoreResult};
 
 /// Channels and membership. Every method is atomic; a write that returns
 /// `Ok` is durable.
@@ -28,9 +28,13 @@ pub trait ChannelStore: Send + Sync + 'static {
     fn channel(&self, id: Id) -> impl Future<Output = StoreResult<Option<ChannelRecord>>> + Send;
     /// The members of a channel with their roles, ascending by user id.
     fn members(&self, channel: Id) -> impl Future<Output = StoreResult<Vec<MemberRecord>>> + Send;
-    /// Adds a member; `false` if they already were one.
+    /// Adds a member; `false` if they already were one. Every change of a
+    /// channel's members or name is fenced like an append: refused with
+    /// [`StoreError::Fenced`](super::StoreError::Fenced), nothing written,
+    /// unless `fence` holds the channel.
     fn add_member(
         &self,
+        fence: Fence,
         channel: Id,
         user: Id,
         at_ms: i64,
@@ -38,12 +42,14 @@ pub trait ChannelStore: Send + Sync + 'static {
     /// Removes a member; `false` if they were not one.
     fn remove_member(
         &self,
+        fence: Fence,
         channel: Id,
         user: Id,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
     /// Renames a channel; `false` if it does not exist.
     fn rename_channel(
         &self,
+        fence: Fence,
         channel: Id,
         name: String,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
@@ -51,6 +57,7 @@ pub trait ChannelStore: Send + Sync + 'static {
     /// `Conflict`, with nothing applied, if a new owner is not a member.
     fn update_membership(
         &self,
+        fence: Fence,
         channel: Id,
         change: MembershipChange,
     ) -> impl Future<Output = StoreResult<()>> + Send;
@@ -61,6 +68,7 @@ pub trait ChannelStore: Send + Sync + 'static {
     /// versions by [`MessageStore::last_message_id`](super::MessageStore::last_message_id).
     fn delete_channel(
         &self,
+        fence: Fence,
         channel: Id,
         at_ms: i64,
     ) -> impl Future<Output = StoreResult<bool>> + Send;

@@ -96,7 +96,7 @@ pub async fn latest_messages_skip_tombstones_and_cut_long_text<S: Store>(s: &S) 
 pub async fn member_read_positions_list_who_read_what<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
     s.create_user(user(3, "cy")).await.expect("cy");
-    s.add_member(10, 3, 4).await.expect("add cy");
+    s.add_member(FENCE, 10, 3, 4).await.expect("add cy");
     s.append(FENCE, vec![msg(100, 10, 1, "a"), msg(101, 10, 2, "b")])
         .await
         .expect("append");
@@ -106,7 +106,7 @@ pub async fn member_read_positions_list_who_read_what<S: Store>(s: &S) {
     s.mark_read(3, 10, 101).await.expect("cy reads");
     let reads = s.member_read_positions(10).await.expect("reads");
     assert_eq!(reads, [(1, 101), (2, 100), (3, 101)]);
-    s.remove_member(10, 3).await.expect("cy leaves");
+    s.remove_member(FENCE, 10, 3).await.expect("cy leaves");
     let reads = s.member_read_positions(10).await.expect("reads");
     assert_eq!(reads, [(1, 101), (2, 100)]);
     assert!(

@@ -8,13 +8,15 @@ use super::{FENCE, edit, member_ids, msg, two_users_and_a_group, user};
 pub async fn roles_owners_and_names_change_atomically<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
     s.create_user(user(3, "cy")).await.expect("cy");
-    s.add_member(10, 3, 7).await.expect("add");
+    s.add_member(FENCE, 10, 3, 7).await.expect("add");
     let change = MembershipChange {
         remove: Some(1),
         owner: Some(2),
         roles: vec![(3, Role::Admin)],
     };
-    s.update_membership(10, change).await.expect("change");
+    s.update_membership(FENCE, 10, change)
+        .await
+        .expect("change");
     let members = s.members(10).await.expect("members");
     assert_eq!(member_ids(&members), vec![2, 3]);
     assert_eq!(members[1].role, Role::Admin);
@@ -25,7 +27,7 @@ pub async fn roles_owners_and_names_change_atomically<S: Store>(s: &S) {
         roles: vec![(3, Role::Member)],
         ..Default::default()
     };
-    let refused = s.update_membership(10, outsider).await;
+    let refused = s.update_membership(FENCE, 10, outsider).await;
     assert!(
         matches!(refused, Err(StoreError::Conflict(_))),
         "{refused:?}"
@@ -37,12 +39,16 @@ pub async fn roles_owners_and_names_change_atomically<S: Store>(s: &S) {
         "nothing of a refused change applies"
     );
     assert!(
-        s.rename_channel(10, "renamed".into())
+        s.rename_channel(FENCE, 10, "renamed".into())
             .await
             .expect("rename")
     );
     assert_eq!(s.channel(10).await.expect("q").expect("g").name, "renamed");
-    assert!(!s.rename_channel(99, "x".into()).await.expect("missing"));
+    assert!(
+        !s.rename_channel(FENCE, 99, "x".into())
+            .await
+            .expect("missing")
+    );
 }
 
 /// A deleted channel has no members, messages or read positions and cannot
@@ -56,8 +62,8 @@ pub async fn a_deleted_channel_is_gone_but_its_ids_stay_counted<S: Store>(s: &S)
         .await
         .expect("edit");
     s.mark_read(2, 10, 5_000).await.expect("read");
-    assert!(s.delete_channel(10, 9).await.expect("delete"));
-    assert!(!s.delete_channel(10, 9).await.expect("again"));
+    assert!(s.delete_channel(FENCE, 10, 9).await.expect("delete"));
+    assert!(!s.delete_channel(FENCE, 10, 9).await.expect("again"));
     assert_eq!(s.channel(10).await.expect("q"), None);
     assert!(s.members(10).await.expect("m").is_empty());
     assert!(s.channels_of(1).await.expect("of").is_empty());

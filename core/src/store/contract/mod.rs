@@ -215,15 +215,15 @@ pub async fn direct_channels_are_created_once<S: Store>(s: &S) {
 pub async fn members_are_added_and_removed<S: Store>(s: &S) {
     two_users_and_a_group(s).await;
     s.create_user(user(3, "cy")).await.expect("cy");
-    assert!(s.add_member(10, 3, 5).await.expect("add"));
-    assert!(!s.add_member(10, 3, 5).await.expect("again"));
+    assert!(s.add_member(FENCE, 10, 3, 5).await.expect("add"));
+    assert!(!s.add_member(FENCE, 10, 3, 5).await.expect("again"));
     let members = s.members(10).await.expect("m");
     assert_eq!(member_ids(&members), vec![1, 2, 3]);
     assert_eq!(members[2].joined_at_ms, 5);
     assert!(members.iter().all(|m| m.role == Role::Member));
     assert_eq!(s.channels_of(3).await.expect("of").len(), 1);
-    assert!(s.remove_member(10, 2).await.expect("remove"));
-    assert!(!s.remove_member(10, 2).await.expect("again"));
+    assert!(s.remove_member(FENCE, 10, 2).await.expect("remove"));
+    assert!(!s.remove_member(FENCE, 10, 2).await.expect("again"));
     assert_eq!(member_ids(&s.members(10).await.expect("m")), vec![1, 3]);
     assert!(s.channels_of(2).await.expect("of").is_empty());
 }

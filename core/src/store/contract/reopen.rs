@@ -45,12 +45,12 @@ pub async fn data_survives_reopening<B: ContractBackend>(backend: B) -> B {
     };
     s.update_profile(1, profile).await.expect("profile");
     s.set_last_active(2, 77).await.expect("active");
-    s.add_member(10, 3, 5).await.expect("add");
+    s.add_member(FENCE, 10, 3, 5).await.expect("add");
     let roles = MembershipChange {
         roles: vec![(3, Role::Admin)],
         ..Default::default()
     };
-    s.update_membership(10, roles).await.expect("roles");
+    s.update_membership(FENCE, 10, roles).await.expect("roles");
     let mut dm = group(20, 1);
     dm.kind = ChannelKind::Direct;
     dm.name = String::new();

@@ -4,8 +4,10 @@
 use deadpool_postgres::GenericClient;
 
 use super::convert::{self, CHANNEL_COLUMNS, backend, kind_code, sql};
-use super::{PgStore, browse, groups, reads};
-use crate::store::{ChannelRecord, ChannelStore, Id, MemberRecord, MembershipChange, StoreResult};
+use super::{PgStore, browse, fences, groups, reads};
+use crate::store::{
+    ChannelRecord, ChannelStore, Fence, Id, MemberRecord, MembershipChange, StoreResult,
+};
 
 /// The stored direct channel with `key`, deleted or not.
 async fn by_direct_key(c: &impl GenericClient, key: &str) -> StoreResult<Option<ChannelRecord>> {
@@ -117,34 +119,52 @@ impl ChannelStore for PgStore {
         })
     }
 
-    async fn add_member(&self, channel: Id, user: Id, at_ms: i64) -> StoreResult<bool> {
-        let c = self.client().await?;
-        Ok(insert_members(&c, channel, &[user], at_ms).await? == 1)
+    async fn add_member(
+        &self,
+        fence: Fence,
+        channel: Id,
+        user: Id,
+        at_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        fences::check(&tx, fence, &[channel]).await?;
+        let added = insert_members(&tx, channel, &[user], at_ms).await? == 1;
+        tx.commit().await.map_err(backend)?;
+        Ok(added)
     }
 
-    async fn remove_member(&self, channel: Id, user: Id) -> StoreResult<bool> {
-        let c = self.client().await?;
-        let st = c
+    async fn remove_member(&self, fence: Fence, channel: Id, user: Id) -> StoreResult<bool> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(backend)?;
+        fences::check(&tx, fence, &[channel]).await?;
+        let st = tx
             .prepare_cached("DELETE FROM members WHERE channel_id = $1 AND user_id = $2")
             .await
             .map_err(backend)?;
-        let n = c
+        let n = tx
             .execute(&st, &[&sql(channel), &sql(user)])
             .await
             .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
         Ok(n == 1)
     }
 
-    async fn rename_channel(&self, channel: Id, name: String) -> StoreResult<bool> {
-        groups::rename_channel(self, channel, &name).await
+    async fn rename_channel(&self, fence: Fence, channel: Id, name: String) -> StoreResult<bool> {
+        groups::rename_channel(self, fence, channel, &name).await
     }
 
-    async fn update_membership(&self, channel: Id, change: MembershipChange) -> StoreResult<()> {
-        groups::update_membership(self, channel, &change).await
+    async fn update_membership(
+        &self,
+        fence: Fence,
+        channel: Id,
+        change: MembershipChange,
+    ) -> StoreResult<()> {
+        groups::update_membership(self, fence, channel, &change).await
     }
 
-    async fn delete_channel(&self, channel: Id, at_ms: i64) -> StoreResult<bool> {
-        groups::delete_channel(self, channel, at_ms).await
+    async fn delete_channel(&self, fence: Fence, channel: Id, at_ms: i64) -> StoreResult<bool> {
+        groups::delete_channel(self, fence, channel, at_ms).await
     }
 
     async fn channels_of(&self, user: Id) -> StoreResult<Vec<ChannelRecord>> {

@@ -1,18 +1,26 @@
 //! Group administration: names, roles, owners, and deleting a channel.
 
-use super::PgStore;
 use super::convert::{backend, role_code, sql};
-use crate::store::{Id, MembershipChange, StoreError, StoreResult};
+use super::{PgStore, fences};
+use crate::store::{Fence, Id, MembershipChange, StoreError, StoreResult};
 
-pub(super) async fn rename_channel(s: &PgStore, channel: Id, name: &str) -> StoreResult<bool> {
-    let c = s.client().await?;
-    let n = c
+pub(super) async fn rename_channel(
+    s: &PgStore,
+    fence: Fence,
+    channel: Id,
+    name: &str,
+) -> StoreResult<bool> {
+    let mut c = s.client().await?;
+    let tx = c.transaction().await.map_err(backend)?;
+    fences::check(&tx, fence, &[channel]).await?;
+    let n = tx
         .execute(
             "UPDATE channels SET name = $2 WHERE id = $1 AND deleted_at_ms = 0",
             &[&sql(channel), &name],
         )
         .await
         .map_err(backend)?;
+    tx.commit().await.map_err(backend)?;
     Ok(n == 1)
 }
 
@@ -20,11 +28,13 @@ pub(super) async fn rename_channel(s: &PgStore, channel: Id, name: &str) -> Stor
 /// transaction is dropped uncommitted, which rolls it back.
 pub(super) async fn update_membership(
     s: &PgStore,
+    fence: Fence,
     channel: Id,
     change: &MembershipChange,
 ) -> StoreResult<()> {
     let mut c = s.client().await?;
     let tx = c.transaction().await.map_err(backend)?;
+    fences::check(&tx, fence, &[channel]).await?;
     let ch = sql(channel);
     if let Some(user) = change.remove {
         tx.execute(
@@ -70,9 +80,15 @@ const CHANNEL_ROWS: [(&str, &str); 6] = [
 
 /// Marks the channel deleted, keeping the largest id its messages held in
 /// `id_floor`, and deletes every row of it.
-pub(super) async fn delete_channel(s: &PgStore, channel: Id, at_ms: i64) -> StoreResult<bool> {
+pub(super) async fn delete_channel(
+    s: &PgStore,
+    fence: Fence,
+    channel: Id,
+    at_ms: i64,
+) -> StoreResult<bool> {
     let mut c = s.client().await?;
     let tx = c.transaction().await.map_err(backend)?;
+    fences::check(&tx, fence, &[channel]).await?;
     let ch = sql(channel);
     let marked = tx
         .execute(

@@ -1,7 +1,9 @@
 //! [`ChannelStore`] on SQLite: each call is one job on a reader or the writer.
 
 use super::{SqliteStore, browse, groups, queries, reads};
-use crate::store::{ChannelRecord, ChannelStore, Id, MemberRecord, MembershipChange, StoreResult};
+use crate::store::{
+    ChannelRecord, ChannelStore, Fence, Id, MemberRecord, MembershipChange, StoreResult,
+};
 
 impl ChannelStore for SqliteStore {
     async fn create_channel(
@@ -21,27 +23,38 @@ impl ChannelStore for SqliteStore {
         self.read(move |c| queries::members(c, channel)).await
     }
 
-    async fn add_member(&self, channel: Id, user: Id, at_ms: i64) -> StoreResult<bool> {
+    async fn add_member(
+        &self,
+        _fence: Fence,
+        channel: Id,
+        user: Id,
+        at_ms: i64,
+    ) -> StoreResult<bool> {
         self.write(move |c| queries::add_member(c, channel, user, at_ms))
             .await
     }
 
-    async fn remove_member(&self, channel: Id, user: Id) -> StoreResult<bool> {
+    async fn remove_member(&self, _fence: Fence, channel: Id, user: Id) -> StoreResult<bool> {
         self.write(move |c| queries::remove_member(c, channel, user))
             .await
     }
 
-    async fn rename_channel(&self, channel: Id, name: String) -> StoreResult<bool> {
+    async fn rename_channel(&self, _fence: Fence, channel: Id, name: String) -> StoreResult<bool> {
         self.write(move |c| groups::rename_channel(c, channel, &name))
             .await
     }
 
-    async fn update_membership(&self, channel: Id, change: MembershipChange) -> StoreResult<()> {
+    async fn update_membership(
+        &self,
+        _fence: Fence,
+        channel: Id,
+        change: MembershipChange,
+    ) -> StoreResult<()> {
         self.write(move |c| groups::update_membership(c, channel, &change))
             .await
     }
 
-    async fn delete_channel(&self, channel: Id, at_ms: i64) -> StoreResult<bool> {
+    async fn delete_channel(&self, _fence: Fence, channel: Id, at_ms: i64) -> StoreResult<bool> {
         self.write(move |c| groups::delete_channel(c, channel, at_ms))
             .await
     }

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use super::{Fresh, admin, server_url};
 use crate::store::contract::ContractBackend;
 use crate::store::{
-    AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, HistoryAnchor, MessageChange,
-    MessageStore, NewMessage, StoreError, UserRecord,
+    AccountStore, ChannelKind, ChannelRecord, ChannelStore, Fence, HistoryAnchor, MembershipChange,
+    MessageChange, MessageStore, NewMessage, StoreError, UserRecord,
 };
 
 const OLD: Fence = Fence { owner: 1, epoch: 5 };
@@ -197,4 +197,52 @@ async fn an_append_in_flight_holds_off_a_newer_claim() {
     assert_eq!(fenced(s.append(OLD, vec![msg(151, 10)]).await), (10, 2, 7));
     drop((old, watcher));
     fresh.finish().await;
+}
+
+#[tokio::test]
+async fn membership_and_name_changes_are_fenced_too() {
+    let Some(fresh) = seeded().await else { return };
+    let s = fresh.store();
+    let bob = UserRecord::new(2, "bob".into(), "$argon2id$fake".into(), 1);
+    s.create_user(bob).await.expect("user");
+    s.claim_channel(10, OLD).await.expect("claim");
+    s.add_member(OLD, 10, 2, 4)
+        .await
+        .expect("the owner adds bob");
+    s.claim_channel(10, NEW).await.expect("take over");
+
+    // The old owner, paused and resumed, changes nothing any more.
+    assert_eq!(fenced(s.add_member(OLD, 10, 3, 5).await), (10, 2, 7));
+    assert_eq!(fenced(s.remove_member(OLD, 10, 2).await), (10, 2, 7));
+    assert_eq!(
+        fenced(s.rename_channel(OLD, 10, "stale".into()).await),
+        (10, 2, 7)
+    );
+    let change = MembershipChange {
+        remove: Some(2),
+        ..Default::default()
+    };
+    assert_eq!(
+        fenced(s.update_membership(OLD, 10, change).await),
+        (10, 2, 7)
+    );
+    assert_eq!(fenced(s.delete_channel(OLD, 10, 6).await), (10, 2, 7));
+    let members: Vec<u64> = s
+        .members(10)
+        .await
+        .expect("members")
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
+    assert_eq!(members, [1, 2], "nothing the old owner tried was written");
+    let channel = s.channel(10).await.expect("read").expect("not deleted");
+    assert_eq!(channel.name, "g");
+
+    // The new owner's changes go in.
+    assert!(
+        s.rename_channel(NEW, 10, "fresh".into())
+            .await
+            .expect("rename")
+    );
+    assert!(s.remove_member(NEW, 10, 2).await.expect("remove"));
 }
