@@ -4,7 +4,10 @@
 //! send is waiting, so an idle session holds none. In a cluster a session
 //! has one stream per core it sends to (each channel's sends go to its
 //! owner, in order); a send a core refuses as `not_owner` goes once more
-//! to the owner the edge's view names, if that is another core.
+//! to the owner the edge's view names, if that is another core. A session's
+//! sends to one channel keep their order across such a move: while one
+//! waits at one core, the later sends to that channel wait at the edge
+//! rather than go to another core ahead of it.
 
 use std::collections::VecDeque;
 use std::task::Poll;
@@ -49,6 +52,9 @@ pub struct SendPipe {
     open: Vec<Open>,
     /// Outcomes decided at the edge (a stream broke), to hand out next.
     failed: VecDeque<CallResult>,
+    /// Sends held back, in order, while an earlier send to their channel
+    /// waits at another core than theirs would go to.
+    held: VecDeque<Waiting>,
     /// Whose sends these are (set by the first).
     bearer: Option<Bearer>,
 }
@@ -56,7 +62,37 @@ pub struct SendPipe {
 impl SendPipe {
     /// True while an outcome is still to come.
     pub fn busy(&self) -> bool {
-        !self.failed.is_empty() || self.open.iter().any(|o| !o.waiting.is_empty())
+        !self.failed.is_empty()
+            || !self.held.is_empty()
+            || self.open.iter().any(|o| !o.waiting.is_empty())
+    }
+
+    /// Whether a send to `channel` waits on a stream to a core other than
+    /// `node`.
+    fn waits_elsewhere(&self, channel: u64, node: u64) -> bool {
+        self.open
+            .iter()
+            .any(|o| o.node != node && o.waiting.iter().any(|w| w.req.channel_id == channel))
+    }
+
+    /// Sends the held sends whose turn has come, keeping each channel's order.
+    fn release(&mut self, core: &CoreClient) {
+        let mut still: VecDeque<Waiting> = VecDeque::new();
+        for waiting in std::mem::take(&mut self.held) {
+            let channel = waiting.req.channel_id;
+            if still.iter().any(|h| h.req.channel_id == channel) {
+                still.push_back(waiting);
+                continue;
+            }
+            match core.owner(channel) {
+                Some(node) if self.waits_elsewhere(channel, node) => still.push_back(waiting),
+                Some(node) => self.push(core, node, waiting),
+                None => self
+                    .failed
+                    .push_back(unavailable(waiting.req.client_msg_id)),
+            }
+        }
+        self.held = still;
     }
 
     /// Sends `req` after every earlier send of this pipe to its channel; a
@@ -71,7 +107,14 @@ impl SendPipe {
             sent: Instant::now(),
             moved: 0,
         };
-        match core.owner(waiting.req.channel_id) {
+        let channel = waiting.req.channel_id;
+        match core.owner(channel) {
+            Some(node)
+                if self.waits_elsewhere(channel, node)
+                    || self.held.iter().any(|h| h.req.channel_id == channel) =>
+            {
+                self.held.push_back(waiting);
+            }
             Some(node) => self.push(core, node, waiting),
             None => self
                 .failed
@@ -122,6 +165,7 @@ impl SendPipe {
     /// The next outcome; pending while none is due (check [`busy`](Self::busy)).
     pub async fn next(&mut self, core: &CoreClient) -> CallResult {
         loop {
+            self.release(core);
             if let Some(failed) = self.failed.pop_front() {
                 return failed;
             }
@@ -286,8 +330,15 @@ mod tests {
     use tonic::transport::server::TcpIncoming;
     use tonic::{Request, Response, Status, Streaming};
 
+    use std::sync::{Arc, Mutex};
+
+    use chat_discovery::ownership::owner;
+    use chat_discovery::{Member, Members, NodeInfo, NodeKind};
+    use chat_proto::v1::CallError;
+    use tokio::sync::{Semaphore, watch};
+
     use super::SendPipe;
-    use crate::core_client::{CoreClient, CoreLinkConfig};
+    use crate::core_client::{CoreClient, CoreLinkConfig, Directory};
     use crate::protocol::CallResult;
 
     /// Longest any step may take.
@@ -296,8 +347,13 @@ mod tests {
     /// A core serving only `SendStream` on loopback TCP: it answers each
     /// send, and ends the stream right after answering `"last"`, leaving
     /// the sends behind it unread (as a core that lets go of a stream does).
-    #[derive(Clone)]
-    struct Core;
+    /// It logs each send it reads; one that refuses answers each `not_owner`,
+    /// once the test gives it a permit.
+    #[derive(Clone, Default)]
+    struct Core {
+        log: Arc<Mutex<Vec<String>>>,
+        refuse: Option<Arc<Semaphore>>,
+    }
 
     impl NamedService for Core {
         const NAME: &'static str = "chat.core.v1.ChatCore";
@@ -313,14 +369,15 @@ mod tests {
         }
 
         fn call(&mut self, req: http::Request<tonic::body::Body>) -> Self::Future {
+            let sends = Sends(self.clone());
             Box::pin(async move {
                 let mut grpc = Grpc::new(tonic_prost::ProstCodec::default());
-                Ok(grpc.streaming(Sends, req).await)
+                Ok(grpc.streaming(sends, req).await)
             })
         }
     }
 
-    struct Sends;
+    struct Sends(Core);
 
     impl StreamingService<SendMessageRequest> for Sends {
         type Response = SendOutcome;
@@ -328,9 +385,27 @@ mod tests {
         type Future = BoxFuture<Response<Self::ResponseStream>, Status>;
 
         fn call(&mut self, req: Request<Streaming<SendMessageRequest>>) -> Self::Future {
-            let outcomes = futures::stream::unfold(Some(req.into_inner()), |sends| async move {
-                let mut sends = sends?;
+            let core = self.0.clone();
+            let state = Some((req.into_inner(), core));
+            let outcomes = futures::stream::unfold(state, |state| async move {
+                let (mut sends, core) = state?;
                 let send = sends.next().await?.ok()?;
+                core.log
+                    .lock()
+                    .expect("log")
+                    .push(send.client_msg_id.clone());
+                if let Some(permits) = &core.refuse {
+                    permits.acquire().await.ok()?.forget();
+                    let refused = SendOutcome {
+                        result: Some(send_outcome::Result::Error(CallError {
+                            grpc_code: tonic::Code::Unavailable as i32,
+                            code: "not_owner".into(),
+                            message: "not the owner".into(),
+                            retry_after_ms: 0,
+                        })),
+                    };
+                    return Some((Ok(refused), Some((sends, core))));
+                }
                 let last = send.client_msg_id == "last";
                 let outcome = SendOutcome {
                     result: Some(send_outcome::Result::Sent(SendMessageReply {
@@ -345,24 +420,38 @@ mod tests {
                     })),
                 };
                 // Dropping the request stream lets go of it.
-                Some((Ok(outcome), (!last).then_some(sends)))
+                Some((Ok(outcome), (!last).then_some((sends, core))))
             });
             Box::pin(async move { Ok(Response::new(outcomes.boxed())) })
         }
     }
 
-    async fn core() -> CoreClient {
+    /// Serves `core` on loopback; its address.
+    fn serve(core: Core) -> SocketAddr {
         let incoming = TcpIncoming::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
         let addr = incoming.local_addr().expect("local addr");
         let server = tonic::transport::Server::builder()
-            .add_service(Core)
+            .add_service(core)
             .serve_with_incoming(incoming);
         tokio::spawn(server);
+        addr
+    }
+
+    async fn core() -> CoreClient {
+        let addr = serve(Core::default());
         let link = CoreLinkConfig {
             url: format!("http://{addr}"),
             ..CoreLinkConfig::default()
         };
         CoreClient::connect(link).expect("client")
+    }
+
+    fn member(id: u64, addr: SocketAddr) -> Member {
+        Member {
+            id,
+            epoch: id,
+            info: NodeInfo::new(NodeKind::Core, "test").with_addr("grpc", addr.to_string()),
+        }
     }
 
     fn send(client_msg_id: &str) -> SendMessageRequest {
@@ -412,6 +501,74 @@ mod tests {
             results,
             [("unread".into(), false), ("after".into(), true)],
             "the unread send fails (the client sends it again), the next one is stored"
+        );
+    }
+
+    /// Waits until `log` holds `id`, driving `pipe` meanwhile (a stream
+    /// sends only while its outcomes are read).
+    async fn until_logged(
+        pipe: &mut SendPipe,
+        core: &CoreClient,
+        log: &Mutex<Vec<String>>,
+        id: &str,
+    ) {
+        let logged = async {
+            while !log.lock().expect("log").iter().any(|s| s == id) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::timeout(STEP, logged) => {}
+            result = pipe.next(core) => panic!("no outcome was due yet: {result:?}"),
+        }
+    }
+
+    /// A send refused `not_owner` goes again to the new owner, and the
+    /// send after it to the same channel waits for it instead of reaching
+    /// the new owner first: the channel keeps the session's order.
+    #[tokio::test]
+    async fn a_channel_keeps_its_order_when_its_owner_changes_under_a_send() {
+        let old_core = Core {
+            refuse: Some(Arc::new(Semaphore::new(0))),
+            ..Core::default()
+        };
+        let new_core = Core::default();
+        let (old_addr, new_addr) = (serve(old_core.clone()), serve(new_core.clone()));
+        // Ids such that the old core owns channel 5 while both are live.
+        let (old_id, new_id) = if owner(5, &[1, 2]) == Some(1) {
+            (1, 2)
+        } else {
+            (2, 1)
+        };
+        let mut both = vec![member(old_id, old_addr), member(new_id, new_addr)];
+        both.sort_by_key(|m| m.id);
+        let (view, members) = watch::channel(Members {
+            version: 1,
+            nodes: both,
+        });
+        let link = CoreLinkConfig::default();
+        let core = CoreClient::cluster(Arc::new(Directory::new(members, link.clone())), link);
+        let bearer = crate::core_client::Bearer::new("token").expect("a printable token");
+        let mut pipe = SendPipe::default();
+
+        pipe.send(&core, &bearer, send("first"));
+        until_logged(&mut pipe, &core, &old_core.log, "first").await;
+        // The old core leaves the view while it holds the first send.
+        view.send_replace(Members {
+            version: 2,
+            nodes: vec![member(new_id, new_addr)],
+        });
+        pipe.send(&core, &bearer, send("second"));
+        old_core.refuse.as_ref().expect("refuses").add_permits(1);
+        let mut results = Vec::new();
+        while pipe.busy() {
+            results.push(next(&mut pipe, &core).await);
+        }
+        assert_eq!(results, [("first".into(), true), ("second".into(), true)]);
+        assert_eq!(
+            *new_core.log.lock().expect("log"),
+            ["first", "second"],
+            "the new owner got them in the order sent"
         );
     }
 }
