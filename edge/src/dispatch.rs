@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core_client::{CoreClient, GLOBAL_KEY};
+use crate::core_client::CoreClient;
 use chat_proto::EventStream;
 use chat_proto::v1::{ChannelChange, EdgeCommand, Event, SubscribeRequest, edge_command, event};
 use futures::StreamExt;
@@ -111,7 +111,7 @@ pub async fn run(
         registry,
         identity,
         stops: HashMap::new(),
-        presence_home: None,
+        cores: None,
         tracker: TaskTracker::new(),
         shutdown: shutdown.clone(),
     };
@@ -153,9 +153,9 @@ struct Streams {
     identity: Identity,
     /// The live cores' streams, by node.
     stops: HashMap<u64, CancellationToken>,
-    /// The core presence lives at (the owner of [`GLOBAL_KEY`]), as of the
-    /// last sync.
-    presence_home: Option<u64>,
+    /// The live cores as of the last sync (none before the first): users'
+    /// presence homes are the owners of their ids among them.
+    cores: Option<Vec<u64>>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -197,26 +197,28 @@ impl Streams {
         self.follow_presence();
     }
 
-    /// When presence's home moved to another core, announces the sessions
-    /// here to it (in a task: the announcements are calls).
+    /// When the live cores changed, so the homes of some users' presence
+    /// moved: announces the sessions whose home moved to their new home and
+    /// has every session watch again (in a task: these are calls).
     fn follow_presence(&mut self) {
+        let live = self.core.nodes();
         // With no core live there is nobody to tell until one is.
-        let Some(home) = self.core.owner(GLOBAL_KEY) else {
-            return;
-        };
-        let before = self.presence_home.replace(home);
-        // At start the sessions announce themselves.
-        if before.is_none() || before == Some(home) {
+        if live.is_empty() {
             return;
         }
-        tracing::info!(from = before, to = home, "presence moved to another core");
+        let before = self.cores.replace(live.clone());
+        // At start the sessions announce themselves.
+        let Some(before) = before.filter(|b| *b != live) else {
+            return;
+        };
+        tracing::info!(?before, now = ?live, "the live cores changed: presence homes move");
         metrics::counter!("chat_edge_presence_moves_total").increment(1);
         let registry = self.registry.clone();
         let stop = self.shutdown.clone();
         self.tracker.spawn(async move {
             tokio::select! {
                 _ = stop.cancelled() => {}
-                () = registry.presence_moved() => {}
+                () = registry.presence_moved(&before, &live) => {}
             }
         });
     }

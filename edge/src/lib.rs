@@ -4,6 +4,7 @@
 //! The edge reaches the core only through [`core_client::CoreClient`]:
 //! gRPC over TCP in cluster mode, over an in-memory link in single-node mode.
 
+pub mod clock;
 pub mod config;
 pub mod core_client;
 pub mod dispatch;

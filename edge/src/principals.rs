@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use moka::future::Cache;
 
+use crate::clock::wall_ms as now_ms;
 use crate::error::ApiError;
 
 /// Who a token belongs to, as the core said.
@@ -111,12 +112,6 @@ impl Principals {
         }
         metrics::counter!("chat_edge_principal_cache_revocations_total").increment(1);
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]

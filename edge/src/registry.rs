@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::core_client::CoreClient;
+use chat_discovery::ownership::owner;
 use chat_proto::v1::{InterestRequest, SessionClosedRequest, SessionRef};
 use futures::StreamExt;
 use tokio::sync::{Mutex, Notify};
@@ -132,8 +133,37 @@ impl Registry {
     }
 
     /// Removes a session; `clean` when the client said goodbye, and
-    /// `last_heard_ms` when it was last heard from (for presence).
+    /// `last_heard_ms` when it was last heard from (for presence). Removed
+    /// here before the core hears of it, so that an announcement to a new
+    /// presence home racing with it sees it gone ([`Self::presence_moved`]).
     pub async fn unregister(&self, user_id: u64, session_id: u64, clean: bool, last_heard_ms: i64) {
+        {
+            let _order = self.interest.lock().await;
+            let last = {
+                let mut users = self.users_mut();
+                let empty = users.get_mut(&user_id).is_some_and(|sessions| {
+                    sessions.retain(|e| e.session_id != session_id);
+                    sessions.is_empty()
+                });
+                if empty {
+                    users.remove(&user_id);
+                }
+                empty
+            };
+            if last {
+                self.watches.leave_all(user_id);
+                if let Err(e) = self.tell_core(vec![], vec![user_id]).await {
+                    tracing::warn!(error = %e, user_id, "could not withdraw interest");
+                }
+            }
+        }
+        self.report_closed(user_id, session_id, clean, last_heard_ms)
+            .await;
+    }
+
+    /// Tells the core (the user's home, and every core for the watches)
+    /// that a session closed.
+    async fn report_closed(&self, user_id: u64, session_id: u64, clean: bool, last_heard_ms: i64) {
         let closed = SessionClosedRequest {
             session: Some(SessionRef {
                 edge_id: self.edge_id,
@@ -142,29 +172,18 @@ impl Registry {
             }),
             clean,
             last_heard_ms,
+            watches_only: false,
         };
         if let Err(status) = self.core.session_closed(closed).await {
             tracing::warn!(%status, user_id, "could not report the session closed");
         }
-        let _order = self.interest.lock().await;
-        let last = {
-            let mut users = self.users_mut();
-            let Some(sessions) = users.get_mut(&user_id) else {
-                return;
-            };
-            sessions.retain(|e| e.session_id != session_id);
-            let empty = sessions.is_empty();
-            if empty {
-                users.remove(&user_id);
-            }
-            empty
-        };
-        if last {
-            self.watches.leave_all(user_id);
-            if let Err(e) = self.tell_core(vec![], vec![user_id]).await {
-                tracing::warn!(error = %e, user_id, "could not withdraw interest");
-            }
-        }
+    }
+
+    /// Whether session `session_id` of `user_id` is still here.
+    fn is_registered(&self, user_id: u64, session_id: u64) -> bool {
+        self.users()
+            .get(&user_id)
+            .is_some_and(|s| s.iter().any(|e| e.session_id == session_id))
     }
 
     /// Announces every user to core `node`, after its event stream opened
@@ -180,39 +199,58 @@ impl Registry {
         self.core.update_interest_at(node, req).await
     }
 
-    /// Presence moved to another core (its home's owner changed): announce
-    /// every session there, then have each watch its channels again, so the
-    /// new home knows who is online here and who watches whom.
-    pub async fn presence_moved(&self) {
+    /// The live cores changed from `before` to `now`: announces each
+    /// session whose user's home (the owner of their id) moved to its new
+    /// home, then has every session watch its channels again, so a core
+    /// that joined learns the watches and every watcher sees the moved
+    /// users' presence as their new home has it.
+    pub async fn presence_moved(&self, before: &[u64], now: &[u64]) {
         /// Announcements in flight at once.
         const AT_ONCE: usize = 32;
+        let moved = |user: u64| owner(user, before) != owner(user, now);
         let sessions: Vec<(u64, Entry)> = self
             .users()
             .iter()
             .flat_map(|(user, entries)| entries.iter().map(|e| (*user, e.clone())))
             .collect();
         let count = sessions.len();
+        let announced = std::sync::atomic::AtomicUsize::new(0);
         futures::stream::iter(sessions)
-            .for_each_concurrent(AT_ONCE, |(user_id, entry)| async move {
-                let session = SessionRef {
-                    edge_id: self.edge_id,
-                    session_id: entry.session_id,
-                    user_id,
-                };
-                if let Err(e) = self.core.session_opened(session).await {
-                    tracing::warn!(error = %e, user_id, "could not announce a session to the presence core");
-                    return;
-                }
-                if let Err(flume::TrySendError::Full(_)) = entry.tx.try_send(Delivery::PresenceMoved)
-                    && entry.kick.kick(CloseReason::SLOW_CONSUMER)
-                {
-                    metrics::counter!("chat_ws_slow_consumers_total").increment(1);
+            .for_each_concurrent(AT_ONCE, |(user_id, entry)| {
+                let announced = &announced;
+                async move {
+                    if moved(user_id) {
+                        let session = SessionRef {
+                            edge_id: self.edge_id,
+                            session_id: entry.session_id,
+                            user_id,
+                        };
+                        if let Err(e) = self.core.session_opened(session).await {
+                            tracing::warn!(error = %e, user_id, "could not announce a session to its new home");
+                            return;
+                        }
+                        // It closed meanwhile, and its end may have reached
+                        // the new home first: end it there again.
+                        if !self.is_registered(user_id, entry.session_id) {
+                            let now = crate::clock::wall_ms();
+                            self.report_closed(user_id, entry.session_id, false, now).await;
+                            return;
+                        }
+                        announced.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if let Err(flume::TrySendError::Full(_)) =
+                        entry.tx.try_send(Delivery::PresenceMoved)
+                        && entry.kick.kick(CloseReason::SLOW_CONSUMER)
+                    {
+                        metrics::counter!("chat_ws_slow_consumers_total").increment(1);
+                    }
                 }
             })
             .await;
         tracing::info!(
             sessions = count,
-            "sessions announced to the new presence core"
+            announced = announced.into_inner(),
+            "sessions announced to their new presence homes"
         );
     }
 

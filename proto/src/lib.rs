@@ -26,9 +26,9 @@ pub const AUTHORIZATION_KEY: &str = "authorization";
 /// believed to own the channel.
 pub const OWNER_KEY: &str = "chat-owner";
 
-/// The key whose owner, in a cluster, is the home of presence (sessions,
-/// watches, invisibility) and the login limits: a core that does not own it
-/// answers those calls `not_owner`.
+/// The key whose owner, in a cluster, keeps the login limits and orders
+/// relationship changes: a core that does not own it answers those calls
+/// `not_owner`. (Presence lives at each user's home, the owner of their id.)
 pub const GLOBAL_KEY: u64 = 0;
 
 /// The gRPC metadata key that says how long to wait before retrying, in ms.

@@ -7,6 +7,10 @@
 //! last time that session heard from its client, so a reconnect within the
 //! grace period is not seen as a flap.
 //!
+//! In a cluster each core holds the sessions of the users it is the home
+//! of (see [`Presence::keep_homed`]) and every watch, so whichever core a
+//! user's change happens at knows who watches them.
+//!
 //! A user who chose to be invisible is online here (their sessions count)
 //! but none of their changes is returned for publishing, and [`Presence::status`]
 //! does not report them, so they appear offline to everyone else.
@@ -179,13 +183,37 @@ impl Presence {
             .map(|s| status(user, s))
     }
 
-    /// Starts watching `members` of `channel` from session `key`; false if
-    /// the session is unknown or already watches `max` channels.
-    pub fn watch(&mut self, key: SessionKey, channel: Id, members: &[Id], max: usize) -> bool {
-        let Some(&watcher) = self.sessions.get(&key) else {
-            return false;
-        };
+    /// Starts watching `members` of `channel` from `watcher`'s session
+    /// `key` (or watches them anew); false if the session already watches
+    /// `max` other channels.
+    pub fn watch(
+        &mut self,
+        key: SessionKey,
+        watcher: Id,
+        channel: Id,
+        members: &[Id],
+        max: usize,
+    ) -> bool {
         self.watches.watch(key, watcher, channel, members, max)
+    }
+
+    /// Keeps the sessions and state of the users `homed` says are this
+    /// core's and forgets the rest (their new home hears of their sessions
+    /// from the edges); watches stay. Returns how many users stay seen
+    /// online.
+    pub fn keep_homed(&mut self, homed: impl Fn(Id) -> bool) -> usize {
+        self.sessions.retain(|_, user| homed(*user));
+        self.users.retain(|user, _| homed(*user));
+        self.users
+            .values()
+            .filter(|s| s.online && !s.invisible)
+            .count()
+    }
+
+    /// Ends every watch of session `key` (a session whose user lives at
+    /// another core).
+    pub fn end_watches(&mut self, key: SessionKey) {
+        self.watches.end_session(key);
     }
 
     /// Stops watching `channel` from session `key`.
@@ -314,14 +342,13 @@ mod tests {
         let mut p = Presence::new(GRACE);
         p.opened((1, 1), 7, 0, false);
         p.opened((1, 2), 7, 0, false);
-        assert!(p.watch((1, 1), 100, &[7, 8, 9], 10));
-        assert!(p.watch((1, 2), 100, &[7, 8, 9], 10));
+        assert!(p.watch((1, 1), 7, 100, &[7, 8, 9], 10));
+        assert!(p.watch((1, 2), 7, 100, &[7, 8, 9], 10));
         assert_eq!(p.watchers_of(8), vec![7]);
         p.unwatch((1, 1), 100);
         assert_eq!(p.watchers_of(8), vec![7], "the other session still watches");
         p.closed((1, 2), true, 0, 0);
         assert!(p.watchers_of(8).is_empty());
-        assert!(!p.watch((9, 9), 100, &[8], 10), "unknown session");
     }
 
     #[test]
@@ -348,8 +375,8 @@ mod tests {
         let mut p = Presence::new(GRACE);
         p.opened((1, 1), 7, 0, false);
         p.opened((1, 2), 8, 0, false);
-        assert!(p.watch((1, 1), 100, &[7, 8, 9], 10));
-        assert!(p.watch((1, 2), 100, &[7, 8, 9], 10));
+        assert!(p.watch((1, 1), 7, 100, &[7, 8, 9], 10));
+        assert!(p.watch((1, 2), 8, 100, &[7, 8, 9], 10));
         assert!(p.watched(100));
         p.set_members(100, &[7, 9, 10]);
         assert_eq!(
@@ -370,9 +397,37 @@ mod tests {
     fn a_session_watches_at_most_max_channels() {
         let mut p = Presence::new(GRACE);
         p.opened((1, 1), 7, 0, false);
-        assert!(p.watch((1, 1), 100, &[8], 2));
-        assert!(p.watch((1, 1), 101, &[8], 2));
-        assert!(p.watch((1, 1), 101, &[8], 2), "watching again is fine");
-        assert!(!p.watch((1, 1), 102, &[8], 2));
+        assert!(p.watch((1, 1), 7, 100, &[8], 2));
+        assert!(p.watch((1, 1), 7, 101, &[8], 2));
+        assert!(p.watch((1, 1), 7, 101, &[8], 2), "watching again is fine");
+        assert!(!p.watch((1, 1), 7, 102, &[8], 2));
+    }
+
+    #[test]
+    fn watching_again_sees_the_members_as_they_are_now() {
+        let mut p = Presence::new(GRACE);
+        assert!(p.watch((1, 1), 7, 100, &[7, 8], 10));
+        assert!(p.watch((1, 1), 7, 100, &[7, 9], 10));
+        assert!(
+            p.watchers_of(8).is_empty(),
+            "8 left before the second watch"
+        );
+        assert_eq!(p.watchers_of(9), vec![7]);
+        p.unwatch((1, 1), 100);
+        assert!(p.watchers_of(9).is_empty() && p.watchers_of(7).is_empty());
+    }
+
+    #[test]
+    fn a_core_keeps_only_the_users_it_is_the_home_of_and_every_watch() {
+        let mut p = Presence::new(GRACE);
+        p.opened((1, 1), 7, 0, false);
+        p.opened((1, 2), 8, 0, false);
+        p.opened((1, 3), 9, 0, true);
+        assert!(p.watch((1, 4), 5, 100, &[7, 8], 10));
+        assert_eq!(p.keep_homed(|u| u != 8), 1, "7 online; 9 hides");
+        assert!(p.status(8).is_none(), "8 lives elsewhere now");
+        assert_eq!(p.closed((1, 2), true, 0, 0), Closed::Nothing);
+        assert_eq!(p.watchers_of(8), vec![5], "watches stay");
+        assert!(p.status(7).is_some_and(|s| s.online));
     }
 }

@@ -19,8 +19,9 @@ pub struct Watches {
 }
 
 impl Watches {
-    /// Starts watching `members` of `channel` from `watcher`'s session `key`;
-    /// false if the session already watches `max` other channels.
+    /// Starts watching `members` of `channel` from `watcher`'s session `key`
+    /// (again: with the members as they are now); false if the session
+    /// already watches `max` other channels.
     pub fn watch(
         &mut self,
         key: SessionKey,
@@ -29,13 +30,11 @@ impl Watches {
         members: &[Id],
         max: usize,
     ) -> bool {
+        self.unwatch(key, channel);
         let (_, channels) = self
             .sessions
             .entry(key)
             .or_insert_with(|| (watcher, HashMap::new()));
-        if channels.contains_key(&channel) {
-            return true;
-        }
         if channels.len() >= max {
             return false;
         }

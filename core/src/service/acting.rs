@@ -56,6 +56,7 @@ acts_for_actor_id!(
     UpdateProfileRequest,
     UpdateSettingsRequest,
     RelationshipRequest,
+    PresenceRequest,
 );
 
 impl OnBehalf for pb::ChangePasswordRequest {

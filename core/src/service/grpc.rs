@@ -288,11 +288,16 @@ impl<S: Store> ChatCore for CoreService<S> {
         let r = valid(r)?;
         let s = r.session.ok_or_else(|| missing("session"))?;
         let key = (s.edge_id, s.session_id);
-        ok(
-            CoreService::session_closed(self, key, r.clean, r.last_heard_ms)
-                .await
-                .map(|()| pb::Empty {}),
+        ok(CoreService::session_closed(
+            self,
+            key,
+            s.user_id,
+            r.clean,
+            r.last_heard_ms,
+            r.watches_only,
         )
+        .await
+        .map(|()| pb::Empty {}))
     }
 
     async fn watch_presence(&self, r: Request<pb::WatchRequest>) -> Reply<pb::PresenceList> {
@@ -309,6 +314,18 @@ impl<S: Store> ChatCore for CoreService<S> {
             CoreService::unwatch_presence(self, (s.edge_id, s.session_id), r.channel_id)
                 .map(|()| pb::Empty {}),
         )
+    }
+
+    async fn presence_of(&self, r: Request<pb::PresenceRequest>) -> Reply<pb::PresenceList> {
+        let r = self.authorized(r).await?;
+        ok(CoreService::presence_of_users(self, r.actor_id, &r.user_ids).await)
+    }
+
+    async fn friends_changed(&self, r: Request<pb::RelationshipRequest>) -> Reply<pb::Empty> {
+        let r = valid(r)?;
+        ok(CoreService::friends_changed(self, r.actor_id, r.user_id)
+            .await
+            .map(|()| pb::Empty {}))
     }
 
     async fn members_changed(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Empty> {

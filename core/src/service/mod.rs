@@ -170,23 +170,24 @@ impl<S: Store> CoreService<S> {
     /// are read afresh.
     pub fn ownership_changed(&self) {
         self.members.clear();
-        // Presence lives with the owner of GLOBAL_KEY: a core that no longer
-        // owns it forgets what it held, so that should it own it again it
-        // starts from what the edges announce then, not from a stale past.
-        if self.ownership.fence(chat_proto::GLOBAL_KEY).is_err() {
-            let mut presence = self.presence();
-            if !presence.is_empty() {
-                *presence = Presence::new(self.config.presence_grace_ms);
-                metrics::gauge!("chat_presence_online_users").set(0.0);
-                tracing::info!("no longer the presence core: its presence state is dropped");
-            }
-        }
+        // A user's presence lives at their home (the owner of their id): a
+        // core forgets the users it is no longer the home of, so that should
+        // it be again it starts from what the edges announce then, not from
+        // a stale past.
+        let online = self.presence().keep_homed(|user| self.homes(user));
+        metrics::gauge!("chat_presence_online_users").set(online as f64);
     }
 
-    /// Presence calls are answered by its home alone (the owner of
-    /// `GLOBAL_KEY`); elsewhere `not_owner`, naming the home.
-    fn presence_home(&self) -> Result<(), CoreError> {
-        self.fence(chat_proto::GLOBAL_KEY).map(drop)
+    /// Whether this core is `user`'s home: the owner of their id, which
+    /// holds their sessions, presence and invisibility.
+    fn homes(&self, user: Id) -> bool {
+        self.ownership.fence(user).is_ok()
+    }
+
+    /// Calls about `user`'s presence are answered by their home alone;
+    /// elsewhere `not_owner`, naming the home.
+    fn home_of(&self, user: Id) -> Result<(), CoreError> {
+        self.fence(user).map(drop)
     }
 
     /// The members of `channel`, from the cache where this node owns it

@@ -93,7 +93,7 @@ impl<S: Store> CoreService<S> {
 
     /// A session of `user` opened on an edge.
     pub async fn session_opened(&self, key: SessionKey, user: Id) -> Result<(), CoreError> {
-        self.presence_home()?;
+        self.home_of(user)?;
         // Only a user's first session needs to know whether they hide.
         let invisible = if self.presence().is_new(user) {
             self.store.settings(user).await?.invisible
@@ -108,14 +108,22 @@ impl<S: Store> CoreService<S> {
         Ok(())
     }
 
-    /// A session closed; `clean` when the client closed or logged out.
+    /// A session of `user` closed; `clean` when the client closed or logged
+    /// out. With `watches_only` (at a core that is not the user's home)
+    /// only its watches end.
     pub async fn session_closed(
         &self,
         key: SessionKey,
+        user: Id,
         clean: bool,
         last_heard_ms: i64,
+        watches_only: bool,
     ) -> Result<(), CoreError> {
-        self.presence_home()?;
+        if watches_only {
+            self.presence().end_watches(key);
+            return Ok(());
+        }
+        self.home_of(user)?;
         let closed = self.presence().closed(key, clean, last_heard_ms, now_ms());
         match closed {
             Closed::Nothing => {}
@@ -191,24 +199,24 @@ impl<S: Store> CoreService<S> {
         actor: Id,
         channel: Id,
     ) -> Result<pb::PresenceList, CoreError> {
-        self.presence_home()?;
-        // Presence lives at one core, channels at their owners: the
+        // Every core keeps every watch, channels live at their owners: the
         // members as storage has them where this core does not own it.
         let members = self.members_anywhere(channel).await?;
         if !members.contains(actor) {
             return Err(CoreError::ChannelNotFound);
         }
         let max = self.config.max_watched_channels;
-        if !self.presence().watch(key, channel, &members, max) {
+        if !self.presence().watch(key, actor, channel, &members, max) {
             return Err(CoreError::conflict(
                 "too_many_watches",
                 format!("a session may watch at most {max} channels"),
             ));
         }
-        // Members who block the watcher show as offline, never seen.
+        // Members who block the watcher show as offline, never seen; each
+        // member's presence is answered by their home alone.
         let hidden = self.store.blocked_by(actor).await?;
         let mut list = Vec::with_capacity(members.len());
-        for member in members.iter() {
+        for member in members.iter().filter(|m| self.homes(**m)) {
             if hidden.binary_search(member).is_ok() {
                 list.push(presence(Status {
                     user_id: *member,
@@ -225,7 +233,6 @@ impl<S: Store> CoreService<S> {
     /// `channel`'s members changed at another node (its owner): read them
     /// again for the watches here. Nothing to do where nobody watches it.
     pub async fn members_changed(&self, channel: Id) -> Result<(), CoreError> {
-        self.presence_home()?;
         if !self.presence().watched(channel) {
             return Ok(());
         }
@@ -243,8 +250,60 @@ impl<S: Store> CoreService<S> {
 
     /// Stops a watch.
     pub fn unwatch_presence(&self, key: SessionKey, channel: Id) -> Result<(), CoreError> {
-        self.presence_home()?;
         self.presence().unwatch(key, channel);
+        Ok(())
+    }
+
+    /// The presence of those of `users` this core is the home of and
+    /// `actor` may see: their friends who do not block them.
+    pub async fn presence_of_users(
+        &self,
+        actor: Id,
+        users: &[Id],
+    ) -> Result<pb::PresenceList, CoreError> {
+        let friends: Vec<Id> = self
+            .store
+            .relations(actor)
+            .await?
+            .into_iter()
+            .filter(|r| r.kind == RelationKind::Friend)
+            .map(|r| r.other_id)
+            .collect();
+        let mut list = Vec::new();
+        for id in users {
+            if !self.homes(*id) || !friends.contains(id) {
+                continue;
+            }
+            if let Some(user) = self.store.user_by_id(*id).await? {
+                list.push(self.presence_of(&user));
+            }
+        }
+        Ok(pb::PresenceList { presence: list })
+    }
+
+    /// `a` and `b` may have become friends: each of them this core is the
+    /// home of shows the other their presence, which the core that made
+    /// them friends may not have known.
+    pub async fn friends_changed(&self, a: Id, b: Id) -> Result<(), CoreError> {
+        let friends = self
+            .store
+            .relation(a, b)
+            .await?
+            .is_some_and(|r| r.kind == RelationKind::Friend);
+        if !friends {
+            return Ok(());
+        }
+        for (user, other) in [(a, b), (b, a)] {
+            if !self.homes(user) {
+                continue;
+            }
+            if let Some(record) = self.store.user_by_id(user).await? {
+                let presence = self.presence_of(&record);
+                self.hub
+                    .publish(&[other], event::Kind::Presence(presence))
+                    .await;
+            }
+        }
         Ok(())
     }
 }

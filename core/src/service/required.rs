@@ -81,6 +81,7 @@ required! {
     UpdateProfileRequest { actor_id };
     UpdateSettingsRequest { actor_id };
     RelationshipRequest { actor_id };
+    PresenceRequest { actor_id };
 }
 
 #[cfg(test)]
@@ -118,6 +119,7 @@ mod tests {
             session: Some(half),
             clean: true,
             last_heard_ms: 0,
+            watches_only: false,
         }))
         .expect_err("no session id");
         assert_eq!(err.message(), "session_id is required");

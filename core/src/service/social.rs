@@ -83,9 +83,9 @@ impl<S: Store> CoreService<S> {
         req: pb::UpdateSettingsRequest,
     ) -> Result<pb::Settings, CoreError> {
         let actor = req.actor_id;
-        // Invisibility is presence state, kept at presence's home.
+        // Invisibility is presence state, kept at the user's home.
         if req.invisible.is_some() {
-            self.presence_home()?;
+            self.home_of(actor)?;
         }
         for channel in &req.mute {
             self.members_for(actor, *channel).await?;

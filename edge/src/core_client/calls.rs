@@ -3,8 +3,10 @@
 //! exist only on [`AsUser`], so none can be made without one; `Edge` calls
 //! are the edge's own (its bookkeeping, or a token in the body). Each says
 //! which core answers it in a cluster ([`Key`]): a channel's calls go to
-//! its owner, presence, login limits and what shows presence to the one
-//! core that holds them ([`Key::Global`]), the rest anywhere.
+//! its owner, a user's presence and settings to their home, login limits
+//! and relationships to the one core that orders them ([`Key::Global`]),
+//! the rest anywhere. The presence calls that involve several cores are in
+//! `presence.rs`.
 
 use chat_proto::v1 as pb;
 
@@ -121,25 +123,18 @@ calls! {
     changes(pb::ChangesRequest) -> pb::HistoryPage, Safe, User, |r| Key::Channel(r.channel_id);
     /// The caller is typing.
     typing(pb::ChannelRequest) -> pb::Empty, Unsafe, User, |r| Key::Channel(r.channel_id);
-    /// A session opened (keyed by its id).
-    session_opened(pb::SessionRef) -> pb::Empty, Safe, Edge, |_| Key::Global;
-    /// A session closed (keyed by its id).
-    session_closed(pb::SessionClosedRequest) -> pb::Empty, Safe, Edge, |_| Key::Global;
-    /// Watches a channel's members' presence from a session.
-    watch_presence(pb::WatchRequest) -> pb::PresenceList, Safe, User, |_| Key::Global;
-    /// Stops watching.
-    unwatch_presence(pb::WatchRequest) -> pb::Empty, Safe, User, |_| Key::Global;
-    /// Sets profile fields (told to those who watch the user, whom the
-    /// presence core knows).
-    update_profile(pb::UpdateProfileRequest) -> pb::User, Safe, User, |_| Key::Global;
+    /// A session opened (keyed by its id), at its user's home.
+    session_opened(pb::SessionRef) -> pb::Empty, Safe, Edge, |r| Key::User(r.user_id);
+    /// Sets profile fields (told to those who watch the user, whom every
+    /// core knows), at the user's home so their changes keep their order.
+    update_profile(pb::UpdateProfileRequest) -> pb::User, Safe, User, |r| Key::User(r.actor_id);
     /// The caller's settings.
-    get_settings(pb::UserRequest) -> pb::Settings, Safe, User, |_| Key::Global;
-    /// Sets settings.
-    update_settings(pb::UpdateSettingsRequest) -> pb::Settings, Safe, User, |_| Key::Global;
-    /// The caller's friends, requests and blocks.
-    list_relationships(pb::UserRequest) -> pb::RelationshipList, Safe, User, |_| Key::Global;
-    /// Sends, accepts or ends a relationship.
-    change_relationship(pb::RelationshipRequest) -> pb::Relationship, Unsafe, User, |_| Key::Global;
+    get_settings(pb::UserRequest) -> pb::Settings, Safe, User, |r| Key::User(r.actor_id);
+    /// Sets settings (invisibility is presence state: at the user's home).
+    update_settings(pb::UpdateSettingsRequest) -> pb::Settings, Safe, User, |r| Key::User(r.actor_id);
+    /// Sends, accepts or ends a relationship, at the one core that orders
+    /// them all; the homes of the two then show each other's presence.
+    change_relationship(pb::RelationshipRequest) -> pb::Relationship, Unsafe, User, |_| Key::Global, then friends_changed_by;
 }
 
 impl CoreClient {
@@ -160,7 +155,7 @@ impl CoreClient {
         node: u64,
         req: pb::InterestRequest,
     ) -> Result<(), ApiError> {
-        self.to_node(node, req, &|mut grpc: pb::chat_core_client::ChatCoreClient<
+        self.to_node(node, None, req, &|mut grpc: pb::chat_core_client::ChatCoreClient<
             tonic::transport::Channel,
         >,
                                    r| async move {

@@ -10,6 +10,7 @@ mod calls;
 mod cluster_caches;
 pub mod config;
 pub mod directory;
+mod presence;
 pub mod retry;
 mod send_pipe;
 pub mod session;
@@ -50,12 +51,12 @@ pub enum Key {
     Any,
     /// The owner of this channel answers (its messages, members, reads).
     Channel(u64),
-    /// The home of this user answers.
+    /// The home of this user answers (the owner of their id): their
+    /// sessions, presence, invisibility and settings.
     User(u64),
-    /// The core that holds the cluster's in-memory user state: presence
-    /// (sessions, watches, invisibility) and the login limits. For now one
-    /// core for everyone, the owner of [`GLOBAL_KEY`], so every device sees
-    /// one presence and every login counts against one limit.
+    /// The one core, the owner of [`GLOBAL_KEY`], that keeps the login
+    /// limits (so every login counts against one limit) and orders
+    /// relationship changes (so two users' requests cannot cross).
     Global,
 }
 
@@ -295,15 +296,17 @@ impl CoreClient {
         Fut: Future<Output = Result<Response<Rep>, Status>>,
     {
         for node in self.nodes() {
-            self.to_node(node, req.clone(), &call).await?;
+            self.to_node(node, None, req.clone(), &call).await?;
         }
         Ok(())
     }
 
-    /// Runs one unary call at core `node`, retrying while it is unreachable.
+    /// Runs one unary call at core `node`, retrying while it is unreachable;
+    /// with `bearer`, on behalf of its user.
     async fn to_node<Req, Rep, F, Fut>(
         &self,
         node: u64,
+        bearer: Option<&Bearer>,
         req: Req,
         call: &F,
     ) -> Result<Rep, ApiError>
@@ -322,6 +325,9 @@ impl CoreClient {
                 .ok_or_else(|| ApiError::new(503, "unavailable", format!("core {node} left")))?;
             let mut request = Request::new(req.clone());
             request.set_timeout(remaining);
+            if let Some(bearer) = bearer {
+                bearer.attach(&mut request);
+            }
             let status = match tokio::time::timeout(remaining, call(grpc, request)).await {
                 Ok(Ok(reply)) => return Ok(reply.into_inner()),
                 Ok(Err(status)) => status,

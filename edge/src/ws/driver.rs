@@ -99,7 +99,7 @@ impl Driver {
                 End::Gone => false,
             };
             let silent = self.session.last_heard().elapsed();
-            let last_heard_ms = wall_ms().saturating_sub(silent.as_millis() as i64);
+            let last_heard_ms = crate::clock::wall_ms().saturating_sub(silent.as_millis() as i64);
             let registry = &self.edge.registry;
             registry.unregister(user, id, clean, last_heard_ms).await;
         }
@@ -278,12 +278,6 @@ impl Driver {
 }
 
 /// Now as Unix milliseconds.
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// Maps a failed read to the close the protocol calls for.
 fn classify_read_error(err: tungstenite::Error) -> End {
     use tungstenite::Error as E;

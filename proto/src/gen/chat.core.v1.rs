@@ -715,6 +715,9 @@ pub struct SessionClosedRequest {
     /// When the session last heard from its client, Unix milliseconds.
     #[prost(int64, tag = "3")]
     pub last_heard_ms: i64,
+    /// Only end the session's watches here: this core is not the user's home.
+    #[prost(bool, tag = "4")]
+    pub watches_only: bool,
 }
 /// Watch the presence of a channel's members from one session.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -740,6 +743,14 @@ pub struct Presence {
 pub struct PresenceList {
     #[prost(message, repeated, tag = "1")]
     pub presence: ::prost::alloc::vec::Vec<Presence>,
+}
+/// The presence of some users, as the actor may see it.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PresenceRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, repeated, tag = "2")]
+    pub user_ids: ::prost::alloc::vec::Vec<u64>,
 }
 /// Profile fields to change; absent ones stay.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1931,7 +1942,8 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "Typing"));
             self.inner.unary(req, path, codec).await
         }
-        /// A session of a user opened on an edge; the user is online.
+        /// A session of a user opened on an edge; the user is online. Answered
+        /// by the user's home (the owner of their id), elsewhere `not_owner`.
         pub async fn session_opened(
             &mut self,
             request: impl tonic::IntoRequest<super::SessionRef>,
@@ -1953,7 +1965,8 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SessionOpened"));
             self.inner.unary(req, path, codec).await
         }
-        /// A session closed; the user goes offline when it was their last.
+        /// A session closed; the user goes offline when it was their last. At the
+        /// user's home; with `watches_only`, at every other core.
         pub async fn session_closed(
             &mut self,
             request: impl tonic::IntoRequest<super::SessionClosedRequest>,
@@ -1976,6 +1989,8 @@ pub mod chat_core_client {
             self.inner.unary(req, path, codec).await
         }
         /// Starts sending a session's user the presence of a channel's members.
+        /// Sent to every core (each keeps every watch); each answers the members
+        /// it is the home of.
         pub async fn watch_presence(
             &mut self,
             request: impl tonic::IntoRequest<super::WatchRequest>,
@@ -1997,7 +2012,7 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "WatchPresence"));
             self.inner.unary(req, path, codec).await
         }
-        /// Stops what WatchPresence started.
+        /// Stops what WatchPresence started (at every core).
         pub async fn unwatch_presence(
             &mut self,
             request: impl tonic::IntoRequest<super::WatchRequest>,
@@ -2019,8 +2034,55 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "UnwatchPresence"));
             self.inner.unary(req, path, codec).await
         }
-        /// The channel's members changed at its owner: the presence core reads
-        /// them again for its watches (an edge's call, after the change).
+        /// The presence of those of `user_ids` whom this core is the home of and
+        /// the actor may see (friends); the others are left out.
+        pub async fn presence_of(
+            &mut self,
+            request: impl tonic::IntoRequest<super::PresenceRequest>,
+        ) -> std::result::Result<tonic::Response<super::PresenceList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/PresenceOf",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "PresenceOf"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The actor and `user_id` may have become friends: the home of each
+        /// (this core, for those it is the home of) tells the other their
+        /// presence (an edge's call, after ChangeRelationship).
+        pub async fn friends_changed(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RelationshipRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/FriendsChanged",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "FriendsChanged"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The channel's members changed at its owner: every core reads them
+        /// again for its watches (an edge's call, after the change).
         pub async fn members_changed(
             &mut self,
             request: impl tonic::IntoRequest<super::ChannelRequest>,
@@ -2388,28 +2450,45 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::ChannelRequest>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
-        /// A session of a user opened on an edge; the user is online.
+        /// A session of a user opened on an edge; the user is online. Answered
+        /// by the user's home (the owner of their id), elsewhere `not_owner`.
         async fn session_opened(
             &self,
             request: tonic::Request<super::SessionRef>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
-        /// A session closed; the user goes offline when it was their last.
+        /// A session closed; the user goes offline when it was their last. At the
+        /// user's home; with `watches_only`, at every other core.
         async fn session_closed(
             &self,
             request: tonic::Request<super::SessionClosedRequest>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
         /// Starts sending a session's user the presence of a channel's members.
+        /// Sent to every core (each keeps every watch); each answers the members
+        /// it is the home of.
         async fn watch_presence(
             &self,
             request: tonic::Request<super::WatchRequest>,
         ) -> std::result::Result<tonic::Response<super::PresenceList>, tonic::Status>;
-        /// Stops what WatchPresence started.
+        /// Stops what WatchPresence started (at every core).
         async fn unwatch_presence(
             &self,
             request: tonic::Request<super::WatchRequest>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
-        /// The channel's members changed at its owner: the presence core reads
-        /// them again for its watches (an edge's call, after the change).
+        /// The presence of those of `user_ids` whom this core is the home of and
+        /// the actor may see (friends); the others are left out.
+        async fn presence_of(
+            &self,
+            request: tonic::Request<super::PresenceRequest>,
+        ) -> std::result::Result<tonic::Response<super::PresenceList>, tonic::Status>;
+        /// The actor and `user_id` may have become friends: the home of each
+        /// (this core, for those it is the home of) tells the other their
+        /// presence (an edge's call, after ChangeRelationship).
+        async fn friends_changed(
+            &self,
+            request: tonic::Request<super::RelationshipRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// The channel's members changed at its owner: every core reads them
+        /// again for its watches (an edge's call, after the change).
         async fn members_changed(
             &self,
             request: tonic::Request<super::ChannelRequest>,
@@ -4182,6 +4261,94 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = UnwatchPresenceSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/PresenceOf" => {
+                    #[allow(non_camel_case_types)]
+                    struct PresenceOfSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::PresenceRequest>
+                    for PresenceOfSvc<T> {
+                        type Response = super::PresenceList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::PresenceRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::presence_of(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = PresenceOfSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/FriendsChanged" => {
+                    #[allow(non_camel_case_types)]
+                    struct FriendsChangedSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::RelationshipRequest>
+                    for FriendsChangedSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RelationshipRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::friends_changed(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = FriendsChangedSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
