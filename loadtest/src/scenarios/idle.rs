@@ -1,5 +1,8 @@
 //! Idle connections: open N authenticated connections that heartbeat and
 //! otherwise wait, hold them, and report the server's memory per connection.
+//! With `--watch-group`, the users are in groups of that size and each
+//! connection watches its group's presence first, so the memory includes
+//! one presence watch per connection (which, in a cluster, every core holds).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
 
 use crate::client;
 use crate::latency::Latency;
@@ -29,6 +33,10 @@ pub struct Args {
     /// Connections being opened at once.
     #[arg(long, default_value_t = 200)]
     pub parallel: usize,
+    /// Put the users in groups of this many, and have each connection watch
+    /// its group's presence (waiting for the list) before it idles.
+    #[arg(long)]
+    pub watch_group: Option<usize>,
 }
 
 /// Runs the scenario.
@@ -42,6 +50,21 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         .clamp(1, args.connections);
     report.param("users", users);
     let accounts = run.users(users, "i").await?;
+    // The channel each user's connections watch, if any.
+    let watched: Vec<Option<u64>> = match args.watch_group {
+        Some(size) => {
+            let size = size.max(1);
+            report.param("watch_group", size);
+            let creates = accounts.chunks(size).enumerate().map(|(g, group)| {
+                let ids: Vec<u64> = group[1..].iter().map(|a| a.id).collect();
+                let name = format!("idle group {g}");
+                async move { run.rest.group(&group[0], &name, &ids).await }
+            });
+            let channels = run.in_order("groups", 8, creates).await?;
+            (0..users).map(|i| Some(channels[i / size])).collect()
+        }
+        None => vec![None; users],
+    };
 
     let (stop_tx, stop) = watch::channel(false);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -49,9 +72,12 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     // pools); memory per connection is measured over the rest.
     let warm = (args.connections / 100).clamp(1, 500);
     let mut holders = Vec::new();
-    for account in accounts.iter().cycle().take(warm) {
-        let (sink, source, heartbeat) =
+    for (i, account) in accounts.iter().enumerate().cycle().take(warm) {
+        let (mut sink, mut source, heartbeat) =
             client::spawn_connect(&run.target, &account.token, &[]).await?;
+        if let Some(channel) = watched[i] {
+            watch_presence(&mut sink, &mut source, channel).await?;
+        }
         holders.push(tokio::spawn(hold(
             sink,
             source,
@@ -70,11 +96,15 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
     let results: Vec<_> = futures::stream::iter(warm..args.connections)
         .map(|i| {
             let token = accounts[i % accounts.len()].token.clone();
+            let channel = watched[i % accounts.len()];
             let (stop, dropped) = (stop.clone(), dropped.clone());
             async move {
                 let began = Instant::now();
-                let (sink, source, heartbeat) =
+                let (mut sink, mut source, heartbeat) =
                     client::spawn_connect(&run.target, &token, &[]).await?;
+                if let Some(channel) = channel {
+                    watch_presence(&mut sink, &mut source, channel).await?;
+                }
                 let took = began.elapsed();
                 let holder = tokio::spawn(hold(sink, source, heartbeat, stop, dropped));
                 anyhow::Ok((holder, began, took))
@@ -156,6 +186,31 @@ pub async fn run(run: &Run, args: Args) -> anyhow::Result<Report> {
         report.violation(format!("{lost} connections closed while held"));
     }
     Ok(report)
+}
+
+/// Watches `channel`'s presence and waits for the list.
+async fn watch_presence(
+    sink: &mut client::Sink,
+    source: &mut client::Source,
+    channel: u64,
+) -> anyhow::Result<()> {
+    let frame = serde_json::json!({"type": "watch_presence", "channel_id": channel.to_string()});
+    sink.send(Message::text(frame.to_string())).await?;
+    let mut beat = client::heartbeat(client::STEP);
+    loop {
+        let next = client::next_beating(sink, source, &mut beat, client::STEP).await?;
+        let Some(message) = next else {
+            anyhow::bail!("closed before the presence list");
+        };
+        if let Message::Text(text) = message {
+            let frame: serde_json::Value = serde_json::from_str(text.as_str())?;
+            match frame["type"].as_str() {
+                Some("presence_list") => return Ok(()),
+                Some("error") => anyhow::bail!("watch refused: {text}"),
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Heartbeats until told to stop; counts the connection if it ends first.
