@@ -20,11 +20,12 @@ fn cpu_time() -> Option<Duration> {
 }
 
 /// Every [`LOAD_WRITE_INTERVAL`] until `stop`, hands `publish` the load:
-/// `connections()` and the CPU used since the last time, in percent of one
-/// core.
+/// `connections()` of at most `capacity` (0: no bound) and the CPU used
+/// since the last time, in percent of one core.
 pub async fn publish_load(
     publish: impl Fn(Load),
     connections: impl Fn() -> u64,
+    capacity: u64,
     stop: CancellationToken,
 ) {
     let (mut at, mut used) = (Instant::now(), cpu_time().unwrap_or_default());
@@ -43,6 +44,7 @@ pub async fn publish_load(
         publish(Load {
             connections: connections(),
             cpu_percent,
+            capacity,
         });
         (at, used) = (now, cpu);
     }

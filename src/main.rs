@@ -6,11 +6,13 @@ use anyhow::Context;
 use axum::serve::Listener as _;
 use chat_core::{CoreService, SqliteStore};
 use chat_edge::core_client::CoreClient;
+use chat_edge::peers::{Me, Peers};
 use chat_edge::{Edge, MetricsRender};
 use chat_proto::v1::chat_core_server::ChatCoreServer;
 use tokio_util::sync::CancellationToken;
 
 use chat_node::config::Config;
+use chat_node::node_config::DEFAULT_REGION;
 use chat_node::{listen, signals};
 
 fn main() -> std::process::ExitCode {
@@ -33,6 +35,11 @@ async fn run(config: Config, render_metrics: MetricsRender) -> anyhow::Result<()
     let listener = listen::listen(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    edge.set_peers(Peers::alone(Me {
+        id: 0,
+        region: DEFAULT_REGION.to_owned(),
+        websocket_url: config.edge.websocket_url(addr),
+    }));
     let signal = signals::install().context("installing signal handlers")?;
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
 

@@ -277,3 +277,88 @@ async fn a_token_revoked_through_an_edge_is_refused_at_every_core_at_once() {
         vec![Err(Code::Unauthenticated); 3]
     );
 }
+
+/// `GET /api/v1/discover?region=…` at `api`'s edge, asked again until
+/// `done` holds for the regions and URLs listed, best first (registrations
+/// and published loads reach the edge within a ZooKeeper notification and
+/// a load interval). At most 60 tries, one every 100 ms.
+async fn discover_until(api: &Api, region: &str, what: &str, done: impl Fn(&[String]) -> bool) {
+    let path = format!("/api/v1/discover?region={region}");
+    let mut urls = Vec::new();
+    for _ in 0..60 {
+        let reply = api
+            .call(reqwest::Method::GET, &path, None, None)
+            .await
+            .expect(200);
+        urls = reply["edges"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}:{}",
+                    e["region"].as_str().unwrap_or(""),
+                    e["websocket_url"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        if done(&urls) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: discovery still lists {urls:?}");
+}
+
+#[tokio::test]
+async fn a_client_is_sent_to_its_regions_edges_first_and_elsewhere_when_they_are_gone_or_full() {
+    let Some(zk) = services() else { return };
+    let mut cores = Cores::start(&zk, 1).await;
+    cores.members_until("one core", |m| m.len() == 1).await;
+    let a = cores.add_edge(&[("CHAT_REGION", "a")]).await;
+    cores.add_edge(&[("CHAT_REGION", "a")]).await;
+    // Region b's edge takes one connection at most.
+    let b = cores
+        .add_edge(&[("CHAT_REGION", "b"), ("CHAT_EDGE__MAX_CONNECTIONS", "1")])
+        .await;
+    let api = Api::new(&cores.edges[a]);
+    let b_url = format!("b:{}", cores.edges[b].ws_url());
+    discover_until(&api, "b", "b's edge first", |urls| {
+        urls.len() == 3 && urls[0] == b_url && urls[1..].iter().all(|u| u.starts_with("a:"))
+    })
+    .await;
+    discover_until(&api, "a", "a's edges first", |urls| {
+        urls.len() == 3 && urls[2] == b_url
+    })
+    .await;
+
+    // Full: b's edge refuses another connection, and discovery leaves it out.
+    let ann = api.signup("ann").await;
+    let (_held, _) = support::Ws::connect(&cores.edges[b], &ann.token).await;
+    match tokio_tungstenite::connect_async(cores.edges[b].ws_url()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
+            assert_eq!(refused.status(), 503, "{refused:?}");
+        }
+        other => panic!("a second connection to a full edge: {other:?}"),
+    }
+    discover_until(&api, "b", "b's full edge left out", |urls| {
+        urls.len() == 2 && urls.iter().all(|u| u.starts_with("a:"))
+    })
+    .await;
+
+    // Gone: its registration ends with it.
+    cores.edges.remove(b).kill().await;
+    discover_until(&api, "b", "b's dead edge left out", |urls| {
+        urls.len() == 2 && urls.iter().all(|u| u.starts_with("a:"))
+    })
+    .await;
+    let bad = api
+        .call(
+            reqwest::Method::GET,
+            "/api/v1/discover?region=no%20spaces",
+            None,
+            None,
+        )
+        .await;
+    bad.expect_error(400, "invalid_region");
+}

@@ -193,3 +193,23 @@ async fn worker_threads_sets_the_runtime_size_and_is_checked() {
     let named = stderr.to_lowercase().contains("worker_threads");
     assert!(named, "{stderr}");
 }
+
+#[tokio::test]
+async fn discovery_offers_this_edge_and_refuses_a_bad_region() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let get = |path: &'static str| api.call(reqwest::Method::GET, path, None, None);
+    let listed = get("/api/v1/discover?region=eu-west").await.expect(200);
+    let edges = listed["edges"].as_array().expect("a list");
+    assert_eq!(edges.len(), 1, "{listed}");
+    assert_eq!(edges[0]["websocket_url"], server.ws_url().as_str());
+    let plain = get("/api/v1/discover").await.expect(200);
+    assert_eq!(plain["edges"][0]["websocket_url"], server.ws_url().as_str());
+    get("/api/v1/discover?region=x%2Fy")
+        .await
+        .expect_error(400, "invalid_region");
+    let long = format!("/api/v1/discover?region={}", "r".repeat(65));
+    api.call(reqwest::Method::GET, &long, None, None)
+        .await
+        .expect_error(400, "invalid_region");
+}

@@ -52,6 +52,16 @@ pub struct Load {
     pub connections: u64,
     /// CPU use of the process, in percent of one core (may exceed 100).
     pub cpu_percent: f32,
+    /// The most connections the node takes; 0 when it sets no bound. A
+    /// node at its bound is full: discovery sends clients elsewhere.
+    pub capacity: u64,
+}
+
+impl Load {
+    /// Whether the node takes no more connections.
+    pub fn is_full(&self) -> bool {
+        self.capacity > 0 && self.connections >= self.capacity
+    }
 }
 
 /// The data of a registration znode (JSON). Unknown fields are ignored and

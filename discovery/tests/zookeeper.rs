@@ -170,6 +170,7 @@ async fn a_member_watch_sees_joins_load_and_leaves() {
     let load = Load {
         connections: 42,
         cpu_percent: 12.5,
+        capacity: 0,
     };
     a.update_load(load);
     let seen = members_until(&mut rx, "a's load", |m| {
@@ -187,6 +188,7 @@ async fn a_member_watch_sees_joins_load_and_leaves() {
         a.update_load(Load {
             connections,
             cpu_percent: 1.0,
+            capacity: 0,
         });
     }
     members_until(&mut rx, "a's last load", |m| {
@@ -224,6 +226,7 @@ async fn a_deleted_znode_ends_the_registration() {
     a.update_load(Load {
         connections: 1,
         cpu_percent: 0.0,
+        capacity: 0,
     });
     members_until(&mut rx, "a's load", |m| {
         m.get(a.id()).is_some_and(|x| x.info.load.connections == 1)
@@ -551,6 +554,7 @@ async fn registrations_survive_a_zookeeper_restart_within_the_session_timeout() 
     let load = Load {
         connections: 7,
         cpu_percent: 0.0,
+        capacity: 0,
     };
     a.update_load(load);
     members_until(&mut rx, "a's load after the restart", |m| {

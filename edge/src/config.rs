@@ -62,6 +62,10 @@ pub struct EdgeConfig {
     /// the TCP peer. Only behind a proxy that sets it: otherwise clients
     /// could choose their address and dodge the login limits.
     pub trust_forwarded_for: bool,
+    /// The WebSocket URL discovery gives clients for this edge (`ws://` or
+    /// `wss://`, the address behind any load balancer); by default
+    /// `ws://<listen address>/ws`.
+    pub public_url: Option<String>,
     /// The link to the core.
     pub core: CoreLinkConfig,
     /// Longest message text in characters; set from the core's setting.
@@ -77,6 +81,7 @@ impl Default for EdgeConfig {
         Self {
             edge_id: 0,
             max_connections: 100_000,
+            public_url: None,
             outbound_queue: 1024,
             max_frame_bytes: 1 << 20,
             max_body_bytes: 1 << 20,
@@ -104,6 +109,13 @@ impl Default for EdgeConfig {
 }
 
 impl EdgeConfig {
+    /// The WebSocket URL to offer clients when the edge listens on `addr`.
+    pub fn websocket_url(&self, addr: std::net::SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("ws://{addr}/ws"))
+    }
+
     /// Checks the values against their allowed ranges.
     pub fn validate(&self) -> Result<(), String> {
         let positive = [
@@ -130,6 +142,13 @@ impl EdgeConfig {
             return Err("edge.idle_timeout_ms must exceed edge.heartbeat_interval_ms".into());
         }
         self.core.validate()?;
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("ws://") || url.starts_with("wss://"))
+        {
+            return Err(format!(
+                "edge.public_url must be a ws:// or wss:// URL, not {url:?}"
+            ));
+        }
         if !(self.frames_per_sec > 0.0 && self.frames_burst >= 1.0) {
             return Err(
                 "edge.frames_per_sec must be positive and edge.frames_burst at least 1".into(),

@@ -10,6 +10,7 @@ pub mod core_client;
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod peers;
 pub mod principals;
 pub mod protocol;
 pub mod registry;
@@ -17,8 +18,8 @@ pub mod watches;
 pub mod wire;
 pub mod ws;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -57,6 +58,10 @@ pub struct Edge {
     pub rest_limiter: Arc<http::UserLimiter>,
     /// Who the bearer tokens of recent REST calls belong to.
     pub principals: Arc<principals::Principals>,
+    /// The live edges discovery offers, once the binary said where they are.
+    peers: OnceLock<peers::Peers>,
+    /// The CPU use last measured, in percent of one core (`f32` bits).
+    cpu_percent: AtomicU32,
     next_session: AtomicU64,
 }
 
@@ -104,6 +109,8 @@ impl Edge {
             tracker: TaskTracker::new(),
             ready: AtomicBool::new(false),
             render_metrics,
+            peers: OnceLock::new(),
+            cpu_percent: AtomicU32::new(0),
             next_session: AtomicU64::new(1),
             config,
         });
@@ -123,6 +130,42 @@ impl Edge {
     /// The HTTP router of this edge.
     pub fn router(self: &Arc<Self>) -> axum::Router {
         http::router(self.clone())
+    }
+
+    /// Says where the live edges are, for discovery (once; later calls do
+    /// nothing).
+    pub fn set_peers(&self, peers: peers::Peers) {
+        let _ = self.peers.set(peers);
+    }
+
+    /// The edges to offer a client of `region`, best first (none before
+    /// [`Self::set_peers`]).
+    pub fn offer(&self, region: &str) -> Vec<peers::EdgeOffer> {
+        self.peers
+            .get()
+            .map(|p| p.offer(region, self.load()))
+            .unwrap_or_default()
+    }
+
+    /// Records the CPU use just measured, for [`Self::load`].
+    pub fn record_cpu(&self, percent: f32) {
+        self.cpu_percent.store(percent.to_bits(), Ordering::Relaxed);
+    }
+
+    /// WebSocket connections held now.
+    pub fn connection_count(&self) -> u64 {
+        let free = self.connections.available_permits();
+        self.config.max_connections.saturating_sub(free) as u64
+    }
+
+    /// This edge's load now: connections of its capacity, and the CPU use
+    /// last measured.
+    pub fn load(&self) -> chat_discovery::Load {
+        chat_discovery::Load {
+            connections: self.connection_count(),
+            cpu_percent: f32::from_bits(self.cpu_percent.load(Ordering::Relaxed)),
+            capacity: self.config.max_connections as u64,
+        }
     }
 
     /// A fresh session id.

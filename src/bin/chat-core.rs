@@ -98,6 +98,7 @@ async fn serve<S: Store>(store: S, config: CoreNodeConfig, admin: &Admin) -> any
         tasks.spawn(chat_node::load_report::publish_load(
             move |load| membership.update_load(load),
             move || streams.edge_streams() as u64,
+            0,
             stop_tasks.clone(),
         ));
     }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use axum::serve::Listener as _;
 use chat_discovery::{NodeInfo, NodeKind, Registration, watch_members};
 use chat_edge::core_client::{CoreClient, Directory};
+use chat_edge::peers::{Me, Peers, WS_ADDR};
 use chat_edge::{Edge, MetricsRender};
 use chat_node::node_config::EdgeNodeConfig;
 use chat_node::{listen, signals};
@@ -54,25 +55,42 @@ async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::R
     let listener = listen::listen(config.listen)
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let registration = match &config.zookeeper {
+    let websocket_url = config.edge.websocket_url(addr);
+    let (registration, edges) = match &config.zookeeper {
         Some(zk) => {
             let info = NodeInfo::new(NodeKind::Edge, config.region.clone())
-                .with_addr("http", addr.to_string());
-            Some(
-                Registration::register(zk, info)
-                    .await
-                    .context("registering the edge in ZooKeeper")?,
-            )
+                .with_addr("http", addr.to_string())
+                .with_addr(WS_ADDR, websocket_url.clone());
+            let registration = Registration::register(zk, info)
+                .await
+                .context("registering the edge in ZooKeeper")?;
+            let edges = watch_members(zk, NodeKind::Edge)
+                .await
+                .context("reading the live edges from ZooKeeper")?;
+            (Some(registration), Some(edges))
         }
-        None => None,
+        None => (None, None),
     };
+    let me = Me {
+        id: registration.as_ref().map_or(0, Registration::id),
+        region: config.region.clone(),
+        websocket_url,
+    };
+    edge.set_peers(match &edges {
+        Some(edges) => Peers::cluster(me, edges.subscribe()),
+        None => Peers::alone(me),
+    });
     let registration = registration.map(Arc::new);
     let stop_load = tokio_util::sync::CancellationToken::new();
     let load = registration.clone().map(|registration| {
-        let registry = edge.registry.clone();
+        let (counted, recorded) = (edge.clone(), edge.clone());
         tokio::spawn(chat_node::load_report::publish_load(
-            move |load| registration.update_load(load),
-            move || registry.session_count() as u64,
+            move |load| {
+                recorded.record_cpu(load.cpu_percent);
+                registration.update_load(load);
+            },
+            move || counted.connection_count(),
+            config.edge.max_connections as u64,
             stop_load.clone(),
         ))
     });
@@ -93,6 +111,9 @@ async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::R
         registration.close().await;
     }
     if let Some(members) = cores {
+        members.shutdown().await;
+    }
+    if let Some(members) = edges {
         members.shutdown().await;
     }
     tracing::info!("stopped");

@@ -5,6 +5,7 @@ mod accounts;
 mod browse;
 mod channels;
 mod client;
+mod discover;
 mod edits;
 pub mod extract;
 mod fallback;
@@ -93,6 +94,7 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(edits::mark_read))
         .routes(routes!(browse::channel_reads))
         .routes(routes!(edits::versions))
+        .routes(routes!(discover::discover))
         .split_for_parts();
     openapi::SharedResponses.modify(&mut doc);
     (router, doc)
