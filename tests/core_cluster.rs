@@ -338,6 +338,19 @@ async fn a_client_is_sent_to_its_regions_edges_first_and_elsewhere_when_they_are
     match tokio_tungstenite::connect_async(cores.edges[b].ws_url()).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
             assert_eq!(refused.status(), 503, "{refused:?}");
+            let body: serde_json::Value =
+                serde_json::from_slice(refused.body().as_deref().unwrap_or_default())
+                    .expect("a JSON body");
+            assert_eq!(body["error"]["code"], "too_many_connections");
+            let named = body["error"]["alternatives"]
+                .as_array()
+                .expect("alternatives");
+            let a_urls: Vec<String> = [0, 1].iter().map(|i| cores.edges[*i].ws_url()).collect();
+            assert_eq!(named.len(), 2, "{body}");
+            assert!(
+                named.iter().all(|u| a_urls.iter().any(|a| u == a.as_str())),
+                "{body}"
+            );
         }
         other => panic!("a second connection to a full edge: {other:?}"),
     }

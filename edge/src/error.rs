@@ -19,6 +19,8 @@ pub struct ApiError {
     pub message: String,
     /// How long to wait before trying again, when the server says.
     pub retry_after_ms: Option<u64>,
+    /// Other edges to connect to instead, best first (a full edge says).
+    pub alternatives: Vec<String>,
 }
 
 /// The JSON body of an error response.
@@ -39,6 +41,10 @@ pub struct ErrorDetail {
     /// milliseconds (the `Retry-After` header says it in whole seconds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// For `503 too_many_connections`: the WebSocket URLs of other edges
+    /// that take connections, best first (as `GET /api/v1/discover`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<String>,
 }
 
 impl ApiError {
@@ -49,12 +55,19 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             retry_after_ms: None,
+            alternatives: Vec::new(),
         }
     }
 
     /// The same error, telling the client when to try again.
     pub fn retry_after(mut self, ms: u64) -> Self {
         self.retry_after_ms = Some(ms);
+        self
+    }
+
+    /// The same error, naming other edges to connect to instead.
+    pub fn alternatives(mut self, urls: Vec<String>) -> Self {
+        self.alternatives = urls;
         self
     }
 
@@ -75,6 +88,7 @@ impl ApiError {
                 code: self.code.clone(),
                 message: self.message.clone(),
                 retry_after_ms: self.retry_after_ms,
+                alternatives: self.alternatives.clone(),
             },
         }
     }
@@ -117,6 +131,7 @@ impl From<Status> for ApiError {
             code,
             message: s.message().to_owned(),
             retry_after_ms,
+            alternatives: Vec::new(),
         }
     }
 }

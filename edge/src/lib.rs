@@ -147,6 +147,20 @@ impl Edge {
             .unwrap_or_default()
     }
 
+    /// The WebSocket URLs of the other edges that take connections, best
+    /// first for this edge's own region (where its clients likely are).
+    pub fn alternatives(&self) -> Vec<String> {
+        let Some(peers) = self.peers.get() else {
+            return Vec::new();
+        };
+        peers
+            .offer(peers.region(), self.load())
+            .into_iter()
+            .filter(|e| e.id != peers.id())
+            .map(|e| e.websocket_url)
+            .collect()
+    }
+
     /// Records the CPU use just measured, for [`Self::load`].
     pub fn record_cpu(&self, percent: f32) {
         self.cpu_percent.store(percent.to_bits(), Ordering::Relaxed);

@@ -74,6 +74,16 @@ impl Peers {
         }
     }
 
+    /// This edge's region.
+    pub fn region(&self) -> &str {
+        &self.me.region
+    }
+
+    /// This edge's node id (0 when alone).
+    pub fn id(&self) -> u64 {
+        self.me.id
+    }
+
     /// The edges that take connections, best first for `region` (see
     /// [`rank`]); this edge's own entry carries `own` load, which is newer
     /// than what it last published.

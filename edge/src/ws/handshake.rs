@@ -29,11 +29,13 @@ pub async fn upgrade(State(edge): State<Arc<Edge>>, mut req: Request) -> Respons
         return ApiError::new(503, "shutting_down", "server is shutting down").into_response();
     }
     let Ok(permit) = edge.connections.clone().try_acquire_owned() else {
+        metrics::counter!("chat_ws_refused_full_total").increment(1);
         return ApiError::new(
             503,
             "too_many_connections",
-            "connection limit reached, retry later",
+            "connection limit reached: connect to one of the alternatives, or retry later",
         )
+        .alternatives(edge.alternatives())
         .into_response();
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
