@@ -1,6 +1,7 @@
 //! Serving an edge's HTTP (REST and WebSocket) until a signal, then the
-//! graceful part of shutdown: sessions are closed with 1001 and in-flight
-//! requests get the grace period.
+//! graceful part of shutdown: the edge drains (sessions are told to
+//! reconnect elsewhere, the rest closed with 1001) and in-flight requests
+//! get the grace period.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,9 +39,11 @@ pub async fn edge_http(edge: Arc<Edge>, listener: Listener, signal: impl Future<
             }
         }
     }
-    tracing::info!("shutting down: closing sessions");
+    tracing::info!("shutting down: draining sessions");
+    // New connections are refused from the drain's start; the listener
+    // keeps answering (REST, the refusals) until the sessions are gone.
+    edge.drain().await;
     stop.cancel();
-    edge.shutdown().await;
     if !server_done {
         let grace = Duration::from_millis(edge.config.shutdown_grace_ms);
         let _ = tokio::time::timeout(grace, server).await;

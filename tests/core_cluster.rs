@@ -375,3 +375,64 @@ async fn a_client_is_sent_to_its_regions_edges_first_and_elsewhere_when_they_are
         .await;
     bad.expect_error(400, "invalid_region");
 }
+
+#[tokio::test]
+async fn a_draining_edge_sends_its_clients_to_another_and_they_lose_nothing() {
+    let Some(zk) = services() else { return };
+    let mut cores = Cores::start(&zk, 1).await;
+    cores.members_until("one core", |m| m.len() == 1).await;
+    let a = cores.add_edge(&[]).await;
+    let b = cores.add_edge(&[]).await;
+    let b_url = cores.edges[b].ws_url();
+    let at_a = Api::new(&cores.edges[a]);
+    discover_until(&at_a, "", "edge a knows edge b", |urls| urls.len() == 2).await;
+    let api = Api::new(&cores.edges[b]);
+    let (ann, bob) = (api.signup("ann").await, api.signup("bob").await);
+    let dm = api.direct(&ann, &bob).await;
+    let (mut ann_ws, _) = support::Ws::connect(&cores.edges[a], &ann.token).await;
+    let (mut bob_ws, _) = support::Ws::connect(&cores.edges[b], &bob.token).await;
+    let before = ann_ws.send_message(&dm, "before", "before").await;
+    let seen: u64 = before["message"]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("an acked id");
+
+    // SIGTERM: a tells its sessions where to go, and waits for them.
+    cores.edges[a].signal(Signal::SIGTERM);
+    let told = ann_ws.wait_type("reconnect").await;
+    assert_eq!(told["alternatives"], serde_json::json!([b_url]), "{told}");
+    assert_eq!(told["reason"], "draining");
+    // Meanwhile a newcomer is turned away, and told where to go too.
+    match tokio_tungstenite::connect_async(cores.edges[a].ws_url()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
+            assert_eq!(refused.status(), 503, "{refused:?}");
+            let body: serde_json::Value =
+                serde_json::from_slice(refused.body().as_deref().unwrap_or_default())
+                    .expect("a JSON body");
+            assert_eq!(body["error"]["code"], "shutting_down");
+            assert_eq!(body["error"]["alternatives"], serde_json::json!([b_url]));
+        }
+        other => panic!("a connection to a draining edge: {other:?}"),
+    }
+    let during = bob_ws.send_message(&dm, "during", "during").await;
+
+    // Ann resumes at b from what she saw: the message sent while she moved
+    // comes once, and nothing she had comes again.
+    ann_ws.close().await;
+    let cursors = support::Cursors::from([(dm.parse().expect("numeric id"), seen)]);
+    let (mut ann_b, _) = support::Ws::resume(&cores.edges[b], &ann.token, &cursors).await;
+    let after = bob_ws.send_message(&dm, "after", "after").await;
+    let got = ann_b.messages(2).await;
+    assert_eq!(
+        got,
+        vec![during["message"].clone(), after["message"].clone()]
+    );
+
+    // With its one session gone, a stops waiting and exits cleanly.
+    let (status, log) = cores.edges.remove(a).terminate().await;
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("drained: every session left"),
+        "the drain ended when ann left, not at its timeout: {log}"
+    );
+}

@@ -41,6 +41,10 @@ pub struct EdgeConfig {
     pub ws_write_buffer: usize,
     /// How long shutdown waits for connections to close, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// On SIGTERM, how long the edge waits, in milliseconds, for the
+    /// sessions it told to `reconnect` elsewhere to leave before it closes
+    /// the rest (a load balancer's deregistration delay should match).
+    pub drain_timeout_ms: u64,
     /// Silence, in ms, after which a session is closed with 4004.
     pub idle_timeout_ms: u64,
     /// Most channel cursors one `hello` may carry.
@@ -93,6 +97,7 @@ impl Default for EdgeConfig {
             ws_read_buffer: 1024,
             ws_write_buffer: 16 * 1024,
             shutdown_grace_ms: 5_000,
+            drain_timeout_ms: 10_000,
             idle_timeout_ms: 30_000,
             max_cursors: 10_000,
             typing_interval_ms: 1_000,

@@ -52,6 +52,8 @@ pub struct Edge {
     pub connections: Arc<Semaphore>,
     /// True once the edge takes traffic.
     pub ready: AtomicBool,
+    /// True from the start of a drain: no new connections.
+    draining: AtomicBool,
     /// Metrics text for `/metrics`.
     pub render_metrics: MetricsRender,
     /// REST calls per user.
@@ -108,6 +110,7 @@ impl Edge {
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
             ready: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
             render_metrics,
             peers: OnceLock::new(),
             cpu_percent: AtomicU32::new(0),
@@ -185,6 +188,48 @@ impl Edge {
     /// A fresh session id.
     pub fn next_session_id(&self) -> u64 {
         self.next_session.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Whether the edge is draining (or shut down): it takes no new
+    /// connections.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire) || self.shutdown.is_cancelled()
+    }
+
+    /// Leaves for a deploy: takes no new connections, tells every session
+    /// to `reconnect` at another edge, waits at most `edge.drain_timeout_ms`
+    /// for them to go, then [`Self::shutdown`]s. An edge that knows no
+    /// other edge has nowhere to send its clients, and shuts down at once.
+    pub async fn drain(&self) {
+        self.ready.store(false, Ordering::Release);
+        self.draining.store(true, Ordering::Release);
+        let alternatives = self.alternatives();
+        if !alternatives.is_empty() {
+            let frame = protocol::ServerFrame::Reconnect {
+                alternatives,
+                reason: "draining".to_owned(),
+            };
+            let text = serde_json::to_string(&frame).unwrap_or_default();
+            let frame = Arc::new(protocol::SharedFrame {
+                text: text.into(),
+                position: None,
+            });
+            let told = self.registry.deliver_all(&frame);
+            metrics::counter!("chat_edge_drains_total").increment(1);
+            tracing::info!(
+                sessions = told,
+                "draining: sessions told to reconnect elsewhere"
+            );
+            let wait = Duration::from_millis(self.config.drain_timeout_ms);
+            match tokio::time::timeout(wait, self.registry.until_empty()).await {
+                Ok(()) => tracing::info!("drained: every session left"),
+                Err(_) => tracing::warn!(
+                    remaining = self.registry.session_count(),
+                    "sessions still here after the drain timeout: closing them"
+                ),
+            }
+        }
+        self.shutdown().await;
     }
 
     /// Closes every session with 1001 and waits for them, at most the grace period.

@@ -66,6 +66,8 @@ pub struct Registry {
     interest: Mutex<()>,
     /// The channels the users here are in.
     watches: Arc<Watches>,
+    /// Woken whenever the last session leaves ([`Self::until_empty`]).
+    emptied: Notify,
 }
 
 impl Registry {
@@ -77,6 +79,7 @@ impl Registry {
             users: RwLock::new(HashMap::new()),
             interest: Mutex::new(()),
             watches,
+            emptied: Notify::new(),
         }
     }
 
@@ -147,6 +150,9 @@ impl Registry {
                 });
                 if empty {
                     users.remove(&user_id);
+                }
+                if users.is_empty() {
+                    self.emptied.notify_waiters();
                 }
                 empty
             };
@@ -307,6 +313,26 @@ impl Registry {
             .flatten()
             .filter(|entry| entry.kick.kick(reason))
             .count()
+    }
+
+    /// Queues `frame` for every session here; returns how many were
+    /// queued (a session whose queue is full is closed as too slow).
+    pub fn deliver_all(&self, frame: &Arc<SharedFrame>) -> usize {
+        let users: Vec<u64> = self.users().keys().copied().collect();
+        self.deliver(&users, frame)
+    }
+
+    /// Returns once no session is registered.
+    pub async fn until_empty(&self) {
+        loop {
+            let emptied = self.emptied.notified();
+            tokio::pin!(emptied);
+            emptied.as_mut().enable();
+            if self.users().is_empty() {
+                return;
+            }
+            emptied.await;
+        }
     }
 
     /// How many sessions are registered.

@@ -83,6 +83,7 @@ async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::R
     let registration = registration.map(Arc::new);
     let stop_load = tokio_util::sync::CancellationToken::new();
     let load = registration.clone().map(|registration| {
+        let stop_load = stop_load.clone();
         let (counted, recorded) = (edge.clone(), edge.clone());
         tokio::spawn(chat_node::load_report::publish_load(
             move |load| {
@@ -91,7 +92,7 @@ async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::R
             },
             move || counted.connection_count(),
             config.edge.max_connections as u64,
-            stop_load.clone(),
+            stop_load,
         ))
     });
     let signal = signals::install().context("installing signal handlers")?;
@@ -102,14 +103,23 @@ async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::R
         core = %at,
         "listening"
     );
+    // On SIGTERM the edge leaves ZooKeeper first, so the other edges stop
+    // offering it, and then drains.
+    let leave = async move {
+        stop_load.cancel();
+        if let Some(load) = load {
+            let _ = load.await;
+        }
+        if let Some(registration) = registration.and_then(|r| Arc::try_unwrap(r).ok()) {
+            registration.close().await;
+        }
+    };
+    let signal = async move {
+        signal.await;
+        tracing::info!("leaving ZooKeeper before draining");
+        leave.await;
+    };
     chat_node::serve::edge_http(edge, listener, signal).await;
-    stop_load.cancel();
-    if let Some(load) = load {
-        let _ = load.await;
-    }
-    if let Some(registration) = registration.and_then(|r| Arc::try_unwrap(r).ok()) {
-        registration.close().await;
-    }
     if let Some(members) = cores {
         members.shutdown().await;
     }

@@ -25,8 +25,10 @@ pub async fn upgrade(State(edge): State<Arc<Edge>>, mut req: Request) -> Respons
         Ok(key) => key,
         Err(e) => return e.into_response(),
     };
-    if edge.shutdown.is_cancelled() {
-        return ApiError::new(503, "shutting_down", "server is shutting down").into_response();
+    if edge.is_draining() {
+        return ApiError::new(503, "shutting_down", "server is shutting down")
+            .alternatives(edge.alternatives())
+            .into_response();
     }
     let Ok(permit) = edge.connections.clone().try_acquire_owned() else {
         metrics::counter!("chat_ws_refused_full_total").increment(1);

@@ -164,6 +164,17 @@ pub enum ServerFrame {
         #[serde(with = "id_str")]
         after_message_id: u64,
     },
+    /// This edge is going away (a deploy): connect to one of
+    /// `alternatives` (WebSocket URLs, best first) and resume there with
+    /// your cursors. The edge closes the connection with 1001 if the client
+    /// stays past `edge.drain_timeout_ms`.
+    Reconnect {
+        /// Other edges to connect to, best first; empty when this edge knows
+        /// none (ask `GET /api/v1/discover`).
+        alternatives: Vec<String>,
+        /// Why: `draining`.
+        reason: String,
+    },
     /// The answer to `ping`.
     Pong {
         /// The ping's nonce.
