@@ -59,10 +59,14 @@ test('a group reaches every tab; reading in one tab clears the badge in the othe
   // Ann edits her message (Escape first cancels an edit), then deletes it.
   const mine = messages(ann, 'standup at ten?');
   await mine.getByRole('button', { name: 'Edit message' }).click();
+  // The box puts the caret after the old text once mounted: fill only
+  // then, or the new text can land after the old instead of replacing it.
+  await expect(ann.getByLabel('Edit message')).toBeFocused();
   await ann.getByLabel('Edit message').fill('throwaway');
   await ann.getByLabel('Edit message').press('Escape');
   await expect(messages(ann, 'standup at ten?')).toHaveCount(1);
   await messages(ann, 'standup at ten?').getByRole('button', { name: 'Edit message' }).click();
+  await expect(ann.getByLabel('Edit message')).toBeFocused();
   await ann.getByLabel('Edit message').fill('standup at eleven');
   await ann.getByLabel('Edit message').press('Enter');
   for (const page of [ann, tab1, tab2]) {
