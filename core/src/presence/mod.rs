@@ -67,11 +67,6 @@ impl Presence {
         }
     }
 
-    /// Whether nothing is known here: no session, no watch.
-    pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty() && self.users.is_empty() && self.watches.is_empty()
-    }
-
     /// Whether `user` has no session here yet: their first session's
     /// opening must say whether they are invisible.
     pub fn is_new(&self, user: Id) -> bool {

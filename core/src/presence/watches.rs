@@ -143,11 +143,6 @@ impl Watches {
         }
     }
 
-    /// Whether no session watches anything.
-    pub fn is_empty(&self) -> bool {
-        self.sessions.is_empty()
-    }
-
     /// Whether any session watches `channel`.
     pub fn watched(&self, channel: Id) -> bool {
         self.by_channel.contains_key(&channel)
