@@ -98,6 +98,19 @@ async fn direct(client: &mut Client) -> (u64, String, u64) {
     (ann, token, channel)
 }
 
+/// The JSON body of the 503 with which the edge at `url` refuses a
+/// WebSocket upgrade.
+async fn refused_upgrade(url: &str) -> serde_json::Value {
+    match tokio_tungstenite::connect_async(url).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
+            assert_eq!(refused.status(), 503, "{refused:?}");
+            serde_json::from_slice(refused.body().as_deref().unwrap_or_default())
+                .expect("a JSON body")
+        }
+        other => panic!("an upgrade at {url} was not refused: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_channel_is_served_by_its_owner_alone() {
     let Some(zk) = services() else { return };
@@ -335,25 +348,17 @@ async fn a_client_is_sent_to_its_regions_edges_first_and_elsewhere_when_they_are
     // Full: b's edge refuses another connection, and discovery leaves it out.
     let ann = api.signup("ann").await;
     let (_held, _) = support::Ws::connect(&cores.edges[b], &ann.token).await;
-    match tokio_tungstenite::connect_async(cores.edges[b].ws_url()).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
-            assert_eq!(refused.status(), 503, "{refused:?}");
-            let body: serde_json::Value =
-                serde_json::from_slice(refused.body().as_deref().unwrap_or_default())
-                    .expect("a JSON body");
-            assert_eq!(body["error"]["code"], "too_many_connections");
-            let named = body["error"]["alternatives"]
-                .as_array()
-                .expect("alternatives");
-            let a_urls: Vec<String> = [0, 1].iter().map(|i| cores.edges[*i].ws_url()).collect();
-            assert_eq!(named.len(), 2, "{body}");
-            assert!(
-                named.iter().all(|u| a_urls.iter().any(|a| u == a.as_str())),
-                "{body}"
-            );
-        }
-        other => panic!("a second connection to a full edge: {other:?}"),
-    }
+    let body = refused_upgrade(&cores.edges[b].ws_url()).await;
+    assert_eq!(body["error"]["code"], "too_many_connections");
+    let named = body["error"]["alternatives"]
+        .as_array()
+        .expect("alternatives");
+    let a_urls: Vec<String> = [0, 1].iter().map(|i| cores.edges[*i].ws_url()).collect();
+    assert_eq!(named.len(), 2, "{body}");
+    assert!(
+        named.iter().all(|u| a_urls.iter().any(|a| u == a.as_str())),
+        "{body}"
+    );
     discover_until(&api, "b", "b's full edge left out", |urls| {
         urls.len() == 2 && urls.iter().all(|u| u.starts_with("a:"))
     })
@@ -403,17 +408,9 @@ async fn a_draining_edge_sends_its_clients_to_another_and_they_lose_nothing() {
     assert_eq!(told["alternatives"], serde_json::json!([b_url]), "{told}");
     assert_eq!(told["reason"], "draining");
     // Meanwhile a newcomer is turned away, and told where to go too.
-    match tokio_tungstenite::connect_async(cores.edges[a].ws_url()).await {
-        Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => {
-            assert_eq!(refused.status(), 503, "{refused:?}");
-            let body: serde_json::Value =
-                serde_json::from_slice(refused.body().as_deref().unwrap_or_default())
-                    .expect("a JSON body");
-            assert_eq!(body["error"]["code"], "shutting_down");
-            assert_eq!(body["error"]["alternatives"], serde_json::json!([b_url]));
-        }
-        other => panic!("a connection to a draining edge: {other:?}"),
-    }
+    let body = refused_upgrade(&cores.edges[a].ws_url()).await;
+    assert_eq!(body["error"]["code"], "shutting_down");
+    assert_eq!(body["error"]["alternatives"], serde_json::json!([b_url]));
     let during = bob_ws.send_message(&dm, "during", "during").await;
 
     // Ann resumes at b from what she saw: the message sent while she moved

@@ -6,6 +6,8 @@
 //! channel in id order. Skipped, said on stderr, without `TEST_ZOOKEEPER`
 //! and `TEST_POSTGRES_URL`.
 
+mod presence;
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::collections::BTreeSet;
@@ -16,16 +18,10 @@ use chat_discovery::ownership::owner;
 use loadtest::checker::{Checker, SendKey, Verdict};
 use serde_json::Value;
 use support::api::str_of;
-use support::cores::{Cores, SESSION_TIMEOUT_MS, services};
+use support::cores::{Cores, FAST_FRAMES, SESSION_TIMEOUT_MS, services, three_cores_two_edges};
 use support::{Account, Api, STEP, Ws};
 use tokio::sync::watch;
 use tokio::time::Instant;
-
-/// Frame limits high enough for a burst.
-const FAST: [(&str, &str); 2] = [
-    ("CHAT_EDGE__FRAMES_BURST", "100000"),
-    ("CHAT_EDGE__FRAMES_PER_SEC", "100000"),
-];
 
 /// How long after a core dies its channels take sends again, at most: the
 /// session timeout (ZooKeeper notices), then the edges' and cores' views
@@ -50,11 +46,6 @@ async fn people(cores: &Cores) -> People {
         accounts.push(api.signup(name).await);
     }
     People { api, accounts }
-}
-
-/// The user ids of `accounts`.
-fn user_id(account: &Account) -> u64 {
-    account.id.parse().expect("numeric user id")
 }
 
 /// Groups of all four until `enough` holds for the channels made so far
@@ -277,16 +268,6 @@ async fn judge(
     checker
 }
 
-/// Starts 3 cores and 2 edges; `None` when the services are not given.
-async fn cluster() -> Option<(Cores, Members)> {
-    let zk = services()?;
-    let mut cores = Cores::start(&zk, 3).await;
-    let members = cores.members_until("three cores", |m| m.len() == 3).await;
-    cores.add_edge(&FAST).await;
-    cores.add_edge(&FAST).await;
-    Some((cores, members))
-}
-
 /// Sessions: senders ann (edge 0) and cat (edge 1), receivers ben (edge 0)
 /// and dan (edge 1).
 async fn sessions(cores: &Cores, people: &People) -> (Ws, Ws, Ws, Ws) {
@@ -300,7 +281,7 @@ async fn sessions(cores: &Cores, people: &People) -> (Ws, Ws, Ws, Ws) {
 
 #[tokio::test]
 async fn one_to_one_and_group_chat_over_channels_of_different_owners() {
-    let Some((cores, members)) = cluster().await else {
+    let Some((cores, members)) = three_cores_two_edges().await else {
         return;
     };
     let people = people(&cores).await;
@@ -311,7 +292,7 @@ async fn one_to_one_and_group_chat_over_channels_of_different_owners() {
     let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
     let readers = Readers::start(ben, dan);
-    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (ann_id, cat_id) = (people.accounts[0].user_id(), people.accounts[2].user_id());
     let (a, c) = tokio::join!(
         send_burst(&mut ann, ann_id, "ann", &channels, 5, |_| {}),
         send_burst(&mut cat, cat_id, "cat", &channels, 5, |_| {}),
@@ -327,7 +308,7 @@ async fn one_to_one_and_group_chat_over_channels_of_different_owners() {
 
 #[tokio::test]
 async fn killing_the_owner_of_busy_channels_mid_burst_loses_nothing() {
-    let Some((mut cores, members)) = cluster().await else {
+    let Some((mut cores, members)) = three_cores_two_edges().await else {
         return;
     };
     let people = people(&cores).await;
@@ -347,7 +328,7 @@ async fn killing_the_owner_of_busy_channels_mid_burst_loses_nothing() {
     let victim = cores.index_of(&members, victim_id);
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
     let readers = Readers::start(ben, dan);
-    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (ann_id, cat_id) = (people.accounts[0].user_id(), people.accounts[2].user_id());
     let (kill_tx, mut kill_rx) = watch::channel(false);
     // Ann's 20th send is the signal; the kill happens beside both bursts.
     let killer = async {
@@ -395,7 +376,7 @@ fn slot(id: u64) -> u16 {
 
 #[tokio::test]
 async fn a_paused_owner_commits_nothing_once_its_channels_moved() {
-    let Some((cores, members)) = cluster().await else {
+    let Some((cores, members)) = three_cores_two_edges().await else {
         return;
     };
     let people = people(&cores).await;
@@ -415,7 +396,7 @@ async fn a_paused_owner_commits_nothing_once_its_channels_moved() {
     let victim = cores.index_of(&members, victim_id);
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
     let readers = Readers::start(ben, dan);
-    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (ann_id, cat_id) = (people.accounts[0].user_id(), people.accounts[2].user_id());
     let (step_tx, mut step) = watch::channel(0usize);
     let pauser = async {
         step.wait_for(|n| *n >= 15).await.expect("pause signal");
@@ -539,14 +520,14 @@ async fn chat_resumes_after_zookeeper_restarts_under_load() {
     let zk = OwnZookeeper::start();
     let mut cores = Cores::start(&zk.connect, 3).await;
     let members = cores.members_until("three cores", |m| m.len() == 3).await;
-    cores.add_edge(&FAST).await;
-    cores.add_edge(&FAST).await;
+    cores.add_edge(&FAST_FRAMES).await;
+    cores.add_edge(&FAST_FRAMES).await;
     let people = people(&cores).await;
     let made = groups_until(&people, &members, |made| made.len() >= 3).await;
     let channels: Vec<String> = made.iter().map(|(c, _)| c.clone()).collect();
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
     let readers = Readers::start(ben, dan);
-    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (ann_id, cat_id) = (people.accounts[0].user_id(), people.accounts[2].user_id());
     let (step_tx, mut step) = watch::channel(0usize);
     let restarter = async {
         step.wait_for(|n| *n >= 15).await.expect("restart signal");
@@ -570,7 +551,7 @@ async fn chat_resumes_after_zookeeper_restarts_under_load() {
 
 #[tokio::test]
 async fn a_core_added_and_one_removed_move_only_their_share() {
-    let Some((mut cores, members)) = cluster().await else {
+    let Some((mut cores, members)) = three_cores_two_edges().await else {
         return;
     };
     let people = people(&cores).await;
@@ -579,7 +560,7 @@ async fn a_core_added_and_one_removed_move_only_their_share() {
     let keys: Vec<u64> = channels.iter().map(|c| c.parse().expect("id")).collect();
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
     let readers = Readers::start(ben, dan);
-    let (ann_id, cat_id) = (user_id(&people.accounts[0]), user_id(&people.accounts[2]));
+    let (ann_id, cat_id) = (people.accounts[0].user_id(), people.accounts[2].user_id());
     let (step_tx, mut step) = watch::channel(0usize);
     let changer = async {
         step.wait_for(|n| *n >= 12).await.expect("add signal");
@@ -655,150 +636,4 @@ async fn a_core_added_and_one_removed_move_only_their_share() {
             );
         }
     }
-}
-
-/// Whether `frame` tells that `user` is `status`: a presence event, or a
-/// presence list of `channel` that shows them so.
-fn shows(frame: &Value, channel: &str, user: &Account, status: &str) -> bool {
-    let is = |p: &Value| p["user_id"] == user.id.as_str() && p["status"] == status;
-    match frame["type"].as_str() {
-        Some("presence") => is(frame),
-        Some("presence_list") => {
-            frame["channel_id"] == channel
-                && frame["presence"]
-                    .as_array()
-                    .is_some_and(|all| all.iter().any(is))
-        }
-        _ => false,
-    }
-}
-
-/// Watches the presence of `channel`'s members and waits for the list.
-async fn watch(ws: &mut Ws, channel: &str) {
-    ws.send_json(serde_json::json!({"type": "watch_presence", "channel_id": channel}))
-        .await;
-    ws.wait_for(|f| f["type"] == "presence_list" && f["channel_id"] == channel)
-        .await;
-}
-
-/// Signs up `name`, then `name1`, `name2`… until the account's presence
-/// home among `members` is not `avoid` (at most 30 tries).
-async fn homed_away_from(api: &Api, members: &Members, name: &str, avoid: u64) -> Account {
-    for n in 0..30 {
-        let account = api.signup(&format!("{name}{n}")).await;
-        if owner(user_id(&account), &members.ids()) != Some(avoid) {
-            return account;
-        }
-    }
-    panic!("30 accounts, all homed at core {avoid}");
-}
-
-#[tokio::test]
-async fn a_users_presence_lives_at_their_home_core_whatever_edge_their_devices_use() {
-    let Some((cores, members)) = cluster().await else {
-        return;
-    };
-    let api = Api::new(&cores.edges[0]);
-    let ann = api.signup("ann").await;
-    let ann_home = owner(user_id(&ann), &members.ids()).expect("a home");
-    let bob = homed_away_from(&api, &members, "bob", ann_home).await;
-    let cat = api.signup("cat").await;
-    let group = api.group(&cat, "team", &[&ann, &bob]).await;
-    let (mut cat_ws, _) = Ws::connect(&cores.edges[1], &cat.token).await;
-    watch(&mut cat_ws, &group).await;
-
-    // Only ann's home takes her sessions; every other core names it.
-    for node in members.ids().into_iter().filter(|n| *n != ann_home) {
-        let mut client = cores.nodes[cores.index_of(&members, node)].client().await;
-        let session = chat_proto::v1::SessionRef {
-            edge_id: 1,
-            session_id: 1,
-            user_id: user_id(&ann),
-        };
-        let refused = client
-            .session_opened(session)
-            .await
-            .expect_err("not her home");
-        let named = refused.metadata().get(chat_proto::OWNER_KEY);
-        assert_eq!(
-            named.and_then(|v| v.to_str().ok()),
-            Some(ann_home.to_string().as_str()),
-            "core {node}: {refused:?}"
-        );
-    }
-
-    // Ann's devices on both edges make one presence at her home, bob's
-    // another at his: cat, on one edge, sees both come and go.
-    let (ann_a, _) = Ws::connect(&cores.edges[0], &ann.token).await;
-    cat_ws.wait_for(|f| shows(f, &group, &ann, "online")).await;
-    let (ann_b, _) = Ws::connect(&cores.edges[1], &ann.token).await;
-    let (bob_ws, _) = Ws::connect(&cores.edges[0], &bob.token).await;
-    cat_ws.wait_for(|f| shows(f, &group, &bob, "online")).await;
-    ann_a.close().await;
-    ann_b.close().await;
-    cat_ws.wait_for(|f| shows(f, &group, &ann, "offline")).await;
-    bob_ws.close().await;
-    cat_ws.wait_for(|f| shows(f, &group, &bob, "offline")).await;
-    let flaps: Vec<Value> = cat_ws
-        .pending()
-        .into_iter()
-        .filter(|f| shows(f, &group, &ann, "offline"))
-        .collect();
-    assert!(
-        flaps.is_empty(),
-        "ann went offline once, when her last device left: {flaps:?}"
-    );
-
-    // Relationship changes are made at the owner of GLOBAL_KEY; a new
-    // friend homed elsewhere is shown online by her own home.
-    let orderer = owner(chat_proto::GLOBAL_KEY, &members.ids()).expect("a core");
-    let dan = homed_away_from(&api, &members, "dan", orderer).await;
-    let (_dan_ws, _) = Ws::connect(&cores.edges[0], &dan.token).await;
-    let befriend = |who: &Account, other: &Account, action: &'static str| {
-        let path = format!("/api/v1/relationships/{}", other.id);
-        let body = serde_json::json!({ "action": action });
-        let token = who.token.clone();
-        let api = &api;
-        async move { api.post(&path, &token, body).await.expect(200) }
-    };
-    befriend(&cat, &dan, "request").await;
-    befriend(&dan, &cat, "accept").await;
-    cat_ws
-        .wait_for(|f| {
-            f["type"] == "presence" && f["user_id"] == dan.id.as_str() && f["status"] == "online"
-        })
-        .await;
-}
-
-#[tokio::test]
-async fn presence_follows_its_core_when_that_core_dies() {
-    let Some((mut cores, members)) = cluster().await else {
-        return;
-    };
-    let api = Api::new(&cores.edges[0]);
-    let ann = api.signup("ann").await;
-    let ann_home = owner(user_id(&ann), &members.ids()).expect("a home");
-    // Bob watches from a core that stays.
-    let bob = homed_away_from(&api, &members, "bob", ann_home).await;
-    let group = api.group(&ann, "team", &[&bob]).await;
-    let (mut bob_ws, _) = Ws::connect(&cores.edges[1], &bob.token).await;
-    watch(&mut bob_ws, &group).await;
-    let (ann_ws, _) = Ws::connect(&cores.edges[0], &ann.token).await;
-    bob_ws.wait_for(|f| shows(f, &group, &ann, "online")).await;
-
-    // Ann's home dies: her edge announces her session to her next home and
-    // bob's session watches the group again, so it is sent the list afresh,
-    // with ann online (now, or once her edge told her new home).
-    let at = cores.index_of(&members, ann_home);
-    cores.kill(at).await;
-    let list = bob_ws
-        .wait_for(|f| f["type"] == "presence_list" && f["channel_id"] == group.as_str())
-        .await;
-    if !shows(&list, &group, &ann, "online") {
-        bob_ws.wait_for(|f| shows(f, &group, &ann, "online")).await;
-    }
-
-    // The new home knows her: ann leaving is news to bob.
-    ann_ws.close().await;
-    bob_ws.wait_for(|f| shows(f, &group, &ann, "offline")).await;
 }

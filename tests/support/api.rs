@@ -23,6 +23,13 @@ pub struct Account {
     pub token: String,
 }
 
+impl Account {
+    /// The user id as a number.
+    pub fn user_id(&self) -> u64 {
+        self.id.parse().expect("numeric user id")
+    }
+}
+
 /// An HTTP answer: status and JSON body (`Null` when empty).
 #[derive(Debug)]
 pub struct Reply {

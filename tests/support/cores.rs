@@ -217,3 +217,20 @@ impl Cores {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
 }
+
+/// Edge frame limits high enough for a burst.
+pub const FAST_FRAMES: [(&str, &str); 2] = [
+    ("CHAT_EDGE__FRAMES_BURST", "100000"),
+    ("CHAT_EDGE__FRAMES_PER_SEC", "100000"),
+];
+
+/// Starts 3 cores and 2 edges with [`FAST_FRAMES`]; `None` (said on
+/// stderr) when the services are not given.
+pub async fn three_cores_two_edges() -> Option<(Cores, Members)> {
+    let zk = services()?;
+    let mut cores = Cores::start(&zk, 3).await;
+    let members = cores.members_until("three cores", |m| m.len() == 3).await;
+    cores.add_edge(&FAST_FRAMES).await;
+    cores.add_edge(&FAST_FRAMES).await;
+    Some((cores, members))
+}
