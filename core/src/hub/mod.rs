@@ -1,7 +1,8 @@
 //! Routes events to edges, once per edge: a channel's events (messages,
 //! their changes, typing) to the edges watching the channel, with all its
 //! recipients; a user's events to the edges serving the user, with the
-//! recipients on that edge.
+//! recipients on that edge; a change of metadata edges cache to every
+//! edge, detached ones too (kept for their resume).
 //!
 //! A stream that ends (the edge went away, or was too slow and its queue
 //! filled) leaves its edge detached for a while: the users it served stay
@@ -293,7 +294,7 @@ impl Hub {
     /// Sends `kind` for `recipients` once to each edge that should have it:
     /// a channel's event to the edges watching the channel, a user's event
     /// to the edges serving one of `recipients`, numbered and kept for a
-    /// resume. Never waits: an edge whose stream is full is too slow and
+    /// resume; a change of cached metadata to every edge, numbered too. Never waits: an edge whose stream is full is too slow and
     /// loses the stream (it ends after what it buffered; the edge subscribes
     /// again and resumes), so one slow or dead edge never delays writes,
     /// acks or other edges.
@@ -301,7 +302,12 @@ impl Hub {
         let mut state = self.state();
         let channel = channel_of(&kind);
         let mut per_edge: HashMap<Id, Vec<Id>> = HashMap::new();
-        if let Some(channel) = channel {
+        if matches!(kind, event::Kind::Metadata(_)) {
+            // What edges cache is not tied to the users they serve.
+            for edge in state.edges.keys() {
+                per_edge.insert(*edge, Vec::new());
+            }
+        } else if let Some(channel) = channel {
             for edge in state.channels.get(&channel).into_iter().flatten() {
                 per_edge.insert(*edge, recipients.to_vec());
             }

@@ -14,6 +14,10 @@ pub const DEVICE_MAX: usize = 64;
 
 /// Most users one search returns.
 pub const SEARCH_LIMIT_MAX: u32 = 50;
+/// Most users one `GetUsers` asks for.
+pub const GET_USERS_MAX: usize = 1000;
+/// Users read from storage at once for one `GetUsers`.
+const USER_READS: usize = 16;
 
 /// Who asks for a token, and from where.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +71,9 @@ impl<S: Store> CoreService<S> {
             Err(StoreError::Conflict(_)) => return Err(CoreError::UsernameTaken),
             other => other?,
         }
+        // Edges' autocomplete answers for the prefixes of the name are stale.
+        self.metadata_changed(vec![convert::user(&user)], Vec::new())
+            .await;
         self.issue_token(&user, client.device).await
     }
 
@@ -271,5 +278,26 @@ impl<S: Store> CoreService<S> {
         };
         user.map(|u| convert::user(&u))
             .ok_or(CoreError::UserNotFound)
+    }
+
+    /// The users of `ids` (at most [`GET_USERS_MAX`]) that exist, in the
+    /// order asked, each once.
+    pub async fn get_users(&self, ids: &[Id]) -> Result<pb::UserList, CoreError> {
+        if ids.len() > GET_USERS_MAX {
+            return Err(CoreError::invalid(
+                "too_many_ids",
+                format!("at most {GET_USERS_MAX} users at once"),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let wanted: Vec<Id> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+        let mut users = Vec::with_capacity(wanted.len());
+        // A few reads at a time rather than one after another.
+        for chunk in wanted.chunks(USER_READS) {
+            let reads = chunk.iter().map(|id| self.store.user_by_id(*id));
+            let found = futures::future::try_join_all(reads).await?;
+            users.extend(found.into_iter().flatten().map(|u| convert::user(&u)));
+        }
+        Ok(pb::UserList { users })
     }
 }

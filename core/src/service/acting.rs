@@ -84,6 +84,13 @@ impl OnBehalf for pb::GetUserRequest {
     }
 }
 
+impl OnBehalf for pb::GetUsersRequest {
+    /// Profiles are for signed-in users, whoever they are.
+    fn actor(&self) -> Option<Id> {
+        None
+    }
+}
+
 impl OnBehalf for pb::SearchUsersRequest {
     /// The directory is for signed-in users, whoever they are.
     fn actor(&self) -> Option<Id> {

@@ -58,6 +58,17 @@ impl<S: Store> CoreService<S> {
             actor_id: who.actor,
         });
         self.hub.publish(&recipients, kind).await;
+        // Nobody can have cached a channel just made.
+        if change != pb::ChannelChange::Created {
+            self.metadata_changed(Vec::new(), vec![channel.id]).await;
+        }
+    }
+
+    /// Tells every edge that what it caches of `users` and `channels` is
+    /// stale.
+    pub(super) async fn metadata_changed(&self, users: Vec<pb::User>, channel_ids: Vec<Id>) {
+        let kind = event::Kind::Metadata(pb::MetadataChanged { users, channel_ids });
+        self.hub.publish(&[], kind).await;
     }
 
     /// The 1:1 channel of `actor` and `peer`, created on first use. With

@@ -83,6 +83,11 @@ impl<S: Store> ChatCore for CoreService<S> {
         ok(CoreService::get_user(self, self.authorized(r).await?.key).await)
     }
 
+    async fn get_users(&self, r: Request<pb::GetUsersRequest>) -> Reply<pb::UserList> {
+        let r = self.authorized(r).await?;
+        ok(CoreService::get_users(self, &r.ids).await)
+    }
+
     async fn search_users(&self, r: Request<pb::SearchUsersRequest>) -> Reply<pb::UserList> {
         let r = self.authorized(r).await?;
         ok(CoreService::search_users(self, &r.prefix, r.limit).await)

@@ -56,6 +56,7 @@ required! {
     Credentials {};
     TokenRequest {};
     GetUserRequest {};
+    GetUsersRequest {};
     SearchUsersRequest {};
     RevokeTokenRequest { actor_id };
     UserRequest { actor_id };

@@ -69,6 +69,7 @@ impl<S: Store> CoreService<S> {
         self.hub
             .publish(&audience, event::Kind::Profile(user.clone()))
             .await;
+        self.metadata_changed(vec![user.clone()], Vec::new()).await;
         Ok(user)
     }
 

@@ -128,6 +128,12 @@ pub mod get_user_request {
         Username(::prost::alloc::string::String),
     }
 }
+/// Asks for users by id.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GetUsersRequest {
+    #[prost(fixed64, repeated, tag = "1")]
+    pub ids: ::prost::alloc::vec::Vec<u64>,
+}
 /// Asks for users by the first characters of their username.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct SearchUsersRequest {
@@ -489,6 +495,20 @@ pub struct WatchRefused {
     #[prost(fixed64, tag = "2")]
     pub owner: u64,
 }
+/// Metadata an edge may cache changed; the edge drops what it holds of it.
+/// Sent to every edge, with no recipients, numbered like a user event so a
+/// resumed stream misses none.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct MetadataChanged {
+    /// Users whose profile changed, or who just signed up (answers to a
+    /// search by a prefix of their username are stale), as they are now.
+    #[prost(message, repeated, tag = "1")]
+    pub users: ::prost::alloc::vec::Vec<User>,
+    /// Channels whose name, members, roles or owner changed, or that were
+    /// deleted.
+    #[prost(fixed64, repeated, tag = "2")]
+    pub channel_ids: ::prost::alloc::vec::Vec<u64>,
+}
 /// Changes the set of users an edge holds sessions for.
 #[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
 pub struct InterestRequest {
@@ -509,7 +529,10 @@ pub struct Event {
     /// events, which resume by their channel's cursor instead.
     #[prost(fixed64, tag = "20")]
     pub seq: u64,
-    #[prost(oneof = "event::Kind", tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14")]
+    #[prost(
+        oneof = "event::Kind",
+        tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"
+    )]
     pub kind: ::core::option::Option<event::Kind>,
 }
 /// Nested message and enum types in `Event`.
@@ -542,6 +565,8 @@ pub mod event {
         Gap(super::ChannelGap),
         #[prost(message, tag = "14")]
         WatchRefused(super::WatchRefused),
+        #[prost(message, tag = "15")]
+        Metadata(super::MetadataChanged),
     }
 }
 /// A message was edited or deleted.
@@ -1094,11 +1119,12 @@ pub mod chat_core_client {
     /// Accounts, channels, messages and the event stream, as the edge sees them.
     ///
     /// Calls made on behalf of a user (every request with an actor_id, and
-    /// GetUser, SendStream, WatchPresence and UnwatchPresence) carry that user's
-    /// token as the metadata `authorization: Bearer <token>`. Without a live one
-    /// they are refused with UNAUTHENTICATED (missing_token, invalid_token); a
-    /// request that acts for another user than the token's is refused with
-    /// PERMISSION_DENIED (actor_mismatch). Signup and Login need no token, the
+    /// GetUser, GetUsers, SearchUsers, SendStream, WatchPresence and
+    /// UnwatchPresence) carry that user's token as the metadata
+    /// `authorization: Bearer <token>`. Without a live one they are refused
+    /// with UNAUTHENTICATED (missing_token, invalid_token); a request that acts
+    /// for another user than the token's is refused with PERMISSION_DENIED
+    /// (actor_mismatch). Signup and Login need no token, the
     /// calls with a TokenRequest carry theirs in the body, and Subscribe,
     /// UpdateInterest, SessionOpened and SessionClosed are the edge's own.
     #[derive(Debug, Clone)]
@@ -1388,6 +1414,28 @@ pub mod chat_core_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetUser"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Users by id, at most 1000 at once; unknown ids are left out.
+        pub async fn get_users(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetUsersRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/GetUsers",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetUsers"));
             self.inner.unary(req, path, codec).await
         }
         /// Users whose username starts with a prefix, for autocomplete.
@@ -2305,6 +2353,11 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::GetUserRequest>,
         ) -> std::result::Result<tonic::Response<super::User>, tonic::Status>;
+        /// Users by id, at most 1000 at once; unknown ids are left out.
+        async fn get_users(
+            &self,
+            request: tonic::Request<super::GetUsersRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status>;
         /// Users whose username starts with a prefix, for autocomplete.
         async fn search_users(
             &self,
@@ -2531,11 +2584,12 @@ pub mod chat_core_server {
     /// Accounts, channels, messages and the event stream, as the edge sees them.
     ///
     /// Calls made on behalf of a user (every request with an actor_id, and
-    /// GetUser, SendStream, WatchPresence and UnwatchPresence) carry that user's
-    /// token as the metadata `authorization: Bearer <token>`. Without a live one
-    /// they are refused with UNAUTHENTICATED (missing_token, invalid_token); a
-    /// request that acts for another user than the token's is refused with
-    /// PERMISSION_DENIED (actor_mismatch). Signup and Login need no token, the
+    /// GetUser, GetUsers, SearchUsers, SendStream, WatchPresence and
+    /// UnwatchPresence) carry that user's token as the metadata
+    /// `authorization: Bearer <token>`. Without a live one they are refused
+    /// with UNAUTHENTICATED (missing_token, invalid_token); a request that acts
+    /// for another user than the token's is refused with PERMISSION_DENIED
+    /// (actor_mismatch). Signup and Login need no token, the
     /// calls with a TokenRequest carry theirs in the body, and Subscribe,
     /// UpdateInterest, SessionOpened and SessionClosed are the edge's own.
     #[derive(Debug)]
@@ -3033,6 +3087,49 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetUserSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/GetUsers" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetUsersSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::GetUsersRequest>
+                    for GetUsersSvc<T> {
+                        type Response = super::UserList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetUsersRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::get_users(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetUsersSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
