@@ -61,6 +61,9 @@ pub struct EdgeConfig {
     /// Longest a cached REST principal is used, in ms; a revocation that
     /// reaches this edge drops it at once.
     pub principal_cache_ttl_ms: u64,
+    /// Bytes of metadata (profiles, channels, autocomplete answers) the edge
+    /// keeps, so reads need no core round trip; 0 turns the cache off.
+    pub metadata_cache_bytes: u64,
     /// Take the client's address from the last entry of `X-Forwarded-For`
     /// (the one the load balancer in front of the edge appended) instead of
     /// the TCP peer. Only behind a proxy that sets it: otherwise clients
@@ -105,6 +108,7 @@ impl Default for EdgeConfig {
             rest_burst: 100,
             principal_cache_size: 100_000,
             principal_cache_ttl_ms: 60_000,
+            metadata_cache_bytes: 64 << 20,
             trust_forwarded_for: false,
             core: CoreLinkConfig::default(),
             max_text_chars: 100_000,

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cache::MetaCache;
 use crate::core_client::CoreClient;
 use chat_proto::EventStream;
 use chat_proto::v1::{ChannelChange, EdgeCommand, Event, SubscribeRequest, edge_command, event};
@@ -100,6 +101,7 @@ pub async fn subscribe(
 pub async fn run(
     core: CoreClient,
     registry: Arc<Registry>,
+    cache: Arc<MetaCache>,
     identity: Identity,
     first: (u64, EventStream),
     shutdown: CancellationToken,
@@ -109,6 +111,7 @@ pub async fn run(
     let mut streams = Streams {
         core,
         registry,
+        cache,
         identity,
         stops: HashMap::new(),
         cores: None,
@@ -150,6 +153,7 @@ pub async fn run(
 struct Streams {
     core: CoreClient,
     registry: Arc<Registry>,
+    cache: Arc<MetaCache>,
     identity: Identity,
     /// The live cores' streams, by node.
     stops: HashMap<u64, CancellationToken>,
@@ -165,8 +169,12 @@ impl Streams {
         let stop = self.shutdown.child_token();
         self.stops.insert(node, stop.clone());
         let (core, registry) = (self.core.clone(), self.registry.clone());
+        let to = Deliver {
+            registry,
+            cache: self.cache.clone(),
+        };
         self.tracker
-            .spawn(follow(core, registry, self.identity, node, initial, stop));
+            .spawn(follow(core, to, self.identity, node, initial, stop));
     }
 
     /// Opens the streams of cores that joined, closes those of cores that
@@ -184,6 +192,8 @@ impl Streams {
                 stop.cancel();
             }
             self.registry.watches().detach(node);
+            // Changes it made may not have reached this edge.
+            self.cache.flush();
             tracing::info!(node, "core left: its stream is closed");
         }
         for node in live {
@@ -224,23 +234,30 @@ impl Streams {
     }
 }
 
+/// Where a stream's events go: the sessions, and the metadata cache.
+struct Deliver {
+    registry: Arc<Registry>,
+    cache: Arc<MetaCache>,
+}
+
 /// The events of core `node`, until `stop`: opens its stream if `initial`
 /// is none, and opens it again (resuming) whenever it ends.
 async fn follow(
     core: CoreClient,
-    registry: Arc<Registry>,
+    to: Deliver,
     identity: Identity,
     node: u64,
     initial: Option<EventStream>,
     stop: CancellationToken,
 ) {
+    let registry = &to.registry;
     let mut last_seq = 0;
     let mut resume = None;
     let mut events = initial;
     loop {
         let mut stream = match events.take() {
             Some(stream) => stream,
-            None => match reopen(&core, &registry, identity, node, resume, &stop).await {
+            None => match reopen(&core, registry, identity, node, resume, &stop).await {
                 Some(fresh) => {
                     if resume.is_some() && !fresh.resumed {
                         let kicked = registry.kick_all(CloseReason::RESYNC);
@@ -250,6 +267,7 @@ async fn follow(
                             "user events were lost; sessions told to resync"
                         );
                         metrics::counter!("chat_edge_unresumed_streams_total").increment(1);
+                        to.cache.flush();
                         last_seq = 0;
                     }
                     tracing::info!(node, last_seq, "event stream open");
@@ -271,7 +289,11 @@ async fn follow(
                         }
                         last_seq = event.seq;
                     }
-                    handle(&registry, node, event);
+                    if let Some(event::Kind::Metadata(change)) = &event.kind {
+                        to.cache.changed(change).await;
+                        continue;
+                    }
+                    handle(registry, node, event);
                 }
                 Some(Err(status)) => {
                     tracing::warn!(node, %status, "event stream error");

@@ -4,6 +4,7 @@
 //! The edge reaches the core only through [`core_client::CoreClient`]:
 //! gRPC over TCP in cluster mode, over an in-memory link in single-node mode.
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod core_client;
@@ -58,6 +59,8 @@ pub struct Edge {
     pub render_metrics: MetricsRender,
     /// REST calls per user.
     pub rest_limiter: Arc<http::UserLimiter>,
+    /// Profiles, channels and searches, kept fresh by the core's events.
+    pub cache: Arc<cache::MetaCache>,
     /// Who the bearer tokens of recent REST calls belong to.
     pub principals: Arc<principals::Principals>,
     /// The live edges discovery offers, once the binary said where they are.
@@ -103,6 +106,7 @@ impl Edge {
                 Duration::from_millis(config.principal_cache_ttl_ms),
             ),
             rest_limiter: rest_limiter.clone(),
+            cache: Arc::new(cache::MetaCache::new(config.metadata_cache_bytes)),
             connections: Arc::new(Semaphore::new(config.max_connections)),
             session_config: Arc::new(config.session()),
             core: core.clone(),
@@ -120,6 +124,7 @@ impl Edge {
         edge.tracker.spawn(dispatch::run(
             core,
             registry,
+            edge.cache.clone(),
             identity,
             (first, stream),
             edge.shutdown.clone(),

@@ -1,7 +1,9 @@
 //! The edge's cache of REST principals: which user a bearer token belongs
-//! to, so a REST call need not ask the core's `Authenticate` first. The
-//! core still checks the token on the call itself, so a stale entry can
-//! never act for anyone: the cache saves a round trip, it grants nothing.
+//! to, so a REST call need not ask the core's `Authenticate` first. A call
+//! that reaches the core has its token checked there too; a read the
+//! metadata cache answers (`crate::cache`) trusts this entry alone, so a
+//! revocation made through this edge drops the user's entries at once,
+//! and one made elsewhere as soon as its event arrives.
 //!
 //! Bounded in entries and age (`edge.principal_cache_size`,
 //! `edge.principal_cache_ttl_ms`); an entry is also dropped when its
@@ -54,6 +56,20 @@ pub fn revoked(token_ids: &[u64]) {
     });
 }
 
+/// Drops every token of `user_id` from every principal cache of the
+/// process: they were just revoked through this edge, and cached reads make
+/// no core call that would refuse them.
+pub fn user_revoked(user_id: u64) {
+    let mut live = LIVE.lock().unwrap_or_else(|p| p.into_inner());
+    live.retain(|cache| match cache.upgrade() {
+        Some(cache) => {
+            cache.forget_user(user_id);
+            true
+        }
+        None => false,
+    });
+}
+
 impl Principals {
     /// A cache of at most `size` principals, each kept at most `ttl`,
     /// listed for [`revoked`].
@@ -97,6 +113,17 @@ impl Principals {
             }
         }
         Ok(principal)
+    }
+
+    /// Drops the entries of `user_id`'s tokens.
+    pub fn forget_user(&self, user_id: u64) {
+        self.revocations.fetch_add(1, Ordering::SeqCst);
+        let dropped = self
+            .cache
+            .invalidate_entries_if(move |_, p| p.user_id == user_id);
+        if dropped.is_err() {
+            self.cache.invalidate_all();
+        }
     }
 
     /// Drops the entries of `token_ids`.

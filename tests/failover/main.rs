@@ -6,6 +6,7 @@
 //! channel in id order. Skipped, said on stderr, without `TEST_ZOOKEEPER`
 //! and `TEST_POSTGRES_URL`.
 
+mod metadata;
 mod presence;
 #[path = "../support/mod.rs"]
 mod support;

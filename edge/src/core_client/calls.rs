@@ -81,6 +81,8 @@ calls! {
     change_password(pb::ChangePasswordRequest) -> pb::Empty, Unsafe, User, any, then tokens_revoked_by;
     /// A user by id or name.
     get_user(pb::GetUserRequest) -> pb::User, Safe, User, any;
+    /// Users by id (those that exist).
+    get_users(pb::GetUsersRequest) -> pb::UserList, Safe, User, any;
     /// Users by the start of their username.
     search_users(pb::SearchUsersRequest) -> pb::UserList, Safe, User, any;
     /// The read positions of a small channel's members.

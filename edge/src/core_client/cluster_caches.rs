@@ -78,8 +78,9 @@ impl CoreClient {
     /// After tokens of `user` were revoked at one core: every live core
     /// drops its cached copies, so none accepts them any more. A core that
     /// cannot be reached now keeps its copies at most its principal cache's
-    /// time to live.
+    /// time to live. This edge's principal cache drops the user's first.
     pub async fn tokens_revoked(&self, user: u64) {
+        crate::principals::user_revoked(user);
         let req = pb::UserRequest { actor_id: user };
         self.tell_every_core(req, "revoked tokens", &|mut grpc: Grpc, r| async move {
             grpc.forget_tokens(r).await

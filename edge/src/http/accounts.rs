@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chat_proto::v1::{Credentials, GetUserRequest, TokenRequest, get_user_request::Key};
+use chat_proto::v1::{Credentials, TokenRequest, get_user_request::Key};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -103,10 +103,14 @@ pub async fn logout(State(edge): State<Arc<Edge>>, auth: Auth) -> ApiResult<Stat
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A profile from the edge's cache, loaded from the core on a miss.
 async fn get_user(edge: &Edge, auth: &Auth, key: Key) -> ApiResult<Json<User>> {
-    let req = GetUserRequest { key: Some(key) };
-    let user = edge.core.as_user(&auth.bearer).get_user(req).await?;
-    Ok(Json(user.into()))
+    let (core, bearer) = (&edge.core, &auth.bearer);
+    let user = match key {
+        Key::Id(id) => edge.cache.user(core, bearer, id).await?,
+        Key::Username(name) => edge.cache.user_by_name(core, bearer, &name).await?,
+    };
+    Ok(Json(User::from(user.as_ref().clone())))
 }
 
 /// The caller's own account.

@@ -49,13 +49,13 @@ pub async fn search_users(
     auth: Auth,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<UserList>> {
-    let req = pb::SearchUsersRequest {
-        prefix: params.prefix,
-        limit: params.limit.unwrap_or(DEFAULT_SEARCH_LIMIT),
-    };
-    let found = edge.core.as_user(&auth.bearer).search_users(req).await?;
+    let limit = params.limit.unwrap_or(DEFAULT_SEARCH_LIMIT);
+    let found = edge
+        .cache
+        .search(&edge.core, &auth.bearer, &params.prefix, limit)
+        .await?;
     Ok(Json(UserList {
-        users: found.users.into_iter().map(User::from).collect(),
+        users: found.into_iter().map(User::from).collect(),
     }))
 }
 

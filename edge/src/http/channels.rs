@@ -112,7 +112,11 @@ pub async fn get(
         actor_id: auth.user_id,
         channel_id,
     };
+    // Asked of the core: `last_message_id` moves with every message. The
+    // answer refreshes the cached metadata.
+    let stamp = edge.cache.channel_stamp();
     let channel = edge.core.as_user(&auth.bearer).get_channel(req).await?;
+    edge.cache.put_channel(channel.clone(), stamp).await;
     Ok(Json(channel.into()))
 }
 
@@ -142,6 +146,7 @@ pub async fn add_member(
         .as_user(&auth.bearer)
         .add_member(member_request(&auth, channel_id, user_id))
         .await?;
+    edge.cache.channel_changed(channel_id).await;
     Ok(Json(channel.into()))
 }
 
@@ -166,5 +171,6 @@ pub async fn remove_member(
         .as_user(&auth.bearer)
         .remove_member(member_request(&auth, channel_id, user_id))
         .await?;
+    edge.cache.channel_changed(channel_id).await;
     Ok(Json(channel.into()))
 }

@@ -74,6 +74,7 @@ pub async fn rename(
         name: body.name,
     };
     let channel = edge.core.as_user(&auth.bearer).rename_channel(req).await?;
+    edge.cache.channel_changed(channel_id).await;
     Ok(Json(channel.into()))
 }
 
@@ -96,6 +97,7 @@ pub async fn delete(
         channel_id,
     };
     edge.core.as_user(&auth.bearer).delete_channel(req).await?;
+    edge.cache.channel_changed(channel_id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,6 +127,7 @@ pub async fn set_role(
         role: role as i32,
     };
     let channel = edge.core.as_user(&auth.bearer).set_member_role(req).await?;
+    edge.cache.channel_changed(channel_id).await;
     Ok(Json(channel.into()))
 }
 
@@ -153,5 +156,6 @@ pub async fn transfer(
         .as_user(&auth.bearer)
         .transfer_ownership(req)
         .await?;
+    edge.cache.channel_changed(channel_id).await;
     Ok(Json(channel.into()))
 }

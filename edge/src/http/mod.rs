@@ -11,6 +11,7 @@ pub mod extract;
 mod fallback;
 mod groups;
 mod limits;
+mod members;
 mod messages;
 mod openapi;
 pub mod ops;
@@ -87,6 +88,7 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(channels::open_direct))
         .routes(routes!(channels::get, groups::rename, groups::delete))
         .routes(routes!(channels::add_member, channels::remove_member))
+        .routes(routes!(members::list))
         .routes(routes!(groups::set_role))
         .routes(routes!(groups::transfer))
         .routes(routes!(messages::history, messages::send))

@@ -95,6 +95,7 @@ pub async fn update_profile(
         avatar_url: body.avatar_url,
     };
     let user = edge.core.as_user(&auth.bearer).update_profile(req).await?;
+    edge.cache.user_changed(user.id, &user.username).await;
     Ok(Json(user.into()))
 }
 

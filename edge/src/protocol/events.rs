@@ -43,7 +43,9 @@ fn frame(kind: Kind) -> Option<ServerFrame> {
             user_id: (changed.user_id != 0).then_some(changed.user_id),
             actor_id: (changed.actor_id != 0).then_some(changed.actor_id),
         },
-        Kind::TokenRevoked(_) | Kind::Registered(_) | Kind::WatchRefused(_) => return None,
+        Kind::TokenRevoked(_) | Kind::Registered(_) | Kind::WatchRefused(_) | Kind::Metadata(_) => {
+            return None;
+        }
         Kind::Gap(gap) => ServerFrame::Resync {
             channel_id: gap.channel_id,
             after_message_id: gap.after_message_id,
