@@ -3,6 +3,7 @@ import { Backoff } from './backoff';
 import { ChatClient, type ClientEvent, type SocketLike } from './client';
 
 class FakeSocket implements SocketLike {
+  url = '';
   sent: Record<string, unknown>[] = [];
   closed = false;
   onopen: ((ev: unknown) => void) | null = null;
@@ -33,7 +34,7 @@ function setup() {
   let now = 0;
   const client = new ChatClient({
     url: 'ws://x/ws', token: 'tok', idPrefix: 'tab',
-    connect: () => { const s = new FakeSocket(); sockets.push(s); return s; },
+    connect: (url) => { const s = new FakeSocket(); s.url = url; sockets.push(s); return s; },
     now: () => now,
     setTimer: (fn, ms) => { const t = { fn, ms }; timers.push(t); return t; },
     clearTimer: (t) => { const i = timers.indexOf(t as never); if (i >= 0) timers.splice(i, 1); },
@@ -201,6 +202,28 @@ describe('ChatClient', () => {
     t.connect().drop(4001);
     expect(t.client.state).toBe('signed_out');
     expect(t.timers).toEqual([]);
+  });
+
+  it('follows a reconnect frame to the edge it names, with cursors, once', () => {
+    const t = setup();
+    t.client.start();
+    const s = t.connect();
+    t.client.cursors.track('1', '10');
+    const p = t.client.send('1', 'in flight');
+    s.receive({ type: 'reconnect', alternatives: ['ws://b/ws', 'ws://c/ws'], reason: 'draining' });
+    expect(s.closed).toBe(true);
+    expect(t.sockets).toHaveLength(2);
+    expect(t.sockets[1].url).toBe('ws://b/ws');
+    const s2 = t.connect();
+    expect(s2.sent[0]).toEqual({ type: 'hello', token: 'tok', cursors: { '1': '10' } });
+    expect(s2.ofType('send')).toEqual([{ type: 'send', channel_id: '1', client_msg_id: p.clientMsgId, text: 'in flight' }]);
+    // The old socket's late close changes nothing.
+    s.drop(1001);
+    expect(t.client.state).toBe('online');
+    // A later loss goes back to the usual URL.
+    s2.drop();
+    t.runTimer();
+    expect(t.sockets[2].url).toBe('ws://x/ws');
   });
 
   it('re-watches presence after a reconnect', () => {

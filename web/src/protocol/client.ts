@@ -60,6 +60,8 @@ export class ChatClient {
   private userId: Id | null = null;
   private heartbeat: unknown = null;
   private retryTimer: unknown = null;
+  /** The edge a `reconnect` frame named, for the next connection only. */
+  private redirect: string | null = null;
   private readonly watched = new Set<Id>();
   private readonly listeners = new Set<(e: ClientEvent) => void>();
   private readonly backoff: Backoff;
@@ -178,8 +180,10 @@ export class ChatClient {
   private open(status: Status): void {
     this.setStatus(status);
     let socket: SocketLike;
+    const url = this.redirect ?? this.options.url;
+    this.redirect = null;
     try {
-      socket = this.options.connect(this.options.url);
+      socket = this.options.connect(url);
     } catch {
       this.scheduleReconnect();
       return;
@@ -213,6 +217,23 @@ export class ChatClient {
         this.scheduleReconnect();
       }
     };
+  }
+
+  /**
+   * The edge is draining: connect at the first edge it named (the next
+   * reconnect after that goes to the usual URL again), with cursors, so
+   * nothing is lost or shown twice.
+   */
+  private moveTo(alternatives: string[]): void {
+    const next = alternatives.find((u) => typeof u === 'string' && /^wss?:\/\//.test(u));
+    const old = this.socket;
+    if (!old) return;
+    this.socket = null;
+    this.clearTimers();
+    old.close(1000, 'reconnect');
+    this.failInFlight();
+    this.redirect = next ?? null;
+    this.open('reconnecting');
   }
 
   /** Sends on the wire that lost their connection go again after the next hello. */
@@ -251,6 +272,9 @@ export class ChatClient {
         break;
       case 'resync':
         this.cursors.resync(frame.channel_id, frame.after_message_id);
+        break;
+      case 'reconnect':
+        this.moveTo(frame.alternatives);
         break;
       case 'channel':
         if (frame.change === 'deleted') this.cursors.forget(frame.channel.id);

@@ -53,6 +53,7 @@ export type ServerFrame =
   | { type: 'relationship'; relationship: Relationship }
   | { type: 'error'; code: string; message: string; client_msg_id?: string; channel_id?: Id; message_id?: Id }
   | { type: 'resync'; channel_id: Id; after_message_id: Id }
+  | { type: 'reconnect'; alternatives: string[]; reason: string }
   | { type: 'pong'; nonce?: string };
 
 /** The result of decoding one text frame. */
@@ -83,6 +84,7 @@ const REQUIRED: Record<ServerFrame['type'], Record<string, 'string' | 'object' |
   relationship: { relationship: 'object' },
   error: { code: 'string' },
   resync: { channel_id: 'string', after_message_id: 'string' },
+  reconnect: { alternatives: 'object', reason: 'string' },
   pong: {},
 };
 
