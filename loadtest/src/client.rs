@@ -98,15 +98,8 @@ impl Rest {
         id_of(&reply["id"])
     }
 
-    /// A page of history after `after`; the ids and whether more follow.
-    pub async fn history_after(
-        &self,
-        who: &Account,
-        channel: u64,
-        after: u64,
-        limit: u32,
-    ) -> anyhow::Result<(Vec<u64>, bool)> {
-        let path = format!("/api/v1/channels/{channel}/messages?after={after}&limit={limit}");
+    /// `GET path` as `who`: the JSON body of a success.
+    pub async fn get(&self, who: &Account, path: &str) -> anyhow::Result<Value> {
         let req = self
             .http
             .get(format!("{}{path}", self.base))
@@ -116,7 +109,7 @@ impl Rest {
         let body: Value = resp.json().await?;
         if status.as_u16() == 429 {
             bail!(
-                "GET {path}: {status}: {body}; one reader pages faster than the server's \
+                "GET {path}: {status}: {body}; one reader reads faster than the server's \
                  per-user REST limit: start it with CHAT_EDGE__REST_PER_SEC and \
                  CHAT_EDGE__REST_BURST raised (see docs/benchmarks.md)"
             );
@@ -124,6 +117,19 @@ impl Rest {
         if !status.is_success() {
             bail!("GET {path}: {status}: {body}");
         }
+        Ok(body)
+    }
+
+    /// A page of history after `after`; the ids and whether more follow.
+    pub async fn history_after(
+        &self,
+        who: &Account,
+        channel: u64,
+        after: u64,
+        limit: u32,
+    ) -> anyhow::Result<(Vec<u64>, bool)> {
+        let path = format!("/api/v1/channels/{channel}/messages?after={after}&limit={limit}");
+        let body = self.get(who, &path).await?;
         let ids = body["messages"]
             .as_array()
             .map(|a| a.iter().filter_map(|m| id_of(&m["id"]).ok()).collect())

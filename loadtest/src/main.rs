@@ -23,7 +23,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use run::Run;
-use scenarios::{chat, failover, fanout, history, idle, reconnect};
+use scenarios::{browse, chat, failover, fanout, history, idle, reconnect};
 
 /// Load generator for the chat server.
 #[derive(Debug, Parser)]
@@ -72,6 +72,8 @@ enum Scenario {
     Reconnect(reconnect::Args),
     /// Pages through a long channel.
     History(history::Args),
+    /// Reads profiles, a member list and searches, one at a time.
+    Browse(browse::Args),
     /// Pairs chat 1:1 while cores are killed and replaced; the checker's verdict.
     Failover(failover::Args),
 }
@@ -92,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Fanout(args) => fanout::run(&run, args).await,
             Scenario::Reconnect(args) => reconnect::run(&run, args).await,
             Scenario::History(args) => history::run(&run, args).await,
+            Scenario::Browse(args) => browse::run(&run, args).await,
             Scenario::Failover(args) => failover::run(&run, args).await,
         }
     };

@@ -90,6 +90,11 @@ impl Run {
         results.into_iter().collect()
     }
 
+    /// The start of every username this run signs up.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// Signs up `n` new users for this run.
     pub async fn users(&self, n: usize, tag: &str) -> anyhow::Result<Vec<Account>> {
         let prefix = format!("{}{tag}", self.prefix);

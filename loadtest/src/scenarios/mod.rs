@@ -1,5 +1,6 @@
 //! The scenarios, one module each.
 
+pub mod browse;
 pub mod chat;
 mod connect;
 pub mod failover;
