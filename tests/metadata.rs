@@ -8,19 +8,20 @@ use serde_json::{Value, json};
 use support::api::str_of;
 use support::{Api, Server};
 
-fn ids(list: &Value, field: &str) -> Vec<String> {
-    list[field]
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|m| {
-            str_of(if field == "members" {
-                &m["user"]["id"]
-            } else {
-                &m["id"]
-            })
-        })
+/// The user ids of a members list, in its order.
+fn member_ids(list: &Value) -> Vec<String> {
+    items(list, "members")
+        .map(|m| str_of(&m["user"]["id"]))
         .collect()
+}
+
+/// The ids of a list of users, in its order.
+fn user_ids(list: &Value) -> Vec<String> {
+    items(list, "users").map(|u| str_of(&u["id"])).collect()
+}
+
+fn items<'a>(list: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
+    list[field].as_array().expect("a list").iter()
 }
 
 #[tokio::test]
@@ -34,7 +35,7 @@ async fn a_channels_members_come_with_profiles_and_roles_and_follow_each_change(
     let path = format!("/api/v1/channels/{group}/members");
     let list = api.get(&path, &bob.token).await.expect(200);
     assert_eq!(list["name"], "team");
-    assert_eq!(ids(&list, "members"), [ann.id.clone(), bob.id.clone()]);
+    assert_eq!(member_ids(&list), [ann.id.clone(), bob.id.clone()]);
     assert_eq!(list["members"][0]["role"], "owner");
     assert_eq!(list["members"][0]["user"]["username"], "ann");
     assert_eq!(list["members"][1]["role"], "member");
@@ -45,7 +46,7 @@ async fn a_channels_members_come_with_profiles_and_roles_and_follow_each_change(
         .await
         .expect(200);
     let list = api.get(&path, &bob.token).await.expect(200);
-    assert_eq!(ids(&list, "members").len(), 3, "{list}");
+    assert_eq!(member_ids(&list).len(), 3, "{list}");
     api.put(
         &format!("/api/v1/channels/{group}/members/{}/role", bob.id),
         &ann.token,
@@ -83,7 +84,7 @@ async fn a_channels_members_come_with_profiles_and_roles_and_follow_each_change(
         .await
         .expect_error(404, "channel_not_found");
     let list = api.get(&path, &bob.token).await.expect(200);
-    assert_eq!(ids(&list, "members"), [ann.id.clone(), bob.id.clone()]);
+    assert_eq!(member_ids(&list), [ann.id.clone(), bob.id.clone()]);
     api.get("/api/v1/channels/12345/members", &bob.token)
         .await
         .expect_error(404, "channel_not_found");
@@ -99,7 +100,7 @@ async fn autocomplete_and_profiles_show_a_signup_and_an_edit_at_once() {
     let ann = api.signup("ann").await;
     let search = "/api/v1/users?prefix=an";
     assert_eq!(
-        ids(&api.get(search, &ann.token).await.expect(200), "users"),
+        user_ids(&api.get(search, &ann.token).await.expect(200)),
         [ann.id.as_str()]
     );
     let me = format!("/api/v1/users/{}", ann.id);
@@ -115,12 +116,12 @@ async fn autocomplete_and_profiles_show_a_signup_and_an_edit_at_once() {
 
     let anna = api.signup("anna").await;
     let found = api.get(search, &ann.token).await.expect(200);
-    assert_eq!(ids(&found, "users"), [ann.id.clone(), anna.id.clone()]);
+    assert_eq!(user_ids(&found), [ann.id.clone(), anna.id.clone()]);
     let one = api
         .get("/api/v1/users?prefix=AN&limit=1", &ann.token)
         .await
         .expect(200);
-    assert_eq!(ids(&one, "users"), [ann.id.as_str()]);
+    assert_eq!(user_ids(&one), [ann.id.as_str()]);
     api.get("/api/v1/users?prefix=an&limit=51", &ann.token)
         .await
         .expect_error(400, "invalid_limit");

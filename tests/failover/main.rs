@@ -72,6 +72,23 @@ async fn groups_until(
     panic!("30 groups and still not: {made:?}");
 }
 
+/// `n` groups of one owner: that owner's node id and the channels.
+async fn channels_of_one_owner(people: &People, members: &Members, n: usize) -> (u64, Vec<String>) {
+    let made = groups_until(people, members, |made| {
+        let first = made[0].1;
+        made.iter().filter(|(_, o)| *o == first).count() >= n
+    })
+    .await;
+    let owner = made[0].1;
+    let channels = made
+        .into_iter()
+        .filter(|(_, o)| *o == owner)
+        .map(|(c, _)| c)
+        .take(n)
+        .collect();
+    (owner, channels)
+}
+
 /// One session's record: the message frames it got, per channel.
 #[derive(Default)]
 struct Seen {
@@ -314,18 +331,7 @@ async fn killing_the_owner_of_busy_channels_mid_burst_loses_nothing() {
     };
     let people = people(&cores).await;
     // Two groups of one owner: the core that is killed.
-    let made = groups_until(&people, &members, |made| {
-        let first = made[0].1;
-        made.iter().filter(|(_, o)| *o == first).count() >= 2
-    })
-    .await;
-    let victim_id = made[0].1;
-    let channels: Vec<String> = made
-        .iter()
-        .filter(|(_, o)| *o == victim_id)
-        .map(|(c, _)| c.clone())
-        .take(2)
-        .collect();
+    let (victim_id, channels) = channels_of_one_owner(&people, &members, 2).await;
     let victim = cores.index_of(&members, victim_id);
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
     let readers = Readers::start(ben, dan);
@@ -382,18 +388,7 @@ async fn a_paused_owner_commits_nothing_once_its_channels_moved() {
     };
     let people = people(&cores).await;
     // Three groups of one owner: the core that is paused.
-    let made = groups_until(&people, &members, |made| {
-        let first = made[0].1;
-        made.iter().filter(|(_, o)| *o == first).count() >= 3
-    })
-    .await;
-    let victim_id = made[0].1;
-    let channels: Vec<String> = made
-        .iter()
-        .filter(|(_, o)| *o == victim_id)
-        .map(|(c, _)| c.clone())
-        .take(3)
-        .collect();
+    let (victim_id, channels) = channels_of_one_owner(&people, &members, 3).await;
     let victim = cores.index_of(&members, victim_id);
     let (mut ann, ben, mut cat, dan) = sessions(&cores, &people).await;
     let readers = Readers::start(ben, dan);
