@@ -118,7 +118,11 @@ fn fanout(c: &mut Criterion) {
         origin_session: 0,
     });
     let (text, position) = encode_event(event).expect("a message event is a frame");
-    let frame = Arc::new(SharedFrame { text, position });
+    let frame = Arc::new(SharedFrame {
+        text,
+        position,
+        ahead: Box::default(),
+    });
 
     let many_users: Vec<u64> = (1..=100).collect();
     let scenarios = [

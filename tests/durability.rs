@@ -58,7 +58,8 @@ async fn burst(
                     enough.notify_one();
                 }
             }
-            Ok(frame) if frame["type"] == "message" => {}
+            // Other senders' messages, each first sender's profile ahead.
+            Ok(frame) if frame["type"] == "message" || frame["type"] == "profile" => {}
             Ok(frame) => panic!("unexpected frame during burst: {frame}"),
             Err(_) => alive = false,
         }

@@ -28,7 +28,7 @@ async fn a_call_acts_only_for_the_user_of_its_live_token() {
     // Ann's token, Bob's name: refused, nothing is stored as Bob.
     let forged = core.send_message(with(send(bob, channel, "f"), Some(&ann_token)));
     refused(forged.await, Code::PermissionDenied, "actor_mismatch");
-    let ready = core.get_ready_state(with(pb::UserRequest { actor_id: bob }, Some(&ann_token)));
+    let ready = core.get_user_state(with(pb::UserRequest { actor_id: bob }, Some(&ann_token)));
     refused(ready.await, Code::PermissionDenied, "actor_mismatch");
 
     // No token at all.
@@ -41,7 +41,7 @@ async fn a_call_acts_only_for_the_user_of_its_live_token() {
     // very next call with it is refused.
     let phone = login(&mut core, "ann").await;
     let ready = pb::UserRequest { actor_id: ann };
-    core.get_ready_state(with(ready, Some(&phone)))
+    core.get_user_state(with(ready, Some(&phone)))
         .await
         .expect("the phone's token works");
     core.logout(pb::TokenRequest {
@@ -211,7 +211,14 @@ macro_rules! every_user_call {
                     anchor: None
                 }
             ),
-            call!(get_ready_state, user.clone()),
+            call!(get_user_state, user.clone()),
+            call!(
+                get_channels,
+                pb::GetChannelsRequest {
+                    actor_id: actor,
+                    channel_ids: vec![channel]
+                }
+            ),
             call!(
                 mark_read,
                 pb::MarkReadRequest {
@@ -300,7 +307,7 @@ async fn every_call_on_behalf_of_a_user_checks_the_principal() {
         .id;
 
     let forged = every_user_call!(&mut core, Some(ann_token.as_str()), bob, channel);
-    assert_eq!(forged.len(), 29);
+    assert_eq!(forged.len(), 30);
     for (rpc, result) in forged {
         let status = result.expect_err(rpc);
         assert_eq!(status.code(), Code::PermissionDenied, "{rpc}: {status:?}");

@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod ahead;
+
 use crate::cache::MetaCache;
 use crate::core_client::CoreClient;
 use chat_proto::EventStream;
@@ -24,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::error::{ApiError, CloseReason};
-use crate::protocol::{SharedFrame, events};
+use crate::protocol::{AheadProfile, SharedFrame, events};
 use crate::registry::Registry;
 use crate::watches::Watches;
 
@@ -289,11 +291,18 @@ async fn follow(
                         }
                         last_seq = event.seq;
                     }
-                    if let Some(event::Kind::Metadata(change)) = &event.kind {
-                        to.cache.changed(change).await;
-                        continue;
-                    }
-                    handle(registry, node, event);
+                    let ahead = match &event.kind {
+                        Some(event::Kind::Metadata(change)) => {
+                            to.cache.changed(change).await;
+                            continue;
+                        }
+                        Some(event::Kind::Message(chat_proto::v1::MessageCreated {
+                            message: Some(message),
+                            ..
+                        })) => ahead::profiles(&core, &to.cache, message).await,
+                        _ => Box::default(),
+                    };
+                    handle(registry, node, event, ahead);
                 }
                 Some(Err(status)) => {
                     tracing::warn!(node, %status, "event stream error");
@@ -341,7 +350,9 @@ async fn reopen(
     }
 }
 
-fn handle(registry: &Registry, node: u64, event: Event) {
+/// Hands `event` to its recipients here, with the profiles to send `ahead`
+/// of it.
+fn handle(registry: &Registry, node: u64, event: Event, ahead: Box<[AheadProfile]>) {
     let Some(kind) = event.kind else { return };
     let watches = registry.watches();
     match &kind {
@@ -363,9 +374,8 @@ fn handle(registry: &Registry, node: u64, event: Event) {
         event::Kind::Gap(gap) => {
             // The core names no recipients: the members here are the ones.
             let members = watches.members(gap.channel_id);
-            if let Some((text, position)) = events::encode_event(kind) {
-                let frame = Arc::new(SharedFrame { text, position });
-                registry.deliver(&members, &frame);
+            if let Some((text, _)) = events::encode_event(kind) {
+                registry.deliver(&members, &Arc::new(SharedFrame::plain(text)));
             }
             return;
         }
@@ -378,7 +388,11 @@ fn handle(registry: &Registry, node: u64, event: Event) {
         }
     }
     if let Some((text, position)) = events::encode_event(kind) {
-        let frame = Arc::new(SharedFrame { text, position });
+        let frame = Arc::new(SharedFrame {
+            text,
+            position,
+            ahead,
+        });
         let queued = registry.deliver(&event.recipients, &frame);
         metrics::counter!("chat_ws_deliveries_total").increment(queued as u64);
     }

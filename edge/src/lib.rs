@@ -14,6 +14,7 @@ pub mod http;
 pub mod peers;
 pub mod principals;
 pub mod protocol;
+pub mod ready;
 pub mod registry;
 pub mod watches;
 pub mod wire;
@@ -215,10 +216,7 @@ impl Edge {
                 reason: "draining".to_owned(),
             };
             let text = serde_json::to_string(&frame).unwrap_or_default();
-            let frame = Arc::new(protocol::SharedFrame {
-                text: text.into(),
-                position: None,
-            });
+            let frame = Arc::new(protocol::SharedFrame::plain(text.into()));
             let told = self.registry.deliver_all(&frame);
             metrics::counter!("chat_edge_drains_total").increment(1);
             tracing::info!(

@@ -44,6 +44,7 @@ acts_for_actor_id!(
     CreateGroupRequest,
     ChannelRequest,
     ListChannelsRequest,
+    GetChannelsRequest,
     MemberRequest,
     RenameChannelRequest,
     MemberRoleRequest,

@@ -23,6 +23,8 @@ pub(super) fn group_name(name: &str) -> Result<String, CoreError> {
 
 /// Member lists one channel listing reads from storage at once.
 const MEMBER_READS: usize = 8;
+/// Most channels one `GetChannels` call reads.
+pub const GET_CHANNELS_MAX: usize = 1000;
 
 /// Who a channel change is about and who made it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -143,9 +145,33 @@ impl<S: Store> CoreService<S> {
         Ok(convert::channel(&record, &members))
     }
 
+    /// The channels of `ids` that `actor` is a member of, in `actor`'s
+    /// channel order: one read of their channels, and member lists only of
+    /// those asked for.
+    pub async fn get_channels(&self, actor: Id, ids: &[Id]) -> Result<Vec<pb::Channel>, CoreError> {
+        if ids.len() > GET_CHANNELS_MAX {
+            return Err(CoreError::invalid(
+                "too_many_ids",
+                format!("at most {GET_CHANNELS_MAX} channels at once"),
+            ));
+        }
+        let wanted: std::collections::HashSet<Id> = ids.iter().copied().collect();
+        let mut records = self.store.channels_of(actor).await?;
+        records.retain(|r| wanted.contains(&r.id));
+        self.with_members(records).await
+    }
+
     /// Every channel of `actor`.
     pub async fn list_channels(&self, actor: Id) -> Result<Vec<pb::Channel>, CoreError> {
         let records = self.store.channels_of(actor).await?;
+        self.with_members(records).await
+    }
+
+    /// `records` with their member lists.
+    async fn with_members(
+        &self,
+        records: Vec<ChannelRecord>,
+    ) -> Result<Vec<pb::Channel>, CoreError> {
         // In a cluster the channels other cores own are read from storage:
         // a few at a time rather than one after another.
         let mut members = Vec::with_capacity(records.len());

@@ -88,6 +88,10 @@ impl<S: Store> ChatCore for CoreService<S> {
         ok(CoreService::get_users(self, &r.ids).await)
     }
 
+    async fn get_profiles(&self, r: Request<pb::GetUsersRequest>) -> Reply<pb::UserList> {
+        ok(CoreService::get_users(self, &valid(r)?.ids).await)
+    }
+
     async fn search_users(&self, r: Request<pb::SearchUsersRequest>) -> Reply<pb::UserList> {
         let r = self.authorized(r).await?;
         ok(CoreService::search_users(self, &r.prefix, r.limit).await)
@@ -106,6 +110,13 @@ impl<S: Store> ChatCore for CoreService<S> {
     async fn get_channel(&self, r: Request<pb::ChannelRequest>) -> Reply<pb::Channel> {
         let r = self.authorized(r).await?;
         ok(CoreService::get_channel(self, r.actor_id, r.channel_id).await)
+    }
+
+    async fn get_channels(&self, r: Request<pb::GetChannelsRequest>) -> Reply<pb::ChannelList> {
+        let r = self.authorized(r).await?;
+        ok(CoreService::get_channels(self, r.actor_id, &r.channel_ids)
+            .await
+            .map(|channels| pb::ChannelList { channels }))
     }
 
     async fn list_channels(&self, r: Request<pb::ListChannelsRequest>) -> Reply<pb::ChannelList> {
@@ -244,8 +255,8 @@ impl<S: Store> ChatCore for CoreService<S> {
         Ok(Response::new(pb::Empty {}))
     }
 
-    async fn get_ready_state(&self, r: Request<pb::UserRequest>) -> Reply<pb::ReadyState> {
-        ok(CoreService::ready_state(self, self.authorized(r).await?.actor_id).await)
+    async fn get_user_state(&self, r: Request<pb::UserRequest>) -> Reply<pb::UserState> {
+        ok(CoreService::user_state(self, self.authorized(r).await?.actor_id).await)
     }
 
     async fn mark_read(&self, r: Request<pb::MarkReadRequest>) -> Reply<pb::ReadState> {

@@ -7,7 +7,9 @@ use super::{CoreService, now_ms};
 use crate::convert;
 use crate::error::CoreError;
 use crate::members::Members;
-use crate::store::{ChannelKind, Id, MessageChange, MessageRecord, ReadState, Store};
+use crate::store::{
+    ChannelKind, ChannelRecord, Id, MessageChange, MessageRecord, ReadState, Store,
+};
 
 /// How many characters of a channel's last message `ready` carries.
 pub const PREVIEW_CHARS: usize = 200;
@@ -27,19 +29,33 @@ fn preview(m: &MessageRecord) -> (pb::Message, bool) {
     (message, cut.is_some())
 }
 
+/// The other member of a 1:1 channel (from its `"{low}:{high}"` key), 0
+/// for a group.
+fn peer(channel: &ChannelRecord, actor: Id) -> Id {
+    let Some((low, high)) = channel
+        .direct_key
+        .as_deref()
+        .and_then(|k| k.split_once(':'))
+    else {
+        return 0;
+    };
+    let (low, high) = (low.parse().unwrap_or(0), high.parse().unwrap_or(0));
+    if low == actor { high } else { low }
+}
+
 impl<S: Store> CoreService<S> {
-    /// The user, their settings and every channel with their read position.
-    pub async fn ready_state(&self, actor: Id) -> Result<pb::ReadyState, CoreError> {
+    /// The actor's settings and, per channel, where it ends, their read
+    /// position in it and its last message: `ready` less what the edge
+    /// caches. No channel's member list is read.
+    pub async fn user_state(&self, actor: Id) -> Result<pb::UserState, CoreError> {
         // Asked together, so a session waits for one turn of the storage
-        // readers' queue rather than four: in a reconnect storm that queue
+        // readers' queue rather than three: in a reconnect storm that queue
         // holds thousands of other sessions' reads.
-        let (user, settings, reads, channels) = tokio::try_join!(
-            async { Ok::<_, CoreError>(self.store.user_by_id(actor).await?) },
-            async { Ok(self.store.settings(actor).await?) },
+        let (settings, reads, channels) = tokio::try_join!(
+            async { Ok::<_, CoreError>(self.store.settings(actor).await?) },
             async { Ok(self.store.read_states(actor).await?) },
-            self.list_channels(actor),
+            async { Ok(self.store.channels_of(actor).await?) },
         )?;
-        let user = user.ok_or(CoreError::UserNotFound)?;
         let with_messages = channels
             .iter()
             .filter(|c| c.last_message_id > 0)
@@ -51,7 +67,7 @@ impl<S: Store> CoreService<S> {
             .await?;
         latest.sort_unstable_by_key(|m| m.channel_id);
         let channels = channels
-            .into_iter()
+            .iter()
             .map(|channel| {
                 let read = reads
                     .binary_search_by_key(&channel.id, |r| r.channel_id)
@@ -61,18 +77,19 @@ impl<S: Store> CoreService<S> {
                     .binary_search_by_key(&channel.id, |m| m.channel_id)
                     .ok()
                     .map(|i| preview(&latest[i]));
-                pb::ChannelState {
+                pb::ChannelPosition {
+                    channel_id: channel.id,
+                    last_message_id: channel.last_message_id,
                     last_read_id: read.map_or(0, |r| r.last_read_id),
                     unread_count: read.map_or(0, |r| r.unread_count),
                     mention_count: read.map_or(0, |r| r.mention_count),
                     last_message_truncated: last.as_ref().is_some_and(|(_, cut)| *cut),
                     last_message: last.map(|(m, _)| m),
-                    channel: Some(channel),
+                    peer_id: peer(channel, actor),
                 }
             })
             .collect();
-        Ok(pb::ReadyState {
-            user: Some(convert::user(&user)),
+        Ok(pb::UserState {
             settings: Some(convert::settings(&settings)),
             channels,
             receipts_max_members: u32::try_from(self.config.receipts_max_members)

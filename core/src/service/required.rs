@@ -57,6 +57,7 @@ required! {
     TokenRequest {};
     GetUserRequest {};
     GetUsersRequest {};
+    GetChannelsRequest { actor_id };
     SearchUsersRequest {};
     RevokeTokenRequest { actor_id };
     UserRequest { actor_id };

@@ -25,6 +25,7 @@ use chat_proto::v1 as pb;
 
 use crate::core_client::{Bearer, CoreClient};
 use crate::error::ApiError;
+pub use shelf::Found;
 use shelf::{Shelf, arc_bytes, weight};
 
 /// Most users one search answers (the core's limit too).
@@ -92,35 +93,64 @@ impl MetaCache {
     }
 
     /// The profiles of `ids` that exist, in the order asked: cached, and the
-    /// rest in one core call.
+    /// rest in one core call on behalf of the holder of `bearer`.
     pub async fn users(
         &self,
         core: &CoreClient,
         bearer: &Bearer,
         ids: &[u64],
-    ) -> Result<Vec<Arc<pb::User>>, ApiError> {
-        let mut found = std::collections::HashMap::with_capacity(ids.len());
-        let mut missing = Vec::new();
-        for id in ids {
-            match self.users.peek(id).await {
-                Some(user) => {
-                    found.insert(*id, user);
-                }
-                None => missing.push(*id),
-            }
-        }
-        self.users.count_hits(found.len() as u64);
-        if !missing.is_empty() {
-            self.users.count_misses(missing.len() as u64);
-            let stamp = self.users.stamp();
-            let req = pb::GetUsersRequest { ids: missing };
-            for user in core.as_user(bearer).get_users(req).await?.users {
-                let user = Arc::new(user);
-                self.users.put(user.id, user.clone(), stamp).await;
-                found.insert(user.id, user);
-            }
-        }
-        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+    ) -> Result<Found<Arc<pb::User>>, ApiError> {
+        self.users_or(ids, |ids| async move {
+            core.as_user(bearer)
+                .get_users(pb::GetUsersRequest { ids })
+                .await
+        })
+        .await
+    }
+
+    /// The same for the edge itself, which shows profiles ahead of the
+    /// messages it delivers.
+    pub async fn profiles(
+        &self,
+        core: &CoreClient,
+        ids: &[u64],
+    ) -> Result<Found<Arc<pb::User>>, ApiError> {
+        self.users_or(ids, |ids| async move {
+            core.get_profiles(pb::GetUsersRequest { ids }).await
+        })
+        .await
+    }
+
+    /// The cached profiles of `ids`, and the rest from `load`.
+    async fn users_or<F, Fut>(&self, ids: &[u64], load: F) -> Result<Found<Arc<pb::User>>, ApiError>
+    where
+        F: FnOnce(Vec<u64>) -> Fut,
+        Fut: Future<Output = Result<pb::UserList, ApiError>>,
+    {
+        let load = |ids| async { Ok(load(ids).await?.users.into_iter().map(Arc::new).collect()) };
+        self.users.get_many(ids, |_| true, |u| u.id, load).await
+    }
+
+    /// The channels of `ids` that `actor` is a member of, in the order
+    /// asked: cached, and the rest in one core call. A cached channel that
+    /// does not list `actor` is asked again: they may have just joined.
+    pub async fn channels(
+        &self,
+        core: &CoreClient,
+        bearer: &Bearer,
+        actor: u64,
+        ids: &[u64],
+    ) -> Result<Found<Arc<pb::Channel>>, ApiError> {
+        let member = |c: &Arc<pb::Channel>| c.member_ids.binary_search(&actor).is_ok();
+        let load = |channel_ids| async move {
+            let req = pb::GetChannelsRequest {
+                actor_id: actor,
+                channel_ids,
+            };
+            let channels = core.as_user(bearer).get_channels(req).await?.channels;
+            Ok(channels.into_iter().map(Arc::new).collect())
+        };
+        self.channels.get_many(ids, member, |c| c.id, load).await
     }
 
     /// The user named `username` (any case).

@@ -35,6 +35,14 @@ pub enum Served {
     Coalesced,
 }
 
+/// What a batch read found, in the order asked (absent ones left out).
+pub struct Found<V> {
+    /// The values.
+    pub items: Vec<V>,
+    /// Whether some were not cached, so the core was asked.
+    pub asked_core: bool,
+}
+
 /// Cached values of one kind, by key.
 pub struct Shelf<K, V> {
     kind: &'static str,
@@ -158,6 +166,45 @@ where
         // as any answer a moment ago, but it is not kept.
         cache.invalidate(key).await;
         last.ok_or_else(|| ApiError::new(500, "internal", "cache load without a value"))
+    }
+
+    /// The values of `keys` that exist, in the order asked: the cached ones
+    /// that are `usable`, and the rest from one `load` of the keys missing,
+    /// whose answers are kept under `key_of` (no coalescing: a batch).
+    pub async fn get_many<F, Fut>(
+        &self,
+        keys: &[K],
+        usable: impl Fn(&V) -> bool,
+        key_of: impl Fn(&V) -> K,
+        load: F,
+    ) -> Result<Found<V>, ApiError>
+    where
+        F: FnOnce(Vec<K>) -> Fut,
+        Fut: Future<Output = Result<Vec<V>, ApiError>>,
+    {
+        let mut found = std::collections::HashMap::with_capacity(keys.len());
+        let mut missing = Vec::new();
+        for key in keys {
+            match self.peek(key).await {
+                Some(value) if usable(&value) => {
+                    found.insert(key.clone(), value);
+                }
+                _ => missing.push(key.clone()),
+            }
+        }
+        self.count_hits(found.len() as u64);
+        let asked_core = !missing.is_empty();
+        if asked_core {
+            self.count_misses(missing.len() as u64);
+            let stamp = self.stamp();
+            for value in load(missing).await? {
+                let key = key_of(&value);
+                self.put(key.clone(), value.clone(), stamp).await;
+                found.insert(key, value);
+            }
+        }
+        let items = keys.iter().filter_map(|k| found.get(k).cloned()).collect();
+        Ok(Found { items, asked_core })
     }
 
     /// Keeps `value` for `key`, read from the core after the counter said

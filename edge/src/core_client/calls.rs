@@ -83,6 +83,8 @@ calls! {
     get_user(pb::GetUserRequest) -> pb::User, Safe, User, any;
     /// Users by id (those that exist).
     get_users(pb::GetUsersRequest) -> pb::UserList, Safe, User, any;
+    /// Users by id, for the edge itself: profiles sent ahead of messages.
+    get_profiles(pb::GetUsersRequest) -> pb::UserList, Safe, Edge, any;
     /// Users by the start of their username.
     search_users(pb::SearchUsersRequest) -> pb::UserList, Safe, User, any;
     /// The read positions of a small channel's members.
@@ -93,6 +95,8 @@ calls! {
     create_group(pb::CreateGroupRequest) -> pb::Channel, Unsafe, User, any;
     /// A channel the caller is a member of.
     get_channel(pb::ChannelRequest) -> pb::Channel, Safe, User, |r| Key::Channel(r.channel_id);
+    /// Channels of the caller's, by id.
+    get_channels(pb::GetChannelsRequest) -> pb::ChannelList, Safe, User, any;
     /// The caller's channels.
     list_channels(pb::ListChannelsRequest) -> pb::ChannelList, Safe, User, any;
     /// Adds a member to a group.
@@ -111,8 +115,8 @@ calls! {
     send_message(pb::SendMessageRequest) -> pb::SendMessageReply, Safe, User, |r| Key::Channel(r.channel_id);
     /// A page of history.
     history(pb::HistoryRequest) -> pb::HistoryPage, Safe, User, |r| Key::Channel(r.channel_id);
-    /// The caller's state at connect time.
-    get_ready_state(pb::UserRequest) -> pb::ReadyState, Safe, User, any;
+    /// The caller's own part of `ready` (the edge adds the rest).
+    get_user_state(pb::UserRequest) -> pb::UserState, Safe, User, any;
     /// Moves a read position forward (never back).
     mark_read(pb::MarkReadRequest) -> pb::ReadState, Safe, User, |r| Key::Channel(r.channel_id);
     /// Edits a message (each edit is a new version).

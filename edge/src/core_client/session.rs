@@ -3,11 +3,11 @@
 //! its [`CallResult`].
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use chat_proto::v1::{
     ChangesRequest, ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest,
-    MessageRef, SendMessageRequest, SessionRef, TokenRequest, UserRequest, WatchRequest,
-    history_request,
+    MessageRef, SendMessageRequest, SessionRef, TokenRequest, WatchRequest, history_request,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -15,8 +15,9 @@ use futures::stream::FuturesUnordered;
 
 use super::send_pipe::SendPipe;
 use super::{Bearer, CoreClient};
+use crate::cache::MetaCache;
 use crate::error::ApiError;
-use crate::protocol::{Call, CallResult, ReadyLoad, SendCall};
+use crate::protocol::{Call, CallResult, SendCall};
 
 /// Who makes a session's calls.
 #[derive(Debug, Clone)]
@@ -51,9 +52,9 @@ pub struct Calls {
 
 impl Calls {
     /// Starts `call` on behalf of `caller`.
-    pub fn start(&mut self, core: &CoreClient, caller: Caller, call: Call) {
+    pub fn start(&mut self, core: &CoreClient, cache: &Arc<MetaCache>, caller: Caller, call: Call) {
         match call.into_unary() {
-            Ok(unary) => self.unary.push(start(core, &caller, unary)),
+            Ok(unary) => self.unary.push(start(core, cache, &caller, unary)),
             Err(SendCall {
                 channel_id,
                 client_msg_id,
@@ -92,6 +93,7 @@ impl Calls {
 /// (`Call<Infallible>`), as sends go on the send stream.
 fn start(
     core: &CoreClient,
+    cache: &Arc<MetaCache>,
     caller: &Caller,
     call: Call<Infallible>,
 ) -> BoxFuture<'static, CallResult> {
@@ -99,17 +101,12 @@ fn start(
     let bearer = caller.bearer.clone();
     let actor_id = caller.user_id;
     match call {
-        Call::Ready => Box::pin(async move {
-            let reply = core
-                .as_user(&bearer)
-                .get_ready_state(UserRequest { actor_id })
-                .await;
-            CallResult::Ready(reply.map(|r| ReadyLoad {
-                settings: r.settings.unwrap_or_default().into(),
-                channels: r.channels.into_iter().map(Into::into).collect(),
-                receipts_max_members: r.receipts_max_members,
-            }))
-        }),
+        Call::Ready => {
+            let cache = cache.clone();
+            Box::pin(async move {
+                CallResult::Ready(crate::ready::load(&core, &cache, &bearer, actor_id).await)
+            })
+        }
         Call::MarkRead {
             channel_id,
             message_id,

@@ -61,7 +61,11 @@ pub async fn list(
         .cache
         .channel(core, bearer, auth.user_id, channel_id)
         .await?;
-    let users = edge.cache.users(core, bearer, &channel.member_ids).await?;
+    let users = edge
+        .cache
+        .users(core, bearer, &channel.member_ids)
+        .await?
+        .items;
     let role = |id: u64| {
         if id == channel.owner_id {
             MemberRole::Owner

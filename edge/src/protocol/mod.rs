@@ -9,8 +9,10 @@ pub mod frames;
 pub mod json_error;
 pub mod ratelimit;
 pub mod session;
+pub mod shown;
 
 pub use frames::{ClientFrame, ServerFrame};
 pub use session::{
-    Call, CallResult, Delivery, Output, ReadyLoad, SendCall, Session, SessionConfig, SharedFrame,
+    AheadProfile, Call, CallResult, Delivery, Output, ReadyLoad, SendCall, Session, SessionConfig,
+    SharedFrame,
 };

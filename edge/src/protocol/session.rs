@@ -15,6 +15,7 @@ use super::catchup::{Catchup, PageKind};
 use super::cut::ReadyCut;
 use super::frames::{self, ClientFrame, Limits, ServerFrame};
 use super::ratelimit::TokenBucket;
+use super::shown::{self, Shown};
 use crate::error::{ApiError, CloseReason};
 use crate::wire::{Message, User};
 use watches::WatchQueue;
@@ -73,6 +74,31 @@ pub struct SharedFrame {
     pub text: Arc<str>,
     /// `(channel_id, message_id)` of a `message` frame.
     pub position: Option<(u64, u64)>,
+    /// Profiles to send just before it to a client that lacks them: a
+    /// message's author and the members it mentions.
+    pub ahead: Box<[AheadProfile]>,
+}
+
+impl SharedFrame {
+    /// `text`, which is no message and needs no profiles.
+    pub fn plain(text: Arc<str>) -> Self {
+        Self {
+            text,
+            position: None,
+            ahead: Box::default(),
+        }
+    }
+}
+
+/// A `profile` frame sent ahead of a message unless the client has it.
+#[derive(Debug, PartialEq)]
+pub struct AheadProfile {
+    /// Whose.
+    pub user_id: u64,
+    /// Its [`shown::fingerprint`].
+    pub print: u64,
+    /// The `profile` frame.
+    pub text: Arc<str>,
 }
 
 /// Something routed to this session from elsewhere. Two words, so that
@@ -126,6 +152,8 @@ pub struct Session {
     typing: HashMap<u64, Instant>,
     /// Presence watches and unwatches, applied in order.
     watches: WatchQueue,
+    /// The profiles the client was sent.
+    shown: Shown,
 }
 
 impl Session {
@@ -147,6 +175,7 @@ impl Session {
             user: None,
             typing: HashMap::new(),
             watches: WatchQueue::default(),
+            shown: Shown::default(),
             config,
         }
     }
@@ -355,6 +384,7 @@ impl Session {
             CallResult::Ready(Ok(ReadyLoad {
                 settings,
                 channels,
+                users,
                 receipts_max_members,
             })) => {
                 let Some(user) = self.user.take() else {
@@ -372,6 +402,9 @@ impl Session {
                     .map(|c| (c.channel.id, c.channel.last_message_id))
                     .filter(|(id, _)| !cursors.iter().any(|(c, _)| c == id));
                 self.cut = ReadyCut::new(floors);
+                for u in users.iter().chain([user.as_ref()]) {
+                    self.shown.note(u.id, shown::fingerprint(u));
+                }
                 let ready = ServerFrame::Ready {
                     session_id: self.id,
                     user: *user,
@@ -383,6 +416,7 @@ impl Session {
                     },
                     settings,
                     channels,
+                    users,
                 };
                 self.send(ready);
                 if !cursors.is_empty() {
@@ -460,6 +494,11 @@ impl Session {
                     None => true,
                 };
                 if admitted {
+                    for p in &frame.ahead {
+                        if self.shown.note(p.user_id, p.print) {
+                            self.out.push_back(Output::Text(p.text.clone()));
+                        }
+                    }
                     self.out.push_back(Output::Text(frame.text.clone()));
                 }
             }

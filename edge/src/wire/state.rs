@@ -25,15 +25,19 @@ pub struct ChannelState {
     pub last_message: Option<MessagePreview>,
 }
 
-impl From<pb::ChannelState> for ChannelState {
-    fn from(c: pb::ChannelState) -> Self {
-        let truncated = c.last_message_truncated;
+impl ChannelState {
+    /// `channel` (as cached: metadata) at `position` (from the core now,
+    /// whose `last_message_id` is the one shown).
+    pub fn new(channel: &pb::Channel, position: pb::ChannelPosition) -> Self {
+        let truncated = position.last_message_truncated;
+        let mut channel = Channel::from(channel.clone());
+        channel.last_message_id = position.last_message_id;
         Self {
-            channel: c.channel.unwrap_or_default().into(),
-            last_read_id: c.last_read_id,
-            unread_count: c.unread_count,
-            mention_count: c.mention_count,
-            last_message: c.last_message.map(|m| MessagePreview {
+            channel,
+            last_read_id: position.last_read_id,
+            unread_count: position.unread_count,
+            mention_count: position.mention_count,
+            last_message: position.last_message.map(|m| MessagePreview {
                 id: m.id,
                 sender_id: m.sender_id,
                 text: m.text,

@@ -273,7 +273,8 @@ impl Driver {
             user_id: self.user.unwrap_or_default(),
             bearer: self.bearer.clone(),
         };
-        self.calls.start(&self.edge.core, caller, call);
+        self.calls
+            .start(&self.edge.core, &self.edge.cache, caller, call);
     }
 }
 

@@ -628,38 +628,51 @@ pub struct TokenRevoked {
     #[prost(fixed64, repeated, tag = "1")]
     pub token_ids: ::prost::alloc::vec::Vec<u64>,
 }
-/// The actor's state at connect time.
+/// The actor's own state at connect time: what `ready` needs that the
+/// edge's metadata cache does not hold.
 #[derive(Clone, PartialEq, ::prost::Message)]
-pub struct ReadyState {
+pub struct UserState {
     #[prost(message, optional, tag = "1")]
-    pub user: ::core::option::Option<User>,
-    #[prost(message, optional, tag = "2")]
     pub settings: ::core::option::Option<Settings>,
-    #[prost(message, repeated, tag = "3")]
-    pub channels: ::prost::alloc::vec::Vec<ChannelState>,
+    #[prost(message, repeated, tag = "2")]
+    pub channels: ::prost::alloc::vec::Vec<ChannelPosition>,
     /// Channels of at most this many members have read receipts.
-    #[prost(uint32, tag = "4")]
+    #[prost(uint32, tag = "3")]
     pub receipts_max_members: u32,
 }
-/// A channel with the actor's read position in it.
+/// One of the actor's channels: where it ends and where the actor is in it.
 #[derive(Clone, PartialEq, ::prost::Message)]
-pub struct ChannelState {
-    #[prost(message, optional, tag = "1")]
-    pub channel: ::core::option::Option<Channel>,
+pub struct ChannelPosition {
+    #[prost(fixed64, tag = "1")]
+    pub channel_id: u64,
+    /// Largest message id in the channel, 0 when empty.
     #[prost(fixed64, tag = "2")]
+    pub last_message_id: u64,
+    #[prost(fixed64, tag = "3")]
     pub last_read_id: u64,
     /// Messages from others after last_read_id, at most 1000.
-    #[prost(uint32, tag = "3")]
+    #[prost(uint32, tag = "4")]
     pub unread_count: u32,
     /// Of those, the ones that mention the actor, at most 1000.
-    #[prost(uint32, tag = "4")]
+    #[prost(uint32, tag = "5")]
     pub mention_count: u32,
     /// The newest message that is not deleted, its text cut to a preview.
-    #[prost(message, optional, tag = "5")]
+    #[prost(message, optional, tag = "6")]
     pub last_message: ::core::option::Option<Message>,
     /// Whether last_message's text was cut.
-    #[prost(bool, tag = "6")]
+    #[prost(bool, tag = "7")]
     pub last_message_truncated: bool,
+    /// For a 1:1 channel, the other member; 0 for a group.
+    #[prost(fixed64, tag = "8")]
+    pub peer_id: u64,
+}
+/// Channels by id, on behalf of a member.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct GetChannelsRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, repeated, tag = "2")]
+    pub channel_ids: ::prost::alloc::vec::Vec<u64>,
 }
 /// Moves a read position.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -1438,6 +1451,29 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetUsers"));
             self.inner.unary(req, path, codec).await
         }
+        /// The same, asked by the edge itself (no user acts): the profiles it
+        /// sends a session just before a message from or mentioning them.
+        pub async fn get_profiles(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetUsersRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/GetProfiles",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetProfiles"));
+            self.inner.unary(req, path, codec).await
+        }
         /// Users whose username starts with a prefix, for autocomplete.
         pub async fn search_users(
             &mut self,
@@ -1524,6 +1560,28 @@ pub mod chat_core_client {
             let mut req = request.into_request();
             req.extensions_mut()
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetChannel"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The channels of `channel_ids` the actor is a member of (at most 1000).
+        pub async fn get_channels(
+            &mut self,
+            request: impl tonic::IntoRequest<super::GetChannelsRequest>,
+        ) -> std::result::Result<tonic::Response<super::ChannelList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/GetChannels",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetChannels"));
             self.inner.unary(req, path, codec).await
         }
         /// Lists the actor's channels.
@@ -1807,11 +1865,13 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "UpdateInterest"));
             self.inner.unary(req, path, codec).await
         }
-        /// The user, their settings and their channels with read positions, for `ready`.
-        pub async fn get_ready_state(
+        /// The actor's own part of `ready`: settings, and per channel the read
+        /// position and last message. The edge adds the channels and profiles
+        /// from its cache.
+        pub async fn get_user_state(
             &mut self,
             request: impl tonic::IntoRequest<super::UserRequest>,
-        ) -> std::result::Result<tonic::Response<super::ReadyState>, tonic::Status> {
+        ) -> std::result::Result<tonic::Response<super::UserState>, tonic::Status> {
             self.inner
                 .ready()
                 .await
@@ -1822,11 +1882,11 @@ pub mod chat_core_client {
                 })?;
             let codec = tonic_prost::ProstCodec::default();
             let path = http::uri::PathAndQuery::from_static(
-                "/chat.core.v1.ChatCore/GetReadyState",
+                "/chat.core.v1.ChatCore/GetUserState",
             );
             let mut req = request.into_request();
             req.extensions_mut()
-                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetReadyState"));
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetUserState"));
             self.inner.unary(req, path, codec).await
         }
         /// Moves the actor's read position in a channel forward.
@@ -2358,6 +2418,12 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::GetUsersRequest>,
         ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status>;
+        /// The same, asked by the edge itself (no user acts): the profiles it
+        /// sends a session just before a message from or mentioning them.
+        async fn get_profiles(
+            &self,
+            request: tonic::Request<super::GetUsersRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status>;
         /// Users whose username starts with a prefix, for autocomplete.
         async fn search_users(
             &self,
@@ -2378,6 +2444,11 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::ChannelRequest>,
         ) -> std::result::Result<tonic::Response<super::Channel>, tonic::Status>;
+        /// The channels of `channel_ids` the actor is a member of (at most 1000).
+        async fn get_channels(
+            &self,
+            request: tonic::Request<super::GetChannelsRequest>,
+        ) -> std::result::Result<tonic::Response<super::ChannelList>, tonic::Status>;
         /// Lists the actor's channels.
         async fn list_channels(
             &self,
@@ -2459,11 +2530,13 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::InterestRequest>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
-        /// The user, their settings and their channels with read positions, for `ready`.
-        async fn get_ready_state(
+        /// The actor's own part of `ready`: settings, and per channel the read
+        /// position and last message. The edge adds the channels and profiles
+        /// from its cache.
+        async fn get_user_state(
             &self,
             request: tonic::Request<super::UserRequest>,
-        ) -> std::result::Result<tonic::Response<super::ReadyState>, tonic::Status>;
+        ) -> std::result::Result<tonic::Response<super::UserState>, tonic::Status>;
         /// Moves the actor's read position in a channel forward.
         async fn mark_read(
             &self,
@@ -3145,6 +3218,49 @@ pub mod chat_core_server {
                     };
                     Box::pin(fut)
                 }
+                "/chat.core.v1.ChatCore/GetProfiles" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetProfilesSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::GetUsersRequest>
+                    for GetProfilesSvc<T> {
+                        type Response = super::UserList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetUsersRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::get_profiles(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetProfilesSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
                 "/chat.core.v1.ChatCore/SearchUsers" => {
                     #[allow(non_camel_case_types)]
                     struct SearchUsersSvc<T: ChatCore>(pub Arc<T>);
@@ -3308,6 +3424,51 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetChannelSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/GetChannels" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetChannelsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::GetChannelsRequest>
+                    for GetChannelsSvc<T> {
+                        type Response = super::ChannelList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::GetChannelsRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::get_channels(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetChannelsSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(
@@ -3853,12 +4014,12 @@ pub mod chat_core_server {
                     };
                     Box::pin(fut)
                 }
-                "/chat.core.v1.ChatCore/GetReadyState" => {
+                "/chat.core.v1.ChatCore/GetUserState" => {
                     #[allow(non_camel_case_types)]
-                    struct GetReadyStateSvc<T: ChatCore>(pub Arc<T>);
+                    struct GetUserStateSvc<T: ChatCore>(pub Arc<T>);
                     impl<T: ChatCore> tonic::server::UnaryService<super::UserRequest>
-                    for GetReadyStateSvc<T> {
-                        type Response = super::ReadyState;
+                    for GetUserStateSvc<T> {
+                        type Response = super::UserState;
                         type Future = BoxFuture<
                             tonic::Response<Self::Response>,
                             tonic::Status,
@@ -3869,7 +4030,7 @@ pub mod chat_core_server {
                         ) -> Self::Future {
                             let inner = Arc::clone(&self.0);
                             let fut = async move {
-                                <T as ChatCore>::get_ready_state(&inner, request).await
+                                <T as ChatCore>::get_user_state(&inner, request).await
                             };
                             Box::pin(fut)
                         }
@@ -3880,7 +4041,7 @@ pub mod chat_core_server {
                     let max_encoding_message_size = self.max_encoding_message_size;
                     let inner = self.inner.clone();
                     let fut = async move {
-                        let method = GetReadyStateSvc(inner);
+                        let method = GetUserStateSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -28,6 +28,8 @@ export interface Ready {
   limits: Limits;
   settings: Settings;
   channels: ChannelState[];
+  /** Profiles the channel list shows (1:1 peers, last authors); absent from older servers. */
+  users?: User[];
 }
 
 /** What changed about a channel, in a `channel` frame. */

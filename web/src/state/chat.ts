@@ -138,7 +138,11 @@ function entryOf(state: ChannelState): ChannelEntry {
 
 function applyReady(ready: Ready, reconnect: boolean): void {
   me.value = ready.user;
-  put(users, ready.user.id, ready.user);
+  // Later profiles arrive as `profile` frames just before the first
+  // message that needs them.
+  const known = new Map(users.value);
+  for (const u of [ready.user, ...(ready.users ?? [])]) known.set(u.id, u);
+  users.value = known;
   limits.value = ready.limits;
   settings.value = ready.settings;
   const old = channels.value;

@@ -36,6 +36,10 @@ pub enum ServerFrame {
         settings: Settings,
         /// Every channel of the user with their read position.
         channels: Vec<ChannelState>,
+        /// The profiles the channel list shows: each 1:1 channel's peer and
+        /// each last message's author. Later profiles come in `profile`
+        /// frames just before the first message that needs them.
+        users: Vec<User>,
     },
     /// A `send` is durable.
     Ack {
@@ -131,7 +135,9 @@ pub enum ServerFrame {
     },
     /// A friend or watched user came online or went offline.
     Presence(Presence),
-    /// A user's profile changed (one's own, a friend's, or a watched user's).
+    /// A user's profile: sent just before the first message from or
+    /// mentioning them that the client gets, and again when it changed
+    /// (one's own, a friend's, or a watched user's).
     Profile {
         /// The user as they are now.
         user: User,

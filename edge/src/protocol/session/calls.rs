@@ -151,6 +151,8 @@ pub struct ReadyLoad {
     pub settings: Settings,
     /// Every channel of the user with their read position.
     pub channels: Vec<ChannelState>,
+    /// The profiles the channel list shows: 1:1 peers and last authors.
+    pub users: Vec<User>,
     /// Channels of at most this many members have read receipts.
     pub receipts_max_members: u32,
 }

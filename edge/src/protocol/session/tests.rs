@@ -99,6 +99,7 @@ fn ready(channels: Vec<crate::wire::ChannelState>) -> ReadyLoad {
     ReadyLoad {
         settings: settings(),
         channels,
+        users: vec![],
         receipts_max_members: 20,
     }
 }
@@ -294,10 +295,7 @@ fn deliveries_pass_through_and_close_ends_the_session() {
     let now = Instant::now();
     let mut s = open(now);
     let frame: Arc<str> = Arc::from(r#"{"type":"message"}"#);
-    s.handle_delivery(Delivery::Frame(Arc::new(SharedFrame {
-        text: frame.clone(),
-        position: None,
-    })));
+    s.handle_delivery(Delivery::Frame(Arc::new(SharedFrame::plain(frame.clone()))));
     assert_eq!(drain(&mut s), vec![Output::Text(frame)]);
     s.handle_delivery(Delivery::Close(&CloseReason::SLOW_CONSUMER));
     assert_eq!(
@@ -346,6 +344,7 @@ fn live(s: &mut Session, channel_id: u64, id: u64) {
     s.handle_delivery(Delivery::Frame(Arc::new(SharedFrame {
         text,
         position: Some((channel_id, id)),
+        ahead: Box::default(),
     })));
 }
 
@@ -692,4 +691,69 @@ fn blank_texts_control_characters_and_bad_keys_are_refused_before_the_core() {
         now + Duration::from_secs(1),
     );
     assert!(drain(&mut s).iter().any(|o| matches!(o, Output::Call(_))));
+}
+
+fn profile(id: u64, name: &str) -> crate::wire::User {
+    crate::wire::User {
+        id,
+        username: name.into(),
+        ..Default::default()
+    }
+}
+
+/// A live message of channel 5 with the profiles of `ahead` to send first.
+fn live_from(s: &mut Session, id: u64, ahead: &[crate::wire::User]) {
+    let ahead = ahead
+        .iter()
+        .map(|u| super::AheadProfile {
+            user_id: u.id,
+            print: crate::protocol::shown::fingerprint(u),
+            text: Arc::from(format!("profile of {}", u.username)),
+        })
+        .collect();
+    s.handle_delivery(Delivery::Frame(Arc::new(SharedFrame {
+        text: Arc::from(format!("message {id}")),
+        position: Some((5, id)),
+        ahead,
+    })));
+}
+
+#[test]
+fn a_profile_goes_just_before_the_first_message_that_needs_it_and_again_once_changed() {
+    let now = Instant::now();
+    let mut s = Session::new(1, Arc::new(config()), now);
+    s.handle_text(r#"{"type":"hello","token":"t"}"#, now);
+    s.handle_call_result(CallResult::Authenticated(Ok((user(), 99))));
+    drain(&mut s);
+    let bob = profile(8, "bob");
+    let cat = profile(9, "cat");
+    let load = ReadyLoad {
+        users: vec![bob.clone()],
+        ..ready(vec![ready_channel(5, 0)])
+    };
+    s.handle_call_result(CallResult::Ready(Ok(load)));
+    drain(&mut s);
+    live_from(&mut s, 1, &[bob.clone(), cat.clone()]);
+    assert_eq!(
+        texts_raw(&drain(&mut s)),
+        ["profile of cat", "message 1"],
+        "bob came in ready"
+    );
+    live_from(&mut s, 2, std::slice::from_ref(&cat));
+    assert_eq!(texts_raw(&drain(&mut s)), ["message 2"]);
+    let renamed = crate::wire::User {
+        display_name: "Cat".into(),
+        ..cat
+    };
+    live_from(&mut s, 3, &[renamed]);
+    assert_eq!(texts_raw(&drain(&mut s)), ["profile of cat", "message 3"]);
+}
+
+fn texts_raw(outs: &[Output]) -> Vec<String> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Text(t) => Some(t.to_string()),
+            _ => None,
+        })
+        .collect()
 }
