@@ -278,10 +278,16 @@ async fn follow(
                 None => return,
             },
         };
+        let mut waiting = ahead::InOrder::new(core.clone(), to.cache.clone());
         loop {
             let next = tokio::select! {
+                biased;
                 _ = stop.cancelled() => return,
-                next = stream.next() => next,
+                Some((event, ahead)) = waiting.next(), if !waiting.is_empty() => {
+                    handle(registry, node, event, ahead);
+                    continue;
+                }
+                next = stream.next(), if waiting.len() < ahead::IN_FLIGHT => next,
             };
             match next {
                 Some(Ok(event)) => {
@@ -291,24 +297,27 @@ async fn follow(
                         }
                         last_seq = event.seq;
                     }
-                    let ahead = match &event.kind {
-                        Some(event::Kind::Metadata(change)) => {
-                            to.cache.changed(change).await;
-                            continue;
-                        }
-                        Some(event::Kind::Message(chat_proto::v1::MessageCreated {
-                            message: Some(message),
-                            ..
-                        })) => ahead::profiles(&core, &to.cache, message).await,
-                        _ => Box::default(),
-                    };
-                    handle(registry, node, event, ahead);
+                    if let Some(event::Kind::Metadata(change)) = &event.kind {
+                        to.cache.changed(change).await;
+                        continue;
+                    }
+                    waiting.push(event);
                 }
                 Some(Err(status)) => {
                     tracing::warn!(node, %status, "event stream error");
                     break;
                 }
                 None => break,
+            }
+        }
+        // What the stream gave before it ended goes out first.
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                looked = waiting.next() => match looked {
+                    Some((event, ahead)) => handle(registry, node, event, ahead),
+                    None => break,
+                },
             }
         }
         registry.watches().detach(node);
