@@ -323,3 +323,53 @@ async fn a_killed_core_restarts_and_edges_and_clients_resume() {
         .collect();
     assert_eq!(history, acked, "every acknowledged message survived, once");
 }
+
+#[tokio::test]
+async fn an_edge_that_missed_changes_drops_its_whole_metadata_cache() {
+    let mut cluster = Cluster::start(2, &[], &FAST).await;
+    let Pair {
+        api, alice, bob, ..
+    } = pair(&cluster).await;
+    let far = Api::new(&cluster.edges[1]);
+    let profile = format!("/api/v1/users/{}", alice.id);
+    // `None` while the edge cannot answer.
+    let name_at_far = || async {
+        let reply = far.get(&profile, &bob.token).await;
+        (reply.status == 200).then(|| reply.body["display_name"].clone())
+    };
+    assert_eq!(name_at_far().await, Some("".into()));
+    assert_eq!(name_at_far().await, Some("".into()), "now cached there");
+
+    // The far edge sleeps through a core restart and a profile change: the
+    // event that would drop its entry is gone with the old core.
+    cluster.edges[1].signal(Signal::SIGSTOP);
+    cluster.kill_core().await;
+    cluster.restart_core().await;
+    let change = serde_json::json!({"display_name": "Alice A."});
+    let deadline = Instant::now() + STEP;
+    while api
+        .patch("/api/v1/users/me", &alice.token, change.clone())
+        .await
+        .status
+        != 200
+    {
+        assert!(Instant::now() < deadline, "the near edge answers again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cluster.edges[1].signal(Signal::SIGCONT);
+
+    // Its stream cannot be resumed, so it cannot tell what it missed: it
+    // drops everything and reads the change.
+    let deadline = Instant::now() + STEP;
+    while name_at_far().await != Some("Alice A.".into()) {
+        assert!(
+            Instant::now() < deadline,
+            "the far edge still shows the old profile"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let flushes = cluster.edges[1]
+        .metric(r#"chat_edge_cache_flushes_total{kind="user"}"#)
+        .await;
+    assert!(flushes >= Some(1.0), "{flushes:?}");
+}

@@ -8,6 +8,7 @@
 
 mod metadata;
 mod presence;
+mod rolling;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -31,7 +31,12 @@ pub struct Ws {
 impl Ws {
     /// Connects without saying hello.
     pub async fn open(server: &Server) -> Self {
-        let (stream, _) = tokio::time::timeout(STEP, connect_async(server.ws_url()))
+        Self::open_url(&server.ws_url()).await
+    }
+
+    /// Connects to the WebSocket URL `url` without saying hello.
+    pub async fn open_url(url: &str) -> Self {
+        let (stream, _) = tokio::time::timeout(STEP, connect_async(url))
             .await
             .expect("connect in time")
             .expect("WebSocket handshake");
@@ -48,7 +53,13 @@ impl Ws {
 
     /// Connects with per-channel cursors; catch-up frames follow `ready`.
     pub async fn resume(server: &Server, token: &str, cursors: &Cursors) -> (Self, Value) {
-        let mut ws = Self::open(server).await;
+        Self::resume_url(&server.ws_url(), token, cursors).await
+    }
+
+    /// [`Ws::resume`] at the WebSocket URL `url` (as discovery and the
+    /// `reconnect` frame name edges).
+    pub async fn resume_url(url: &str, token: &str, cursors: &Cursors) -> (Self, Value) {
+        let mut ws = Self::open_url(url).await;
         let cursors: serde_json::Map<String, Value> = cursors
             .iter()
             .map(|(channel, id)| (channel.to_string(), Value::String(id.to_string())))
