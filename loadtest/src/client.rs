@@ -98,6 +98,21 @@ impl Rest {
         id_of(&reply["id"])
     }
 
+    /// Sends `text` to `channel` as `who` with idempotency key `key`; the
+    /// stored message's id.
+    pub async fn send(
+        &self,
+        who: &Account,
+        channel: u64,
+        key: &str,
+        text: &str,
+    ) -> anyhow::Result<u64> {
+        let path = format!("/api/v1/channels/{channel}/messages");
+        let body = json!({"text": text, "client_msg_id": key});
+        let reply = self.post(&path, Some(&who.token), body).await?;
+        id_of(&reply["message"]["id"])
+    }
+
     /// `GET path` as `who`: the JSON body of a success.
     pub async fn get(&self, who: &Account, path: &str) -> anyhow::Result<Value> {
         let req = self

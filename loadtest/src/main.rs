@@ -23,7 +23,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use run::Run;
-use scenarios::{browse, chat, failover, fanout, history, idle, reconnect};
+use scenarios::{browse, chat, failover, fanout, history, idle, reconnect, startup};
 
 /// Load generator for the chat server.
 #[derive(Debug, Parser)]
@@ -74,6 +74,8 @@ enum Scenario {
     History(history::Args),
     /// Reads profiles, a member list and searches, one at a time.
     Browse(browse::Args),
+    /// Times hello → ready for users with many channels, cold and warm.
+    Startup(startup::Args),
     /// Pairs chat 1:1 while cores are killed and replaced; the checker's verdict.
     Failover(failover::Args),
 }
@@ -95,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Reconnect(args) => reconnect::run(&run, args).await,
             Scenario::History(args) => history::run(&run, args).await,
             Scenario::Browse(args) => browse::run(&run, args).await,
+            Scenario::Startup(args) => startup::run(&run, args).await,
             Scenario::Failover(args) => failover::run(&run, args).await,
         }
     };

@@ -10,3 +10,4 @@ pub mod idle;
 mod member;
 mod order;
 pub mod reconnect;
+pub mod startup;
