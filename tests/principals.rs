@@ -98,3 +98,29 @@ async fn a_revoked_token_is_refused_by_the_core_where_no_event_reached_the_edge(
         .await
         .expect_error(401, "invalid_token");
 }
+
+#[tokio::test]
+async fn a_hello_asks_the_core_about_its_token_once_and_never_after_revocation() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let before = cache_counts(&server).await;
+    let (mut first, _) = Ws::connect(&server, &ann.token).await;
+    let (second, ready) = Ws::connect(&server, &ann.token).await;
+    let after = cache_counts(&server).await;
+    assert_eq!(after.1 - before.1, 1.0, "one Authenticate, for the first");
+    assert_eq!(after.0 - before.0, 1.0, "the second from the cache");
+    assert_eq!(ready["user"]["username"], "ann", "its profile too");
+    drop(second);
+
+    // Revoked: the event closes the socket and drops the cached principal,
+    // so a new hello asks the core, which refuses it.
+    api.logout_all(&ann.token).await.expect(204);
+    assert_eq!(first.closed().await.0.code, 4001);
+    let mut ws = Ws::open(&server).await;
+    ws.send_json(serde_json::json!({"type": "hello", "token": ann.token}))
+        .await;
+    let (closed, frames) = ws.closed().await;
+    assert_eq!(closed.code, 4001, "{frames:?}");
+    assert_eq!(frames[0]["code"], "invalid_token");
+}

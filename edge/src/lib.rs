@@ -156,6 +156,14 @@ impl Edge {
             .unwrap_or_default()
     }
 
+    /// The caches a session's calls read first.
+    pub fn caches(&self) -> core_client::session::Caches {
+        core_client::session::Caches {
+            metadata: self.cache.clone(),
+            principals: self.principals.clone(),
+        }
+    }
+
     /// The WebSocket URLs of the other edges that take connections, best
     /// first for this edge's own region (where its clients likely are).
     pub fn alternatives(&self) -> Vec<String> {

@@ -1,4 +1,8 @@
-//! `ready` assembled at the edge. The core answers only what is the user's
+//! `hello` → `ready` at the edge. Authentication is answered from the
+//! edge's principal cache (as for REST) and the profile from the metadata
+//! cache, so a token this edge has seen needs no core call to be checked
+//! (the core still checks it on every call made on the user's behalf).
+//! The core answers only what is the user's
 //! own (settings; per channel where it ends, the read position, the last
 //! message): one round trip. The channels (name, members, roles) and the
 //! profiles the channel list shows (each 1:1 peer, each last message's
@@ -12,10 +16,55 @@ use std::time::Instant;
 use chat_proto::v1 as pb;
 
 use crate::cache::MetaCache;
+use crate::core_client::session::Caches;
 use crate::core_client::{Bearer, CoreClient};
 use crate::error::ApiError;
+use crate::principals::Principal;
 use crate::protocol::ReadyLoad;
 use crate::wire::{ChannelState, User};
+
+/// The user `token` belongs to and the token's id: cached, or from one
+/// `Authenticate`, whose answer fills the principal cache.
+pub async fn authenticate(
+    core: &CoreClient,
+    caches: &Caches,
+    token: &str,
+) -> Result<(User, u64), ApiError> {
+    let mut fresh = None;
+    let slot = &mut fresh;
+    let principal = caches
+        .principals
+        .resolve(token, || async move {
+            let p = core
+                .authenticate(pb::TokenRequest {
+                    token: token.to_owned(),
+                })
+                .await?;
+            let user = p
+                .user
+                .ok_or_else(|| ApiError::new(500, "internal", "principal without user"))?;
+            let principal = Principal {
+                user_id: user.id,
+                token_id: p.token_id,
+                expires_at_ms: p.expires_at_ms,
+            };
+            *slot = Some(user);
+            Ok(principal)
+        })
+        .await?;
+    let user = match fresh {
+        Some(user) => user,
+        None => {
+            let bearer = Bearer::new(token)?;
+            let user = caches
+                .metadata
+                .user(core, &bearer, principal.user_id)
+                .await?;
+            user.as_ref().clone()
+        }
+    };
+    Ok((user.into(), principal.token_id))
+}
 
 /// The `ready` state of `actor` (the holder of `bearer`).
 pub async fn load(

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chat_proto::v1::{
     ChangesRequest, ChannelRequest, EditMessageRequest, HistoryRequest, MarkReadRequest,
-    MessageRef, SendMessageRequest, SessionRef, TokenRequest, WatchRequest, history_request,
+    MessageRef, SendMessageRequest, SessionRef, WatchRequest, history_request,
 };
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -17,7 +17,17 @@ use super::send_pipe::SendPipe;
 use super::{Bearer, CoreClient};
 use crate::cache::MetaCache;
 use crate::error::ApiError;
+use crate::principals::Principals;
 use crate::protocol::{Call, CallResult, SendCall};
+
+/// The edge's caches a session's calls read before asking the core.
+#[derive(Clone)]
+pub struct Caches {
+    /// Profiles and channels.
+    pub metadata: Arc<MetaCache>,
+    /// Who each token belongs to.
+    pub principals: Arc<Principals>,
+}
 
 /// Who makes a session's calls.
 #[derive(Debug, Clone)]
@@ -52,9 +62,9 @@ pub struct Calls {
 
 impl Calls {
     /// Starts `call` on behalf of `caller`.
-    pub fn start(&mut self, core: &CoreClient, cache: &Arc<MetaCache>, caller: Caller, call: Call) {
+    pub fn start(&mut self, core: &CoreClient, caches: &Caches, caller: Caller, call: Call) {
         match call.into_unary() {
-            Ok(unary) => self.unary.push(start(core, cache, &caller, unary)),
+            Ok(unary) => self.unary.push(start(core, caches, &caller, unary)),
             Err(SendCall {
                 channel_id,
                 client_msg_id,
@@ -93,7 +103,7 @@ impl Calls {
 /// (`Call<Infallible>`), as sends go on the send stream.
 fn start(
     core: &CoreClient,
-    cache: &Arc<MetaCache>,
+    caches: &Caches,
     caller: &Caller,
     call: Call<Infallible>,
 ) -> BoxFuture<'static, CallResult> {
@@ -102,7 +112,7 @@ fn start(
     let actor_id = caller.user_id;
     match call {
         Call::Ready => {
-            let cache = cache.clone();
+            let cache = caches.metadata.clone();
             Box::pin(async move {
                 CallResult::Ready(crate::ready::load(&core, &cache, &bearer, actor_id).await)
             })
@@ -181,15 +191,12 @@ fn start(
                 CallResult::Unwatched { channel_id, result }
             })
         }
-        Call::Authenticate { token } => Box::pin(async move {
-            let reply = core.authenticate(TokenRequest { token }).await;
-            CallResult::Authenticated(reply.and_then(|p| {
-                let user = p
-                    .user
-                    .ok_or_else(|| ApiError::new(500, "internal", "principal without user"))?;
-                Ok((user.into(), p.token_id))
-            }))
-        }),
+        Call::Authenticate { token } => {
+            let caches = caches.clone();
+            Box::pin(async move {
+                CallResult::Authenticated(crate::ready::authenticate(&core, &caches, &token).await)
+            })
+        }
         Call::Changes {
             channel_id,
             after,

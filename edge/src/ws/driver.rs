@@ -274,7 +274,7 @@ impl Driver {
             bearer: self.bearer.clone(),
         };
         self.calls
-            .start(&self.edge.core, &self.edge.cache, caller, call);
+            .start(&self.edge.core, &self.edge.caches(), caller, call);
     }
 }
 
