@@ -53,31 +53,8 @@ unset_for() {
     done
 }
 
-# Waits for the "listening" line in a JSON log and prints its address.
-wait_addr() {
-    local log=$1 pid=$2
-    for _ in $(seq 1 200); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 20 "$log" >&2
-            die "process $pid exited before listening (log: $log)"
-        fi
-        addr=$(python3 - "$log" <<'PY'
-import json, sys
-for line in open(sys.argv[1], errors="replace"):
-    try:
-        f = json.loads(line).get("fields", {})
-    except ValueError:
-        continue
-    if f.get("message") == "listening":
-        print(f.get("addr", ""), f.get("edge_id", f.get("node_id", "")), f.get("admin", "-"))
-        break
-PY
-)
-        if [[ -n "$addr" ]]; then echo "$addr"; return; fi
-        sleep 0.05
-    done
-    die "no address in $log after 10 s"
-}
+# shellcheck source=scripts/wait_addr.sh
+source scripts/wait_addr.sh
 
 # Starts one chat-core ($1 bin dir, $2 storage, $3 database URL, $4
 # ZooKeeper or empty, $5 log file); sets `started` to its cluster.json

@@ -66,34 +66,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Waits for the JSON log line "listening" of process $2 in log $1 and
-# prints its address.
-wait_addr() {
-    local log=$1 pid=$2 addr
-    for _ in $(seq 1 200); do
-        kill -0 "$pid" 2>/dev/null || { tail -n 20 "$log" >&2; die "process $pid exited (log: $log)"; }
-        addr=$(python3 - "$log" <<'PY'
-import json, sys
-for line in open(sys.argv[1], errors="replace"):
-    try:
-        f = json.loads(line).get("fields", {})
-    except ValueError:
-        continue
-    if f.get("message") == "listening":
-        print(f.get("addr", ""))
-        break
-PY
-)
-        [[ -n $addr ]] && { echo "$addr"; return; }
-        sleep 0.05
-    done
-    die "no address in $log after 10 s"
-}
+# shellcheck source=scripts/wait_addr.sh
+source scripts/wait_addr.sh
 
 env "${core_env[@]}" CHAT_STORAGE=sqlite CHAT_DATA_DIR="$dir/data" CHAT_ADMIN__LISTEN=127.0.0.1:0 \
     "$bin/chat-core" --listen 127.0.0.1:0 --log-format json </dev/null >/dev/null 2>"$dir/core.log" &
 pids+=($!)
-core=$(wait_addr "$dir/core.log" $!)
+read -r core _ < <(wait_addr "$dir/core.log" $!)
 
 "$bin/delay-proxy" --listen 127.0.0.1:0 --upstream "$core" --one-way-ms "$ONE_WAY_MS" \
     </dev/null >"$dir/proxy.out" 2>&1 &
@@ -111,7 +90,7 @@ start_edge() {
         </dev/null >/dev/null 2>"$dir/$name.log" &
     pid=$!
     pids+=("$pid")
-    addr=$(wait_addr "$dir/$name.log" "$pid")
+    read -r addr _ < <(wait_addr "$dir/$name.log" "$pid")
     echo "$name edge: http://$addr (core via $to)"
 }
 start_edge near "$core" CHAT_EDGE__METADATA_CACHE_BYTES=67108864
