@@ -24,12 +24,13 @@ use crate::protocol::ReadyLoad;
 use crate::wire::{ChannelState, User};
 
 /// The user `token` belongs to and the token's id: cached, or from one
-/// `Authenticate`, whose answer fills the principal cache.
+/// `Authenticate`, whose answer fills the principal and profile caches.
 pub async fn authenticate(
     core: &CoreClient,
     caches: &Caches,
     token: &str,
 ) -> Result<(User, u64), ApiError> {
+    let stamp = caches.metadata.user_stamp();
     let mut fresh = None;
     let slot = &mut fresh;
     let principal = caches
@@ -53,7 +54,10 @@ pub async fn authenticate(
         })
         .await?;
     let user = match fresh {
-        Some(user) => user,
+        Some(user) => {
+            caches.metadata.put_user(user.clone(), stamp).await;
+            user
+        }
         None => {
             let bearer = Bearer::new(token)?;
             let user = caches

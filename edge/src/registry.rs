@@ -108,7 +108,7 @@ impl Registry {
     /// Adds a session; returns once the core routes the user's events here.
     pub async fn register(&self, user_id: u64, entry: Entry) -> Result<(), ApiError> {
         let session_id = entry.session_id;
-        {
+        let session = {
             let _order = self.interest.lock().await;
             let first = {
                 let mut users = self.users_mut();
@@ -120,17 +120,23 @@ impl Registry {
                 sessions.push(entry);
                 sessions.len() == 1
             };
+            let session = SessionRef {
+                edge_id: self.edge_id,
+                session_id,
+                user_id,
+            };
+            // Side by side: one round trip, not two, to a far core.
             if first {
-                self.tell_core(vec![user_id], vec![]).await?;
+                tokio::try_join!(
+                    self.tell_core(vec![user_id], vec![]),
+                    self.core.session_opened(session),
+                )?;
+                return Ok(());
             }
-        }
+            session
+        };
         // Outside the lock: connects of different users need not wait on
         // each other's presence updates.
-        let session = SessionRef {
-            edge_id: self.edge_id,
-            session_id,
-            user_id,
-        };
         self.core.session_opened(session).await?;
         Ok(())
     }

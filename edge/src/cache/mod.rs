@@ -235,6 +235,17 @@ impl MetaCache {
         Ok(channel)
     }
 
+    /// Keeps `user`'s profile as the core just answered it, read after
+    /// `stamp` ([`Self::user_stamp`]).
+    pub async fn put_user(&self, user: pb::User, stamp: u64) {
+        self.users.put(user.id, Arc::new(user), stamp).await;
+    }
+
+    /// The counter to pass to [`Self::put_user`] for a profile read next.
+    pub fn user_stamp(&self) -> u64 {
+        self.users.stamp()
+    }
+
     /// Keeps `channel` as the core just answered it, read after `stamp`.
     pub async fn put_channel(&self, channel: pb::Channel, stamp: u64) {
         self.channels
