@@ -57,13 +57,24 @@ pub struct Entry {
     pub kick: Arc<Kick>,
 }
 
+/// Locks that order interest changes, each for the users of one stripe.
+const INTEREST_STRIPES: u64 = 64;
+
+/// The interest stripe of `user_id`.
+fn stripe(user_id: u64) -> usize {
+    let hash = user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (hash >> (64 - INTEREST_STRIPES.trailing_zeros())) as usize
+}
+
 /// Sessions by user.
 pub struct Registry {
     core: CoreClient,
     edge_id: u64,
     users: RwLock<HashMap<u64, Vec<Entry>>>,
-    /// Orders interest changes so the core never sees them reversed.
-    interest: Mutex<()>,
+    /// Orders one user's interest changes so the core never sees them
+    /// reversed; striped by user, so that over a far link one user's
+    /// round trip does not hold up every other user's connect.
+    interest: Box<[Mutex<()>]>,
     /// The channels the users here are in.
     watches: Arc<Watches>,
     /// Woken whenever the last session leaves ([`Self::until_empty`]).
@@ -77,7 +88,7 @@ impl Registry {
             core,
             edge_id,
             users: RwLock::new(HashMap::new()),
-            interest: Mutex::new(()),
+            interest: (0..INTEREST_STRIPES).map(|_| Mutex::new(())).collect(),
             watches,
             emptied: Notify::new(),
         }
@@ -105,11 +116,18 @@ impl Registry {
         self.core.update_interest(req).await
     }
 
+    /// The lock that orders `user_id`'s interest changes. Snowflake ids'
+    /// low bits are mostly a zero sequence number: the stripe comes from a
+    /// multiplicative hash's top bits.
+    fn interest_of(&self, user_id: u64) -> &Mutex<()> {
+        &self.interest[stripe(user_id)]
+    }
+
     /// Adds a session; returns once the core routes the user's events here.
     pub async fn register(&self, user_id: u64, entry: Entry) -> Result<(), ApiError> {
         let session_id = entry.session_id;
         let session = {
-            let _order = self.interest.lock().await;
+            let _order = self.interest_of(user_id).lock().await;
             let first = {
                 let mut users = self.users_mut();
                 // Most users have one session here; an empty Vec's first
@@ -147,7 +165,7 @@ impl Registry {
     /// presence home racing with it sees it gone ([`Self::presence_moved`]).
     pub async fn unregister(&self, user_id: u64, session_id: u64, clean: bool, last_heard_ms: i64) {
         {
-            let _order = self.interest.lock().await;
+            let _order = self.interest_of(user_id).lock().await;
             let last = {
                 let mut users = self.users_mut();
                 let empty = users.get_mut(&user_id).is_some_and(|sessions| {
@@ -201,7 +219,11 @@ impl Registry {
     /// Announces every user to core `node`, after its event stream opened
     /// (again).
     pub async fn reannounce_at(&self, node: u64) -> Result<(), ApiError> {
-        let _order = self.interest.lock().await;
+        // Every stripe, always in the same order: no change is half in.
+        let mut order = Vec::with_capacity(self.interest.len());
+        for stripe in &self.interest {
+            order.push(stripe.lock().await);
+        }
         let all: Vec<u64> = self.users().keys().copied().collect();
         let req = InterestRequest {
             edge_id: self.edge_id,
@@ -376,5 +398,18 @@ mod tests {
             reason.ok().and_then(Result::ok),
             Some(CloseReason::SLOW_CONSUMER)
         );
+    }
+
+    #[test]
+    fn snowflake_ids_spread_over_the_interest_stripes() {
+        // Ids of one node a millisecond apart: the sequence bits are zero.
+        let ids = (0..1000u64).map(|ms| ((1_700_000_000_000 + ms) << 22) | (3 << 12));
+        let mut used = std::collections::HashSet::new();
+        for id in ids {
+            let s = stripe(id);
+            assert!(s < INTEREST_STRIPES as usize);
+            used.insert(s);
+        }
+        assert!(used.len() >= 60, "{} of 64 stripes", used.len());
     }
 }
