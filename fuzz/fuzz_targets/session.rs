@@ -29,7 +29,8 @@ use std::time::{Duration, Instant};
 
 use chat_edge::error::{ApiError, CloseReason};
 use chat_edge::protocol::{
-    Call, CallResult, Delivery, Output, ReadyLoad, Session, SessionConfig, SharedFrame,
+    AheadProfile, Call, CallResult, Delivery, Output, ReadyLoad, Session, SessionConfig,
+    SharedFrame,
 };
 use chat_edge::wire::{
     Channel, ChannelKind, ChannelState, Message, Notifications, Presence, PresenceStatus, Settings,
@@ -123,9 +124,18 @@ impl World {
                     *live = (*live).max(id);
                     let message = message(channel, id);
                     let text = serde_json::json!({"type": "message", "message": message});
+                    // The author's profile ahead, sometimes changed.
+                    let author = 100 + id % 5;
+                    let profile =
+                        serde_json::json!({"type": "profile", "user": {"id": author.to_string()}});
                     let frame = SharedFrame {
                         text: text.to_string().into(),
                         position: Some((channel, id)),
+                        ahead: Box::new([AheadProfile {
+                            user_id: author,
+                            print: id % 3,
+                            text: profile.to_string().into(),
+                        }]),
                     };
                     self.session
                         .handle_delivery(Delivery::Frame(Arc::new(frame)));
@@ -205,6 +215,7 @@ impl World {
             Call::Ready => CallResult::Ready(Ok(ReadyLoad {
                 settings: settings(),
                 channels: ready_channels(),
+                users: vec![],
                 receipts_max_members: 20,
             })),
             Call::Send(chat_edge::protocol::SendCall {
