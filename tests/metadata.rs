@@ -58,13 +58,7 @@ async fn a_channels_members_come_with_profiles_and_roles_and_follow_each_change(
     let list = api.get(&path, &cat.token).await.expect(200);
     assert_eq!(list["name"], "crew");
     assert_eq!(list["members"][1]["role"], "admin");
-    api.patch(
-        "/api/v1/users/me",
-        &ann.token,
-        json!({"display_name": "Ann A."}),
-    )
-    .await
-    .expect(200);
+    display_name(&api, &ann, "Ann A.").await;
     let list = api.get(&path, &cat.token).await.expect(200);
     assert_eq!(list["members"][0]["user"]["display_name"], "Ann A.");
 
@@ -120,13 +114,7 @@ async fn autocomplete_and_profiles_show_a_signup_and_an_edit_at_once() {
         .await
         .expect_error(400, "invalid_limit");
 
-    api.patch(
-        "/api/v1/users/me",
-        &ann.token,
-        json!({"display_name": "Ann"}),
-    )
-    .await
-    .expect(200);
+    display_name(&api, &ann, "Ann").await;
     assert_eq!(
         api.get(&me, &anna.token).await.expect(200)["display_name"],
         "Ann"
@@ -151,6 +139,14 @@ async fn post(api: &Api, who: &support::Account, channel: &str, key: &str, text:
     )
     .await
     .expect(201);
+}
+
+/// `who` sets their display name to `name`.
+async fn display_name(api: &Api, who: &support::Account, name: &str) {
+    let body = json!({ "display_name": name });
+    api.patch("/api/v1/users/me", &who.token, body)
+        .await
+        .expect(200);
 }
 
 /// `who` renames `group` to `name`.
@@ -281,13 +277,7 @@ async fn a_profile_comes_just_before_the_first_message_from_or_mentioning_someon
     assert_eq!(frames.len(), 1, "ann has both: {frames:?}");
 
     // A changed profile is sent again before the next message needs it.
-    api.patch(
-        "/api/v1/users/me",
-        &bob.token,
-        json!({"display_name": "Bob B."}),
-    )
-    .await
-    .expect(200);
+    display_name(&api, &bob, "Bob B.").await;
     post(&api, &bob, &group, "b3", "renamed").await;
     let frames = until_message(&mut ws).await;
     let before = &frames[frames.len() - 2];
