@@ -11,6 +11,7 @@ pub mod core_client;
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod link;
 pub mod peers;
 pub mod principals;
 pub mod protocol;

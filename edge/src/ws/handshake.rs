@@ -15,8 +15,9 @@ use tokio_tungstenite::WebSocketStream;
 use tungstenite::handshake::derive_accept_key;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
-use super::driver::Driver;
+use super::WsLink;
 use crate::error::ApiError;
+use crate::link::Driver;
 use crate::{Edge, EdgeConfig};
 
 /// `GET /ws`: upgrades to a WebSocket session.
@@ -59,7 +60,7 @@ pub async fn upgrade(State(edge): State<Arc<Edge>>, mut req: Request) -> Respons
     // state and the session's share the same room.
     let tracker = edge.tracker.clone();
     tracker.spawn(upgrade.then(move |socket| match socket {
-        Some(socket) => Either::Left(Driver::run(edge, socket, permit)),
+        Some(socket) => Either::Left(Driver::run(edge, WsLink(socket), permit)),
         None => Either::Right(std::future::ready(())),
     }));
     let mut resp = StatusCode::SWITCHING_PROTOCOLS.into_response();

@@ -1,18 +1,12 @@
 //! One task per connection runs the protocol state machine, carrying its
-//! outputs to the socket, the core and the registry.
+//! outputs to the link, the core and the registry.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
-use tokio::io::AsyncReadExt;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
-use tungstenite::Message as WsMessage;
-use tungstenite::protocol::CloseFrame;
-use tungstenite::protocol::frame::coding::CloseCode;
 
-use super::Socket;
+use super::{End, Inbound, Link};
 use crate::Edge;
 use crate::core_client::Bearer;
 use crate::core_client::session::{Caller, Calls};
@@ -20,18 +14,13 @@ use crate::error::CloseReason;
 use crate::protocol::{Call, Delivery, Output, Session};
 use crate::registry::{Entry, Kick};
 
-/// How long the server waits to deliver its close frame.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// After refusing a frame mid-stream, how much of the rest is read and
-/// dropped so the peer gets the close frame rather than a reset.
-const DRAIN_LIMIT: u64 = 4 << 20;
-/// Deliveries written before the socket is flushed.
+/// Deliveries written before the link is flushed.
 const WRITE_BATCH: usize = 64;
 
-/// Runs one WebSocket connection.
-pub struct Driver {
+/// Runs one connection, over any [`Link`].
+pub struct Driver<L: Link> {
     edge: Arc<Edge>,
-    socket: Socket,
+    link: L,
     session: Session,
     user: Option<u64>,
     /// The token of the session's `hello`, for calls on its user's behalf.
@@ -42,23 +31,13 @@ pub struct Driver {
     calls: Calls,
 }
 
-/// How a session loop ended.
-enum End {
-    /// Send this close frame.
-    Close(CloseReason),
-    /// The peer sent a close frame: a clean goodbye.
-    Closed,
-    /// The connection broke; nothing more to send.
-    Gone,
-}
-
-impl Driver {
+impl<L: Link> Driver<L> {
     /// Serves the connection until it closes. Not an `async fn`: its
     /// arguments would stay in the task beside the driver they move into,
-    /// a second copy of the socket in every connection's memory.
+    /// a second copy of the link in every connection's memory.
     pub fn run(
         edge: Arc<Edge>,
-        socket: Socket,
+        link: L,
         permit: OwnedSemaphorePermit,
     ) -> impl Future<Output = ()> + Send {
         let id = edge.next_session_id();
@@ -66,7 +45,7 @@ impl Driver {
         let mut driver = Driver {
             session: Session::new(id, edge.session_config.clone(), Instant::now().into_std()),
             edge,
-            socket,
+            link,
             user: None,
             bearer: Bearer::default(),
             tx,
@@ -76,16 +55,16 @@ impl Driver {
         };
         async move {
             let _permit = permit;
-            metrics::gauge!("chat_ws_connections").increment(1.0);
+            metrics::gauge!(L::METRICS.connections).increment(1.0);
             let end = driver.serve().await;
             // Boxed: the goodbye runs once, and its futures would otherwise
             // make every idle connection's task larger by their size.
             Box::pin(driver.finish(end)).await;
-            metrics::gauge!("chat_ws_connections").decrement(1.0);
+            metrics::gauge!(L::METRICS.connections).decrement(1.0);
         }
     }
 
-    /// Withdraws the session and sends the close frame the end calls for.
+    /// Withdraws the session and says the goodbye the end calls for.
     async fn finish(self, end: End) {
         let id = self.session.id();
         if let Some(user) = self.user {
@@ -103,28 +82,13 @@ impl Driver {
             let registry = &self.edge.registry;
             registry.unregister(user, id, clean, last_heard_ms).await;
         }
-        let mut socket = self.socket;
         let reason = match end {
-            End::Close(reason) => {
-                let frame = CloseFrame {
-                    code: CloseCode::from(reason.code),
-                    reason: reason.reason.into(),
-                };
-                let close = socket.send(WsMessage::Close(Some(frame)));
-                let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
-                if reason.code == CloseReason::TOO_BIG.code {
-                    drain(socket).await;
-                }
-                reason.reason
-            }
-            End::Closed | End::Gone => {
-                // Sends the reply to a peer's close frame, if it sent one.
-                let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.close(None)).await;
-                "client gone"
-            }
+            End::Close(reason) => reason.reason,
+            End::Closed | End::Gone => "client gone",
         };
+        self.link.finish(end).await;
         tracing::debug!(session = id, reason, "session ended");
-        metrics::counter!("chat_ws_closed_total", "reason" => reason).increment(1);
+        metrics::counter!(L::METRICS.closed, "reason" => reason).increment(1);
     }
 
     async fn serve(&mut self) -> End {
@@ -155,7 +119,7 @@ impl Driver {
                 Ok(delivery) = self.rx.recv_async(), if self.session.wants_deliveries() => {
                     self.session.handle_delivery(delivery);
                 }
-                incoming = self.socket.next(), if reading => {
+                incoming = self.link.recv(), if reading => {
                     if let Some(end) = self.handle_incoming(incoming) {
                         return end;
                     }
@@ -165,26 +129,21 @@ impl Driver {
         }
     }
 
-    fn handle_incoming(
-        &mut self,
-        incoming: Option<Result<WsMessage, tungstenite::Error>>,
-    ) -> Option<End> {
+    fn handle_incoming(&mut self, incoming: Inbound<L::Text>) -> Option<End> {
         let now = Instant::now().into_std();
         match incoming {
-            Some(Ok(WsMessage::Text(text))) => {
-                metrics::counter!("chat_ws_frames_in_total").increment(1);
-                self.session.handle_text(text.as_str(), now);
+            Inbound::Text(text) => {
+                metrics::counter!(L::METRICS.frames_in).increment(1);
+                self.session.handle_text(text.as_ref(), now);
             }
-            Some(Ok(WsMessage::Binary(_))) => {
-                metrics::counter!("chat_ws_frames_in_total").increment(1);
+            Inbound::Binary => {
+                metrics::counter!(L::METRICS.frames_in).increment(1);
                 self.session.handle_binary(now);
             }
-            Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_))) => {
-                self.session.handle_activity(now);
-            }
-            Some(Ok(WsMessage::Close(_))) => return Some(End::Closed),
-            None => return Some(End::Gone),
-            Some(Err(err)) => return Some(classify_read_error(err)),
+            Inbound::Activity => self.session.handle_activity(now),
+            Inbound::Closed => return Some(End::Closed),
+            Inbound::Gone => return Some(End::Gone),
+            Inbound::Refused(reason) => return Some(End::Close(reason)),
         }
         None
     }
@@ -207,10 +166,7 @@ impl Driver {
             match output {
                 Output::Text(text) => {
                     written += 1;
-                    if let Err(end) = self
-                        .write(Some(WsMessage::Text(text.as_ref().into())))
-                        .await
-                    {
+                    if let Err(end) = self.write(Some(&text)).await {
                         return Some(end);
                     }
                 }
@@ -231,26 +187,26 @@ impl Driver {
                     }
                 }
                 Output::Close(reason) => {
-                    metrics::counter!("chat_ws_frames_out_total").increment(written as u64);
+                    metrics::counter!(L::METRICS.frames_out).increment(written as u64);
                     return Some(self.write(None).await.err().unwrap_or(End::Close(reason)));
                 }
             }
         }
         if written > 0 {
-            metrics::counter!("chat_ws_frames_out_total").increment(written as u64);
+            metrics::counter!(L::METRICS.frames_out).increment(written as u64);
             return self.write(None).await.err();
         }
         None
     }
 
-    /// Feeds `message` to the socket, or flushes it when `None`. A client
-    /// that stops reading blocks this, so a kick or shutdown interrupts it.
-    async fn write(&mut self, message: Option<WsMessage>) -> Result<(), End> {
-        let socket = &mut self.socket;
+    /// Feeds `text` to the link, or flushes it when `None`. A client that
+    /// stops reading blocks this, so a kick or shutdown interrupts it.
+    async fn write(&mut self, text: Option<&Arc<str>>) -> Result<(), End> {
+        let link = &mut self.link;
         let io = async move {
-            match message {
-                Some(message) => socket.feed(message).await,
-                None => socket.flush().await,
+            match text {
+                Some(text) => link.feed(text).await,
+                None => link.flush().await,
             }
         };
         tokio::select! {
@@ -276,33 +232,4 @@ impl Driver {
         self.calls
             .start(&self.edge.core, &self.edge.caches(), caller, call);
     }
-}
-
-/// Now as Unix milliseconds.
-/// Maps a failed read to the close the protocol calls for.
-fn classify_read_error(err: tungstenite::Error) -> End {
-    use tungstenite::Error as E;
-    use tungstenite::error::ProtocolError;
-    match err {
-        E::Capacity(_) => End::Close(CloseReason::TOO_BIG),
-        E::Utf8(_) => End::Close(CloseReason::INVALID_UTF8),
-        // The peer hung up without a close frame: a dropped client, not a
-        // protocol violation.
-        E::Protocol(ProtocolError::ResetWithoutClosingHandshake) => End::Gone,
-        E::Protocol(_) => End::Close(CloseReason::PROTOCOL),
-        _ => End::Gone,
-    }
-}
-
-/// Reads and drops what the peer is still sending (the rest of a refused
-/// frame, then its close reply) until it hangs up, within bounds. Closing a
-/// socket with unread input makes the kernel send a reset, which destroys
-/// the close frame on its way to the peer.
-async fn drain(socket: Socket) {
-    let mut rest = socket.into_inner().take(DRAIN_LIMIT);
-    let _ = tokio::time::timeout(
-        CLOSE_TIMEOUT,
-        tokio::io::copy(&mut rest, &mut tokio::io::sink()),
-    )
-    .await;
 }
