@@ -40,8 +40,10 @@ async fn run(config: Config, render_metrics: MetricsRender) -> anyhow::Result<()
         region: DEFAULT_REGION.to_owned(),
         websocket_url: config.edge.websocket_url(addr),
     }));
+    let webtransport = chat_node::serve::webtransport(&edge, addr).await?;
     let signal = signals::install().context("installing signal handlers")?;
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), "listening");
+    tracing::info!(%addr,
+        %webtransport, data_dir = %config.data_dir.display(), "listening");
 
     chat_node::serve::edge_http(edge, listener, signal).await;
     // The edge's last calls (sessions closing) are done: close the link.

@@ -12,6 +12,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::listen::Listener;
 
+/// Starts the edge's WebTransport endpoint beside HTTP on `http`, unless
+/// configured off; says where it listens ("off" when it does not), for the
+/// `listening` log line.
+pub async fn webtransport(edge: &Arc<Edge>, http: std::net::SocketAddr) -> anyhow::Result<String> {
+    if !edge.config.webtransport.enabled {
+        return Ok("off".to_owned());
+    }
+    let addr = chat_edge::wt::start(edge, http).await?;
+    Ok(addr.to_string())
+}
+
 /// Serves `edge` on `listener` until `signal` resolves or the server fails,
 /// then closes the edge's sessions and waits (bounded) for the server.
 pub async fn edge_http(edge: Arc<Edge>, listener: Listener, signal: impl Future<Output = ()>) {

@@ -77,6 +77,23 @@ fn describe() {
         "Event frames queued for sessions."
     );
     describe_counter!("chat_ws_closed_total", "Closed connections, by reason.");
+    describe_gauge!("chat_wt_connections", "Open WebTransport sessions.");
+    describe_counter!(
+        "chat_wt_frames_in_total",
+        "Frames received from WebTransport clients."
+    );
+    describe_counter!(
+        "chat_wt_frames_out_total",
+        "Frames sent to WebTransport clients."
+    );
+    describe_counter!(
+        "chat_wt_closed_total",
+        "Closed WebTransport sessions, by reason."
+    );
+    describe_counter!(
+        "chat_wt_refused_total",
+        "WebTransport sessions refused, by reason."
+    );
     describe_counter!(
         "chat_ws_slow_consumers_total",
         "Sessions closed for reading too slowly."
@@ -108,7 +125,10 @@ fn describe() {
 fn zero(process: Process) {
     if process.runs_edge() {
         metrics::gauge!("chat_ws_connections").set(0.0);
+        metrics::gauge!("chat_wt_connections").set(0.0);
         for name in [
+            "chat_wt_frames_in_total",
+            "chat_wt_frames_out_total",
             "chat_ws_frames_in_total",
             "chat_ws_frames_out_total",
             "chat_ws_deliveries_total",

@@ -5,10 +5,55 @@ mod support;
 
 use reqwest::Method;
 use serde_json::json;
-use support::{Account, Api, DataDir, Server, Ws};
+use support::{Account, Api, DataDir, Server, Transport, Ws};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::frame::Frame;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+
+/// Every test body below runs over both transports, with the same codes.
+macro_rules! on_both_transports {
+    ($($name:ident),* $(,)?) => {
+        mod websocket {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Transport::WebSocket).await
+            })*
+        }
+        mod webtransport {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::Transport::WebTransport).await
+            })*
+        }
+    };
+}
+
+on_both_transports!(
+    bad_frames_get_error_frames_and_the_session_goes_on,
+    a_lone_surrogate_is_named_and_the_send_kept,
+    sending_outside_ones_channels_is_refused,
+    duplicate_client_msg_id_returns_the_first_message,
+    invalid_utf8_closes_with_1007,
+    oversized_frame_closes_with_1009,
+    the_first_frame_must_be_hello,
+    invalid_and_logged_out_tokens_are_refused,
+    a_client_that_stops_reading_is_disconnected,
+);
+
+/// The per-connection metric `name` of transport `t`.
+fn metric(t: Transport, name: &str) -> &'static str {
+    let all = [
+        ("connections", "chat_ws_connections", "chat_wt_connections"),
+        (
+            "closed_total",
+            "chat_ws_closed_total",
+            "chat_wt_closed_total",
+        ),
+    ];
+    let (_, ws, wt) = all
+        .into_iter()
+        .find(|(n, _, _)| *n == name)
+        .expect("a known metric");
+    if t == Transport::WebSocket { ws } else { wt }
+}
 
 /// Two users in a direct channel, with a bystander pair chatting alongside.
 struct World {
@@ -58,10 +103,9 @@ impl World {
     }
 }
 
-#[tokio::test]
-async fn bad_frames_get_error_frames_and_the_session_goes_on() {
+async fn bad_frames_get_error_frames_and_the_session_goes_on(t: Transport) {
     let w = World::new().await;
-    let (mut ws, _) = Ws::connect(&w.server, &w.ann.token).await;
+    let (mut ws, _) = Ws::connect_on(&w.server, t, &w.ann.token).await;
     let channel = w.channel.as_str();
     let long = "x".repeat(100_001);
     let cases = [
@@ -79,7 +123,7 @@ async fn bad_frames_get_error_frames_and_the_session_goes_on() {
         (json!({"type": "hello", "token": w.ann.token}).to_string(), "already_authenticated", None),
     ];
     for (frame, code, key) in cases {
-        ws.send_raw(Message::text(frame.clone())).await;
+        ws.send_str(&frame).await;
         let err = ws.wait_type("error").await;
         assert_eq!(err["code"], code, "frame {frame:.80} gave {err}");
         assert!(
@@ -90,8 +134,11 @@ async fn bad_frames_get_error_frames_and_the_session_goes_on() {
             assert_eq!(err["client_msg_id"], key, "{err}");
         }
     }
-    ws.send_raw(Message::binary(vec![1u8, 2, 3])).await;
-    assert_eq!(ws.wait_type("error").await["code"], "binary_not_supported");
+    // WebTransport has no binary frames: every frame on its stream is text.
+    if t == Transport::WebSocket {
+        ws.send_raw(Message::binary(vec![1u8, 2, 3])).await;
+        assert_eq!(ws.wait_type("error").await["code"], "binary_not_supported");
+    }
 
     // The same session still works, and nothing refused was stored.
     let ack = ws.send_message(channel, "ok-1", "after all that").await;
@@ -105,16 +152,15 @@ async fn bad_frames_get_error_frames_and_the_session_goes_on() {
     w.still_serving("frames").await;
 }
 
-#[tokio::test]
-async fn a_lone_surrogate_is_named_and_the_send_kept() {
+async fn a_lone_surrogate_is_named_and_the_send_kept(t: Transport) {
     let w = World::new().await;
-    let (mut ws, _) = Ws::connect(&w.server, &w.ann.token).await;
+    let (mut ws, _) = Ws::connect_on(&w.server, t, &w.ann.token).await;
     // Raw text: a JSON library would not write a lone surrogate.
     let frame = format!(
         r#"{{"type":"send","channel_id":"{}","client_msg_id":"k1","text":"\ud800"}}"#,
         w.channel
     );
-    ws.send_raw(Message::text(frame)).await;
+    ws.send_str(&frame).await;
     let err = ws.wait_type("error").await;
     assert_eq!(err["code"], "malformed_json", "{err}");
     assert_eq!(err["client_msg_id"], "k1", "{err}");
@@ -125,7 +171,7 @@ async fn a_lone_surrogate_is_named_and_the_send_kept() {
         "{err}"
     );
     let frame = r#"{"type":"send","client_msg_id":"k2","junk":1e400}"#;
-    ws.send_raw(Message::text(frame)).await;
+    ws.send_str(frame).await;
     let err = ws.wait_type("error").await;
     assert_eq!(err["code"], "malformed_json", "{err}");
     assert_eq!(err["client_msg_id"], "k2", "out of range elsewhere: {err}");
@@ -156,12 +202,11 @@ async fn a_rest_body_with_a_lone_surrogate_is_named_too() {
     assert!(w.api.all_messages(&w.ann, &w.channel).await.is_empty());
 }
 
-#[tokio::test]
-async fn sending_outside_ones_channels_is_refused() {
+async fn sending_outside_ones_channels_is_refused(t: Transport) {
     let w = World::new().await;
     let eve = w.api.signup("eve").await;
-    let (mut eve_ws, _) = Ws::connect(&w.server, &eve.token).await;
-    let (mut ann_ws, _) = Ws::connect(&w.server, &w.ann.token).await;
+    let (mut eve_ws, _) = Ws::connect_on(&w.server, t, &eve.token).await;
+    let (mut ann_ws, _) = Ws::connect_on(&w.server, t, &w.ann.token).await;
     // A channel eve is not in gets the very answer a channel that does not
     // exist gets, so she cannot tell which ids are channels.
     let ghost = "12345";
@@ -207,11 +252,10 @@ async fn sending_outside_ones_channels_is_refused() {
     w.still_serving("outsider").await;
 }
 
-#[tokio::test]
-async fn duplicate_client_msg_id_returns_the_first_message() {
+async fn duplicate_client_msg_id_returns_the_first_message(t: Transport) {
     let w = World::new().await;
-    let (mut ann_ws, _) = Ws::connect(&w.server, &w.ann.token).await;
-    let (mut bob_ws, _) = Ws::connect(&w.server, &w.bob.token).await;
+    let (mut ann_ws, _) = Ws::connect_on(&w.server, t, &w.ann.token).await;
+    let (mut bob_ws, _) = Ws::connect_on(&w.server, t, &w.bob.token).await;
     let first = ann_ws.send_message(&w.channel, "same", "once").await;
     assert_eq!(first["duplicate"], false);
     let again = ann_ws.send_message(&w.channel, "same", "once").await;
@@ -231,24 +275,21 @@ async fn duplicate_client_msg_id_returns_the_first_message() {
     assert_eq!(w.api.all_messages(&w.bob, &w.channel).await.len(), 2);
 }
 
-#[tokio::test]
-async fn invalid_utf8_closes_with_1007() {
+async fn invalid_utf8_closes_with_1007(t: Transport) {
     let w = World::new().await;
-    let (mut ws, _) = Ws::connect(&w.server, &w.ann.token).await;
-    let frame = Frame::message(vec![b'{', 0xff, 0xfe, b'}'], OpCode::Data(Data::Text), true);
-    ws.send_raw(Message::Frame(frame)).await;
+    let (mut ws, _) = Ws::connect_on(&w.server, t, &w.ann.token).await;
+    ws.send_text_bytes(&[b'{', 0xff, 0xfe, b'}']).await;
     let (closed, _) = ws.closed().await;
     assert_eq!(closed.code, 1007, "{closed:?}");
     assert!(!closed.reason.is_empty());
     w.still_serving("utf8").await;
 }
 
-#[tokio::test]
-async fn oversized_frame_closes_with_1009() {
+async fn oversized_frame_closes_with_1009(t: Transport) {
     // The client is still writing the frame when the server refuses it; the
     // server drains the rest so the close frame is not lost to a reset.
     let w = World::new().await;
-    let (mut ws, ready) = Ws::connect(&w.server, &w.ann.token).await;
+    let (mut ws, ready) = Ws::connect_on(&w.server, t, &w.ann.token).await;
     let limit = ready["limits"]["max_frame_bytes"].as_u64().expect("limit") as usize;
     assert_eq!(limit, 1 << 20);
     let nonce = "y".repeat(limit - 100);
@@ -258,16 +299,21 @@ async fn oversized_frame_closes_with_1009() {
         nonce.as_str(),
         "a frame under the limit passes"
     );
-    ws.send_raw(Message::text("x".repeat(limit + 1))).await;
+    let sent = ws.try_send_str(&"x".repeat(limit + 1)).await;
+    // WebSocket reads and drops the rest of the frame so the close frame
+    // arrives; WebTransport stops the stream at once, failing the write.
+    assert!(
+        sent || t == Transport::WebTransport,
+        "the write went through"
+    );
     let (closed, _) = ws.closed().await;
     assert_eq!(closed.code, 1009, "{closed:?}");
     w.still_serving("size").await;
 }
 
-#[tokio::test]
-async fn the_first_frame_must_be_hello() {
+async fn the_first_frame_must_be_hello(t: Transport) {
     let w = World::with_env(&[("CHAT_EDGE__HELLO_TIMEOUT_MS", "300")]).await;
-    let mut ws = Ws::open(&w.server).await;
+    let mut ws = Ws::open_on(&w.server, t).await;
     ws.send_json(
         json!({"type": "send", "channel_id": w.channel, "client_msg_id": "x", "text": "hi"}),
     )
@@ -276,20 +322,21 @@ async fn the_first_frame_must_be_hello() {
     assert_eq!(closed.code, 4003);
     assert_eq!(frames[0]["code"], "hello_required");
 
-    let mut silent = Ws::open(&w.server).await;
+    let mut silent = Ws::open_on(&w.server, t).await;
     let (closed, _) = silent.closed().await;
     assert_eq!(closed.code, 4002, "no hello in time");
 
-    let mut binary = Ws::open(&w.server).await;
-    binary.send_raw(Message::binary(vec![0u8; 8])).await;
-    assert_eq!(binary.closed().await.0.code, 4003);
+    if t == Transport::WebSocket {
+        let mut binary = Ws::open_on(&w.server, t).await;
+        binary.send_raw(Message::binary(vec![0u8; 8])).await;
+        assert_eq!(binary.closed().await.0.code, 4003);
+    }
     w.still_serving("hello").await;
 }
 
-#[tokio::test]
-async fn invalid_and_logged_out_tokens_are_refused() {
+async fn invalid_and_logged_out_tokens_are_refused(t: Transport) {
     let w = World::new().await;
-    let mut ws = Ws::open(&w.server).await;
+    let mut ws = Ws::open_on(&w.server, t).await;
     ws.send_json(json!({"type": "hello", "token": "not-a-token"}))
         .await;
     let (closed, frames) = ws.closed().await;
@@ -308,8 +355,8 @@ async fn invalid_and_logged_out_tokens_are_refused() {
         .await
         .expect(200);
     let other_token = support::api::str_of(&login["token"]);
-    let (mut doomed, _) = Ws::connect(&w.server, &w.ann.token).await;
-    let (mut survivor, _) = Ws::connect(&w.server, &other_token).await;
+    let (mut doomed, _) = Ws::connect_on(&w.server, t, &w.ann.token).await;
+    let (mut survivor, _) = Ws::connect_on(&w.server, t, &other_token).await;
     w.api
         .call(
             Method::POST,
@@ -326,7 +373,7 @@ async fn invalid_and_logged_out_tokens_are_refused() {
         .get("/api/v1/users/me", &w.ann.token)
         .await
         .expect_error(401, "invalid_token");
-    let mut again = Ws::open(&w.server).await;
+    let mut again = Ws::open_on(&w.server, t).await;
     again
         .send_json(json!({"type": "hello", "token": w.ann.token}))
         .await;
@@ -339,15 +386,14 @@ async fn invalid_and_logged_out_tokens_are_refused() {
     w.still_serving("tokens").await;
 }
 
-#[tokio::test]
-async fn a_client_that_stops_reading_is_disconnected() {
+async fn a_client_that_stops_reading_is_disconnected(t: Transport) {
     let env = [
         ("CHAT_EDGE__OUTBOUND_QUEUE", "4"),
         ("CHAT_EDGE__FRAMES_BURST", "100000"),
     ];
     let w = World::with_env(&env).await;
-    let (mut stalled, _) = Ws::connect(&w.server, &w.ann.token).await;
-    let (mut bob_ws, _) = Ws::connect(&w.server, &w.bob.token).await;
+    let (mut stalled, _) = Ws::connect_on(&w.server, t, &w.ann.token).await;
+    let (mut bob_ws, _) = Ws::connect_on(&w.server, t, &w.bob.token).await;
     let text = "z".repeat(100_000);
     let mut sent = 0;
     // Bounded: far more than socket buffers plus the queue can hold.
@@ -365,16 +411,17 @@ async fn a_client_that_stops_reading_is_disconnected() {
     // The server lets go of the connection while the client still is not
     // reading: its task, queue and socket are freed.
     let mut polls = 0;
-    while w.server.metric("chat_ws_connections").await != Some(1.0) {
+    while w.server.metric(metric(t, "connections")).await != Some(1.0) {
         polls += 1;
         assert!(polls < 400, "the stalled connection was never released");
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
     let metrics = w.server.metrics().await;
+    let closed_total = metric(t, "closed_total");
     assert!(
-        metrics.contains(
-            r#"chat_ws_closed_total{reason="outbound queue full: client reads too slowly"} 1"#
-        ),
+        metrics.contains(&format!(
+            r#"{closed_total}{{reason="outbound queue full: client reads too slowly"}} 1"#
+        )),
         "the reason is recorded:\n{metrics}"
     );
     let (closed, frames) = stalled.closed().await;

@@ -4,7 +4,7 @@ mod support;
 
 use serde_json::Value;
 use support::server::{file_in, run_to_exit};
-use support::{Api, DataDir, Server, Ws};
+use support::{Api, DataDir, Server, Transport, Ws};
 
 /// Every HTTP listener of the server (`chat`; or the edge and the core's
 /// admin listener) answers the probes, and each part's metrics are on the
@@ -24,7 +24,7 @@ async fn health_readiness_and_metrics() {
     let ann = api.signup("ann").await;
     let bob = api.signup("bob").await;
     let channel = api.direct(&ann, &bob).await;
-    let (mut ws, _) = Ws::connect(&server, &ann.token).await;
+    let (mut ws, _) = Ws::connect_on(&server, Transport::WebSocket, &ann.token).await;
     ws.send_message(&channel, "m1", "counted").await;
     ws.messages(1).await;
 

@@ -14,7 +14,8 @@ pub struct EdgeConfig {
     /// This edge's id, unique among the edges of one core; 0 (the default)
     /// lets the core assign one. A core refuses an id another live edge holds.
     pub edge_id: u64,
-    /// Most WebSocket connections held at once; more are refused with 503.
+    /// Most client connections (WebSocket and WebTransport together) held
+    /// at once; more are refused (503 on WebSocket, 429 on WebTransport).
     pub max_connections: usize,
     /// Frames queued for one client before it counts as too slow and is closed.
     pub outbound_queue: usize,
@@ -75,6 +76,8 @@ pub struct EdgeConfig {
     pub public_url: Option<String>,
     /// The link to the core.
     pub core: CoreLinkConfig,
+    /// WebTransport over HTTP/3.
+    pub webtransport: crate::wt::WebTransportConfig,
     /// Longest message text in characters; set from the core's setting.
     #[serde(skip)]
     pub max_text_chars: usize,
@@ -111,6 +114,7 @@ impl Default for EdgeConfig {
             metadata_cache_bytes: 64 << 20,
             trust_forwarded_for: false,
             core: CoreLinkConfig::default(),
+            webtransport: crate::wt::WebTransportConfig::default(),
             max_text_chars: 100_000,
             sync_page: 100,
         }
@@ -151,6 +155,7 @@ impl EdgeConfig {
             return Err("edge.idle_timeout_ms must exceed edge.heartbeat_interval_ms".into());
         }
         self.core.validate()?;
+        self.webtransport.validate()?;
         if let Some(url) = &self.public_url
             && !(url.starts_with("ws://") || url.starts_with("wss://"))
         {

@@ -158,6 +158,11 @@ impl CloseReason {
     pub const TOO_BIG: Self = Self::new(1009, "frame exceeds the size limit");
     /// 1002: the client broke the WebSocket protocol.
     pub const PROTOCOL: Self = Self::new(1002, "WebSocket protocol error");
+    /// 1002 on WebTransport: the chat stream ended inside a frame.
+    pub const FRAMING: Self = Self::new(
+        1002,
+        "WebTransport framing error: stream ended inside a frame",
+    );
     /// 4001: the token is invalid or was logged out.
     pub const UNAUTHORIZED: Self = Self::new(4001, "invalid or logged-out token");
     /// 4002: no `hello` arrived in time.

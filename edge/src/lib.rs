@@ -20,6 +20,7 @@ pub mod registry;
 pub mod watches;
 pub mod wire;
 pub mod ws;
+pub mod wt;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -65,6 +66,8 @@ pub struct Edge {
     pub cache: Arc<cache::MetaCache>,
     /// Who the bearer tokens of recent REST calls belong to.
     pub principals: Arc<principals::Principals>,
+    /// Where WebTransport listens and the certificate it presents.
+    pub webtransport: wt::Adverts,
     /// The live edges discovery offers, once the binary said where they are.
     peers: OnceLock<peers::Peers>,
     /// The CPU use last measured, in percent of one core (`f32` bits).
@@ -119,6 +122,7 @@ impl Edge {
             draining: AtomicBool::new(false),
             render_metrics,
             peers: OnceLock::new(),
+            webtransport: wt::Adverts::default(),
             cpu_percent: AtomicU32::new(0),
             next_session: AtomicU64::new(1),
             config,
@@ -184,7 +188,7 @@ impl Edge {
         self.cpu_percent.store(percent.to_bits(), Ordering::Relaxed);
     }
 
-    /// WebSocket connections held now.
+    /// Client connections (WebSocket and WebTransport) held now.
     pub fn connection_count(&self) -> u64 {
         let free = self.connections.available_permits();
         self.config.max_connections.saturating_sub(free) as u64

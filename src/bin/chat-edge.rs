@@ -95,9 +95,11 @@ async fn run(config: EdgeNodeConfig, render_metrics: MetricsRender) -> anyhow::R
             stop_load,
         ))
     });
+    let webtransport = chat_node::serve::webtransport(&edge, addr).await?;
     let signal = signals::install().context("installing signal handlers")?;
     tracing::info!(
         %addr,
+        %webtransport,
         edge_id = edge.config.edge_id,
         node = registration.as_ref().map(|r| r.id()),
         core = %at,

@@ -8,13 +8,15 @@ pub mod cluster;
 pub mod cores;
 pub mod proxy;
 pub mod server;
+pub mod udp_relay;
 pub mod ws;
+pub mod wt;
 
 pub use api::{Account, Api, Reply};
 pub use cluster::Cluster;
 pub use proxy::Proxy;
 pub use server::{DataDir, Server};
-pub use ws::{Closed, Cursors, Ws};
+pub use ws::{Closed, Cursors, Transport, Ws};
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
-//! A WebSocket client that speaks the JSON frame protocol.
+//! A client that speaks the JSON frame protocol over WebSocket or
+//! WebTransport: the same test bodies run over either.
 
 use std::collections::VecDeque;
 
@@ -8,7 +9,34 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
 
+use super::wt::WtConn;
 use super::{STEP, Server};
+
+/// Which transport a client uses. `TEST_CHAT_TRANSPORT=webtransport` runs
+/// the tests that do not name one over WebTransport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// WebSocket at `/ws`.
+    WebSocket,
+    /// WebTransport at `/wt` over HTTP/3.
+    WebTransport,
+}
+
+impl Transport {
+    /// The transport of this test run.
+    pub fn current() -> Self {
+        match std::env::var("TEST_CHAT_TRANSPORT").as_deref() {
+            Ok("webtransport") => Self::WebTransport,
+            _ => Self::WebSocket,
+        }
+    }
+}
+
+/// The connection under a [`Ws`].
+enum Conn {
+    Ws(Box<WebSocketStream<MaybeTlsStream<TcpStream>>>),
+    Wt(Box<WtConn>),
+}
 
 /// Per channel, the largest message id a device holds.
 pub type Cursors = std::collections::BTreeMap<u64, u64>;
@@ -22,16 +50,51 @@ pub struct Closed {
     pub reason: String,
 }
 
-/// One WebSocket connection.
+/// One client connection (named for the transport it began with).
 pub struct Ws {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    conn: Conn,
     pending: VecDeque<Value>,
 }
 
 impl Ws {
-    /// Connects without saying hello.
+    /// Connects without saying hello, over this run's transport.
     pub async fn open(server: &Server) -> Self {
-        Self::open_url(&server.ws_url()).await
+        Self::open_on(server, Transport::current()).await
+    }
+
+    /// Connects over `transport` without saying hello.
+    pub async fn open_on(server: &Server, transport: Transport) -> Self {
+        match transport {
+            Transport::WebSocket => Self::open_url(&server.ws_url()).await,
+            Transport::WebTransport => Self {
+                conn: Conn::Wt(Box::new(WtConn::open(server).await)),
+                pending: VecDeque::new(),
+            },
+        }
+    }
+
+    /// Connects over `transport` and authenticates with `cursors`.
+    pub async fn resume_on(
+        server: &Server,
+        transport: Transport,
+        token: &str,
+        cursors: &Cursors,
+    ) -> (Self, Value) {
+        let ws = Self::open_on(server, transport).await;
+        ws.hello(token, cursors).await
+    }
+
+    /// Connects over `transport` and authenticates.
+    pub async fn connect_on(server: &Server, transport: Transport, token: &str) -> (Self, Value) {
+        Self::resume_on(server, transport, token, &Cursors::new()).await
+    }
+
+    /// The transport this connection runs on.
+    pub fn transport(&self) -> Transport {
+        match self.conn {
+            Conn::Ws(_) => Transport::WebSocket,
+            Conn::Wt(_) => Transport::WebTransport,
+        }
     }
 
     /// Connects to the WebSocket URL `url` without saying hello.
@@ -41,7 +104,7 @@ impl Ws {
             .expect("connect in time")
             .expect("WebSocket handshake");
         Self {
-            stream,
+            conn: Conn::Ws(Box::new(stream)),
             pending: VecDeque::new(),
         }
     }
@@ -53,13 +116,18 @@ impl Ws {
 
     /// Connects with per-channel cursors; catch-up frames follow `ready`.
     pub async fn resume(server: &Server, token: &str, cursors: &Cursors) -> (Self, Value) {
-        Self::resume_url(&server.ws_url(), token, cursors).await
+        Self::resume_on(server, Transport::current(), token, cursors).await
     }
 
     /// [`Ws::resume`] at the WebSocket URL `url` (as discovery and the
     /// `reconnect` frame name edges).
     pub async fn resume_url(url: &str, token: &str, cursors: &Cursors) -> (Self, Value) {
-        let mut ws = Self::open_url(url).await;
+        Self::open_url(url).await.hello(token, cursors).await
+    }
+
+    /// Says `hello` with `cursors` and waits for `ready`.
+    async fn hello(self, token: &str, cursors: &Cursors) -> (Self, Value) {
+        let mut ws = self;
         let cursors: serde_json::Map<String, Value> = cursors
             .iter()
             .map(|(channel, id)| (channel.to_string(), Value::String(id.to_string())))
@@ -73,38 +141,93 @@ impl Ws {
 
     /// Sends a JSON frame.
     pub async fn send_json(&mut self, frame: Value) {
-        self.send_raw(Message::text(frame.to_string())).await;
+        self.send_str(&frame.to_string()).await;
+    }
+
+    /// Sends one text frame as is (it need not be JSON).
+    pub async fn send_str(&mut self, text: &str) {
+        self.try_send_texts(&[text.to_owned()])
+            .await
+            .expect("send frame");
+    }
+
+    /// Sends one text frame; false when the connection refused or lost it.
+    pub async fn try_send_str(&mut self, text: &str) -> bool {
+        self.try_send_texts(&[text.to_owned()]).await.is_ok()
     }
 
     /// Sends JSON frames in one write, so they arrive together.
     pub async fn send_all(&mut self, frames: impl IntoIterator<Item = Value>) {
-        let stream = &mut self.stream;
-        let write = async move {
-            for frame in frames {
-                stream.feed(Message::text(frame.to_string())).await?;
-            }
-            stream.flush().await
-        };
-        tokio::time::timeout(STEP, write)
-            .await
-            .expect("send in time")
-            .expect("send frames");
+        let texts: Vec<String> = frames.into_iter().map(|f| f.to_string()).collect();
+        self.try_send_texts(&texts).await.expect("send frames");
     }
 
-    /// Sends any WebSocket message as is.
+    /// Sends text frames in one write; the error says why it failed.
+    async fn try_send_texts(&mut self, texts: &[String]) -> Result<(), String> {
+        match &mut self.conn {
+            Conn::Ws(stream) => {
+                let write = async move {
+                    for text in texts {
+                        stream.feed(Message::text(text.as_str())).await?;
+                    }
+                    stream.flush().await
+                };
+                tokio::time::timeout(STEP, write)
+                    .await
+                    .map_err(|_| "send timed out".to_owned())?
+                    .map_err(|e| e.to_string())
+            }
+            Conn::Wt(wt) => wt.send_texts(texts).await,
+        }
+    }
+
+    /// Sends any WebSocket message as is (WebSocket only).
     pub async fn send_raw(&mut self, message: Message) {
-        tokio::time::timeout(STEP, self.stream.send(message))
+        let Conn::Ws(stream) = &mut self.conn else {
+            panic!("send_raw sends WebSocket messages; this client is on WebTransport");
+        };
+        tokio::time::timeout(STEP, stream.send(message))
             .await
             .expect("send in time")
             .expect("send frame");
     }
 
+    /// Sends one text frame of exactly these bytes, UTF-8 or not.
+    pub async fn send_text_bytes(&mut self, bytes: &[u8]) {
+        match &mut self.conn {
+            Conn::Ws(_) => {
+                use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+                use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+                let frame = Frame::message(bytes.to_vec(), OpCode::Data(Data::Text), true);
+                self.send_raw(Message::Frame(frame)).await;
+            }
+            Conn::Wt(wt) => {
+                let mut framed = (bytes.len() as u32).to_be_bytes().to_vec();
+                framed.extend_from_slice(bytes);
+                wt.send_bytes(&framed).await.expect("send bytes");
+            }
+        }
+    }
+
+    /// Ends the WebTransport chat stream (FIN), mid-frame or not.
+    pub async fn finish_stream(&mut self) {
+        let Conn::Wt(wt) = &mut self.conn else {
+            panic!("finish_stream ends a WebTransport stream; this client is on WebSocket");
+        };
+        wt.finish().await;
+    }
+
+    /// Writes raw bytes to the chat stream (WebTransport only).
+    pub async fn send_bytes(&mut self, bytes: &[u8]) {
+        let Conn::Wt(wt) = &mut self.conn else {
+            panic!("send_bytes writes a WebTransport stream; this client is on WebSocket");
+        };
+        wt.send_bytes(bytes).await.expect("send bytes");
+    }
+
     /// Sends a JSON frame; false when the connection is gone.
     pub async fn try_send_json(&mut self, frame: Value) -> bool {
-        matches!(
-            tokio::time::timeout(STEP, self.stream.send(Message::text(frame.to_string()))).await,
-            Ok(Ok(()))
-        )
+        self.try_send_texts(&[frame.to_string()]).await.is_ok()
     }
 
     /// The next frame, or how the connection ended.
@@ -212,18 +335,37 @@ impl Ws {
     }
 
     /// Closes from the client side.
-    pub async fn close(mut self) {
-        let _ = self.stream.close(None).await;
+    pub async fn close(self) {
+        match self.conn {
+            Conn::Ws(mut stream) => {
+                let _ = WebSocketStream::close(&mut stream, None).await;
+            }
+            Conn::Wt(wt) => wt.close().await,
+        }
     }
 
     /// Drops the connection without a close handshake.
     pub fn abort(self) {
-        drop(self);
+        if let Conn::Wt(wt) = self.conn {
+            wt.abort();
+        }
     }
 
     async fn read(&mut self) -> Result<Value, Closed> {
+        let stream = match &mut self.conn {
+            Conn::Ws(stream) => stream,
+            Conn::Wt(wt) => {
+                let text = tokio::time::timeout(STEP, wt.read())
+                    .await
+                    .unwrap_or_else(|_| {
+                        panic!("no frame within {STEP:?}; kept {:?}", self.pending)
+                    })?;
+                return Ok(serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("server sent bad JSON {text:?}: {e}")));
+            }
+        };
         loop {
-            let item = tokio::time::timeout(STEP, self.stream.next())
+            let item = tokio::time::timeout(STEP, stream.next())
                 .await
                 .unwrap_or_else(|_| panic!("no frame within {STEP:?}; kept {:?}", self.pending));
             match item {

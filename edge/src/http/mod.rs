@@ -19,6 +19,7 @@ mod sessions;
 mod social;
 pub mod user_limit;
 mod web;
+mod webtransport;
 
 pub use user_limit::UserLimiter;
 
@@ -118,6 +119,7 @@ pub fn router(edge: Arc<Edge>) -> axum::Router {
         get(move || async move { (json, doc.clone()) }),
     )
     .route("/ws", get(crate::ws::upgrade))
+    .route("/webtransport/cert-hash", get(webtransport::cert_hash))
     .route("/healthz", get(ops::healthz))
     .route("/readyz", get(ops::readyz))
     .route("/metrics", get(ops::metrics))
@@ -126,6 +128,10 @@ pub fn router(edge: Arc<Edge>) -> axum::Router {
     // After every route: it applies to the routes registered before it.
     .method_not_allowed_fallback(fallback::method_not_allowed)
     .layer(DefaultBodyLimit::max(edge.config.max_body_bytes))
+    .layer(axum::middleware::from_fn_with_state(
+        edge.clone(),
+        webtransport::alt_svc,
+    ))
     .layer(axum::middleware::from_fn_with_state(
         edge.config.max_body_bytes,
         limits::declared_length,

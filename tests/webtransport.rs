@@ -1,0 +1,299 @@
+//! WebTransport clients chat with WebSocket clients through the same
+//! sessions: same messages, same order, same cursors, same close codes.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Api, Cursors, Server, Transport, Ws};
+
+/// The `message` frames' ids, in arrival order.
+fn ids(messages: &[Value]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| m["id"].as_str().expect("message id").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn webtransport_and_websocket_clients_chat_one_to_one_and_in_a_group() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let cat = api.signup("cat").await;
+    let direct = api.direct(&ann, &bob).await;
+    let group = api.group(&ann, "trio", &[&bob, &cat]).await;
+    let (mut ann_wt, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    let (mut bob_ws, _) = Ws::connect_on(&server, Transport::WebSocket, &bob.token).await;
+    let (mut cat_wt, _) = Ws::connect_on(&server, Transport::WebTransport, &cat.token).await;
+
+    let ack = ann_wt
+        .send_message(&direct, "d1", "hi bob, over HTTP/3")
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    assert_eq!(bob_ws.messages(1).await[0], ack["message"]);
+    let ack = bob_ws.send_message(&direct, "d2", "hi ann, over TCP").await;
+    assert_eq!(
+        ann_wt.wait_message(&ack["message"]).await["message"],
+        ack["message"]
+    );
+
+    // Interleaved sends from both transports: everyone sees one order.
+    for i in 0..10 {
+        ann_wt
+            .send_text(&group, &format!("a{i}"), &format!("ann {i}"))
+            .await;
+        bob_ws
+            .send_text(&group, &format!("b{i}"), &format!("bob {i}"))
+            .await;
+    }
+    let mut orders = Vec::new();
+    for client in [&mut ann_wt, &mut bob_ws, &mut cat_wt] {
+        let mut got = Vec::new();
+        while got.len() < 20 {
+            let frame = client
+                .wait_for(|f| f["type"] == "message" && f["message"]["channel_id"] == group)
+                .await;
+            got.push(frame["message"].clone());
+        }
+        orders.push(ids(&got));
+    }
+    assert_eq!(
+        orders[0], orders[1],
+        "ann (WebTransport) and bob (WebSocket)"
+    );
+    assert_eq!(
+        orders[1], orders[2],
+        "bob (WebSocket) and cat (WebTransport)"
+    );
+}
+
+#[tokio::test]
+async fn a_client_resumes_across_transports_with_its_cursors() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let channel = api.direct(&ann, &bob).await;
+    let channel_id: u64 = channel.parse().expect("channel id");
+    let (mut bob_ws, _) = Ws::connect_on(&server, Transport::WebSocket, &bob.token).await;
+
+    // Ann on WebTransport gets the first two, then leaves.
+    let (mut ann, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    let mut sent = Vec::new();
+    for i in 0..2 {
+        sent.push(bob_ws.send_message(&channel, &format!("m{i}"), "x").await["message"].clone());
+    }
+    let got = ann.messages(2).await;
+    assert_eq!(got, sent);
+    ann.close().await;
+
+    // Three more while she is away; she comes back over WebSocket.
+    for i in 2..5 {
+        sent.push(bob_ws.send_message(&channel, &format!("m{i}"), "x").await["message"].clone());
+    }
+    let last: u64 = got[1]["id"].as_str().expect("id").parse().expect("id");
+    let cursors = Cursors::from([(channel_id, last)]);
+    let (mut ann, _) = Ws::resume_on(
+        &server,
+        Transport::WebSocket,
+        &ann_token(&api).await,
+        &cursors,
+    )
+    .await;
+    assert_eq!(ann.messages(3).await, sent[2..5]);
+    ann.close().await;
+
+    // And back to WebTransport from the WebSocket cursor.
+    sent.push(bob_ws.send_message(&channel, "m5", "x").await["message"].clone());
+    let last: u64 = sent[4]["id"].as_str().expect("id").parse().expect("id");
+    let cursors = Cursors::from([(channel_id, last)]);
+    let (mut ann, _) = Ws::resume_on(
+        &server,
+        Transport::WebTransport,
+        &ann_token(&api).await,
+        &cursors,
+    )
+    .await;
+    assert_eq!(ann.messages(1).await, sent[5..6]);
+    // Nothing twice: up to the answer of a ping, no other message came.
+    ann.send_json(json!({"type": "ping", "nonce": "end"})).await;
+    assert_eq!(ann.wait_type("pong").await["nonce"], "end");
+    assert_eq!(ann.pending_of("message"), Vec::<Value>::new());
+}
+
+/// A fresh token for ann (each device signs in).
+async fn ann_token(api: &Api) -> String {
+    let login = json!({"username": "ann", "password": "correct horse battery"});
+    let reply = api
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(login),
+        )
+        .await
+        .expect(200);
+    support::api::str_of(&reply["token"])
+}
+
+#[tokio::test]
+async fn frames_may_arrive_in_pieces_and_broken_framing_closes_with_its_code() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let (mut ws, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+
+    // Two frames written a byte at a time, then two in one write.
+    let ping = |nonce: &str| json!({"type": "ping", "nonce": nonce}).to_string();
+    let mut bytes = Vec::new();
+    for text in [ping("a"), ping("b")] {
+        bytes.extend_from_slice(&(text.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(text.as_bytes());
+    }
+    for byte in &bytes {
+        ws.send_bytes(std::slice::from_ref(byte)).await;
+    }
+    ws.send_bytes(&bytes).await;
+    for nonce in ["a", "b", "a", "b"] {
+        let pong = ws.wait_type("pong").await;
+        assert_eq!(pong["nonce"], nonce, "{pong}");
+    }
+
+    // A header announcing more than the limit is refused before its body.
+    let limit: u32 = 1 << 20;
+    ws.send_bytes(&(limit + 1).to_be_bytes()).await;
+    let (closed, _) = ws.closed().await;
+    assert_eq!(closed.code, 1009, "{closed:?}");
+
+    // The stream ending inside a frame.
+    let (mut ws, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    ws.send_bytes(&[0, 0, 0, 10, b'{']).await;
+    ws.finish_stream().await;
+    let (closed, _) = ws.closed().await;
+    assert_eq!(closed.code, 1002, "{closed:?}");
+    assert!(closed.reason.contains("inside a frame"), "{closed:?}");
+
+    // And the server still serves.
+    let (mut ws, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    ws.send_json(json!({"type": "ping", "nonce": "after"}))
+        .await;
+    assert_eq!(ws.wait_type("pong").await["nonce"], "after");
+}
+
+#[tokio::test]
+async fn only_the_session_path_is_served_and_a_session_must_open_its_stream() {
+    let server = Server::start_with(
+        support::DataDir::new(),
+        &[],
+        &[("CHAT_EDGE__HELLO_TIMEOUT_MS", "300")],
+    )
+    .await;
+    let (addr, hash) = support::wt::locate(&server).await;
+    let config = wtransport::ClientConfig::builder()
+        .with_bind_default()
+        .with_server_certificate_hashes([hash])
+        .build();
+    let endpoint = wtransport::Endpoint::client(config).expect("client endpoint");
+    let refused = endpoint.connect(format!("https://{addr}/elsewhere")).await;
+    let err = refused.expect_err("a wrong path is refused").to_string();
+    assert!(err.contains("rejected"), "{err}");
+
+    // A session that never opens its chat stream is closed with 4002.
+    let connection = endpoint
+        .connect(format!("https://{addr}/wt"))
+        .await
+        .expect("session");
+    let closed = tokio::time::timeout(support::STEP, connection.closed())
+        .await
+        .expect("closed in time");
+    assert!(closed.to_string().contains("4002"), "{closed}");
+
+    // The hash served is the one the server presents, and HTTP says where.
+    let reply = reqwest::get(server.url("/healthz")).await.expect("healthz");
+    let alt_svc = reply.headers()["alt-svc"].to_str().expect("ascii");
+    assert_eq!(alt_svc, format!("h3=\":{}\"; ma=86400", addr.port()));
+    let body: Value = reqwest::get(server.url("/webtransport/cert-hash"))
+        .await
+        .expect("cert-hash")
+        .json()
+        .await
+        .expect("json");
+    let left = body["expires_at_ms"].as_i64().expect("self-signed expires") - now_ms();
+    let days = left as f64 / 86_400_000.0;
+    assert!(days > 13.9 && days <= 14.0, "valid for {days} days");
+}
+
+/// Now as Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn a_session_whose_network_vanishes_mid_burst_resumes_with_nothing_missed_or_twice() {
+    let server = Server::start().await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let channel = api.direct(&ann, &bob).await;
+    let channel_id: u64 = channel.parse().expect("channel id");
+    let (mut bob_ws, _) = Ws::connect_on(&server, Transport::WebSocket, &bob.token).await;
+    let (mut ann_wt, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+
+    // A burst of 100 in one write; ann's path goes silent after 10 arrive
+    // (a cut UDP relay: no close, no reset, just nothing).
+    let burst: Vec<Value> = (0..100)
+        .map(|i| json!({"type": "send", "channel_id": channel, "client_msg_id": format!("b{i}"), "text": format!("burst {i}")}))
+        .collect();
+    bob_ws.send_all(burst).await;
+    let mut got = ann_wt.messages(10).await;
+    ann_wt.abort();
+    let mut sent = Vec::new();
+    for i in 0..100 {
+        let ack = bob_ws.reply_to(&format!("b{i}")).await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        sent.push(ack["message"].clone());
+    }
+
+    // A new session with the cursor of the last message she holds.
+    let cursor = |messages: &[Value]| {
+        let last = messages.last().expect("a message");
+        let id: u64 = support::api::str_of(&last["id"]).parse().expect("id");
+        Cursors::from([(channel_id, id)])
+    };
+    let (mut ann_wt, _) = Ws::resume_on(
+        &server,
+        Transport::WebTransport,
+        &ann_token(&api).await,
+        &cursor(&got),
+    )
+    .await;
+    got.extend(ann_wt.messages(90).await);
+    assert_eq!(ids(&got), ids(&sent), "all 100, each once, in order");
+
+    // Gone again; five more meanwhile; back over WebSocket this time.
+    ann_wt.abort();
+    for i in 0..5 {
+        let ack = bob_ws
+            .send_message(&channel, &format!("late{i}"), "late")
+            .await;
+        sent.push(ack["message"].clone());
+    }
+    let (mut ann_ws, _) = Ws::resume_on(
+        &server,
+        Transport::WebSocket,
+        &ann_token(&api).await,
+        &cursor(&got),
+    )
+    .await;
+    got.extend(ann_ws.messages(5).await);
+    ann_ws
+        .send_json(json!({"type": "ping", "nonce": "end"}))
+        .await;
+    assert_eq!(ann_ws.wait_type("pong").await["nonce"], "end");
+    assert_eq!(ann_ws.pending_of("message"), Vec::<Value>::new());
+    assert_eq!(ids(&got), ids(&sent), "all 105, each once, in order");
+}
