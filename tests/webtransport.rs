@@ -68,21 +68,74 @@ async fn webtransport_and_websocket_clients_chat_one_to_one_and_in_a_group() {
     );
 }
 
+/// Ann and bob in a direct channel; bob is on WebSocket throughout.
+struct Pair {
+    server: Server,
+    api: Api,
+    ann: String,
+    bob_ws: Ws,
+    channel: String,
+    channel_id: u64,
+}
+
+impl Pair {
+    async fn new() -> Self {
+        let server = Server::start().await;
+        let api = Api::new(&server);
+        let ann = api.signup("ann").await;
+        let bob = api.signup("bob").await;
+        let channel = api.direct(&ann, &bob).await;
+        let channel_id = channel.parse().expect("channel id");
+        let (bob_ws, _) = Ws::connect_on(&server, Transport::WebSocket, &bob.token).await;
+        Self {
+            server,
+            api,
+            ann: ann.token,
+            bob_ws,
+            channel,
+            channel_id,
+        }
+    }
+
+    /// Bob sends one text; the message as stored.
+    async fn bob_sends(&mut self, client_msg_id: &str) -> Value {
+        let ack = self
+            .bob_ws
+            .send_message(&self.channel, client_msg_id, "x")
+            .await;
+        assert_eq!(ack["type"], "ack", "{ack}");
+        ack["message"].clone()
+    }
+
+    /// Ann back on `transport`, from a fresh sign-in, with the cursor of
+    /// the last message she holds.
+    async fn ann_resumes(&self, transport: Transport, held: &[Value]) -> Ws {
+        let last = held.last().expect("a message held");
+        let id: u64 = support::api::str_of(&last["id"]).parse().expect("id");
+        let cursors = Cursors::from([(self.channel_id, id)]);
+        let token = ann_token(&self.api).await;
+        Ws::resume_on(&self.server, transport, &token, &cursors)
+            .await
+            .0
+    }
+}
+
+/// Nothing more arrives: up to the answer of a ping, no other message came.
+async fn nothing_twice(ws: &mut Ws) {
+    ws.send_json(json!({"type": "ping", "nonce": "end"})).await;
+    assert_eq!(ws.wait_type("pong").await["nonce"], "end");
+    assert_eq!(ws.pending_of("message"), Vec::<Value>::new());
+}
+
 #[tokio::test]
 async fn a_client_resumes_across_transports_with_its_cursors() {
-    let server = Server::start().await;
-    let api = Api::new(&server);
-    let ann = api.signup("ann").await;
-    let bob = api.signup("bob").await;
-    let channel = api.direct(&ann, &bob).await;
-    let channel_id: u64 = channel.parse().expect("channel id");
-    let (mut bob_ws, _) = Ws::connect_on(&server, Transport::WebSocket, &bob.token).await;
+    let mut pair = Pair::new().await;
 
     // Ann on WebTransport gets the first two, then leaves.
-    let (mut ann, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    let (mut ann, _) = Ws::connect_on(&pair.server, Transport::WebTransport, &pair.ann).await;
     let mut sent = Vec::new();
     for i in 0..2 {
-        sent.push(bob_ws.send_message(&channel, &format!("m{i}"), "x").await["message"].clone());
+        sent.push(pair.bob_sends(&format!("m{i}")).await);
     }
     let got = ann.messages(2).await;
     assert_eq!(got, sent);
@@ -90,36 +143,17 @@ async fn a_client_resumes_across_transports_with_its_cursors() {
 
     // Three more while she is away; she comes back over WebSocket.
     for i in 2..5 {
-        sent.push(bob_ws.send_message(&channel, &format!("m{i}"), "x").await["message"].clone());
+        sent.push(pair.bob_sends(&format!("m{i}")).await);
     }
-    let last: u64 = got[1]["id"].as_str().expect("id").parse().expect("id");
-    let cursors = Cursors::from([(channel_id, last)]);
-    let (mut ann, _) = Ws::resume_on(
-        &server,
-        Transport::WebSocket,
-        &ann_token(&api).await,
-        &cursors,
-    )
-    .await;
+    let mut ann = pair.ann_resumes(Transport::WebSocket, &got).await;
     assert_eq!(ann.messages(3).await, sent[2..5]);
     ann.close().await;
 
     // And back to WebTransport from the WebSocket cursor.
-    sent.push(bob_ws.send_message(&channel, "m5", "x").await["message"].clone());
-    let last: u64 = sent[4]["id"].as_str().expect("id").parse().expect("id");
-    let cursors = Cursors::from([(channel_id, last)]);
-    let (mut ann, _) = Ws::resume_on(
-        &server,
-        Transport::WebTransport,
-        &ann_token(&api).await,
-        &cursors,
-    )
-    .await;
+    sent.push(pair.bob_sends("m5").await);
+    let mut ann = pair.ann_resumes(Transport::WebTransport, &sent[..5]).await;
     assert_eq!(ann.messages(1).await, sent[5..6]);
-    // Nothing twice: up to the answer of a ping, no other message came.
-    ann.send_json(json!({"type": "ping", "nonce": "end"})).await;
-    assert_eq!(ann.wait_type("pong").await["nonce"], "end");
-    assert_eq!(ann.pending_of("message"), Vec::<Value>::new());
+    nothing_twice(&mut ann).await;
 }
 
 /// A fresh token for ann (each device signs in).
@@ -146,11 +180,10 @@ async fn frames_may_arrive_in_pieces_and_broken_framing_closes_with_its_code() {
 
     // Two frames written a byte at a time, then two in one write.
     let ping = |nonce: &str| json!({"type": "ping", "nonce": nonce}).to_string();
-    let mut bytes = Vec::new();
-    for text in [ping("a"), ping("b")] {
-        bytes.extend_from_slice(&(text.len() as u32).to_be_bytes());
-        bytes.extend_from_slice(text.as_bytes());
-    }
+    let bytes: Vec<u8> = [ping("a"), ping("b")]
+        .iter()
+        .flat_map(|text| support::wt::frame(text.as_bytes()))
+        .collect();
     for byte in &bytes {
         ws.send_bytes(std::slice::from_ref(byte)).await;
     }
@@ -224,76 +257,46 @@ async fn only_the_session_path_is_served_and_a_session_must_open_its_stream() {
     assert!(days > 13.9 && days <= 14.0, "valid for {days} days");
 }
 
-/// Now as Unix milliseconds.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_millis() as i64
-}
-
 #[tokio::test]
 async fn a_session_whose_network_vanishes_mid_burst_resumes_with_nothing_missed_or_twice() {
-    let server = Server::start().await;
-    let api = Api::new(&server);
-    let ann = api.signup("ann").await;
-    let bob = api.signup("bob").await;
-    let channel = api.direct(&ann, &bob).await;
-    let channel_id: u64 = channel.parse().expect("channel id");
-    let (mut bob_ws, _) = Ws::connect_on(&server, Transport::WebSocket, &bob.token).await;
-    let (mut ann_wt, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    let mut pair = Pair::new().await;
+    let (mut ann_wt, _) = Ws::connect_on(&pair.server, Transport::WebTransport, &pair.ann).await;
 
     // A burst of 100 in one write; ann's path goes silent after 10 arrive
     // (a cut UDP relay: no close, no reset, just nothing).
     let burst: Vec<Value> = (0..100)
-        .map(|i| json!({"type": "send", "channel_id": channel, "client_msg_id": format!("b{i}"), "text": format!("burst {i}")}))
+        .map(|i| json!({"type": "send", "channel_id": pair.channel, "client_msg_id": format!("b{i}"), "text": format!("burst {i}")}))
         .collect();
-    bob_ws.send_all(burst).await;
+    pair.bob_ws.send_all(burst).await;
     let mut got = ann_wt.messages(10).await;
     ann_wt.abort();
     let mut sent = Vec::new();
     for i in 0..100 {
-        let ack = bob_ws.reply_to(&format!("b{i}")).await;
+        let ack = pair.bob_ws.reply_to(&format!("b{i}")).await;
         assert_eq!(ack["type"], "ack", "{ack}");
         sent.push(ack["message"].clone());
     }
 
     // A new session with the cursor of the last message she holds.
-    let cursor = |messages: &[Value]| {
-        let last = messages.last().expect("a message");
-        let id: u64 = support::api::str_of(&last["id"]).parse().expect("id");
-        Cursors::from([(channel_id, id)])
-    };
-    let (mut ann_wt, _) = Ws::resume_on(
-        &server,
-        Transport::WebTransport,
-        &ann_token(&api).await,
-        &cursor(&got),
-    )
-    .await;
+    let mut ann_wt = pair.ann_resumes(Transport::WebTransport, &got).await;
     got.extend(ann_wt.messages(90).await);
     assert_eq!(ids(&got), ids(&sent), "all 100, each once, in order");
 
     // Gone again; five more meanwhile; back over WebSocket this time.
     ann_wt.abort();
     for i in 0..5 {
-        let ack = bob_ws
-            .send_message(&channel, &format!("late{i}"), "late")
-            .await;
-        sent.push(ack["message"].clone());
+        sent.push(pair.bob_sends(&format!("late{i}")).await);
     }
-    let (mut ann_ws, _) = Ws::resume_on(
-        &server,
-        Transport::WebSocket,
-        &ann_token(&api).await,
-        &cursor(&got),
-    )
-    .await;
+    let mut ann_ws = pair.ann_resumes(Transport::WebSocket, &got).await;
     got.extend(ann_ws.messages(5).await);
-    ann_ws
-        .send_json(json!({"type": "ping", "nonce": "end"}))
-        .await;
-    assert_eq!(ann_ws.wait_type("pong").await["nonce"], "end");
-    assert_eq!(ann_ws.pending_of("message"), Vec::<Value>::new());
+    nothing_twice(&mut ann_ws).await;
     assert_eq!(ids(&got), ids(&sent), "all 105, each once, in order");
+}
+
+/// Now as Unix milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
 }

@@ -202,8 +202,7 @@ impl Ws {
                 self.send_raw(Message::Frame(frame)).await;
             }
             Conn::Wt(wt) => {
-                let mut framed = (bytes.len() as u32).to_be_bytes().to_vec();
-                framed.extend_from_slice(bytes);
+                let framed = super::wt::frame(bytes);
                 wt.send_bytes(&framed).await.expect("send bytes");
             }
         }

@@ -92,11 +92,7 @@ impl WtConn {
 
     /// Writes `frames` as framed text, in one write.
     pub async fn send_texts(&mut self, frames: &[String]) -> Result<(), String> {
-        let mut out = Vec::new();
-        for text in frames {
-            out.extend_from_slice(&(text.len() as u32).to_be_bytes());
-            out.extend_from_slice(text.as_bytes());
-        }
+        let out: Vec<u8> = frames.iter().flat_map(|t| frame(t.as_bytes())).collect();
         self.send_bytes(&out).await
     }
 
@@ -156,4 +152,13 @@ impl WtConn {
             relay.cut();
         }
     }
+}
+
+/// `body` as one frame on the chat stream: its length (4 bytes,
+/// big-endian), then its bytes. Written here apart from the server's codec,
+/// so a mistake in one is not hidden by the same mistake in the other.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut framed = (body.len() as u32).to_be_bytes().to_vec();
+    framed.extend_from_slice(body);
+    framed
 }

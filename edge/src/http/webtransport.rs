@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine as _;
@@ -60,10 +60,10 @@ pub async fn alt_svc(State(edge): State<Arc<Edge>>, req: Request, next: Next) ->
     let mut response = next.run(req).await;
     if edge.config.webtransport.alt_svc
         && let Some(advert) = edge.webtransport.get()
-        && let Ok(value) =
-            HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", advert.addr.port()))
     {
-        response.headers_mut().insert(header::ALT_SVC, value);
+        response
+            .headers_mut()
+            .insert(header::ALT_SVC, advert.alt_svc.clone());
     }
     response
 }

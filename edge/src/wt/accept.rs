@@ -6,6 +6,8 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use tokio::time::Instant;
+
 use wtransport::VarInt as WtVarInt;
 use wtransport::endpoint::IncomingSession;
 use wtransport::endpoint::endpoint_side::Server;
@@ -32,6 +34,8 @@ const CONNECTION_WINDOW: u32 = 512 << 10;
 const SEND_WINDOW: u64 = 1 << 20;
 /// Datagrams held for reading (none are read yet; small so they cost little).
 const DATAGRAM_BUFFER: usize = 16 << 10;
+/// How soon a failed certificate renewal is tried again.
+const RENEW_RETRY: Duration = Duration::from_secs(3600);
 
 /// Binds the UDP socket for an edge whose HTTP listens on `http`, starts
 /// accepting sessions on the edge's tracker, and publishes the advert.
@@ -102,14 +106,11 @@ fn server_config(
 }
 
 fn advert(addr: SocketAddr, certified: &Certified) -> Advert {
-    Advert {
-        addr,
-        hash: certified.hash,
-        expires_at_ms: certified.expires.map(|at| {
-            at.duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64)
-        }),
-    }
+    let expires_at_ms = certified.expires.map(|at| {
+        at.duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    });
+    Advert::new(addr, certified.hash, expires_at_ms)
 }
 
 /// Accepts until the edge shuts down, renewing a self-signed certificate
@@ -118,13 +119,13 @@ async fn accept_loop(
     edge: Arc<Edge>,
     endpoint: Endpoint<Server>,
     addr: SocketAddr,
-    mut certified: Certified,
+    certified: Certified,
 ) {
+    let mut renew_at = certified.renew_in().map(|wait| Instant::now() + wait);
     loop {
-        let renew = certified.renew_in();
         let renewal = async {
-            match renew {
-                Some(wait) => tokio::time::sleep(wait).await,
+            match renew_at {
+                Some(at) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
@@ -138,12 +139,12 @@ async fn accept_loop(
                 Ok(next) => {
                     edge.webtransport.set(advert(addr, &next));
                     tracing::info!(hash = %hex(&next.hash), "WebTransport certificate renewed");
-                    certified = next;
+                    renew_at = next.renew_in().map(|wait| Instant::now() + wait);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "could not renew the WebTransport certificate");
-                    // Try again in an hour rather than at once.
-                    certified.expires = certified.expires.map(|at| at + Duration::from_secs(3600));
+                    // The current one is still valid for a day: retry hourly.
+                    renew_at = Some(Instant::now() + RENEW_RETRY);
                 }
             },
         }

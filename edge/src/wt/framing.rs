@@ -53,11 +53,28 @@ impl FrameDecoder {
     }
 }
 
-/// Appends `text` as one frame to `out`.
+/// Writes text frames; one per link, kept for every frame it sends.
+pub struct FrameEncoder(LengthDelimitedCodec);
+
+impl Default for FrameEncoder {
+    fn default() -> Self {
+        Self(codec(usize::MAX))
+    }
+}
+
+impl FrameEncoder {
+    /// Appends `text` as one frame to `out`.
+    pub fn encode(&mut self, text: &str, out: &mut BytesMut) {
+        // A frame over 4 GiB is the only failure, and no frame is that
+        // large (messages are at most 100,000 characters).
+        let _ = self.0.encode(text.as_bytes(), out);
+    }
+}
+
+/// Appends `text` as one frame to `out` (for a one-off frame; a link keeps
+/// a [`FrameEncoder`]).
 pub fn encode(text: &str, out: &mut BytesMut) {
-    // A frame over 4 GiB is the only failure, and no frame is that large
-    // (messages are at most 100,000 characters).
-    let _ = codec(usize::MAX).encode(text.as_bytes(), out);
+    FrameEncoder::default().encode(text, out);
 }
 
 /// The codec with our header: 4 bytes, big-endian, counting the body only.

@@ -11,7 +11,7 @@ use tokio::io::AsyncReadExt;
 use wtransport::error::ConnectionError;
 use wtransport::{Connection, RecvStream, SendStream, VarInt};
 
-use super::framing::{self, FrameDecoder, FramingError};
+use super::framing::{FrameDecoder, FrameEncoder, FramingError};
 use crate::error::CloseReason;
 use crate::link::{End, Inbound, Link, LinkError, LinkMetrics};
 
@@ -24,6 +24,7 @@ pub struct WtLink {
     send: SendStream,
     recv: RecvStream,
     decoder: FrameDecoder,
+    encoder: FrameEncoder,
     /// Bytes read but not yet a whole frame.
     inbuf: BytesMut,
     /// Frames encoded but not yet written.
@@ -46,6 +47,7 @@ impl WtLink {
             send,
             recv,
             decoder: FrameDecoder::new(cfg.max_frame_bytes),
+            encoder: FrameEncoder::default(),
             inbuf: BytesMut::new(),
             outbuf: BytesMut::new(),
             read_chunk: cfg.ws_read_buffer,
@@ -104,7 +106,7 @@ impl Link for WtLink {
     }
 
     async fn feed(&mut self, text: &Arc<str>) -> Result<(), LinkError> {
-        framing::encode(text, &mut self.outbuf);
+        self.encoder.encode(text, &mut self.outbuf);
         if self.outbuf.len() >= self.write_batch {
             self.write_out().await?;
         }

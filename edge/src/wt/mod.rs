@@ -44,6 +44,26 @@ pub struct Advert {
     pub hash: [u8; 32],
     /// When that certificate expires, for a self-signed one (Unix ms).
     pub expires_at_ms: Option<i64>,
+    /// `Alt-Svc: h3=":port"`, made once: it goes on every HTTP response.
+    pub alt_svc: axum::http::HeaderValue,
+}
+
+impl Advert {
+    /// The advert of an endpoint on `addr` presenting a certificate hashed
+    /// `hash`.
+    pub fn new(addr: SocketAddr, hash: [u8; 32], expires_at_ms: Option<i64>) -> Self {
+        let alt_svc =
+            axum::http::HeaderValue::from_str(&format!("h3=\":{}\"; ma=86400", addr.port()))
+                // A port number always makes a valid value; "clear" (no
+                // alternative) would be the honest answer if it did not.
+                .unwrap_or_else(|_| axum::http::HeaderValue::from_static("clear"));
+        Self {
+            addr,
+            hash,
+            expires_at_ms,
+            alt_svc,
+        }
+    }
 }
 
 /// The endpoint's advert, replaced when its certificate is.
