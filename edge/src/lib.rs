@@ -14,13 +14,16 @@ pub mod http;
 pub mod link;
 pub mod peers;
 pub mod principals;
-pub mod protocol;
 pub mod ready;
 pub mod registry;
 pub mod watches;
-pub mod wire;
 pub mod ws;
 pub mod wt;
+
+/// The client protocol without IO, in its own crate.
+pub use chat_protocol as protocol;
+/// The wire JSON shapes (part of the protocol crate).
+pub use chat_protocol::wire;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};

@@ -7,8 +7,8 @@
 
 #![no_main]
 
-use chat_edge::protocol::ClientFrame;
-use chat_edge::protocol::frames::decode;
+use chat_protocol::ClientFrame;
+use chat_protocol::frames::decode;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 

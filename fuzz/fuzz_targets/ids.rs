@@ -1,4 +1,4 @@
-//! The id parsers of `chat_edge::wire` (`id_str`, `id_list`, `id_map`),
+//! The id parsers of `chat_protocol::wire` (`id_str`, `id_list`, `id_map`),
 //! which read every id in frames and REST bodies, on any JSON text.
 //!
 //! Each is read both from a string (keys and values borrowed) and from a
@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use chat_edge::wire::{id_list, id_map, id_str};
+use chat_protocol::wire::{id_list, id_map, id_str};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

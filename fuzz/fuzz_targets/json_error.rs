@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use chat_edge::protocol::json_error::{describe, describe_source};
+use chat_protocol::json_error::{describe, describe_source};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -27,12 +27,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use chat_edge::error::{ApiError, CloseReason};
-use chat_edge::protocol::{
+use chat_protocol::{CallError, CloseReason};
+use chat_protocol::{
     AheadProfile, Call, CallResult, Delivery, Output, ReadyLoad, Session, SessionConfig,
     SharedFrame,
 };
-use chat_edge::wire::{
+use chat_protocol::wire::{
     Channel, ChannelKind, ChannelState, Message, Notifications, Presence, PresenceStatus, Settings,
     User,
 };
@@ -201,16 +201,16 @@ impl World {
     }
 
     fn answer(&mut self, call: Call) {
-        let refused = || ApiError::new(404, "channel_not_found", "channel not found");
+        let refused = || CallError::new("channel_not_found", "channel not found");
         let refuse = self.refuse;
-        let done = |result: Result<(), ApiError>| if refuse { Err(refused()) } else { result };
+        let done = |result: Result<(), CallError>| if refuse { Err(refused()) } else { result };
         let result = match call {
             Call::Authenticate { .. } if refuse => CallResult::Authenticated(Err(
-                ApiError::unauthorized("invalid_token", "invalid token"),
+                CallError::new("invalid_token", "invalid token"),
             )),
             Call::Authenticate { .. } => CallResult::Authenticated(Ok((user(), 9))),
             Call::Ready if refuse => {
-                CallResult::Ready(Err(ApiError::new(500, "internal", "no ready state")))
+                CallResult::Ready(Err(CallError::new("internal", "no ready state")))
             }
             Call::Ready => CallResult::Ready(Ok(ReadyLoad {
                 settings: settings(),
@@ -218,7 +218,7 @@ impl World {
                 users: vec![],
                 receipts_max_members: 20,
             })),
-            Call::Send(chat_edge::protocol::SendCall {
+            Call::Send(chat_protocol::SendCall {
                 channel_id,
                 client_msg_id,
                 text,
@@ -295,9 +295,9 @@ impl World {
         after: u64,
         limit: u32,
         changes: bool,
-    ) -> Result<(Vec<Message>, bool), ApiError> {
+    ) -> Result<(Vec<Message>, bool), CallError> {
         if self.refuse {
-            return Err(ApiError::new(404, "channel_not_found", "no such channel"));
+            return Err(CallError::new("channel_not_found", "no such channel"));
         }
         let mut ids: Vec<u64> = (1..=PAGE.min(u64::from(limit)))
             .map_while(|n| after.checked_add(n))

@@ -21,7 +21,7 @@ use tokio_stream::wrappers::ReceiverStream;
 
 use super::{Bearer, CoreClient};
 use crate::error::ApiError;
-use crate::protocol::CallResult;
+use crate::protocol::{CallError, CallResult};
 use crate::wire::Message;
 
 /// Sends one session may have in flight on its stream.
@@ -240,7 +240,7 @@ impl SendPipe {
         }
         Some(CallResult::Sent {
             client_msg_id: waiting.req.client_msg_id,
-            result: result(outcome),
+            result: result(outcome).map_err(Into::into),
         })
     }
 
@@ -284,8 +284,7 @@ fn open(core: &CoreClient, bearer: &Bearer, node: u64) -> Option<Open> {
 fn unavailable(client_msg_id: String) -> CallResult {
     CallResult::Sent {
         client_msg_id,
-        result: Err(ApiError::new(
-            503,
+        result: Err(CallError::new(
             "unavailable",
             "the core could not be reached; send again with the same client_msg_id",
         )),

@@ -114,7 +114,11 @@ fn start(
         Call::Ready => {
             let cache = caches.metadata.clone();
             Box::pin(async move {
-                CallResult::Ready(crate::ready::load(&core, &cache, &bearer, actor_id).await)
+                CallResult::Ready(
+                    crate::ready::load(&core, &cache, &bearer, actor_id)
+                        .await
+                        .map_err(Into::into),
+                )
             })
         }
         Call::MarkRead {
@@ -178,7 +182,10 @@ fn start(
                     .watch_presence(req)
                     .await
                     .map(|r| r.presence.into_iter().map(Into::into).collect());
-                CallResult::Watched { channel_id, result }
+                CallResult::Watched {
+                    channel_id,
+                    result: result.map_err(Into::into),
+                }
             })
         }
         Call::Unwatch { channel_id } => {
@@ -188,13 +195,20 @@ fn start(
             };
             Box::pin(async move {
                 let result = core.as_user(&bearer).unwatch_presence(req).await.map(drop);
-                CallResult::Unwatched { channel_id, result }
+                CallResult::Unwatched {
+                    channel_id,
+                    result: result.map_err(Into::into),
+                }
             })
         }
         Call::Authenticate { token } => {
             let caches = caches.clone();
             Box::pin(async move {
-                CallResult::Authenticated(crate::ready::authenticate(&core, &caches, &token).await)
+                CallResult::Authenticated(
+                    crate::ready::authenticate(&core, &caches, &token)
+                        .await
+                        .map_err(Into::into),
+                )
             })
         }
         Call::Changes {
@@ -213,7 +227,10 @@ fn start(
                     let messages = page.messages.into_iter().map(Into::into).collect();
                     (messages, page.has_more_after)
                 });
-                CallResult::Changes { channel_id, result }
+                CallResult::Changes {
+                    channel_id,
+                    result: result.map_err(Into::into),
+                }
             })
         }
         Call::History {
@@ -232,7 +249,10 @@ fn start(
                     let messages = page.messages.into_iter().map(Into::into).collect();
                     (messages, page.has_more_after)
                 });
-                CallResult::History { channel_id, result }
+                CallResult::History {
+                    channel_id,
+                    result: result.map_err(Into::into),
+                }
             })
         }
     }
@@ -248,7 +268,7 @@ fn done(
         CallResult::Done {
             channel_id,
             message_id,
-            result: call.await,
+            result: call.await.map_err(Into::into),
         }
     })
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::{Call, Session};
-use crate::protocol::ClientFrame;
+use crate::ClientFrame;
 
 /// Typing entries kept before old ones are dropped.
 const TYPING_ENTRIES: usize = 64;

@@ -16,8 +16,8 @@ use super::cut::ReadyCut;
 use super::frames::{self, ClientFrame, Limits, ServerFrame};
 use super::ratelimit::TokenBucket;
 use super::shown::{self, Shown};
-use crate::error::{ApiError, CloseReason};
 use crate::wire::{Message, User};
+use crate::{CallError, CloseReason};
 use watches::WatchQueue;
 
 /// Session limits and timings.
@@ -242,7 +242,7 @@ impl Session {
     }
 
     /// An error about a frame that named a channel (and maybe a message).
-    fn error_at(&mut self, e: ApiError, channel_id: u64, message_id: Option<u64>) {
+    fn error_at(&mut self, e: CallError, channel_id: u64, message_id: Option<u64>) {
         self.send(ServerFrame::Error {
             code: e.code,
             message: e.message,
@@ -547,7 +547,7 @@ impl Session {
         self.last_heard = now;
     }
 
-    fn handle_page(&mut self, channel_id: u64, result: Result<(Vec<Message>, bool), ApiError>) {
+    fn handle_page(&mut self, channel_id: u64, result: Result<(Vec<Message>, bool), CallError>) {
         let Some(catchup) = self.catchup.as_mut() else {
             return;
         };
@@ -567,7 +567,7 @@ impl Session {
         self.continue_catchup();
     }
 
-    fn handle_changes(&mut self, channel_id: u64, result: Result<(Vec<Message>, bool), ApiError>) {
+    fn handle_changes(&mut self, channel_id: u64, result: Result<(Vec<Message>, bool), CallError>) {
         let Some(catchup) = self.catchup.as_mut() else {
             return;
         };

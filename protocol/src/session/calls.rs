@@ -2,7 +2,7 @@
 
 use std::convert::Infallible;
 
-use crate::error::ApiError;
+use crate::CallError;
 use crate::wire::{ChannelState, Message, Presence, Settings, User};
 
 /// A request to the core. `S` is what a send carries: a [`SendCall`] as
@@ -161,16 +161,16 @@ pub struct ReadyLoad {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CallResult {
     /// The answer to `Authenticate`: the user and the token's id.
-    Authenticated(Result<(User, u64), ApiError>),
+    Authenticated(Result<(User, u64), CallError>),
     /// The answer to `Send`.
     Sent {
         /// The key of the send.
         client_msg_id: String,
         /// The stored message and whether it was a duplicate.
-        result: Result<(Message, bool), ApiError>,
+        result: Result<(Message, bool), CallError>,
     },
     /// The answer to `Ready`.
-    Ready(Result<ReadyLoad, ApiError>),
+    Ready(Result<ReadyLoad, CallError>),
     /// The answer to a call whose success needs no frame.
     Done {
         /// The channel the call named.
@@ -178,34 +178,34 @@ pub enum CallResult {
         /// The message the call named, if any.
         message_id: Option<u64>,
         /// Nothing, or why it failed.
-        result: Result<(), ApiError>,
+        result: Result<(), CallError>,
     },
     /// The answer to `Watch`: the members' presence now.
     Watched {
         /// The channel.
         channel_id: u64,
         /// Their presence, or why not.
-        result: Result<Vec<Presence>, ApiError>,
+        result: Result<Vec<Presence>, CallError>,
     },
     /// The answer to `Unwatch`.
     Unwatched {
         /// The channel.
         channel_id: u64,
         /// Nothing, or why it failed.
-        result: Result<(), ApiError>,
+        result: Result<(), CallError>,
     },
     /// A page of changed messages and whether more exist.
     Changes {
         /// The channel read.
         channel_id: u64,
         /// The page, or why it could not be read.
-        result: Result<(Vec<Message>, bool), ApiError>,
+        result: Result<(Vec<Message>, bool), CallError>,
     },
     /// A catch-up page: the messages and whether newer ones exist.
     History {
         /// The channel read.
         channel_id: u64,
         /// The page, or why it could not be read.
-        result: Result<(Vec<Message>, bool), ApiError>,
+        result: Result<(Vec<Message>, bool), CallError>,
     },
 }

@@ -146,7 +146,7 @@ fn a_bad_token_closes_with_4001() {
     let mut s = Session::new(1, Arc::new(config()), now);
     s.handle_text(r#"{"type":"hello","token":"bad"}"#, now);
     drain(&mut s);
-    s.handle_call_result(CallResult::Authenticated(Err(ApiError::unauthorized(
+    s.handle_call_result(CallResult::Authenticated(Err(CallError::new(
         "invalid_token",
         "nope",
     ))));
@@ -230,7 +230,7 @@ fn reading_pauses_at_the_in_flight_limit() {
     }
     drain(&mut s);
     assert!(!s.wants_read());
-    let err = ApiError::new(403, "not_a_member", "no");
+    let err = CallError::new("not_a_member", "no");
     s.handle_call_result(CallResult::Sent {
         client_msg_id: "a".into(),
         result: Err(err),
@@ -355,7 +355,7 @@ fn failed_actions_name_their_channel_and_message() {
     s.handle_call_result(CallResult::Done {
         channel_id: 5,
         message_id: Some(9),
-        result: Err(ApiError::new(403, "not_your_message", "no")),
+        result: Err(CallError::new("not_your_message", "no")),
     });
     let frames = texts(&drain(&mut s));
     assert_eq!(frames[0]["code"], "not_your_message");
@@ -417,7 +417,7 @@ fn watches_reach_the_core_one_at_a_time_in_the_order_sent() {
     assert_eq!(drain(&mut s), vec![call(Call::Watch { channel_id: 6 })]);
     s.handle_call_result(CallResult::Watched {
         channel_id: 6,
-        result: Err(ApiError::new(403, "not_a_member", "no")),
+        result: Err(CallError::new("not_a_member", "no")),
     });
     let frames = texts(&drain(&mut s));
     assert_eq!(
@@ -455,7 +455,7 @@ fn when_presence_moves_the_accepted_watches_are_sent_again() {
         },
         CallResult::Watched {
             channel_id: 6,
-            result: Err(ApiError::new(409, "too_many_watches", "no")),
+            result: Err(CallError::new("too_many_watches", "no")),
         },
         CallResult::Watched {
             channel_id: 7,

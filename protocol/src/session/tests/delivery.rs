@@ -127,7 +127,7 @@ fn a_refused_cursor_gets_an_error_and_the_rest_goes_on() {
     drain(&mut s);
     authenticate(&mut s);
     assert_eq!(history_call(&drain(&mut s)), Some((5, 0)));
-    let err = ApiError::new(403, "not_a_member", "no");
+    let err = CallError::new("not_a_member", "no");
     s.handle_call_result(CallResult::History {
         channel_id: 5,
         result: Err(err),
@@ -195,7 +195,7 @@ fn live_from(s: &mut Session, id: u64, ahead: &[crate::wire::User]) {
         .iter()
         .map(|u| super::AheadProfile {
             user_id: u.id,
-            print: crate::protocol::shown::fingerprint(u),
+            print: crate::shown::fingerprint(u),
             text: Arc::from(format!("profile of {}", u.username)),
         })
         .collect();
