@@ -2,7 +2,7 @@
 // channel, send with Enter, a new line with Shift+Enter, edit the last own
 // message with ArrowUp in the empty box, Escape cancels; focus is visible.
 import { expect, test, type Page } from '@playwright/test';
-import { call, messages, PASSWORD, sendRest, signupApi } from './helpers';
+import { call, enter, messages, PASSWORD, sendRest, signupApi } from './helpers';
 import { startServer, type Server } from './server';
 
 let server: Server;
@@ -114,4 +114,29 @@ test('keyboard only: channel list, send, new line, edit and cancel', async ({ br
   await expect(page.locator('#composer')).toBeFocused();
   await expect(page.getByRole('textbox', { name: 'Edit message' })).toHaveCount(0);
   await ctx.close();
+});
+
+test('what is typed in a dialog stays through a reconnect', async ({ browser }) => {
+  // Two pages, as in a chat between two people: the one typing was opened last.
+  const other = await (await browser.newContext()).newPage();
+  await enter(other, server.url, 'quill');
+  const page = await (await browser.newContext()).newPage();
+  await enter(page, server.url, 'quentin');
+  // Typed the moment the box is in the page. (The dialog used to open after
+  // paint, so on a cold browser this key could reach a box still hidden.)
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.getByLabel('Chat with').pressSequentially('q');
+  await expect(page.getByLabel('Chat with')).toHaveValue('q');
+  // The server goes away and comes back while the dialog is open: what was
+  // typed before, during and after stays.
+  await server.stop();
+  await expect(page.getByTestId('connection')).toHaveText('Reconnecting…');
+  await page.keyboard.type('u');
+  server = await startServer(server.dataDir, server.port);
+  await expect(page.getByTestId('connection')).toHaveText('Connected');
+  await page.keyboard.type('i');
+  await expect(page.getByLabel('Chat with')).toHaveValue('qui');
+  await expect(page.getByRole('option', { name: '@quill' })).toBeVisible();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { level: 1, name: 'quill' })).toBeVisible();
 });

@@ -1,5 +1,5 @@
 // Dialogs to start a 1:1 chat or create a group.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { User } from '../protocol';
 import { createGroup, startDirect } from '../state/chat';
 import { UserPicker } from './UserPicker';
@@ -7,7 +7,10 @@ import { UserPicker } from './UserPicker';
 /** A modal dialog that closes on Escape and returns focus where it was. */
 export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: preact.ComponentChildren }) {
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
+  // Opened as soon as it is in the page, before the browser paints or reads
+  // another event: with useEffect (after paint) keys typed right after the
+  // click went to a dialog still hidden, and were lost.
+  useLayoutEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
     return () => d?.close();
