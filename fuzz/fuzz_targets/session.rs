@@ -27,15 +27,15 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use chat_protocol::{CallError, CloseReason};
-use chat_protocol::{
-    AheadProfile, Call, CallResult, Delivery, Output, ReadyLoad, Session, SessionConfig,
-    SharedFrame,
-};
 use chat_protocol::wire::{
     Channel, ChannelKind, ChannelState, Message, Notifications, Presence, PresenceStatus, Settings,
     User,
 };
+use chat_protocol::{
+    AheadProfile, Call, CallResult, Delivery, Output, ReadyLoad, Session, SessionConfig,
+    SharedFrame,
+};
+use chat_protocol::{CallError, CloseReason};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -205,9 +205,9 @@ impl World {
         let refuse = self.refuse;
         let done = |result: Result<(), CallError>| if refuse { Err(refused()) } else { result };
         let result = match call {
-            Call::Authenticate { .. } if refuse => CallResult::Authenticated(Err(
-                CallError::new("invalid_token", "invalid token"),
-            )),
+            Call::Authenticate { .. } if refuse => {
+                CallResult::Authenticated(Err(CallError::new("invalid_token", "invalid token")))
+            }
             Call::Authenticate { .. } => CallResult::Authenticated(Ok((user(), 9))),
             Call::Ready if refuse => {
                 CallResult::Ready(Err(CallError::new("internal", "no ready state")))
