@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 use support::{Api, Cursors, Server, Transport, Ws};
 
@@ -299,4 +301,53 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("after 1970")
         .as_millis() as i64
+}
+
+/// Bob watching his 1:1 channel with ann, over WebSocket; ann's id and the channel.
+async fn bob_watches_ann(server: &Server) -> (Api, support::Account, Ws) {
+    let api = Api::new(server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let dm = api.direct(&ann, &bob).await;
+    let (mut bob_ws, _) = Ws::connect_on(server, Transport::WebSocket, &bob.token).await;
+    bob_ws
+        .send_json(json!({"type": "watch_presence", "channel_id": dm}))
+        .await;
+    bob_ws.wait_type("presence_list").await;
+    (api, ann, bob_ws)
+}
+
+async fn presence_of(ws: &mut Ws, user: &str, status: &str) {
+    ws.wait_for(|f| f["type"] == "presence" && f["user_id"] == user && f["status"] == status)
+        .await;
+}
+
+#[tokio::test]
+async fn a_closed_tab_goes_offline_at_once_though_its_stream_reset_came_first() {
+    let server = Server::start().await;
+    let (_api, ann, mut bob) = bob_watches_ann(&server).await;
+
+    // As Chromium closes a tab: RESET_STREAM, then CONNECTION_CLOSE in a
+    // later packet. The server used to look for the close once, at the
+    // reset, and took the tab for a lost client (30 s of grace).
+    let (ann_wt, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    presence_of(&mut bob, &ann.id, "online").await;
+    let left = Instant::now();
+    ann_wt.leave_like_a_tab(Duration::from_millis(100)).await;
+    presence_of(&mut bob, &ann.id, "offline").await;
+    assert!(
+        left.elapsed() < Duration::from_secs(10),
+        "a closed tab is offline at once, not after the 30 s grace"
+    );
+
+    // A stream reset with the connection kept is a goodbye too.
+    let (mut ann_wt, _) = Ws::connect_on(&server, Transport::WebTransport, &ann.token).await;
+    presence_of(&mut bob, &ann.id, "online").await;
+    let left = Instant::now();
+    ann_wt.reset_stream();
+    presence_of(&mut bob, &ann.id, "offline").await;
+    assert!(
+        left.elapsed() < Duration::from_secs(10),
+        "a reset stream is offline at once"
+    );
 }

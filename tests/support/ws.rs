@@ -2,6 +2,7 @@
 //! WebTransport: the same test bodies run over either.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -340,6 +341,22 @@ impl Ws {
                 let _ = WebSocketStream::close(&mut stream, None).await;
             }
             Conn::Wt(wt) => wt.close().await,
+        }
+    }
+
+    /// Leaves as a browser closing its tab does (WebTransport: stream
+    /// reset, then the connection's close `gap` later; WebSocket: a close).
+    pub async fn leave_like_a_tab(self, gap: Duration) {
+        match self.conn {
+            Conn::Ws(_) => self.close().await,
+            Conn::Wt(wt) => wt.reset_then_close(gap).await,
+        }
+    }
+
+    /// WebTransport only: resets the chat stream, keeping the connection.
+    pub fn reset_stream(&mut self) {
+        if let Conn::Wt(wt) = &mut self.conn {
+            wt.reset_stream();
         }
     }
 

@@ -145,6 +145,19 @@ impl WtConn {
         let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
     }
 
+    /// Leaves as a browser closing its tab does: the chat stream reset
+    /// first, the connection's close `gap` later, in another packet.
+    pub async fn reset_then_close(mut self, gap: Duration) {
+        let _ = self.send.reset(VarInt::from_u32(0));
+        tokio::time::sleep(gap).await;
+        self.close().await;
+    }
+
+    /// Resets the chat stream and keeps the connection.
+    pub fn reset_stream(&mut self) {
+        let _ = self.send.reset(VarInt::from_u32(0));
+    }
+
     /// Vanishes as a dropped network does: the relay is cut first, so not
     /// even the connection's close reaches the server.
     pub fn abort(self) {

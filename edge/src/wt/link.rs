@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use futures::FutureExt;
 use tokio::io::AsyncReadExt;
 use wtransport::error::ConnectionError;
 use wtransport::{Connection, RecvStream, SendStream, VarInt};
@@ -17,6 +16,8 @@ use crate::link::{End, Inbound, Link, LinkError, LinkMetrics};
 
 /// How long the server waits for its `close` frame to be acknowledged.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a failed read waits for the connection's close to say why.
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
 /// One WebTransport session's chat stream.
 pub struct WtLink {
@@ -55,12 +56,21 @@ impl WtLink {
         }
     }
 
-    /// What a failed read means: a session the peer closed on purpose is
-    /// a goodbye, anything else a broken connection.
-    fn lost(&self) -> Inbound<String> {
-        match self.connection.closed().now_or_never() {
-            Some(ConnectionError::ApplicationClosed(_)) => Inbound::Closed,
-            _ => Inbound::Gone,
+    /// What a failed read means. A peer that closed the connection (or
+    /// reset the stream and kept the connection) did so on purpose: a
+    /// goodbye, and its devices go offline at once. Only a connection that
+    /// timed out or broke is a lost client, whose presence waits out the
+    /// grace period. A browser closing a tab resets the stream a moment
+    /// before its CONNECTION_CLOSE arrives, so the close is awaited briefly
+    /// rather than polled once (which took every closed tab for a lost one).
+    async fn lost(&self) -> Inbound<String> {
+        match tokio::time::timeout(CLOSE_WAIT, self.connection.closed()).await {
+            Ok(ConnectionError::ApplicationClosed(_) | ConnectionError::ConnectionClosed(_)) => {
+                Inbound::Closed
+            }
+            Ok(_) => Inbound::Gone,
+            // Still connected: the peer reset the chat stream itself.
+            Err(_) => Inbound::Closed,
         }
     }
 
@@ -100,7 +110,7 @@ impl Link for WtLink {
                 // The stream ended inside a frame.
                 Ok(0) => return Inbound::Refused(CloseReason::FRAMING),
                 Ok(_) => {}
-                Err(_) => return self.lost(),
+                Err(_) => return self.lost().await,
             }
         }
     }
