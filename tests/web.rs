@@ -57,7 +57,7 @@ async fn the_root_serves_the_client_with_a_strict_policy() {
     for part in [
         "default-src 'self'",
         "script-src 'self'",
-        "connect-src 'self' ws: wss:",
+        "connect-src 'self' ws: wss: https:",
         "frame-ancestors 'none'",
         "base-uri 'none'",
     ] {

@@ -28,14 +28,27 @@ export interface Server {
 // Not CHAT_BIN: variables starting with CHAT_ are the server's config keys.
 const BIN = process.env.E2E_SERVER_BIN ?? path.resolve(process.cwd(), '../target/debug/chat');
 
-/** Starts a server; `port` 0 takes a free one. */
-export async function startServer(dataDir = mkdtempSync(path.join(tmpdir(), 'chat-e2e-')), port = 0): Promise<Server> {
+/**
+ * Config that turns WebTransport on, for the specs about it. Every other
+ * spec gets a server with it off, so the app falls back to WebSocket at once
+ * (the certificate hash is a 404): Chromium's `--disable-quic` does not stop
+ * WebTransport, and those specs expect TCP's ways (a paused server keeps its
+ * connections; a closed tab goes offline at once, not after the presence grace).
+ */
+export const WEBTRANSPORT_ON: Record<string, string> = { CHAT_EDGE__WEBTRANSPORT__ENABLED: 'true' };
+
+/** Starts a server; `port` 0 takes a free one; `env` adds config variables (`CHAT_…`). */
+export async function startServer(
+  dataDir = mkdtempSync(path.join(tmpdir(), 'chat-e2e-')), port = 0, env: Record<string, string> = {},
+): Promise<Server> {
   const child = spawn(BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--log-format', 'json'], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHAT_'))),
       RUST_LOG: 'info',
       CHAT_CORE__PASSWORD_MEMORY_KIB: '8',
       CHAT_CORE__PASSWORD_ITERATIONS: '1',
+      CHAT_EDGE__WEBTRANSPORT__ENABLED: 'false',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -60,7 +73,7 @@ export async function startServer(dataDir = mkdtempSync(path.join(tmpdir(), 'cha
     resume: () => { child.kill('SIGCONT'); },
     restart: async () => {
       await stop();
-      return startServer(dataDir, bound);
+      return startServer(dataDir, bound, env);
     },
     dispose: async () => {
       await stop();

@@ -5,7 +5,7 @@
 // never try the HTTP/3 endpoint that `Alt-Svc` advertises).
 import { expect, test, type Page } from '@playwright/test';
 import { call, signupApi } from './helpers';
-import { startServer, type Server } from './server';
+import { startServer, WEBTRANSPORT_ON, type Server } from './server';
 
 test.use({
   launchOptions: {
@@ -16,7 +16,7 @@ test.use({
 });
 
 let server: Server;
-test.beforeAll(async () => { server = await startServer(); });
+test.beforeAll(async () => { server = await startServer(undefined, 0, WEBTRANSPORT_ON); });
 test.afterAll(async () => { await server.dispose(); });
 
 /** Opens a WebTransport session in `page`, says hello, returns `ready`. */

@@ -28,10 +28,12 @@ use super::fallback;
 struct Dist;
 
 /// The Content-Security-Policy of every page and file of the client: only
-/// its own scripts and styles (nothing inline), WebSockets to any host the
-/// page was served from, avatars from anywhere over HTTPS.
+/// its own scripts and styles (nothing inline), WebSockets and WebTransport
+/// (`https:`) to any edge, since a `reconnect` frame may name another host
+/// and `edge.webtransport.listen` another port; avatars from anywhere over
+/// HTTPS.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' https: data:; connect-src 'self' ws: wss:; \
+     style-src 'self'; img-src 'self' https: data:; connect-src 'self' ws: wss: https:; \
      font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
      form-action 'self'";
 

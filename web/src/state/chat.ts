@@ -3,14 +3,15 @@
 // the ChatClient and the Api.
 import { signal } from '@preact/signals';
 import {
-  Api, ApiError, ChatClient, compareIds, type Channel, type ChannelState, type ClientEvent, type Id,
-  type Message, type ReadPosition, type Ready, type Relationship, type ServerFrame, type Settings, type SocketLike, type User,
+  Api, ApiError, browserTransportEnv, ChatClient, compareIds, Connector, type Channel, type ChannelState, type ClientEvent,
+  type Id, type Message, type ReadPosition, type Ready, type Relationship, type ServerFrame, type Settings,
+  type TransportKind, type User,
 } from '../protocol';
 import { navigate, route } from './route';
 import { signIn, signOut, type Session } from './session';
 import {
   channels, connection, drop, editing, limits, me, notice, outboxVersion, presence, put, receipts,
-  relationships, resetStore, settings, started, timeline, typing, users, allTimelines,
+  relationships, resetStore, settings, started, timeline, transport, typing, users, allTimelines,
   type ChannelEntry,
 } from './store';
 import { forward } from './receipts';
@@ -22,6 +23,8 @@ let api: Api = new Api(null);
 let unsubscribe: (() => void) | null = null;
 const userRequests = new Map<Id, Promise<User | null>>();
 let watchLimitReached = false;
+/** One per page, so that a failed WebTransport attempt is remembered (transport.ts). */
+let connector: Connector | null = null;
 
 /** Where the "new messages" divider goes: channel → last read id when opened. */
 export const dividers = signal<Map<Id, Id>>(new Map());
@@ -31,7 +34,7 @@ export function rest(): Api {
   return api;
 }
 
-/** The WebSocket client, while signed in. */
+/** The chat connection's client, while signed in. */
 export function ws(): ChatClient | null {
   return client;
 }
@@ -51,13 +54,25 @@ export function connect(s: Session): void {
     url: `${scheme}://${location.host}/ws`,
     token: s.token,
     idPrefix: prefix,
-    connect: (url) => new WebSocket(url) as unknown as SocketLike,
+    connect: (url) => sockets().connect(url),
   });
   users.value = new Map([[s.user.id, s.user]]);
   me.value = s.user;
   unsubscribe = client.subscribe(onEvent);
   client.start();
   void loadRelationships();
+}
+
+function sockets(): Connector {
+  connector ??= new Connector(browserTransportEnv(showTransport));
+  return connector;
+}
+
+/** Shows the transport in Settings and on `<html data-transport>` (the browser tests read it). */
+function showTransport(kind: TransportKind | null): void {
+  transport.value = kind;
+  if (kind) document.documentElement.dataset.transport = kind;
+  else delete document.documentElement.dataset.transport;
 }
 
 function end(): void {

@@ -1,6 +1,6 @@
 // What the views draw, as signals. Only chat.ts writes here.
 import { signal, type Signal } from '@preact/signals';
-import type { Channel, Id, Limits, Message, Presence, Relationship, Settings, Status, User } from '../protocol';
+import type { Channel, Id, Limits, Message, Presence, Relationship, Settings, Status, TransportKind, User } from '../protocol';
 import type { Preview } from './preview';
 
 /** A channel in the sidebar. */
@@ -27,6 +27,8 @@ export interface Timeline {
 
 /** The connection as the banner shows it. */
 export const connection = signal<{ status: Status; retryInMs?: number }>({ status: 'connecting' });
+/** What carries the open session (WebTransport or WebSocket); null while none is open. */
+export const transport = signal<TransportKind | null>(null);
 /** The server's limits, from `ready`. */
 export const limits = signal<Limits | null>(null);
 /** The signed-in user, as `ready` and `profile` frames say. */

@@ -4,7 +4,7 @@ import { BackLink } from './BackLink';
 import { useState } from 'preact/hooks';
 import type { Settings } from '../protocol';
 import { logout, logoutEverywhere, saveProfile, saveSettings, setMuted } from '../state/chat';
-import { channelTitle, channels, me, settings } from '../state/store';
+import { channelTitle, channels, me, settings, transport } from '../state/store';
 
 function Profile() {
   const u = me.value;
@@ -76,6 +76,17 @@ function Notifications() {
   );
 }
 
+const TRANSPORTS = {
+  webtransport: 'Connected over WebTransport (HTTP/3)',
+  websocket: 'Connected over WebSocket',
+} as const;
+
+/** Which transport carries the session (transport.ts picks it). */
+function Transport() {
+  const kind = transport.value;
+  return <p class="hint" data-testid="transport">{kind ? TRANSPORTS[kind] : 'Not connected'}</p>;
+}
+
 /** The settings page. */
 export function SettingsView() {
   return (
@@ -85,6 +96,7 @@ export function SettingsView() {
       <Profile />
       <Notifications />
       <section class="card" aria-label="Session">
+        <Transport />
         <div class="row">
           <button type="button" onClick={() => void logout()}>Log out of this tab</button>
           <button type="button" class="danger" onClick={() => void logoutEverywhere()}>Log out everywhere</button>
