@@ -1,8 +1,11 @@
 //! A client as the server sees one: REST sign-up and channel calls, and a
-//! WebSocket that says `hello` (with cursors) and reads frames.
+//! WebSocket or WebTransport session that says `hello` (with cursors) and
+//! reads frames.
 
 use std::borrow::Cow;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -12,10 +15,11 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::target::Target;
+use crate::target::{Target, Transport};
+use crate::wt::{self, WtSink, WtSource};
 
 /// Password of every load-test account.
 const PASSWORD: &str = "load-test-password";
@@ -153,10 +157,64 @@ impl Rest {
     }
 }
 
-/// The writing half of a connection.
-pub type Sink = SplitSink<WebSocketStream<TcpStream>, Message>;
-/// The reading half of a connection.
-pub type Source = SplitStream<WebSocketStream<TcpStream>>;
+/// The writing half of a connection, over either transport.
+pub enum Sink {
+    /// A WebSocket's.
+    Ws(SplitSink<WebSocketStream<TcpStream>, Message>),
+    /// A WebTransport chat stream's.
+    Wt(WtSink),
+}
+
+/// The reading half of a connection, over either transport.
+pub enum Source {
+    /// A WebSocket's.
+    Ws(SplitStream<WebSocketStream<TcpStream>>),
+    /// A WebTransport chat stream's.
+    Wt(WtSource),
+}
+
+impl futures::Sink<Message> for Sink {
+    type Error = WsError;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), WsError>> {
+        match self.get_mut() {
+            Sink::Ws(s) => Pin::new(s).poll_ready(cx),
+            Sink::Wt(s) => Pin::new(s).poll_ready(cx),
+        }
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), WsError> {
+        match self.get_mut() {
+            Sink::Ws(s) => Pin::new(s).start_send(item),
+            Sink::Wt(s) => Pin::new(s).start_send(item),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), WsError>> {
+        match self.get_mut() {
+            Sink::Ws(s) => Pin::new(s).poll_flush(cx),
+            Sink::Wt(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<(), WsError>> {
+        match self.get_mut() {
+            Sink::Ws(s) => Pin::new(s).poll_close(cx),
+            Sink::Wt(s) => Pin::new(s).poll_close(cx),
+        }
+    }
+}
+
+impl futures::Stream for Source {
+    type Item = Result<Message, WsError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        match self.get_mut() {
+            Source::Ws(s) => Pin::new(s).poll_next(cx),
+            Source::Wt(s) => Pin::new(s).poll_next(cx),
+        }
+    }
+}
 
 /// The heartbeat interval before the server's `ready` has named one.
 const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
@@ -195,15 +253,27 @@ pub async fn connect(
     connect_via(target, target.next_via(), token, cursors).await
 }
 
-/// Opens a WebSocket to server `via` from the next source address, says
-/// `hello` with `cursors`, and waits for `ready`; returns the halves and
-/// the heartbeat.
+/// Opens a connection to server `via` from the next source address over
+/// the target's transport, says `hello` with `cursors`, and waits for
+/// `ready`; returns the halves and the heartbeat.
 pub async fn connect_via(
     target: &Target,
     via: usize,
     token: &str,
     cursors: &[(u64, u64)],
 ) -> anyhow::Result<(Sink, Source, Duration)> {
+    let (sink, source) = match target.transport {
+        Transport::WebSocket => open_ws(target, via).await?,
+        Transport::WebTransport => {
+            let (sink, source) = wt::open(target.addr(via), target.source()).await?;
+            (Sink::Wt(sink), Source::Wt(source))
+        }
+    };
+    hello(sink, source, token, cursors).await
+}
+
+/// A WebSocket to server `via`, from the next source address.
+async fn open_ws(target: &Target, via: usize) -> anyhow::Result<(Sink, Source)> {
     let addr = target.addr(via);
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
@@ -223,7 +293,17 @@ pub async fn connect_via(
         .write_buffer_size(0);
     let handshake = tokio_tungstenite::client_async_with_config(url, stream, Some(config));
     let (ws, _) = tokio::time::timeout(STEP, handshake).await??;
-    let (mut sink, mut source) = ws.split();
+    let (sink, source) = ws.split();
+    Ok((Sink::Ws(sink), Source::Ws(source)))
+}
+
+/// Says `hello` with `cursors` and waits for `ready`.
+async fn hello(
+    mut sink: Sink,
+    mut source: Source,
+    token: &str,
+    cursors: &[(u64, u64)],
+) -> anyhow::Result<(Sink, Source, Duration)> {
     let cursors: serde_json::Map<String, Value> = cursors
         .iter()
         .map(|(c, id)| (c.to_string(), Value::String(id.to_string())))

@@ -15,6 +15,7 @@ mod scenarios;
 mod stats;
 mod target;
 mod timeline;
+mod wt;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -45,6 +46,10 @@ struct Cli {
     /// processes), to read their memory and CPU time.
     #[arg(long, global = true, value_delimiter = ',')]
     server_pid: Vec<u32>,
+    /// What carries the sessions: WebSocket, or WebTransport (HTTP/3 on
+    /// the UDP port the server's `/webtransport/cert-hash` names).
+    #[arg(long, global = true, value_enum, default_value = "websocket")]
+    transport: target::Transport,
     /// Writes the report as JSON to this file.
     #[arg(long, global = true)]
     json: Option<PathBuf>,
@@ -88,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         Some(path) => cluster::read(path)?,
         None => (cli.target.clone(), cli.server_pid.clone()),
     };
-    let run = Run::new(&target, cli.sources, pids, limit)?;
+    let run = Run::new(&target, cli.sources, cli.transport, pids, limit)?;
     let scenario = async {
         match cli.scenario {
             Scenario::Idle(args) => idle::run(&run, args).await,

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::client::{self, Account, Rest};
 use crate::stats::{self, Report};
-use crate::target::Target;
+use crate::target::{Target, Transport};
 use crate::timeline;
 
 /// Sign-ups in flight at once.
@@ -34,10 +34,13 @@ impl Run {
     pub fn new(
         target: &str,
         sources: usize,
+        transport: Transport,
         server_pids: Vec<u32>,
         file_limit: u64,
     ) -> anyhow::Result<Self> {
-        let target = Arc::new(Target::new(target, sources)?);
+        let mut target = Target::new(target, sources)?;
+        target.transport = transport;
+        let target = Arc::new(target);
         let rest = Rest::new(&target);
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

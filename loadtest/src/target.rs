@@ -7,9 +7,24 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
 
+/// What carries the chat protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// WebSocket over TCP (`/ws`).
+    #[value(name = "websocket")]
+    WebSocket,
+    /// WebTransport over HTTP/3 (`/wt` on the UDP endpoint that
+    /// `/webtransport/cert-hash` names), pinning its certificate hash.
+    #[value(name = "webtransport")]
+    WebTransport,
+}
+
 /// The servers under load and the addresses connections come from.
 #[derive(Debug)]
 pub struct Target {
+    /// What sessions run over.
+    pub transport: Transport,
     /// The servers' addresses: one for a single node, one per edge for a
     /// cluster. REST goes to the first; connections are spread over all.
     pub addrs: Vec<SocketAddr>,
@@ -49,6 +64,7 @@ impl Target {
             IpAddr::V6(ip) => vec![IpAddr::V6(ip)],
         };
         Ok(Self {
+            transport: Transport::WebSocket,
             addrs,
             sources,
             next: AtomicUsize::new(0),

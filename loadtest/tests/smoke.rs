@@ -225,6 +225,40 @@ fn every_scenario_runs_small_and_finds_nothing_wrong() {
     }
 }
 
+/// The same scenarios with every session over WebTransport: the same
+/// counts, and nothing wrong.
+#[test]
+fn the_session_scenarios_run_over_webtransport_too() {
+    let server = Server::start();
+    let wt = |args: &[&str]| {
+        let mut all = vec!["--transport", "webtransport"];
+        all.extend_from_slice(args);
+        server.run(&all)
+    };
+    let idle = wt(&["idle", "--connections", "60", "--hold-seconds", "1"]);
+    assert_eq!(figure(&idle, "connections_open"), 60.0);
+    let chat = wt(&["chat", "--users", "20", "--rate", "100", "--seconds", "2"]);
+    assert!(figure(&chat, "messages_acked") > 100.0, "{chat}");
+    assert_eq!(
+        figure(&chat, "deliveries"),
+        2.0 * figure(&chat, "messages_acked")
+    );
+    let storm = wt(&[
+        "reconnect",
+        "--clients",
+        "40",
+        "--group-size",
+        "10",
+        "--messages",
+        "3",
+    ]);
+    let delivered = figure(&storm, "messages_delivered_after_resume");
+    assert!((40.0 * 7.0..=40.0 * 8.0).contains(&delivered), "{storm}");
+    for report in [&idle, &chat, &storm] {
+        assert_eq!(report["violations"], serde_json::json!([]), "{report}");
+    }
+}
+
 #[test]
 fn a_cluster_s_edges_share_the_members_and_a_paused_edge_catches_up() {
     let cluster = Server::cluster(2);
