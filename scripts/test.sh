@@ -60,6 +60,15 @@ profile=default
 if [[ -n "${CI:-}" ]]; then profile=ci; fi
 cargo nextest run --workspace --locked --profile "$profile" --no-fail-fast
 
+# The same session test bodies with every client that does not name its
+# transport on WebTransport instead of WebSocket (tests/support/ws.rs): sync
+# cursors, acks, idempotent sends, limits, error codes and close codes must
+# not differ. Left out: the tests that start their own processes, the web
+# client's files, and the 100,000-message backlog (over 2 minutes).
+step "tests with WebTransport clients (TEST_CHAT_TRANSPORT=webtransport)"
+TEST_CHAT_TRANSPORT=webtransport cargo nextest run -p chat --locked --profile "$profile" --no-fail-fast \
+    -E "not (binary(cluster) | binary(core_cluster) | binary(failover) | binary(web) | test(=a_large_backlog_is_resumed_in_pages))"
+
 # The same REST and WebSocket test bodies against the cluster topology: a
 # chat-core and a chat-edge over gRPC on loopback (tests/support/server.rs).
 # The core stores in a PostgreSQL schema of each test's own, and serves its

@@ -351,3 +351,31 @@ async fn a_closed_tab_goes_offline_at_once_though_its_stream_reset_came_first() 
         "a reset stream is offline at once"
     );
 }
+
+#[tokio::test]
+async fn a_session_survives_a_change_of_network_without_a_new_handshake() {
+    let mut pair = Pair::new().await;
+    let (mut ann, _) = Ws::connect_on(&pair.server, Transport::WebTransport, &pair.ann).await;
+    let mut sent = vec![pair.bob_sends("before").await];
+    assert_eq!(ann.messages(1).await, sent);
+
+    // Ann's packets now come from another address (a phone leaving Wi-Fi):
+    // what the server sends her old address goes nowhere until QUIC moves
+    // the connection to the new one. The session, its cursors and its
+    // order stay: no new hello, nothing missed, nothing twice.
+    ann.move_network().await;
+    for i in 0..3 {
+        sent.push(pair.bob_sends(&format!("after-{i}")).await);
+    }
+    assert_eq!(ann.messages(3).await, sent[1..]);
+    let ack = ann.send_message(&pair.channel, "ann-after", "moved").await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    let id = ack["message"]["id"].clone();
+    pair.bob_ws
+        .wait_for(|f| f["type"] == "message" && f["message"]["id"] == id)
+        .await;
+    // Her own sessions get her message too (docs/protocol.md), once.
+    ann.wait_for(|f| f["type"] == "message" && f["message"]["id"] == id)
+        .await;
+    nothing_twice(&mut ann).await;
+}

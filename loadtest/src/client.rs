@@ -3,6 +3,7 @@
 //! reads frames.
 
 use std::borrow::Cow;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context as TaskContext, Poll};
@@ -270,6 +271,17 @@ pub async fn connect_via(
         }
     };
     hello(sink, source, token, cursors).await
+}
+
+/// A WebTransport session to the first server through `udp` (a relay to
+/// its endpoint), with `hello` said and `ready` read.
+pub async fn connect_wt_through(
+    target: &Target,
+    udp: SocketAddr,
+    token: &str,
+) -> anyhow::Result<(Sink, Source, Duration)> {
+    let (sink, source) = wt::open_through(target.rest_addr(), udp).await?;
+    hello(Sink::Wt(sink), Source::Wt(source), token, &[]).await
 }
 
 /// A WebSocket to server `via`, from the next source address.

@@ -24,7 +24,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use run::Run;
-use scenarios::{browse, chat, failover, fanout, history, idle, reconnect, startup};
+use scenarios::{browse, chat, failover, fanout, history, idle, migrate, reconnect, startup};
 
 /// Load generator for the chat server.
 #[derive(Debug, Parser)]
@@ -83,6 +83,9 @@ enum Scenario {
     Startup(startup::Args),
     /// Pairs chat 1:1 while cores are killed and replaced; the checker's verdict.
     Failover(failover::Args),
+    /// WebTransport receivers change network mid-chat; the time until each
+    /// gets the next message.
+    Migrate(migrate::Args),
 }
 
 #[tokio::main]
@@ -104,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Browse(args) => browse::run(&run, args).await,
             Scenario::Startup(args) => startup::run(&run, args).await,
             Scenario::Failover(args) => failover::run(&run, args).await,
+            Scenario::Migrate(args) => migrate::run(&run, args).await,
         }
     };
     let report = tokio::time::timeout(Duration::from_secs(cli.max_seconds), scenario)

@@ -119,10 +119,31 @@ fn endpoint(at: &Located, source: Option<IpAddr>) -> anyhow::Result<Arc<Endpoint
     })
 }
 
+/// Where the server whose HTTP listener is `http` takes WebTransport.
+pub async fn udp_addr(http: SocketAddr) -> anyhow::Result<SocketAddr> {
+    Ok(locate(http).await?.addr)
+}
+
 /// Opens a WebTransport session to the server whose HTTP listener is
 /// `http`, from `source`, and its chat stream.
 pub async fn open(http: SocketAddr, source: Option<IpAddr>) -> anyhow::Result<(WtSink, WtSource)> {
     let at = locate(http).await?;
+    let udp = at.addr;
+    open_via(at, source, udp).await
+}
+
+/// The same through `udp` (a relay to the server's endpoint, say).
+pub async fn open_through(http: SocketAddr, udp: SocketAddr) -> anyhow::Result<(WtSink, WtSource)> {
+    let at = locate(http).await?;
+    open_via(at, None, udp).await
+}
+
+async fn open_via(
+    at: Located,
+    source: Option<IpAddr>,
+    udp: SocketAddr,
+) -> anyhow::Result<(WtSink, WtSource)> {
+    let at = Located { addr: udp, ..at };
     let endpoint = endpoint(&at, source)?;
     let url = format!("https://{}/wt", at.addr);
     let connection = tokio::time::timeout(STEP, endpoint.connect(&url))

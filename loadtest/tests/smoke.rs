@@ -148,6 +148,25 @@ fn timeline_events(report: &serde_json::Value) -> f64 {
     windows.iter().filter_map(|w| w["count"].as_f64()).sum()
 }
 
+/// A small reconnect storm (40 clients in groups of 10, 3 messages each
+/// phase) run by `run`, its delivery count checked; the report.
+fn storm(run: impl Fn(&[&str]) -> serde_json::Value) -> serde_json::Value {
+    let storm = run(&[
+        "reconnect",
+        "--clients",
+        "40",
+        "--group-size",
+        "10",
+        "--messages",
+        "3",
+    ]);
+    // Each client gets the 3 sent while it was away, 3 during the storm and
+    // the marker, and the first message too if the cut came before it.
+    let delivered = figure(&storm, "messages_delivered_after_resume");
+    assert!((40.0 * 7.0..=40.0 * 8.0).contains(&delivered), "{storm}");
+    storm
+}
+
 #[test]
 fn every_scenario_runs_small_and_finds_nothing_wrong() {
     let server = Server::start();
@@ -202,19 +221,7 @@ fn every_scenario_runs_small_and_finds_nothing_wrong() {
         10.0 * figure(&fanout, "messages_acked")
     );
 
-    let storm = server.run(&[
-        "reconnect",
-        "--clients",
-        "40",
-        "--group-size",
-        "10",
-        "--messages",
-        "3",
-    ]);
-    // Each client gets the 3 sent while it was away, 3 during the storm and
-    // the marker, and the first message too if the cut came before it.
-    let delivered = figure(&storm, "messages_delivered_after_resume");
-    assert!((40.0 * 7.0..=40.0 * 8.0).contains(&delivered), "{storm}");
+    let storm = storm(|args| server.run(args));
     assert_eq!(timeline_events(&storm), 40.0, "one resume per client");
 
     let history = server.run(&["history", "--messages", "500", "--passes", "1"]);
@@ -243,18 +250,10 @@ fn the_session_scenarios_run_over_webtransport_too() {
         figure(&chat, "deliveries"),
         2.0 * figure(&chat, "messages_acked")
     );
-    let storm = wt(&[
-        "reconnect",
-        "--clients",
-        "40",
-        "--group-size",
-        "10",
-        "--messages",
-        "3",
-    ]);
-    let delivered = figure(&storm, "messages_delivered_after_resume");
-    assert!((40.0 * 7.0..=40.0 * 8.0).contains(&delivered), "{storm}");
-    for report in [&idle, &chat, &storm] {
+    let storm = storm(wt);
+    let moved = wt(&["migrate", "--pairs", "4", "--rate", "20", "--seconds", "1"]);
+    assert_eq!(figure(&moved, "receivers_resumed"), 4.0, "{moved}");
+    for report in [&idle, &chat, &storm, &moved] {
         assert_eq!(report["violations"], serde_json::json!([]), "{report}");
     }
 }

@@ -353,6 +353,14 @@ impl Ws {
         }
     }
 
+    /// WebTransport only: the client's packets come from a new address
+    /// from now on (QUIC connection migration keeps the session).
+    pub async fn move_network(&self) {
+        if let Conn::Wt(wt) = &self.conn {
+            wt.move_network().await;
+        }
+    }
+
     /// WebTransport only: resets the chat stream, keeping the connection.
     pub fn reset_stream(&mut self) {
         if let Conn::Wt(wt) = &mut self.conn {

@@ -55,7 +55,7 @@ impl WtConn {
     /// through a relay of its own that [`WtConn::abort`] cuts.
     pub async fn open(server: &Server) -> Self {
         let (addr, hash) = locate(server).await;
-        let relay = UdpRelay::start(addr).await;
+        let relay = UdpRelay::start(addr).await.expect("UDP relay");
         let mut conn = Self::open_at(relay.addr, hash).await;
         conn.relay = Some(relay);
         conn
@@ -156,6 +156,14 @@ impl WtConn {
     /// Resets the chat stream and keeps the connection.
     pub fn reset_stream(&mut self) {
         let _ = self.send.reset(VarInt::from_u32(0));
+    }
+
+    /// Moves to another network: from now on its packets reach the server
+    /// from a new address, on the same connection.
+    pub async fn move_network(&self) {
+        if let Some(relay) = &self.relay {
+            relay.move_network().await.expect("relay moves");
+        }
     }
 
     /// Vanishes as a dropped network does: the relay is cut first, so not

@@ -8,6 +8,7 @@ pub mod fanout;
 pub mod history;
 pub mod idle;
 mod member;
+pub mod migrate;
 mod order;
 pub mod reconnect;
 pub mod startup;
