@@ -141,6 +141,9 @@ pub use chat_protocol::CloseReason;
 /// What a session reports of a failed call: its code and message.
 impl From<ApiError> for chat_protocol::CallError {
     fn from(e: ApiError) -> Self {
-        Self::new(&e.code, e.message)
+        Self {
+            code: e.code,
+            message: e.message,
+        }
     }
 }

@@ -17,9 +17,10 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use futures::{Sink, Stream};
+use tokio::sync::OnceCell;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_util::codec::{FramedRead, FramedWrite, LengthDelimitedCodec};
 use wtransport::endpoint::endpoint_side::Client;
 use wtransport::tls::Sha256Digest;
@@ -45,11 +46,12 @@ struct Located {
 /// Client endpoints shared by the connections to one server from one source.
 type Pool = Vec<Arc<Endpoint<Client>>>;
 
-/// What the process keeps between connections: located servers and
-/// client endpoints, per (certificate, source).
+/// What the process keeps between connections: located servers (each
+/// asked once, however many connect at the same time) and client
+/// endpoints, per (certificate, source).
 #[derive(Default)]
 struct Shared {
-    located: HashMap<SocketAddr, Located>,
+    located: HashMap<SocketAddr, Arc<OnceCell<Located>>>,
     endpoints: HashMap<(SocketAddr, Option<IpAddr>), Pool>,
 }
 
@@ -64,9 +66,12 @@ fn with_shared<T>(f: impl FnOnce(&mut Shared) -> T) -> T {
 /// Asks `http` (the server's TCP address) where its WebTransport endpoint
 /// is and which certificate it presents.
 async fn locate(http: SocketAddr) -> anyhow::Result<Located> {
-    if let Some(found) = with_shared(|s| s.located.get(&http).cloned()) {
-        return Ok(found);
-    }
+    let cell = with_shared(|s| s.located.entry(http).or_default().clone());
+    cell.get_or_try_init(|| ask(http)).await.cloned()
+}
+
+/// `GET /webtransport/cert-hash` of the server at `http`.
+async fn ask(http: SocketAddr) -> anyhow::Result<Located> {
     let url = format!("http://{http}/webtransport/cert-hash");
     let resp = tokio::time::timeout(STEP, reqwest::get(&url)).await??;
     if !resp.status().is_success() {
@@ -86,12 +91,10 @@ async fn locate(http: SocketAddr) -> anyhow::Result<Located> {
         .try_into()
         .map_err(|_| anyhow::anyhow!("cert-hash: not 32 bytes"))?;
     let port = body["port"].as_u64().context("cert-hash: no port")?;
-    let found = Located {
+    Ok(Located {
         addr: SocketAddr::new(http.ip(), u16::try_from(port)?),
         hash: Sha256Digest::new(bytes),
-    };
-    with_shared(|s| s.located.insert(http, found.clone()));
-    Ok(found)
+    })
 }
 
 /// The next client endpoint for `at` from `source`, made on first use.
@@ -252,21 +255,21 @@ impl Stream for WtSource {
             return Poll::Ready(None);
         };
         let bytes = match next {
-            Ok(bytes) => bytes.freeze(),
+            Ok(bytes) => bytes,
             Err(e) => {
                 self.ended = true;
                 return Poll::Ready(Some(Err(io(e))));
             }
         };
-        let text = match String::from_utf8(bytes.to_vec()) {
-            Ok(text) => text,
-            Err(_) => return Poll::Ready(Some(Err(WsError::Utf8(String::new())))),
+        // Checked in place: the frame's bytes become the message's.
+        let Ok(text) = Utf8Bytes::try_from(bytes) else {
+            return Poll::Ready(Some(Err(WsError::Utf8(String::new()))));
         };
         if let Some(frame) = close_frame(&text) {
             self.ended = true;
             return Poll::Ready(Some(Ok(Message::Close(Some(frame)))));
         }
-        Poll::Ready(Some(Ok(Message::text(text))))
+        Poll::Ready(Some(Ok(Message::Text(text))))
     }
 }
 

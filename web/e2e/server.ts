@@ -33,7 +33,7 @@ const BIN = process.env.E2E_SERVER_BIN ?? path.resolve(process.cwd(), '../target
  * spec gets a server with it off, so the app falls back to WebSocket at once
  * (the certificate hash is a 404): Chromium's `--disable-quic` does not stop
  * WebTransport, and those specs expect TCP's ways (a paused server keeps its
- * connections; a closed tab goes offline at once, not after the presence grace).
+ * connections, where a paused QUIC session times out).
  */
 export const WEBTRANSPORT_ON: Record<string, string> = { CHAT_EDGE__WEBTRANSPORT__ENABLED: 'true' };
 
