@@ -55,6 +55,18 @@ pub struct Entry {
     pub tx: flume::Sender<Delivery>,
     /// Its close switch.
     pub kick: Arc<Kick>,
+    /// How it ended, once it has: set before it leaves the registry, so
+    /// an announcement racing with its end reports that same end again.
+    pub ended: Arc<OnceLock<Ended>>,
+}
+
+/// How a session ended, as its user's presence home must hear it.
+#[derive(Debug, Clone, Copy)]
+pub struct Ended {
+    /// The client said goodbye (offline at once, not after a grace).
+    pub clean: bool,
+    /// When the client was last heard from.
+    pub last_heard_ms: i64,
 }
 
 /// Locks that order interest changes, each for the users of one stripe.
@@ -169,6 +181,14 @@ impl Registry {
             let last = {
                 let mut users = self.users_mut();
                 let empty = users.get_mut(&user_id).is_some_and(|sessions| {
+                    let ended = Ended {
+                        clean,
+                        last_heard_ms,
+                    };
+                    for e in sessions.iter().filter(|e| e.session_id == session_id) {
+                        // Only the first end counts; a second cannot happen.
+                        let _ = e.ended.set(ended);
+                    }
                     sessions.retain(|e| e.session_id != session_id);
                     sessions.is_empty()
                 });
@@ -264,10 +284,15 @@ impl Registry {
                             return;
                         }
                         // It closed meanwhile, and its end may have reached
-                        // the new home first: end it there again.
+                        // the new home first: end it there again, as it
+                        // ended (a goodbye is offline at once, not later).
                         if !self.is_registered(user_id, entry.session_id) {
-                            let now = crate::clock::wall_ms();
-                            self.report_closed(user_id, entry.session_id, false, now).await;
+                            let ended = entry.ended.get().copied().unwrap_or(Ended {
+                                clean: false,
+                                last_heard_ms: crate::clock::wall_ms(),
+                            });
+                            self.report_closed(user_id, entry.session_id, ended.clean, ended.last_heard_ms)
+                                .await;
                             return;
                         }
                         announced.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

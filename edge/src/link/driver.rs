@@ -177,6 +177,7 @@ impl<L: Link> Driver<L> {
                         token_id,
                         tx: self.tx.clone(),
                         kick: self.kick.clone(),
+                        ended: Arc::default(),
                     };
                     self.user = Some(user_id);
                     // Boxed, as it runs once per connection.
