@@ -55,6 +55,7 @@ impl Scenario {
                         token_id: user,
                         tx,
                         kick: Arc::new(Kick::default()),
+                        ended: Arc::default(),
                     };
                     registry
                         .register(user, entry)
