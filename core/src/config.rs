@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::PasswordCost;
 use crate::ids::MAX_NODE_ID;
 use crate::login_guard::GuardRule;
+use crate::push::{PushConfig, VapidKey};
 
 /// The hard ceiling for `max_group_members`.
 pub const GROUP_MEMBERS_CEILING: usize = 500;
@@ -67,6 +68,8 @@ pub struct CoreConfig {
     pub login_delay_max_ms: u64,
     /// Failures are forgotten after this long without another, in ms.
     pub login_failure_window_ms: u64,
+    /// Push notifications (`core.push.*`).
+    pub push: PushConfig,
 }
 
 impl Default for CoreConfig {
@@ -94,6 +97,7 @@ impl Default for CoreConfig {
             login_delay_base_ms: 1_000,
             login_delay_max_ms: 15 * 60_000,
             login_failure_window_ms: HOUR_MS,
+            push: PushConfig::default(),
         }
     }
 }
@@ -171,6 +175,19 @@ impl CoreConfig {
             return Err(
                 "core.typing_expiry_ms and core.max_watched_channels must be positive".into(),
             );
+        }
+        let push = &self.push;
+        if push.max_targets_per_user == 0 {
+            return Err("core.push.max_targets_per_user must be positive".into());
+        }
+        if !(push.vapid_subject.starts_with("mailto:") || push.vapid_subject.starts_with("https:"))
+        {
+            return Err("core.push.vapid_subject must be a mailto: or https: URL".into());
+        }
+        if !push.vapid_private_key.is_empty()
+            && let Err(e) = VapidKey::from_base64(&push.vapid_private_key)
+        {
+            return Err(format!("core.push.vapid_private_key: {e}"));
         }
         Ok(())
     }

@@ -48,6 +48,9 @@ pub enum CoreError {
     /// No such token (signed-in session) of the actor.
     #[error("session not found")]
     SessionNotFound,
+    /// No such push target of the actor.
+    #[error("push target not found")]
+    PushTargetNotFound,
     /// Another live edge holds the edge id asked for.
     #[error(
         "edge id {0} is held by another running edge; give each edge its own edge_id, or 0 to have one assigned"
@@ -132,6 +135,7 @@ impl CoreError {
             CoreError::NotChannelOwner => "not_channel_owner",
             CoreError::NotChannelAdmin => "not_channel_admin",
             CoreError::SessionNotFound => "session_not_found",
+            CoreError::PushTargetNotFound => "push_target_not_found",
             CoreError::EdgeIdTaken(_) => "edge_id_taken",
             CoreError::TooManyAttempts { .. } => "too_many_attempts",
             CoreError::DirectChannelFixed => "direct_channel_fixed",
@@ -158,7 +162,8 @@ impl CoreError {
             CoreError::UserNotFound
             | CoreError::ChannelNotFound
             | CoreError::MessageNotFound
-            | CoreError::SessionNotFound => Code::NotFound,
+            | CoreError::SessionNotFound
+            | CoreError::PushTargetNotFound => Code::NotFound,
             CoreError::NotChannelOwner
             | CoreError::ActorMismatch
             | CoreError::NotChannelAdmin

@@ -18,6 +18,7 @@ pub mod ownership;
 pub mod pipeline;
 pub mod presence;
 pub mod principals;
+pub mod push;
 pub mod replay;
 pub mod service;
 pub mod store;

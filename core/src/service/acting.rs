@@ -58,6 +58,8 @@ acts_for_actor_id!(
     UpdateSettingsRequest,
     RelationshipRequest,
     PresenceRequest,
+    RegisterPushTargetRequest,
+    RemovePushTargetRequest,
 );
 
 impl OnBehalf for pb::ChangePasswordRequest {

@@ -387,4 +387,28 @@ impl<S: Store> ChatCore for CoreService<S> {
         let action = r.action();
         ok(CoreService::change_relationship(self, r.actor_id, r.user_id, action).await)
     }
+
+    async fn register_push_target(
+        &self,
+        r: Request<pb::RegisterPushTargetRequest>,
+    ) -> Reply<pb::PushTarget> {
+        ok(CoreService::register_push_target(self, self.authorized(r).await?).await)
+    }
+
+    async fn list_push_targets(&self, r: Request<pb::UserRequest>) -> Reply<pb::PushTargetList> {
+        ok(CoreService::list_push_targets(self, self.authorized(r).await?.actor_id).await)
+    }
+
+    async fn remove_push_target(
+        &self,
+        r: Request<pb::RemovePushTargetRequest>,
+    ) -> Reply<pb::Empty> {
+        let r = self.authorized(r).await?;
+        ok(CoreService::remove_push_target(self, r.actor_id, r.target_id).await)
+    }
+
+    async fn get_push_config(&self, r: Request<pb::Empty>) -> Reply<pb::PushConfig> {
+        valid(r)?;
+        Ok(Response::new(CoreService::push_config(self)))
+    }
 }

@@ -9,6 +9,7 @@ mod grpc;
 mod mentions;
 mod messages;
 mod presence;
+mod push;
 mod reads;
 mod required;
 mod send_stream;
@@ -62,6 +63,8 @@ pub struct CoreService<S> {
     principals: PrincipalCache,
     /// Which channels this node writes.
     ownership: Arc<dyn Ownership>,
+    /// The key that signs Web Push requests.
+    vapid: crate::push::VapidKey,
 }
 
 impl<S: Store> CoreService<S> {
@@ -78,6 +81,7 @@ impl<S: Store> CoreService<S> {
         ownership: Arc<dyn Ownership>,
     ) -> Result<Arc<Self>, CoreError> {
         let store = Arc::new(store);
+        let vapid = crate::push::vapid::load(&config.push, &*store).await?;
         // Message ids are floored per channel by the write path.
         let floor = store.id_floor().await?;
         let ids = Arc::new(Mutex::new(IdGenerator::new(config.node_id, floor)));
@@ -116,6 +120,7 @@ impl<S: Store> CoreService<S> {
             edits: AsyncMutex::new(()),
             social: AsyncMutex::new(()),
             presence: Arc::new(Mutex::new(Presence::new(config.presence_grace_ms))),
+            vapid,
             config,
         }))
     }

@@ -84,6 +84,9 @@ required! {
     UpdateSettingsRequest { actor_id };
     RelationshipRequest { actor_id };
     PresenceRequest { actor_id };
+    RegisterPushTargetRequest { actor_id };
+    RemovePushTargetRequest { actor_id, target_id };
+    Empty {};
 }
 
 #[cfg(test)]

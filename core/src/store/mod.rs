@@ -3,9 +3,10 @@
 //!
 //! - [`AccountStore`]: users, tokens, profiles, settings and relationships;
 //! - [`ChannelStore`]: channels, their members and read positions;
-//! - [`MessageStore`]: message history, edits, versions, unread counts.
+//! - [`MessageStore`]: message history, edits, versions, unread counts;
+//! - [`PushStore`]: the devices' push targets.
 //!
-//! [`Store`] is all three plus `flush`, and is what the core runs on. SQLite
+//! [`Store`] is all four plus `flush`, and is what the core runs on. SQLite
 //! and PostgreSQL implement every part; a later Cassandra/ScyllaDB backend
 //! implements only [`MessageStore`] beside PostgreSQL for the rest. Every
 //! backend passes [`contract`].
@@ -20,6 +21,7 @@ mod floors;
 mod mention_text;
 mod messages;
 pub mod postgres;
+mod push;
 mod records;
 pub mod sqlite;
 
@@ -27,6 +29,7 @@ pub use accounts::AccountStore;
 pub use channels::ChannelStore;
 pub(crate) use floors::ChannelFloors;
 pub use messages::{Fence, MessageStore};
+pub use push::{PushKind, PushStore, PushTargetRecord};
 pub use records::{
     Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MemberRecord,
     MembershipChange, Mention, MessageChange, MessageRecord, NewMessage, NotificationLevel,
@@ -62,10 +65,12 @@ pub enum StoreError {
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Durable state of the chat system: the three parts, and what needs all
+/// Durable state of the chat system: the four parts, and what needs all
 /// of them. Every method of every part is atomic; a method that returns
 /// `Ok` after a write has made that write durable.
-pub trait Store: AccountStore + ChannelStore + MessageStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + ChannelStore + MessageStore + PushStore + Send + Sync + 'static
+{
     /// Makes everything written so far durable and releases what can be.
     fn flush(&self) -> impl Future<Output = StoreResult<()>> + Send;
 

@@ -138,6 +138,14 @@ calls! {
     get_settings(pb::UserRequest) -> pb::Settings, Safe, User, |r| Key::User(r.actor_id);
     /// Sets settings (invisibility is presence state: at the user's home).
     update_settings(pb::UpdateSettingsRequest) -> pb::Settings, Safe, User, |r| Key::User(r.actor_id);
+    /// Registers a push target (again: the same address keeps its id).
+    register_push_target(pb::RegisterPushTargetRequest) -> pb::PushTarget, Safe, User, |r| Key::User(r.actor_id);
+    /// The caller's push targets.
+    list_push_targets(pb::UserRequest) -> pb::PushTargetList, Safe, User, |r| Key::User(r.actor_id);
+    /// Removes one of the caller's push targets.
+    remove_push_target(pb::RemovePushTargetRequest) -> pb::Empty, Safe, User, |r| Key::User(r.actor_id);
+    /// The server's push settings clients need (the VAPID public key).
+    get_push_config(pb::Empty) -> pb::PushConfig, Safe, Edge, any;
     /// Sends, accepts or ends a relationship, at the one core that orders
     /// them all; the homes of the two then show each other's presence.
     change_relationship(pb::RelationshipRequest) -> pb::Relationship, Unsafe, User, |_| Key::Global, then friends_changed_by;

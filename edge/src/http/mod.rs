@@ -15,6 +15,7 @@ mod members;
 mod messages;
 mod openapi;
 pub mod ops;
+mod push;
 mod sessions;
 mod social;
 pub mod user_limit;
@@ -98,6 +99,9 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(browse::channel_reads))
         .routes(routes!(edits::versions))
         .routes(routes!(discover::discover))
+        .routes(routes!(push::register, push::list))
+        .routes(routes!(push::remove))
+        .routes(routes!(push::config))
         .split_for_parts();
     openapi::SharedResponses.modify(&mut doc);
     (router, doc)

@@ -870,6 +870,66 @@ pub struct ChangesRequest {
     #[prost(uint32, tag = "4")]
     pub limit: u32,
 }
+/// A device's push target to register for the actor.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RegisterPushTargetRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(enumeration = "PushKind", tag = "2")]
+    pub kind: i32,
+    /// Web Push: the subscription's endpoint URL; FCM, APNs: the device token.
+    #[prost(string, tag = "3")]
+    pub address: ::prost::alloc::string::String,
+    /// Web Push: the subscription's keys, base64url as the browser gives them.
+    #[prost(string, tag = "4")]
+    pub p256dh: ::prost::alloc::string::String,
+    #[prost(string, tag = "5")]
+    pub auth: ::prost::alloc::string::String,
+    /// FCM: the Firebase project id; APNs: the app's bundle id (the topic).
+    #[prost(string, tag = "6")]
+    pub app_id: ::prost::alloc::string::String,
+    /// The device's platform (`web`, `android`, `ios`…); empty: from the kind.
+    #[prost(string, tag = "7")]
+    pub platform: ::prost::alloc::string::String,
+}
+/// A registered push target (its keys are not shown again).
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PushTarget {
+    #[prost(fixed64, tag = "1")]
+    pub id: u64,
+    #[prost(enumeration = "PushKind", tag = "2")]
+    pub kind: i32,
+    #[prost(string, tag = "3")]
+    pub address: ::prost::alloc::string::String,
+    #[prost(string, tag = "4")]
+    pub app_id: ::prost::alloc::string::String,
+    #[prost(string, tag = "5")]
+    pub platform: ::prost::alloc::string::String,
+    #[prost(int64, tag = "6")]
+    pub created_at_ms: i64,
+}
+/// Push targets.
+#[derive(Clone, PartialEq, ::prost::Message)]
+pub struct PushTargetList {
+    #[prost(message, repeated, tag = "1")]
+    pub targets: ::prost::alloc::vec::Vec<PushTarget>,
+}
+/// One of the actor's push targets.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RemovePushTargetRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub target_id: u64,
+}
+/// What a client needs to subscribe to push notifications.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct PushConfig {
+    /// The server's VAPID public key (base64url, uncompressed P-256 point):
+    /// a browser's `applicationServerKey`.
+    #[prost(string, tag = "1")]
+    pub web_push_public_key: ::prost::alloc::string::String,
+}
 /// The kind of a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
 #[repr(i32)]
@@ -1114,6 +1174,42 @@ impl RelationshipAction {
             "RELATIONSHIP_ACTION_REMOVE" => Some(Self::Remove),
             "RELATIONSHIP_ACTION_BLOCK" => Some(Self::Block),
             "RELATIONSHIP_ACTION_UNBLOCK" => Some(Self::Unblock),
+            _ => None,
+        }
+    }
+}
+/// The service a push target is reached through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
+#[repr(i32)]
+pub enum PushKind {
+    Unspecified = 0,
+    /// A browser's Web Push subscription (RFC 8030, 8291, 8292).
+    WebPush = 1,
+    /// Firebase Cloud Messaging, HTTP v1.
+    Fcm = 2,
+    /// Apple Push Notification service.
+    Apns = 3,
+}
+impl PushKind {
+    /// String value of the enum field names used in the ProtoBuf definition.
+    ///
+    /// The values are not transformed in any way and thus are considered stable
+    /// (if the ProtoBuf definition does not change) and safe for programmatic use.
+    pub fn as_str_name(&self) -> &'static str {
+        match self {
+            Self::Unspecified => "PUSH_KIND_UNSPECIFIED",
+            Self::WebPush => "PUSH_KIND_WEB_PUSH",
+            Self::Fcm => "PUSH_KIND_FCM",
+            Self::Apns => "PUSH_KIND_APNS",
+        }
+    }
+    /// Creates an enum from field names used in the ProtoBuf definition.
+    pub fn from_str_name(value: &str) -> ::core::option::Option<Self> {
+        match value {
+            "PUSH_KIND_UNSPECIFIED" => Some(Self::Unspecified),
+            "PUSH_KIND_WEB_PUSH" => Some(Self::WebPush),
+            "PUSH_KIND_FCM" => Some(Self::Fcm),
+            "PUSH_KIND_APNS" => Some(Self::Apns),
             _ => None,
         }
     }
@@ -2348,6 +2444,95 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ChangeRelationship"));
             self.inner.unary(req, path, codec).await
         }
+        /// Registers one of the actor's devices for push notifications (again:
+        /// the same endpoint or token keeps its id).
+        pub async fn register_push_target(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RegisterPushTargetRequest>,
+        ) -> std::result::Result<tonic::Response<super::PushTarget>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RegisterPushTarget",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RegisterPushTarget"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The actor's push targets, oldest first.
+        pub async fn list_push_targets(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::PushTargetList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/ListPushTargets",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ListPushTargets"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Removes one of the actor's push targets.
+        pub async fn remove_push_target(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RemovePushTargetRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RemovePushTarget",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RemovePushTarget"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// What a client needs to subscribe to push notifications.
+        pub async fn get_push_config(
+            &mut self,
+            request: impl tonic::IntoRequest<super::Empty>,
+        ) -> std::result::Result<tonic::Response<super::PushConfig>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/GetPushConfig",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetPushConfig"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -2653,6 +2838,27 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::RelationshipRequest>,
         ) -> std::result::Result<tonic::Response<super::Relationship>, tonic::Status>;
+        /// Registers one of the actor's devices for push notifications (again:
+        /// the same endpoint or token keeps its id).
+        async fn register_push_target(
+            &self,
+            request: tonic::Request<super::RegisterPushTargetRequest>,
+        ) -> std::result::Result<tonic::Response<super::PushTarget>, tonic::Status>;
+        /// The actor's push targets, oldest first.
+        async fn list_push_targets(
+            &self,
+            request: tonic::Request<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::PushTargetList>, tonic::Status>;
+        /// Removes one of the actor's push targets.
+        async fn remove_push_target(
+            &self,
+            request: tonic::Request<super::RemovePushTargetRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// What a client needs to subscribe to push notifications.
+        async fn get_push_config(
+            &self,
+            request: tonic::Request<super::Empty>,
+        ) -> std::result::Result<tonic::Response<super::PushConfig>, tonic::Status>;
     }
     /// Accounts, channels, messages and the event stream, as the edge sees them.
     ///
@@ -4914,6 +5120,182 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = ChangeRelationshipSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RegisterPushTarget" => {
+                    #[allow(non_camel_case_types)]
+                    struct RegisterPushTargetSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::RegisterPushTargetRequest>
+                    for RegisterPushTargetSvc<T> {
+                        type Response = super::PushTarget;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RegisterPushTargetRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::register_push_target(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RegisterPushTargetSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/ListPushTargets" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListPushTargetsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::UserRequest>
+                    for ListPushTargetsSvc<T> {
+                        type Response = super::PushTargetList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UserRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::list_push_targets(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListPushTargetsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RemovePushTarget" => {
+                    #[allow(non_camel_case_types)]
+                    struct RemovePushTargetSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::RemovePushTargetRequest>
+                    for RemovePushTargetSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RemovePushTargetRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::remove_push_target(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RemovePushTargetSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/GetPushConfig" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetPushConfigSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::Empty>
+                    for GetPushConfigSvc<T> {
+                        type Response = super::PushConfig;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::Empty>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::get_push_config(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetPushConfigSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -12,6 +12,7 @@ mod browse;
 mod edits;
 mod groups;
 mod history;
+mod push;
 mod reopen;
 mod social;
 mod tokens;
@@ -27,6 +28,7 @@ pub use groups::{
     a_deleted_channel_is_gone_but_its_ids_stay_counted, roles_owners_and_names_change_atomically,
 };
 pub use history::{history_around_a_message, history_pages_both_ways};
+pub use push::{a_server_secret_is_stored_once, push_targets_are_replaced_by_address_and_limited};
 pub use reopen::{ContractBackend, data_survives_reopening};
 pub use social::{
     last_active_written_at_once_is_all_stored, profiles_and_last_active_are_stored,
@@ -68,6 +70,8 @@ macro_rules! store_contract_tests {
             users_are_found_by_username_prefix,
             latest_messages_skip_tombstones_and_cut_long_text,
             member_read_positions_list_who_read_what,
+            push_targets_are_replaced_by_address_and_limited,
+            a_server_secret_is_stored_once,
         );
 
         #[tokio::test]

@@ -150,6 +150,30 @@ CREATE TABLE channel_owners (
 );
 "#,
     ),
+    (
+        4,
+        "push targets",
+        r#"
+CREATE TABLE push_targets (
+    id            BIGINT PRIMARY KEY,
+    user_id       BIGINT NOT NULL REFERENCES users (id),
+    kind          SMALLINT NOT NULL,
+    address       TEXT NOT NULL,
+    p256dh        BYTEA NOT NULL,
+    auth          BYTEA NOT NULL,
+    app_id        TEXT NOT NULL,
+    platform      TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    UNIQUE (kind, address)
+);
+CREATE INDEX push_targets_by_user ON push_targets (user_id, id);
+-- The server's own secrets (its generated VAPID key), one value per name.
+CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+"#,
+    ),
 ];
 
 /// Brings the schema (of the connection's `search_path`) up to date and

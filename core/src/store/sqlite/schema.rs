@@ -106,6 +106,26 @@ CREATE TABLE message_versions (
 ALTER TABLE settings ADD COLUMN invisible INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX relations_by_other ON relations(other_id, kind);
 "#,
+    r#"
+CREATE TABLE push_targets (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    kind          INTEGER NOT NULL,
+    address       TEXT NOT NULL,
+    p256dh        BLOB NOT NULL,
+    auth          BLOB NOT NULL,
+    app_id        TEXT NOT NULL,
+    platform      TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    UNIQUE (kind, address)
+);
+CREATE INDEX push_targets_by_user ON push_targets(user_id, id);
+-- The server's own secrets (its generated VAPID key), one value per name.
+CREATE TABLE server_secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+"#,
 ];
 
 /// Applies the settings every connection needs. `synchronous = FULL` in WAL
