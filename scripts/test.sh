@@ -52,6 +52,12 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
+# The fuzz workspace keeps a lock file of its own; a dependency added to the
+# main crates must reach it too. Checked here, in seconds, rather than after
+# the whole suite when the fuzz step builds.
+step "fuzz/Cargo.lock is current"
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml > /dev/null
+
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
