@@ -189,7 +189,7 @@ async fn a_paused_owner_commits_nothing_for_channels_it_lost() {
         .await
         .expect("the owner writes");
 
-    cores.nodes[old].signal(Signal::SIGSTOP);
+    cores.nodes[old].pause().await;
     // A send the paused owner holds: it reads it only after SIGCONT.
     let late = {
         let (mut client, token) = (old_client.clone(), token.clone());

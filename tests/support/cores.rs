@@ -54,6 +54,24 @@ impl Core {
         }
     }
 
+    /// SIGSTOP, then waits until every thread of the process is stopped:
+    /// the signal is delivered asynchronously, and on a busy machine a
+    /// thread may still run for a while after `kill` returns.
+    pub async fn pause(&self) {
+        self.signal(Signal::SIGSTOP);
+        let Some(id) = self.child.as_ref().and_then(Child::id) else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + super::STEP;
+        while !all_threads_stopped(id) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "core {id} never stopped"
+            );
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
     /// A gRPC client of it.
     pub async fn client(&self) -> ChatCoreClient<Channel> {
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", self.addr))
@@ -233,4 +251,18 @@ pub async fn three_cores_two_edges() -> Option<(Cores, Members)> {
     cores.add_edge(&FAST_FRAMES).await;
     cores.add_edge(&FAST_FRAMES).await;
     Some((cores, members))
+}
+
+/// Whether every thread of process `pid` is in the stopped state (`T`).
+fn all_threads_stopped(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.filter_map(Result::ok).all(|task| {
+        std::fs::read_to_string(task.path().join("stat")).is_ok_and(|stat| {
+            // The state follows the parenthesised command name.
+            stat.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('T') || rest.starts_with('t'))
+        })
+    })
 }
