@@ -116,6 +116,38 @@ fn describe() {
         "chat_storage_append_batch_size",
         "Messages per durable batch write."
     );
+    describe_counter!(
+        "chat_push_queued_total",
+        "Push outbox rows a message counted into (new or coalesced)."
+    );
+    describe_counter!(
+        "chat_push_delivered_total",
+        "Notifications push services took, by provider."
+    );
+    describe_counter!(
+        "chat_push_retried_total",
+        "Failed delivery tries scheduled again, by provider."
+    );
+    describe_counter!(
+        "chat_push_dead_letters_total",
+        "Notifications given up and kept as dead letters, by provider."
+    );
+    describe_counter!(
+        "chat_push_targets_gone_total",
+        "Push targets removed because their service said they are gone, by provider."
+    );
+    describe_counter!(
+        "chat_push_suppressed_total",
+        "Due notifications not sent because the member muted the channel or turned them off."
+    );
+    describe_counter!(
+        "chat_push_queue_failures_total",
+        "Notifications lost because the outbox could not be written."
+    );
+    describe_histogram!(
+        "chat_push_delivery_seconds",
+        "Time from a notification becoming pending to its delivery, by provider."
+    );
 }
 
 /// Exports every series of `process` from the start, so dashboards see
@@ -140,5 +172,12 @@ fn zero(process: Process) {
     if process.runs_core() {
         metrics::gauge!("chat_presence_online_users").set(0.0);
         metrics::counter!("chat_messages_stored_total").increment(0);
+        for name in [
+            "chat_push_queued_total",
+            "chat_push_suppressed_total",
+            "chat_push_queue_failures_total",
+        ] {
+            metrics::counter!(name).increment(0);
+        }
     }
 }

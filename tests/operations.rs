@@ -129,6 +129,23 @@ async fn config_file_and_environment_are_read_and_checked() {
     let (status, stderr) = run_to_exit(&[], &[("CHAT_CORE__PASSWORD_MEMORY_KIB", "4")]);
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("password_memory_kib"), "{stderr}");
+
+    // A push try must not be taken again while it may still be in flight.
+    let (status, stderr) = run_to_exit(&[], &[("CHAT_CORE__PUSH__CLAIM_MS", "5000")]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("claim_ms"), "{stderr}");
+    // Push credentials that cannot be read stop the start, naming them.
+    let missing = [(
+        "CHAT_CORE__PUSH__FCM__SERVICE_ACCOUNT_FILE",
+        "/nonexistent/fcm.json",
+    )];
+    let (status, stderr) = run_to_exit(&[], &missing);
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("/nonexistent/fcm.json"), "{stderr}");
+    let no_team = [("CHAT_CORE__PUSH__APNS__KEY_FILE", "/nonexistent/AuthKey.p8")];
+    let (status, stderr) = run_to_exit(&[], &no_team);
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("key_id and team_id"), "{stderr}");
 }
 
 #[tokio::test]

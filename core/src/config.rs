@@ -189,6 +189,21 @@ impl CoreConfig {
         {
             return Err(format!("core.push.vapid_private_key: {e}"));
         }
+        if push.concurrency == 0 || push.poll_ms == 0 || push.request_timeout_ms == 0 {
+            return Err(
+                "core.push.concurrency, poll_ms and request_timeout_ms must be positive".into(),
+            );
+        }
+        if push.retry_base_ms == 0 || push.retry_max_ms < push.retry_base_ms {
+            return Err("core.push.retry_base_ms must be positive and at most retry_max_ms".into());
+        }
+        if push.claim_ms <= push.request_timeout_ms {
+            return Err(
+                "core.push.claim_ms must exceed request_timeout_ms: a try in \
+                        flight must not be taken again"
+                    .into(),
+            );
+        }
         Ok(())
     }
 }

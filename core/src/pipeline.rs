@@ -15,7 +15,10 @@ use crate::hub::Hub;
 use crate::ids::IdGenerator;
 use crate::members::MemberCache;
 use crate::ownership::Ownership;
-use crate::store::{Appended, ChannelFloors, Fence, Id, Mention, NewMessage, Store, StoreError};
+use crate::push::PushQueue;
+use crate::store::{
+    Appended, ChannelFloors, Fence, Id, Mention, NewMessage, QueuedPush, Store, StoreError,
+};
 
 /// A message that passed validation and membership checks.
 #[derive(Debug)]
@@ -59,6 +62,8 @@ pub struct Parts<S> {
     pub ownership: Arc<dyn Ownership>,
     /// Most messages per transaction.
     pub batch_max: usize,
+    /// Where notifications for members with no live session go.
+    pub push: PushQueue,
 }
 
 impl Appender {
@@ -163,14 +168,17 @@ async fn write_fenced<S: Store>(
             return fail(jobs, &e);
         }
     };
+    let mut pushes = Vec::new();
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         if let Appended::Inserted(message) = &outcome {
             metrics::counter!("chat_messages_stored_total").increment(1);
-            publish(parts, message, job.pending.origin_session).await;
+            publish(parts, message, job.pending.origin_session, &mut pushes).await;
         }
         // The sender may have gone; the message is stored all the same.
         let _ = job.reply.send(Ok(outcome));
     }
+    // Strictly after the batch is durable, and after its acks.
+    parts.push.offer(pushes).await;
 }
 
 /// Answers every job of a batch that was not written with the error.
@@ -180,7 +188,14 @@ fn fail(jobs: Vec<Job>, e: &StoreError) {
     }
 }
 
-async fn publish<S: Store>(parts: &Parts<S>, message: &NewMessage, origin_session: u64) {
+/// Publishes `message` to the edges, and adds to `pushes` its members with
+/// no live session anywhere.
+async fn publish<S: Store>(
+    parts: &Parts<S>,
+    message: &NewMessage,
+    origin_session: u64,
+    pushes: &mut Vec<QueuedPush>,
+) {
     match parts.members.get(message.channel_id).await {
         Ok(members) => {
             let kind = event::Kind::Message(MessageCreated {
@@ -188,6 +203,18 @@ async fn publish<S: Store>(parts: &Parts<S>, message: &NewMessage, origin_sessio
                 origin_session,
             });
             parts.hub.publish(&members, kind).await;
+            let away = parts.hub.unserved(&members);
+            pushes.extend(
+                away.into_iter()
+                    .filter(|user| *user != message.sender_id)
+                    .map(|user| QueuedPush {
+                        user_id: user,
+                        channel_id: message.channel_id,
+                        message_id: message.id,
+                        sender_id: message.sender_id,
+                        mentioned: message.mentions.iter().any(|m| m.user_id == user),
+                    }),
+            );
         }
         Err(e) => {
             // Stored but not pushed: the watching edges' sessions must page.

@@ -7,6 +7,8 @@ pub mod api;
 pub mod cluster;
 pub mod cores;
 pub mod proxy;
+pub mod push_apis;
+pub mod push_service;
 pub mod server;
 pub mod udp_relay;
 pub mod ws;

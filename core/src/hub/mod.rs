@@ -275,6 +275,25 @@ impl Hub {
         state.channels.clear();
     }
 
+    /// Those of `users` no edge with a live stream serves: they have no
+    /// session anywhere (every edge announces its users to every core), so
+    /// they get push notifications. An edge whose stream broke a moment ago
+    /// counts as gone: a notification too many beats one missed.
+    pub fn unserved(&self, users: &[Id]) -> Vec<Id> {
+        let state = self.state();
+        users
+            .iter()
+            .copied()
+            .filter(|user| {
+                !state.users.get(user).is_some_and(|edges| {
+                    edges
+                        .iter()
+                        .any(|edge| state.edges.get(edge).is_some_and(Link::is_live))
+                })
+            })
+            .collect()
+    }
+
     /// Records that `edge` now serves `add` and no longer serves `remove`.
     pub fn update_interest(&self, edge: Id, add: &[Id], remove: &[Id]) {
         let mut state = self.state();

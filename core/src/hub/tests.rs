@@ -232,3 +232,22 @@ async fn a_detached_edge_id_goes_to_another_incarnation_which_starts_afresh() {
         "the old process's users are not routed here"
     );
 }
+
+#[tokio::test]
+async fn users_without_a_live_edge_are_unserved() {
+    let hub = Hub::new(8);
+    let live = open(&hub, 1);
+    let gone = open(&hub, 2);
+    hub.update_interest(1, &[10], &[]);
+    hub.update_interest(2, &[11], &[]);
+    assert_eq!(hub.unserved(&[10, 11, 12]), vec![12]);
+    drop(gone);
+    assert_eq!(
+        hub.unserved(&[10, 11, 12]),
+        vec![11, 12],
+        "an edge whose stream ended serves nobody"
+    );
+    hub.update_interest(1, &[], &[10]);
+    assert_eq!(hub.unserved(&[10]), vec![10]);
+    drop(live);
+}

@@ -18,7 +18,8 @@ mod tokens;
 
 use std::sync::{Arc, Mutex, Weak};
 
-use tokio::sync::Mutex as AsyncMutex;
+use tokio::sync::{Mutex as AsyncMutex, Notify};
+use tokio_util::sync::CancellationToken;
 
 use crate::blocks::BlockCache;
 use crate::config::CoreConfig;
@@ -31,6 +32,7 @@ use crate::ownership::{Ownership, SoleOwner};
 use crate::pipeline::{self, Appender, Parts};
 use crate::presence::Presence;
 use crate::principals::PrincipalCache;
+use crate::push::{PushQueue, VapidKey, worker::Worker};
 use crate::store::{Fence, Id, Store};
 
 /// Channels whose member lists the core keeps in memory.
@@ -64,7 +66,18 @@ pub struct CoreService<S> {
     /// Which channels this node writes.
     ownership: Arc<dyn Ownership>,
     /// The key that signs Web Push requests.
-    vapid: crate::push::VapidKey,
+    vapid: Arc<VapidKey>,
+    /// Wakes the push worker (rows queued, a read to clear).
+    push_wake: Arc<Notify>,
+    /// The push outbox writer and worker, until shutdown.
+    push_tasks: AsyncMutex<Option<PushTasks>>,
+}
+
+/// The push tasks of a running core.
+struct PushTasks {
+    writer: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+    stop: CancellationToken,
 }
 
 impl<S: Store> CoreService<S> {
@@ -81,12 +94,29 @@ impl<S: Store> CoreService<S> {
         ownership: Arc<dyn Ownership>,
     ) -> Result<Arc<Self>, CoreError> {
         let store = Arc::new(store);
-        let vapid = crate::push::vapid::load(&config.push, &*store).await?;
+        let vapid = Arc::new(crate::push::vapid::load(&config.push, &*store).await?);
+        let providers = crate::push::providers(&config.push, vapid.clone())?;
         // Message ids are floored per channel by the write path.
         let floor = store.id_floor().await?;
         let ids = Arc::new(Mutex::new(IdGenerator::new(config.node_id, floor)));
         let hub = Arc::new(Hub::new(config.edge_queue));
         let members = Arc::new(MemberCache::new(store.clone(), MEMBER_CACHE_CHANNELS));
+        let push_wake = Arc::new(Notify::new());
+        let (push, push_writer) = PushQueue::start(store.clone(), &config.push, push_wake.clone());
+        let stop = CancellationToken::new();
+        let worker = Worker {
+            store: store.clone(),
+            ownership: ownership.clone(),
+            providers,
+            config: config.push.clone(),
+            ids: ids.clone(),
+            wake: push_wake.clone(),
+        };
+        let push_tasks = PushTasks {
+            writer: push_writer,
+            worker: tokio::spawn(worker.run(stop.clone())),
+            stop,
+        };
         let (appender, writer) = Appender::start(
             Parts {
                 store: store.clone(),
@@ -95,6 +125,7 @@ impl<S: Store> CoreService<S> {
                 members: members.clone(),
                 ownership: ownership.clone(),
                 batch_max: config.append_batch_max,
+                push,
             },
             config.append_queue,
         );
@@ -121,6 +152,8 @@ impl<S: Store> CoreService<S> {
             social: AsyncMutex::new(()),
             presence: Arc::new(Mutex::new(Presence::new(config.presence_grace_ms))),
             vapid,
+            push_wake,
+            push_tasks: AsyncMutex::new(Some(push_tasks)),
             config,
         }))
     }
@@ -133,6 +166,14 @@ impl<S: Store> CoreService<S> {
             .take();
         if let Some(writer) = self.writer.lock().await.take() {
             let _ = writer.await;
+        }
+        // The write path ended and let go of the outbox writer's queue: the
+        // writer ends once it wrote what was queued; a delivery in flight
+        // finishes, the rest waits in the outbox for the next start.
+        if let Some(push) = self.push_tasks.lock().await.take() {
+            let _ = push.writer.await;
+            push.stop.cancel();
+            let _ = push.worker.await;
         }
         self.store.flush().await?;
         Ok(())

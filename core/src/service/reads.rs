@@ -146,6 +146,15 @@ impl<S: Store> CoreService<S> {
             ));
         }
         let state = self.store.mark_read(actor, channel, message_id).await?;
+        // Notifications of what is now read are cleared on the devices.
+        match self
+            .store
+            .clear_pushes(actor, channel, state.last_read_id, now_ms())
+            .await
+        {
+            Ok(()) => self.push_wake.notify_one(),
+            Err(e) => tracing::warn!(error = %e, channel, "push notifications not cleared"),
+        }
         let event = |counts: Option<(u32, u32)>| {
             event::Kind::Read(pb::ReadUpdated {
                 channel_id: channel,

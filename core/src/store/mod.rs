@@ -4,7 +4,8 @@
 //! - [`AccountStore`]: users, tokens, profiles, settings and relationships;
 //! - [`ChannelStore`]: channels, their members and read positions;
 //! - [`MessageStore`]: message history, edits, versions, unread counts;
-//! - [`PushStore`]: the devices' push targets.
+//! - [`PushStore`]: the devices' push targets, and [`OutboxStore`]: the
+//!   notifications waiting for them.
 //!
 //! [`Store`] is all four plus `flush`, and is what the core runs on. SQLite
 //! and PostgreSQL implement every part; a later Cassandra/ScyllaDB backend
@@ -20,6 +21,7 @@ pub mod contract;
 mod floors;
 mod mention_text;
 mod messages;
+mod outbox;
 pub mod postgres;
 mod push;
 mod records;
@@ -29,6 +31,9 @@ pub use accounts::AccountStore;
 pub use channels::ChannelStore;
 pub(crate) use floors::ChannelFloors;
 pub use messages::{Fence, MessageStore};
+pub use outbox::{
+    DeadLetter, NEVER, OutboxKey, OutboxRecord, OutboxStore, OutboxTiming, QueuedPush,
+};
 pub use push::{PushKind, PushStore, PushTargetRecord};
 pub use records::{
     Appended, ChannelKind, ChannelRecord, HistoryAnchor, HistoryPage, MemberRecord,
@@ -69,7 +74,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// of them. Every method of every part is atomic; a method that returns
 /// `Ok` after a write has made that write durable.
 pub trait Store:
-    AccountStore + ChannelStore + MessageStore + PushStore + Send + Sync + 'static
+    AccountStore + ChannelStore + MessageStore + PushStore + OutboxStore + Send + Sync + 'static
 {
     /// Makes everything written so far durable and releases what can be.
     fn flush(&self) -> impl Future<Output = StoreResult<()>> + Send;

@@ -12,6 +12,7 @@ mod browse;
 mod edits;
 mod groups;
 mod history;
+mod outbox;
 mod push;
 mod reopen;
 mod social;
@@ -28,6 +29,9 @@ pub use groups::{
     a_deleted_channel_is_gone_but_its_ids_stay_counted, roles_owners_and_names_change_atomically,
 };
 pub use history::{history_around_a_message, history_pages_both_ways};
+pub use outbox::{
+    pushes_are_claimed_delivered_cleared_and_dead_lettered, pushes_coalesce_per_target_and_channel,
+};
 pub use push::{a_server_secret_is_stored_once, push_targets_are_replaced_by_address_and_limited};
 pub use reopen::{ContractBackend, data_survives_reopening};
 pub use social::{
@@ -72,6 +76,8 @@ macro_rules! store_contract_tests {
             member_read_positions_list_who_read_what,
             push_targets_are_replaced_by_address_and_limited,
             a_server_secret_is_stored_once,
+            pushes_coalesce_per_target_and_channel,
+            pushes_are_claimed_delivered_cleared_and_dead_lettered,
         );
 
         #[tokio::test]

@@ -3,7 +3,7 @@
 use super::super::{PushKind, PushTargetRecord, Store, StoreError};
 use super::two_users_and_a_group;
 
-fn target(id: u64, user: u64, kind: PushKind, address: &str) -> PushTargetRecord {
+pub(super) fn target(id: u64, user: u64, kind: PushKind, address: &str) -> PushTargetRecord {
     PushTargetRecord {
         id,
         user_id: user,

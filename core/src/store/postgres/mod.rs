@@ -17,6 +17,7 @@ mod fences;
 mod groups;
 mod history;
 mod messages;
+mod outbox;
 mod push;
 mod reads;
 mod schema;

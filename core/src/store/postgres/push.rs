@@ -6,9 +6,10 @@ use super::PgStore;
 use super::convert::{self, backend, sql};
 use crate::store::{Id, PushKind, PushStore, PushTargetRecord, StoreError, StoreResult};
 
-const COLUMNS: &str = "id, user_id, kind, address, p256dh, auth, app_id, platform, created_at_ms";
+pub(super) const COLUMNS: &str =
+    "id, user_id, kind, address, p256dh, auth, app_id, platform, created_at_ms";
 
-fn target(row: &Row) -> StoreResult<PushTargetRecord> {
+pub(super) fn target(row: &Row) -> StoreResult<PushTargetRecord> {
     let kind: i16 = convert::get(row, 2)?;
     Ok(PushTargetRecord {
         id: convert::id(convert::get(row, 0)?),

@@ -152,7 +152,7 @@ CREATE TABLE channel_owners (
     ),
     (
         4,
-        "push targets",
+        "push targets and their outbox",
         r#"
 CREATE TABLE push_targets (
     id            BIGINT PRIMARY KEY,
@@ -171,6 +171,37 @@ CREATE INDEX push_targets_by_user ON push_targets (user_id, id);
 CREATE TABLE server_secrets (
     name  TEXT PRIMARY KEY,
     value BYTEA NOT NULL
+);
+-- The push outbox (store/outbox.rs): one row per target and channel.
+CREATE TABLE push_outbox (
+    target_id        BIGINT NOT NULL REFERENCES push_targets (id) ON DELETE CASCADE,
+    channel_id       BIGINT NOT NULL,
+    user_id          BIGINT NOT NULL,
+    messages         INTEGER NOT NULL,
+    mentions         INTEGER NOT NULL,
+    sent_messages    INTEGER NOT NULL,
+    last_message_id  BIGINT NOT NULL,
+    last_sender_id   BIGINT NOT NULL,
+    pending_since_ms BIGINT NOT NULL,
+    due_at_ms        BIGINT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    last_sent_ms     BIGINT NOT NULL,
+    PRIMARY KEY (target_id, channel_id)
+);
+CREATE INDEX push_outbox_by_due ON push_outbox (due_at_ms);
+CREATE INDEX push_outbox_by_reader ON push_outbox (user_id, channel_id);
+-- Notifications given up on, for operators.
+CREATE TABLE push_dead_letters (
+    id               BIGINT PRIMARY KEY,
+    target_id        BIGINT NOT NULL,
+    user_id          BIGINT NOT NULL,
+    channel_id       BIGINT NOT NULL,
+    messages         INTEGER NOT NULL,
+    last_message_id  BIGINT NOT NULL,
+    attempts         INTEGER NOT NULL,
+    error            TEXT NOT NULL,
+    pending_since_ms BIGINT NOT NULL,
+    dead_at_ms       BIGINT NOT NULL
 );
 "#,
     ),

@@ -10,6 +10,7 @@ mod edits;
 mod groups;
 mod mentions;
 mod messages;
+mod outbox;
 mod push;
 mod queries;
 mod reads;

@@ -6,9 +6,10 @@ use super::SqliteStore;
 use super::queries::{backend, row_id, sql_id};
 use crate::store::{Id, PushKind, PushStore, PushTargetRecord, StoreError, StoreResult};
 
-const COLUMNS: &str = "id, user_id, kind, address, p256dh, auth, app_id, platform, created_at_ms";
+pub(super) const COLUMNS: &str =
+    "id, user_id, kind, address, p256dh, auth, app_id, platform, created_at_ms";
 
-fn target_row(row: &Row<'_>) -> rusqlite::Result<PushTargetRecord> {
+pub(super) fn target_row(row: &Row<'_>) -> rusqlite::Result<PushTargetRecord> {
     let kind: i16 = row.get(2)?;
     Ok(PushTargetRecord {
         id: row_id(row, 0)?,

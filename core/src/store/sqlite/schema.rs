@@ -125,6 +125,37 @@ CREATE TABLE server_secrets (
     name  TEXT PRIMARY KEY,
     value BLOB NOT NULL
 );
+-- The push outbox (store/outbox.rs): one row per target and channel.
+CREATE TABLE push_outbox (
+    target_id        INTEGER NOT NULL REFERENCES push_targets(id) ON DELETE CASCADE,
+    channel_id       INTEGER NOT NULL,
+    user_id          INTEGER NOT NULL,
+    messages         INTEGER NOT NULL,
+    mentions         INTEGER NOT NULL,
+    sent_messages    INTEGER NOT NULL,
+    last_message_id  INTEGER NOT NULL,
+    last_sender_id   INTEGER NOT NULL,
+    pending_since_ms INTEGER NOT NULL,
+    due_at_ms        INTEGER NOT NULL,
+    attempts         INTEGER NOT NULL,
+    last_sent_ms     INTEGER NOT NULL,
+    PRIMARY KEY (target_id, channel_id)
+) WITHOUT ROWID;
+CREATE INDEX push_outbox_by_due ON push_outbox(due_at_ms);
+CREATE INDEX push_outbox_by_reader ON push_outbox(user_id, channel_id);
+-- Notifications given up on, for operators.
+CREATE TABLE push_dead_letters (
+    id               INTEGER PRIMARY KEY,
+    target_id        INTEGER NOT NULL,
+    user_id          INTEGER NOT NULL,
+    channel_id       INTEGER NOT NULL,
+    messages         INTEGER NOT NULL,
+    last_message_id  INTEGER NOT NULL,
+    attempts         INTEGER NOT NULL,
+    error            TEXT NOT NULL,
+    pending_since_ms INTEGER NOT NULL,
+    dead_at_ms       INTEGER NOT NULL
+);
 "#,
 ];
 

@@ -1,0 +1,100 @@
+//! The outbox writer: the write path hands it, after each durable batch,
+//! the messages to notify offline members of, and it counts them into the
+//! outbox in one transaction per gathering, beside the write path rather
+//! than in it, so acknowledgements never wait for the outbox.
+
+use std::sync::Arc;
+
+use tokio::sync::{Notify, mpsc};
+
+use super::PushConfig;
+use crate::pipeline::now_ms;
+use crate::store::{OutboxTiming, QueuedPush, Store};
+
+/// Most pushes counted in one transaction.
+const BATCH_MAX: usize = 4_096;
+
+/// The handle the write path offers pushes through.
+#[derive(Clone)]
+pub struct PushQueue {
+    tx: mpsc::Sender<Vec<QueuedPush>>,
+}
+
+impl PushQueue {
+    /// Starts the writer; it ends once every handle is dropped, after
+    /// writing what was offered. `wake` is told when rows were written.
+    pub fn start<S: Store>(
+        store: Arc<S>,
+        config: &PushConfig,
+        wake: Arc<Notify>,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel(1_024);
+        let timing = (config.coalesce_ms as i64, config.min_interval_ms as i64);
+        (Self { tx }, tokio::spawn(run(store, rx, timing, wake)))
+    }
+
+    /// Queues `pushes`; waits while the writer is behind, so a slow
+    /// outbox slows the write path instead of losing notifications.
+    pub async fn offer(&self, pushes: Vec<QueuedPush>) {
+        if pushes.is_empty() {
+            return;
+        }
+        if self.tx.send(pushes).await.is_err() {
+            tracing::error!("push outbox writer gone; notifications not queued");
+        }
+    }
+}
+
+async fn run<S: Store>(
+    store: Arc<S>,
+    mut rx: mpsc::Receiver<Vec<QueuedPush>>,
+    (coalesce_ms, min_interval_ms): (i64, i64),
+    wake: Arc<Notify>,
+) {
+    while let Some(mut batch) = rx.recv().await {
+        while batch.len() < BATCH_MAX {
+            match rx.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
+        write(&*store, batch, (coalesce_ms, min_interval_ms), &wake).await;
+    }
+}
+
+/// Counts `batch` into the outbox, trying again twice when storage fails.
+async fn write<S: Store>(
+    store: &S,
+    batch: Vec<QueuedPush>,
+    (coalesce_ms, min_interval_ms): (i64, i64),
+    wake: &Notify,
+) {
+    let offered = batch.len();
+    let mut pause = std::time::Duration::from_millis(100);
+    for tries_left in (0..3).rev() {
+        let timing = OutboxTiming {
+            now_ms: now_ms() as i64,
+            coalesce_ms,
+            min_interval_ms,
+        };
+        match store.queue_pushes(batch.clone(), timing).await {
+            Ok(rows) => {
+                metrics::counter!("chat_push_queued_total").increment(rows as u64);
+                if rows > 0 {
+                    wake.notify_one();
+                }
+                return;
+            }
+            Err(e) if tries_left > 0 => {
+                tracing::warn!(error = %e, offered, "push notifications not queued yet; again");
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+            }
+            Err(e) => {
+                // The messages are stored; only their notifications are lost.
+                tracing::error!(error = %e, offered, "push notifications not queued");
+                metrics::counter!("chat_push_queue_failures_total").increment(offered as u64);
+            }
+        }
+    }
+}

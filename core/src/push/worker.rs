@@ -1,0 +1,263 @@
+//! The delivery worker: one per core, for the outbox rows of the channels
+//! that core owns (so the outbox moves with ownership). It takes each due
+//! row with a claim (a crash mid-try leaves the row to be tried again when
+//! the claim lapses), asks the member's settings whether it should notify
+//! at all, and hands the notification to the target's provider; then
+//! records the delivery, a retry with backoff, a dead letter, or the end of
+//! a target its push service says is gone.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::notification::{self, Notification};
+use super::provider::{Outcome, Provider};
+use super::{PushConfig, retry};
+use crate::ids::IdGenerator;
+use crate::ownership::Ownership;
+use crate::pipeline::now_ms;
+use crate::store::{
+    ChannelKind, NotificationLevel, OutboxRecord, PushKind, Store, StoreError, StoreResult,
+};
+
+/// Rows read per look at the outbox.
+const BATCH: usize = 256;
+
+/// What the worker needs.
+pub struct Worker<S> {
+    /// The outbox and what notifications say.
+    pub store: Arc<S>,
+    /// Which channels' rows are this core's to deliver.
+    pub ownership: Arc<dyn Ownership>,
+    /// One provider per kind of target.
+    pub providers: HashMap<PushKind, Arc<dyn Provider>>,
+    /// Timing, retries, limits.
+    pub config: PushConfig,
+    /// Ids for dead letters.
+    pub ids: Arc<Mutex<IdGenerator>>,
+    /// Told when rows were queued.
+    pub wake: Arc<Notify>,
+}
+
+impl<S: Store> Worker<S> {
+    /// Delivers until `stop`; a try in flight then is finished first.
+    pub async fn run(self, stop: CancellationToken) {
+        let poll = Duration::from_millis(self.config.poll_ms);
+        while !stop.is_cancelled() {
+            let wait = match self.round().await {
+                Ok(Some(wait)) => wait.min(poll),
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!(error = %e, "push outbox not read");
+                    poll
+                }
+            };
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Tries the due rows this core owns; `None` to look again at once,
+    /// else how long there is nothing to do.
+    async fn round(&self) -> StoreResult<Option<Duration>> {
+        let now = now_ms() as i64;
+        let due = self.store.due_pushes(now, BATCH).await?;
+        let seen = due.len();
+        let mine: Vec<OutboxRecord> = due
+            .into_iter()
+            .filter(|row| self.ownership.fence(row.channel_id).is_ok())
+            .collect();
+        if mine.is_empty() {
+            if seen > 0 {
+                // Due, but other cores' to deliver.
+                return Ok(Some(Duration::from_millis(self.config.poll_ms)));
+            }
+            let next = self.store.next_push_due().await?;
+            let wait = next.map_or(u64::MAX, |at| at.saturating_sub(now).max(1) as u64);
+            return Ok(Some(Duration::from_millis(wait)));
+        }
+        futures::stream::iter(mine)
+            .for_each_concurrent(self.config.concurrency, |row| async move {
+                if let Err(e) = self.try_row(row).await {
+                    tracing::warn!(error = %e, "push outcome not recorded; tried again later");
+                }
+            })
+            .await;
+        Ok(if seen == BATCH {
+            None
+        } else {
+            Some(Duration::ZERO)
+        })
+    }
+
+    /// One try of one row.
+    async fn try_row(&self, row: OutboxRecord) -> StoreResult<()> {
+        let now = now_ms() as i64;
+        let key = row.key();
+        let config = &self.config;
+        if !self
+            .store
+            .claim_push(key, row.due_at_ms, now + config.claim_ms as i64)
+            .await?
+        {
+            return Ok(());
+        }
+        let next_due = now + config.min_interval_ms as i64;
+        let Some(note) = self.notification(&row).await? else {
+            // The member's settings say not to: nothing to send, done.
+            metrics::counter!("chat_push_suppressed_total").increment(1);
+            return self
+                .store
+                .push_delivered(key, row.messages, now, next_due)
+                .await;
+        };
+        let outcome = match self.providers.get(&row.target.kind) {
+            None => Outcome::Rejected(format!(
+                "no {:?} provider is configured on this core",
+                row.target.kind
+            )),
+            Some(provider) => {
+                let timeout = Duration::from_millis(config.request_timeout_ms);
+                tokio::time::timeout(timeout, provider.deliver(&row.target, &note))
+                    .await
+                    .unwrap_or_else(|_| Outcome::Retry {
+                        after: None,
+                        reason: "timed out".to_owned(),
+                    })
+            }
+        };
+        let kind = kind_label(row.target.kind);
+        let now = now_ms() as i64;
+        match outcome {
+            Outcome::Delivered => {
+                metrics::counter!("chat_push_delivered_total", "provider" => kind).increment(1);
+                let waited = (now - row.pending_since_ms).max(0) as f64 / 1_000.0;
+                metrics::histogram!("chat_push_delivery_seconds", "provider" => kind)
+                    .record(waited);
+                self.store
+                    .push_delivered(key, row.messages, now, next_due)
+                    .await
+            }
+            Outcome::Gone(reason) => {
+                tracing::info!(target = row.target.id, %reason, "push target gone; removed");
+                metrics::counter!("chat_push_targets_gone_total", "provider" => kind).increment(1);
+                self.store
+                    .delete_push_address(row.target.kind, &row.target.address)
+                    .await
+                    .map(drop)
+            }
+            Outcome::Retry { after, reason } => {
+                let tries = row.attempts + 1;
+                let pause = retry::delay(
+                    tries,
+                    Duration::from_millis(config.retry_base_ms),
+                    Duration::from_millis(config.retry_max_ms),
+                    after,
+                );
+                let due = now.saturating_add(pause.as_millis() as i64);
+                if due - row.pending_since_ms > config.max_age_ms as i64 {
+                    return self
+                        .dead(&row, format!("too old to retry; last: {reason}"))
+                        .await;
+                }
+                tracing::debug!(target = row.target.id, tries, %reason, ?pause, "push retried");
+                metrics::counter!("chat_push_retried_total", "provider" => kind).increment(1);
+                self.store.push_retry(key, due).await
+            }
+            Outcome::Rejected(reason) => self.dead(&row, reason).await,
+        }
+    }
+
+    async fn dead(&self, row: &OutboxRecord, reason: String) -> StoreResult<()> {
+        tracing::warn!(target = row.target.id, channel = row.channel_id, %reason, "push dead-lettered");
+        let kind = kind_label(row.target.kind);
+        metrics::counter!("chat_push_dead_letters_total", "provider" => kind).increment(1);
+        let id = self
+            .ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next(now_ms());
+        self.store
+            .push_dead(row.key(), id, reason, now_ms() as i64)
+            .await
+    }
+
+    /// What to send for `row`, or `None` if the member's settings say not
+    /// to notify (a clear always goes: it removes what was shown).
+    async fn notification(&self, row: &OutboxRecord) -> StoreResult<Option<Notification>> {
+        let ttl = Duration::from_millis(
+            (self.config.max_age_ms as i64 - (now_ms() as i64 - row.pending_since_ms)).max(60_000)
+                as u64,
+        );
+        let mut note = Notification {
+            channel_id: row.channel_id,
+            channel_name: String::new(),
+            messages: row.messages,
+            mentions: row.mentions,
+            message_id: row.last_message_id,
+            sender: String::new(),
+            preview: String::new(),
+            urgent: row.mentions > 0,
+            ttl,
+        };
+        if note.is_clear() {
+            return Ok(Some(note));
+        }
+        let Some(channel) = self.store.channel(row.channel_id).await? else {
+            return Ok(None);
+        };
+        let direct = channel.kind == ChannelKind::Direct;
+        let settings = self.store.settings(row.target.user_id).await?;
+        let wanted = match settings.notifications {
+            NotificationLevel::Nothing => false,
+            NotificationLevel::Mentions => direct || row.mentions > 0,
+            NotificationLevel::All => true,
+        };
+        if !wanted || settings.muted_channel_ids.contains(&row.channel_id) {
+            return Ok(None);
+        }
+        let sender = self
+            .store
+            .user_by_id(row.last_sender_id)
+            .await?
+            .map(|u| {
+                if u.display_name.is_empty() {
+                    u.username
+                } else {
+                    u.display_name
+                }
+            })
+            .unwrap_or_default();
+        let text = match self
+            .store
+            .message(row.channel_id, row.last_message_id)
+            .await
+        {
+            Ok(Some(m)) if !m.deleted => notification::preview(&m.text),
+            Ok(_) => String::new(),
+            Err(StoreError::Backend(e)) => return Err(StoreError::Backend(e)),
+            Err(_) => String::new(),
+        };
+        note.channel_name = if direct { sender.clone() } else { channel.name };
+        note.sender = sender;
+        note.preview = text;
+        note.urgent |= direct;
+        Ok(Some(note))
+    }
+}
+
+/// The `provider` label of the push metrics.
+fn kind_label(kind: PushKind) -> &'static str {
+    match kind {
+        PushKind::WebPush => "web_push",
+        PushKind::Fcm => "fcm",
+        PushKind::Apns => "apns",
+    }
+}
