@@ -166,6 +166,16 @@ export class Api {
   markRead(channelId: Id, messageId: Id): Promise<{ unread_count: number; mention_count: number; last_read_id: Id }> {
     return this.call('PUT', `/api/v1/channels/${channelId}/read`, { message_id: messageId });
   }
+
+  /** The key browsers subscribe to Web Push with. */
+  pushConfig(): Promise<{ web_push_public_key: string }> {
+    return this.call('GET', '/api/v1/push/config');
+  }
+
+  /** Registers this browser's push subscription (`PushSubscription.toJSON()`). */
+  registerPush(subscription: PushSubscriptionJSON): Promise<{ id: Id }> {
+    return this.call('POST', '/api/v1/users/me/push-targets', { kind: 'web_push', ...subscription });
+  }
 }
 
 function safeJson(text: string): unknown {

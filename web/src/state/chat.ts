@@ -674,6 +674,38 @@ export async function saveSettings(patch: Parameters<Api['updateSettings']>[0]):
   return s;
 }
 
+/**
+ * Turns on push notifications for this browser: asks for permission,
+ * registers the service worker, subscribes with the server's VAPID key and
+ * registers the subscription. Resolves to `null` when on, else to why not
+ * (the browser's own words when it refuses).
+ */
+export async function enablePush(): Promise<string | null> {
+  if (!('serviceWorker' in navigator) || typeof PushManager === 'undefined') {
+    return 'This browser has no push notifications.';
+  }
+  const permission = await Notification.requestPermission();
+  if (permission !== 'granted') return 'Notifications are blocked in this browser.';
+  try {
+    await navigator.serviceWorker.register('/sw.js');
+    const registration = await navigator.serviceWorker.ready;
+    const { web_push_public_key: key } = await api.pushConfig();
+    const subscription = (await registration.pushManager.getSubscription())
+      ?? (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64url(key) }));
+    await api.registerPush(subscription.toJSON());
+    return null;
+  } catch (e) {
+    return `Push notifications could not be turned on: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  }
+}
+
+/** The bytes of base64url `text`. */
+function base64url(text: string): Uint8Array<ArrayBuffer> {
+  const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
+  const raw = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+}
+
 /** Mutes or unmutes a channel. */
 export function setMuted(channelId: Id, muted: boolean): Promise<Settings | null> {
   return saveSettings(muted ? { mute: [channelId] } : { unmute: [channelId] });

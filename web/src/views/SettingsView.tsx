@@ -3,7 +3,7 @@
 import { BackLink } from './BackLink';
 import { useState } from 'preact/hooks';
 import type { Settings } from '../protocol';
-import { logout, logoutEverywhere, saveProfile, saveSettings, setMuted } from '../state/chat';
+import { enablePush, logout, logoutEverywhere, saveProfile, saveSettings, setMuted } from '../state/chat';
 import { channelTitle, channels, me, settings, transport } from '../state/store';
 
 function Profile() {
@@ -28,6 +28,28 @@ function Profile() {
         {saved && <span role="status">Saved.</span>}
       </div>
     </form>
+  );
+}
+
+/** "Enable notifications": push to this browser while no tab is open. */
+function PushToggle() {
+  const [state, setState] = useState<'off' | 'busy' | 'on'>('off');
+  const [problem, setProblem] = useState<string | null>(null);
+  const enable = async () => {
+    setState('busy');
+    const why = await enablePush();
+    setProblem(why);
+    setState(why === null ? 'on' : 'off');
+  };
+  return (
+    <div class="row">
+      {state === 'on' ? <span role="status">Push notifications are on for this browser.</span> : (
+        <button type="button" disabled={state === 'busy'} onClick={() => void enable()}>
+          Enable notifications when the app is closed
+        </button>
+      )}
+      {problem && <p class="hint" role="alert" data-testid="push-problem">{problem}</p>}
+    </div>
   );
 }
 
@@ -57,6 +79,7 @@ function Notifications() {
         </button>
       )}
       {permission === 'denied' && <p class="hint">Desktop notifications are blocked in this browser.</p>}
+      <PushToggle />
       <label class="inline">
         <input type="checkbox" checked={s.invisible} onChange={(e) => void saveSettings({ invisible: e.currentTarget.checked })} />
         Appear offline to everyone (invisible)
