@@ -245,6 +245,44 @@ async fn a_failing_push_service_is_retried_until_it_takes_the_push_once() {
 }
 
 #[tokio::test]
+async fn a_refused_or_too_old_notification_is_given_up_and_the_next_one_goes() {
+    let push = PushService::start().await;
+    let age = [("CHAT_CORE__PUSH__MAX_AGE_MS", "1000")];
+    let server = server(&push, 100, &age).await;
+    let api = Api::new(&server);
+    let ann = api.signup("ann").await;
+    let bob = api.signup("bob").await;
+    let cat = api.signup("cat").await;
+    let team = api.group(&ann, "team", &[&bob, &cat]).await;
+    // Bob's service refuses the first push for good; cat's asks for a
+    // pause longer than a notification may wait.
+    let refused = push.subscribe(&[(400, None)]);
+    let too_old = push.subscribe(&[(503, Some(3))]);
+    subscribe(&api, &bob, &refused).await;
+    subscribe(&api, &cat, &too_old).await;
+
+    let first = send(&api, &ann, &team, 0, "first").await;
+    push.wait_until(Duration::ZERO, "both first tries", |p| {
+        !push_of(p, refused.id).is_empty() && !push_of(p, too_old.id).is_empty()
+    })
+    .await;
+    let second = send(&api, &ann, &team, 1, "second").await;
+    push.wait_until(Duration::ZERO, "both deliveries", |p| {
+        push_of(p, refused.id).len() == 2 && push_of(p, too_old.id).len() == 2
+    })
+    .await;
+    for sub in [&refused, &too_old] {
+        let tries = push_of(&push.pushes(), sub.id);
+        assert_eq!(tries[0].payload["message_id"], json!(first));
+        assert_eq!(
+            (tries[1].status, &tries[1].payload["message_id"]),
+            (201, &json!(second)),
+            "the given-up notification is not tried again; the next goes: {tries:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_subscription_its_service_says_is_gone_is_removed() {
     let push = PushService::start().await;
     let server = server(&push, 100, &[]).await;

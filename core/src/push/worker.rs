@@ -185,7 +185,7 @@ impl<S: Store> Worker<S> {
             .unwrap_or_else(|p| p.into_inner())
             .next(now_ms());
         self.store
-            .push_dead(row.key(), id, reason, now_ms() as i64)
+            .push_dead(row.key(), row.messages, id, reason, now_ms() as i64)
             .await
     }
 

@@ -157,10 +157,13 @@ pub trait OutboxStore: Send + Sync + 'static {
         key: OutboxKey,
         due_ms: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
-    /// Gives the row up: it leaves the outbox and a dead letter records it.
+    /// Gives up the notification that counted `tried` messages: a dead
+    /// letter records it, and the row leaves the outbox, unless messages
+    /// came meanwhile: then it stays, due at once, to notify of them all.
     fn push_dead(
         &self,
         key: OutboxKey,
+        tried: u32,
         letter_id: Id,
         error: String,
         now_ms: i64,

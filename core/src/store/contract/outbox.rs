@@ -147,7 +147,7 @@ pub async fn pushes_are_claimed_delivered_cleared_and_dead_lettered<S: Store>(s:
     assert!(s.claim_push(key(21), 1_100, 9_000).await.expect("claim"));
     s.push_retry(key(21), 4_000).await.expect("retry");
     assert_eq!(rows(s).await[1].due_at_ms, 4_000);
-    s.push_dead(key(21), 77, "410 from nowhere".into(), 4_100)
+    s.push_dead(key(21), 3, 77, "410 from nowhere".into(), 4_100)
         .await
         .expect("dead");
     let letters = s.dead_letters(10).await.expect("letters");
@@ -201,6 +201,26 @@ pub async fn pushes_are_claimed_delivered_cleared_and_dead_lettered<S: Store>(s:
     s.queue_pushes(vec![push(2, 105, false)], at(7_000))
         .await
         .expect("queue");
+    // A message during a try that fails for good: it is notified afresh.
+    assert!(s.claim_push(key(21), 7_100, 9_000).await.expect("claim"));
+    s.queue_pushes(vec![push(2, 106, false)], at(7_200))
+        .await
+        .expect("queue");
+    s.push_dead(key(21), 1, 78, "400 bad".into(), 7_300)
+        .await
+        .expect("dead");
+    let row = &rows(s).await[1];
+    assert_eq!(
+        (
+            row.messages,
+            row.attempts,
+            row.pending_since_ms,
+            row.due_at_ms
+        ),
+        (2, 0, 7_300, 7_300),
+        "the newer message stays to notify"
+    );
+    assert_eq!(s.dead_letters(10).await.expect("letters")[0].messages, 1);
     assert!(s.delete_push_target(2, 20).await.expect("delete"));
     let left: Vec<u64> = rows(s).await.iter().map(|r| r.target.id).collect();
     assert_eq!(left, vec![21], "no row outlives its target");

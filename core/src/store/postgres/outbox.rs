@@ -219,6 +219,7 @@ impl OutboxStore for PgStore {
     async fn push_dead(
         &self,
         key: OutboxKey,
+        tried: u32,
         letter_id: Id,
         error: String,
         now_ms: i64,
@@ -229,16 +230,31 @@ impl OutboxStore for PgStore {
         tx.execute(
             "INSERT INTO push_dead_letters (id, target_id, user_id, channel_id, messages,
                 last_message_id, attempts, error, pending_since_ms, dead_at_ms)
-             SELECT $3, target_id, user_id, channel_id, messages, last_message_id, attempts, $4,
-                pending_since_ms, $5
+             SELECT $3, target_id, user_id, channel_id, $6::INTEGER, last_message_id, attempts,
+                $4, pending_since_ms, $5
              FROM push_outbox WHERE target_id = $1 AND channel_id = $2",
-            &[&target, &channel, &sql(letter_id), &error, &now_ms],
+            &[
+                &target,
+                &channel,
+                &sql(letter_id),
+                &error,
+                &now_ms,
+                &int(tried),
+            ],
         )
         .await
         .map_err(backend)?;
         tx.execute(
-            "DELETE FROM push_outbox WHERE target_id = $1 AND channel_id = $2",
-            &[&target, &channel],
+            "DELETE FROM push_outbox WHERE target_id = $1 AND channel_id = $2 AND messages = $3",
+            &[&target, &channel, &int(tried)],
+        )
+        .await
+        .map_err(backend)?;
+        // Messages came during the last try: they are notified afresh.
+        tx.execute(
+            "UPDATE push_outbox SET attempts = 0, pending_since_ms = $3, due_at_ms = $3
+             WHERE target_id = $1 AND channel_id = $2",
+            &[&target, &channel, &now_ms],
         )
         .await
         .map_err(backend)?;

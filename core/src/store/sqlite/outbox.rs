@@ -137,6 +137,7 @@ fn delivered(
 fn dead(
     conn: &mut Connection,
     key: OutboxKey,
+    tried: u32,
     letter: Id,
     error: &str,
     now: i64,
@@ -146,15 +147,22 @@ fn dead(
     tx.execute(
         "INSERT INTO push_dead_letters (id, target_id, user_id, channel_id, messages,
             last_message_id, attempts, error, pending_since_ms, dead_at_ms)
-         SELECT ?3, target_id, user_id, channel_id, messages, last_message_id, attempts, ?4,
+         SELECT ?3, target_id, user_id, channel_id, ?6, last_message_id, attempts, ?4,
             pending_since_ms, ?5
          FROM push_outbox WHERE target_id = ?1 AND channel_id = ?2",
-        params![target, channel, sql_id(letter), error, now],
+        params![target, channel, sql_id(letter), error, now, tried],
     )
     .map_err(backend)?;
     tx.execute(
-        "DELETE FROM push_outbox WHERE target_id = ?1 AND channel_id = ?2",
-        params![target, channel],
+        "DELETE FROM push_outbox WHERE target_id = ?1 AND channel_id = ?2 AND messages = ?3",
+        params![target, channel, tried],
+    )
+    .map_err(backend)?;
+    // Messages came during the last try: they are notified afresh.
+    tx.execute(
+        "UPDATE push_outbox SET attempts = 0, pending_since_ms = ?3, due_at_ms = ?3
+         WHERE target_id = ?1 AND channel_id = ?2",
+        params![target, channel, now],
     )
     .map_err(backend)?;
     tx.commit().map_err(backend)
@@ -256,11 +264,12 @@ impl OutboxStore for SqliteStore {
     async fn push_dead(
         &self,
         key: OutboxKey,
+        tried: u32,
         letter_id: Id,
         error: String,
         now_ms: i64,
     ) -> StoreResult<()> {
-        self.write(move |c| dead(c, key, letter_id, &error, now_ms))
+        self.write(move |c| dead(c, key, tried, letter_id, &error, now_ms))
             .await
     }
 
