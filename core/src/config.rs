@@ -70,6 +70,8 @@ pub struct CoreConfig {
     pub login_failure_window_ms: u64,
     /// Push notifications (`core.push.*`).
     pub push: PushConfig,
+    /// Bot accounts one user may own.
+    pub max_bots_per_user: usize,
 }
 
 impl Default for CoreConfig {
@@ -98,6 +100,7 @@ impl Default for CoreConfig {
             login_delay_max_ms: 15 * 60_000,
             login_failure_window_ms: HOUR_MS,
             push: PushConfig::default(),
+            max_bots_per_user: 10,
         }
     }
 }

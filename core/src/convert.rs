@@ -17,6 +17,7 @@ pub fn user(u: &UserRecord) -> pb::User {
         display_name: u.display_name.clone(),
         status_text: u.status_text.clone(),
         avatar_url: u.avatar_url.clone(),
+        bot_owner_id: u.bot_owner_id,
     }
 }
 

@@ -51,6 +51,12 @@ pub enum CoreError {
     /// No such push target of the actor.
     #[error("push target not found")]
     PushTargetNotFound,
+    /// No such bot of the actor (another user's bot gets the same answer).
+    #[error("bot not found")]
+    BotNotFound,
+    /// A bot tried what only a person may do; the text names what.
+    #[error("a bot cannot {0}")]
+    BotsCannot(&'static str),
     /// Another live edge holds the edge id asked for.
     #[error(
         "edge id {0} is held by another running edge; give each edge its own edge_id, or 0 to have one assigned"
@@ -136,6 +142,8 @@ impl CoreError {
             CoreError::NotChannelAdmin => "not_channel_admin",
             CoreError::SessionNotFound => "session_not_found",
             CoreError::PushTargetNotFound => "push_target_not_found",
+            CoreError::BotNotFound => "bot_not_found",
+            CoreError::BotsCannot(_) => "bots_cannot",
             CoreError::EdgeIdTaken(_) => "edge_id_taken",
             CoreError::TooManyAttempts { .. } => "too_many_attempts",
             CoreError::DirectChannelFixed => "direct_channel_fixed",
@@ -163,11 +171,13 @@ impl CoreError {
             | CoreError::ChannelNotFound
             | CoreError::MessageNotFound
             | CoreError::SessionNotFound
-            | CoreError::PushTargetNotFound => Code::NotFound,
+            | CoreError::PushTargetNotFound
+            | CoreError::BotNotFound => Code::NotFound,
             CoreError::NotChannelOwner
             | CoreError::ActorMismatch
             | CoreError::NotChannelAdmin
             | CoreError::NotYourMessage
+            | CoreError::BotsCannot(_)
             | CoreError::Blocked => Code::PermissionDenied,
             CoreError::DirectChannelFixed
             | CoreError::ChannelFull { .. }

@@ -135,7 +135,7 @@ impl<S: Store> CoreService<S> {
         i64::try_from(self.config.token_ttl_ms).unwrap_or(i64::MAX)
     }
 
-    async fn issue_token(
+    pub(super) async fn issue_token(
         &self,
         user: &UserRecord,
         device: String,

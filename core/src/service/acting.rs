@@ -60,6 +60,8 @@ acts_for_actor_id!(
     PresenceRequest,
     RegisterPushTargetRequest,
     RemovePushTargetRequest,
+    CreateBotRequest,
+    BotRequest,
 );
 
 impl OnBehalf for pb::ChangePasswordRequest {

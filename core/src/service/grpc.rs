@@ -411,4 +411,20 @@ impl<S: Store> ChatCore for CoreService<S> {
         valid(r)?;
         Ok(Response::new(CoreService::push_config(self)))
     }
+
+    async fn create_bot(&self, r: Request<pb::CreateBotRequest>) -> Reply<pb::AuthReply> {
+        ok(CoreService::create_bot(self, self.authorized(r).await?).await)
+    }
+
+    async fn list_bots(&self, r: Request<pb::UserRequest>) -> Reply<pb::UserList> {
+        ok(CoreService::list_bots(self, self.authorized(r).await?.actor_id).await)
+    }
+
+    async fn rotate_bot_token(&self, r: Request<pb::BotRequest>) -> Reply<pb::AuthReply> {
+        ok(CoreService::rotate_bot_token(self, self.authorized(r).await?).await)
+    }
+
+    async fn revoke_bot_tokens(&self, r: Request<pb::BotRequest>) -> Reply<pb::Empty> {
+        ok(CoreService::revoke_bot_tokens(self, self.authorized(r).await?).await)
+    }
 }

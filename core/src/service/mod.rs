@@ -2,6 +2,7 @@
 
 mod accounts;
 mod acting;
+mod bots;
 mod channels;
 mod edge_feed;
 mod groups;

@@ -86,6 +86,8 @@ required! {
     PresenceRequest { actor_id };
     RegisterPushTargetRequest { actor_id };
     RemovePushTargetRequest { actor_id, target_id };
+    CreateBotRequest { actor_id };
+    BotRequest { actor_id, bot_id };
     Empty {};
 }
 

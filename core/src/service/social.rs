@@ -15,7 +15,11 @@ pub const STATUS_TEXT_MAX: usize = 140;
 /// Longest avatar URL, in bytes.
 pub const AVATAR_URL_MAX: usize = 2048;
 
-fn check_field(code: &'static str, value: &Option<String>, max: usize) -> Result<(), CoreError> {
+pub(super) fn check_field(
+    code: &'static str,
+    value: &Option<String>,
+    max: usize,
+) -> Result<(), CoreError> {
     match value {
         Some(v) if v.chars().count() > max || v.chars().any(char::is_control) => {
             Err(CoreError::invalid(
@@ -159,6 +163,7 @@ impl<S: Store> CoreService<S> {
         action: pb::RelationshipAction,
     ) -> Result<pb::Relationship, CoreError> {
         use RelationKind::{Blocked, Friend, Incoming, Outgoing};
+        self.person(actor, "have friends or blocks").await?;
         use pb::RelationshipAction as A;
         if actor == other {
             return Err(CoreError::invalid(

@@ -60,6 +60,7 @@ impl<S: Store> CoreService<S> {
     /// Checks the current password (failures count against the login
     /// guard), stores the new one and ends every token but `keep`.
     pub async fn change_password(&self, req: pb::ChangePasswordRequest) -> Result<(), CoreError> {
+        self.person(req.actor_id, "have a password").await?;
         let user = self
             .store
             .user_by_id(req.actor_id)

@@ -27,6 +27,8 @@ pub trait AccountStore: Send + Sync + 'static {
         prefix: &str,
         limit: usize,
     ) -> impl Future<Output = StoreResult<Vec<UserRecord>>> + Send;
+    /// The bot accounts `owner` owns, by id.
+    fn bots_of(&self, owner: Id) -> impl Future<Output = StoreResult<Vec<UserRecord>>> + Send;
     /// Stores a session token (by its hash).
     fn insert_token(&self, token: TokenRecord) -> impl Future<Output = StoreResult<()>> + Send;
     /// A token by its hash.

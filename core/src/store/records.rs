@@ -21,6 +21,8 @@ pub struct UserRecord {
     pub avatar_url: String,
     /// When the user was last seen active, Unix milliseconds; 0 if never.
     pub last_active_at_ms: i64,
+    /// For a bot account, the user who owns it; 0 for a person.
+    pub bot_owner_id: Id,
 }
 
 impl UserRecord {
@@ -35,7 +37,13 @@ impl UserRecord {
             status_text: String::new(),
             avatar_url: String::new(),
             last_active_at_ms: 0,
+            bot_owner_id: 0,
         }
+    }
+
+    /// Whether this is a bot account.
+    pub fn is_bot(&self) -> bool {
+        self.bot_owner_id != 0
     }
 }
 

@@ -146,6 +146,15 @@ calls! {
     remove_push_target(pb::RemovePushTargetRequest) -> pb::Empty, Safe, User, |r| Key::User(r.actor_id);
     /// The server's push settings clients need (the VAPID public key).
     get_push_config(pb::Empty) -> pb::PushConfig, Safe, Edge, any;
+    /// Creates a bot the caller owns, with its first token (a new user:
+    /// at the one core that orders sign-ups).
+    create_bot(pb::CreateBotRequest) -> pb::AuthReply, Unsafe, User, |_| Key::Global;
+    /// The caller's bots.
+    list_bots(pb::UserRequest) -> pb::UserList, Safe, User, any;
+    /// Ends a bot's tokens and issues a new one; every core forgets them.
+    rotate_bot_token(pb::BotRequest) -> pb::AuthReply, Unsafe, User, any, then bot_tokens_revoked;
+    /// Ends a bot's tokens; every core forgets them.
+    revoke_bot_tokens(pb::BotRequest) -> pb::Empty, Safe, User, any, then bot_tokens_revoked;
     /// Sends, accepts or ends a relationship, at the one core that orders
     /// them all; the homes of the two then show each other's presence.
     change_relationship(pb::RelationshipRequest) -> pb::Relationship, Unsafe, User, |_| Key::Global, then friends_changed_by;

@@ -53,6 +53,11 @@ impl CoreClient {
         self.tokens_revoked(r.actor()).await;
     }
 
+    /// [`Self::tokens_revoked`] for the bot of the call `r`.
+    pub(super) async fn bot_tokens_revoked(&self, r: &pb::BotRequest) {
+        self.tokens_revoked(r.bot_id).await;
+    }
+
     /// [`Self::friends_changed`] after the call `r`.
     pub(super) async fn friends_changed_by(&self, r: &pb::RelationshipRequest) {
         self.friends_changed(r.actor_id, r.user_id).await;

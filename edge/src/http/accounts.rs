@@ -52,7 +52,7 @@ fn credentials(body: CredentialsBody, caller: Caller) -> Credentials {
     }
 }
 
-fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiError> {
+pub(super) fn auth_response(reply: chat_proto::v1::AuthReply) -> Result<AuthResponse, ApiError> {
     let info = need(reply.info)?;
     let id = info.id;
     Ok(AuthResponse {

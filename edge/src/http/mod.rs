@@ -2,6 +2,7 @@
 //! OpenAPI document generated from the same handlers, and the web client.
 
 mod accounts;
+mod bots;
 mod browse;
 mod channels;
 mod client;
@@ -102,6 +103,8 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(push::register, push::list))
         .routes(routes!(push::remove))
         .routes(routes!(push::config))
+        .routes(routes!(bots::create, bots::list))
+        .routes(routes!(bots::rotate, bots::revoke))
         .split_for_parts();
     openapi::SharedResponses.modify(&mut doc);
     (router, doc)

@@ -64,7 +64,7 @@ pub const BEARER: &str = "bearer";
     info(title = "chat", description = "REST API of the chat server. Real-time traffic uses the WebSocket at /ws (see docs/protocol.md)."),
     modifiers(&BearerAuth),
     components(schemas(ErrorBody, Id)),
-    tags((name = "accounts"), (name = "channels"), (name = "messages"), (name = "relationships"), (name = "discovery"), (name = "push"))
+    tags((name = "accounts"), (name = "channels"), (name = "messages"), (name = "relationships"), (name = "discovery"), (name = "push"), (name = "bots"))
 )]
 pub(super) struct ApiDoc;
 

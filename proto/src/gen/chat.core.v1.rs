@@ -32,6 +32,9 @@ pub struct User {
     pub status_text: ::prost::alloc::string::String,
     #[prost(string, tag = "6")]
     pub avatar_url: ::prost::alloc::string::String,
+    /// For a bot account, the user who owns it; 0 for a person.
+    #[prost(fixed64, tag = "7")]
+    pub bot_owner_id: u64,
 }
 /// Names the acting user: the holder of the call's token.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
@@ -929,6 +932,26 @@ pub struct PushConfig {
     /// a browser's `applicationServerKey`.
     #[prost(string, tag = "1")]
     pub web_push_public_key: ::prost::alloc::string::String,
+}
+/// A bot account to create for the actor.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct CreateBotRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    /// Its username, unique among all users and bots.
+    #[prost(string, tag = "2")]
+    pub username: ::prost::alloc::string::String,
+    /// Its display name; empty for none.
+    #[prost(string, tag = "3")]
+    pub display_name: ::prost::alloc::string::String,
+}
+/// One of the actor's bots.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct BotRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub bot_id: u64,
 }
 /// The kind of a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -2533,6 +2556,95 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetPushConfig"));
             self.inner.unary(req, path, codec).await
         }
+        /// Creates a bot account the actor owns, with its first token.
+        pub async fn create_bot(
+            &mut self,
+            request: impl tonic::IntoRequest<super::CreateBotRequest>,
+        ) -> std::result::Result<tonic::Response<super::AuthReply>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/CreateBot",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "CreateBot"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// The bots the actor owns, by id.
+        pub async fn list_bots(
+            &mut self,
+            request: impl tonic::IntoRequest<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/ListBots",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "ListBots"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Ends every token of one of the actor's bots (its live sessions close at
+        /// once) and returns a new one.
+        pub async fn rotate_bot_token(
+            &mut self,
+            request: impl tonic::IntoRequest<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::AuthReply>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RotateBotToken",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RotateBotToken"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Ends every token of one of the actor's bots.
+        pub async fn revoke_bot_tokens(
+            &mut self,
+            request: impl tonic::IntoRequest<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RevokeBotTokens",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RevokeBotTokens"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -2859,6 +2971,27 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::Empty>,
         ) -> std::result::Result<tonic::Response<super::PushConfig>, tonic::Status>;
+        /// Creates a bot account the actor owns, with its first token.
+        async fn create_bot(
+            &self,
+            request: tonic::Request<super::CreateBotRequest>,
+        ) -> std::result::Result<tonic::Response<super::AuthReply>, tonic::Status>;
+        /// The bots the actor owns, by id.
+        async fn list_bots(
+            &self,
+            request: tonic::Request<super::UserRequest>,
+        ) -> std::result::Result<tonic::Response<super::UserList>, tonic::Status>;
+        /// Ends every token of one of the actor's bots (its live sessions close at
+        /// once) and returns a new one.
+        async fn rotate_bot_token(
+            &self,
+            request: tonic::Request<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::AuthReply>, tonic::Status>;
+        /// Ends every token of one of the actor's bots.
+        async fn revoke_bot_tokens(
+            &self,
+            request: tonic::Request<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
     }
     /// Accounts, channels, messages and the event stream, as the edge sees them.
     ///
@@ -5296,6 +5429,180 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = GetPushConfigSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/CreateBot" => {
+                    #[allow(non_camel_case_types)]
+                    struct CreateBotSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::CreateBotRequest>
+                    for CreateBotSvc<T> {
+                        type Response = super::AuthReply;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::CreateBotRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::create_bot(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = CreateBotSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/ListBots" => {
+                    #[allow(non_camel_case_types)]
+                    struct ListBotsSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::UserRequest>
+                    for ListBotsSvc<T> {
+                        type Response = super::UserList;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::UserRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::list_bots(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = ListBotsSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RotateBotToken" => {
+                    #[allow(non_camel_case_types)]
+                    struct RotateBotTokenSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::BotRequest>
+                    for RotateBotTokenSvc<T> {
+                        type Response = super::AuthReply;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::BotRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::rotate_bot_token(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RotateBotTokenSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RevokeBotTokens" => {
+                    #[allow(non_camel_case_types)]
+                    struct RevokeBotTokensSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::BotRequest>
+                    for RevokeBotTokensSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::BotRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::revoke_bot_tokens(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RevokeBotTokensSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

@@ -204,6 +204,10 @@ pub struct User {
     pub status_text: String,
     /// An http(s) URL of a picture; empty when unset.
     pub avatar_url: String,
+    /// For a bot account, the user who owns it; absent for a person.
+    #[serde(default, skip_serializing_if = "is_zero_id", with = "id_str")]
+    #[schema(value_type = Id)]
+    pub bot_owner_id: u64,
 }
 
 /// A stored message.
@@ -310,6 +314,7 @@ impl From<pb::User> for User {
             display_name: u.display_name,
             status_text: u.status_text,
             avatar_url: u.avatar_url,
+            bot_owner_id: u.bot_owner_id,
         }
     }
 }

@@ -35,8 +35,9 @@ pub use outbox::{
 pub use push::{a_server_secret_is_stored_once, push_targets_are_replaced_by_address_and_limited};
 pub use reopen::{ContractBackend, data_survives_reopening};
 pub use social::{
-    last_active_written_at_once_is_all_stored, profiles_and_last_active_are_stored,
-    relations_change_atomically_per_side, settings_default_and_replace,
+    bots_are_accounts_listed_by_their_owner, last_active_written_at_once_is_all_stored,
+    profiles_and_last_active_are_stored, relations_change_atomically_per_side,
+    settings_default_and_replace,
 };
 pub use tokens::{
     a_password_change_ends_the_other_tokens_at_once, tokens_are_listed_touched_and_revoked,
@@ -78,6 +79,7 @@ macro_rules! store_contract_tests {
             a_server_secret_is_stored_once,
             pushes_coalesce_per_target_and_channel,
             pushes_are_claimed_delivered_cleared_and_dead_lettered,
+            bots_are_accounts_listed_by_their_owner,
         );
 
         #[tokio::test]

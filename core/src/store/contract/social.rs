@@ -1,6 +1,8 @@
 //! Contract checks for profiles, last activity, settings and relationships.
 
-use super::super::{NotificationLevel, ProfileChange, RelationKind, SettingsRecord, Store};
+use super::super::{
+    NotificationLevel, ProfileChange, RelationKind, SettingsRecord, Store, UserRecord,
+};
 use super::{two_users_and_a_group, user};
 
 /// Profile fields change one at a time; last activity only moves forward.
@@ -137,4 +139,35 @@ pub async fn relations_change_atomically_per_side<S: Store>(s: &S) {
         .await
         .expect("remove");
     assert_eq!(s.relations(2).await.expect("list"), vec![]);
+}
+
+/// A bot is an account with an owner: stored and read back with it, and
+/// listed by its owner; a person has none.
+pub async fn bots_are_accounts_listed_by_their_owner<S: Store>(s: &S) {
+    s.create_user(user(1, "ann")).await.expect("ann");
+    let bot = |id: u64, name: &str| UserRecord {
+        bot_owner_id: 1,
+        ..user(id, name)
+    };
+    for (id, name) in [(3, "deploy-bot"), (2, "standup-bot")] {
+        s.create_user(bot(id, name)).await.expect("bot");
+    }
+    s.create_user(user(4, "bob")).await.expect("bob");
+    let mine: Vec<u64> = s
+        .bots_of(1)
+        .await
+        .expect("bots")
+        .iter()
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(mine, vec![2, 3]);
+    assert_eq!(s.bots_of(4).await.expect("none"), vec![]);
+    let read = s
+        .user_by_name("Deploy-Bot")
+        .await
+        .expect("q")
+        .expect("found");
+    assert_eq!(read, bot(3, "deploy-bot"));
+    assert!(read.is_bot());
+    assert!(!s.user_by_id(4).await.expect("q").expect("bob").is_bot());
 }

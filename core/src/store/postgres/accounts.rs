@@ -24,6 +24,10 @@ impl AccountStore for PgStore {
         browse::users_by_prefix(self, prefix, limit).await
     }
 
+    async fn bots_of(&self, owner: Id) -> StoreResult<Vec<UserRecord>> {
+        browse::bots_of(self, owner).await
+    }
+
     async fn insert_token(&self, token: TokenRecord) -> StoreResult<()> {
         tokens::insert_token(self, &token).await
     }

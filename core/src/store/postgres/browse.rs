@@ -12,6 +12,19 @@ use crate::store::{Id, MessageRecord, StoreResult, UserRecord};
 /// (the database's own collation need not order by bytes).
 const BOUND: char = '\u{7f}';
 
+/// The bots `owner` owns, by id.
+pub(super) async fn bots_of(s: &PgStore, owner: Id) -> StoreResult<Vec<UserRecord>> {
+    let c = s.client().await?;
+    let rows = c
+        .query(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE bot_owner_id = $1 ORDER BY id"),
+            &[&sql(owner)],
+        )
+        .await
+        .map_err(backend)?;
+    convert::all(&rows, convert::user)
+}
+
 pub(super) async fn users_by_prefix(
     s: &PgStore,
     prefix: &str,

@@ -65,7 +65,7 @@ pub(super) fn conflict_if_unique(
 
 /// The columns [`user`] reads.
 pub(super) const USER_COLUMNS: &str = "id, username, password_hash, created_at_ms, display_name,
-    status_text, avatar_url, last_active_at_ms";
+    status_text, avatar_url, last_active_at_ms, bot_owner_id";
 
 /// A row of [`USER_COLUMNS`].
 pub(super) fn user(row: &Row) -> StoreResult<UserRecord> {
@@ -78,6 +78,7 @@ pub(super) fn user(row: &Row) -> StoreResult<UserRecord> {
         status_text: get(row, 5)?,
         avatar_url: get(row, 6)?,
         last_active_at_ms: get(row, 7)?,
+        bot_owner_id: id_at(row, 8)?,
     })
 }
 

@@ -205,6 +205,15 @@ CREATE TABLE push_dead_letters (
 );
 "#,
     ),
+    (
+        5,
+        "bot accounts",
+        r#"
+-- Bot accounts: users owned by another user (0: a person).
+ALTER TABLE users ADD COLUMN bot_owner_id BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX users_by_bot_owner ON users (bot_owner_id, id) WHERE bot_owner_id <> 0;
+"#,
+    ),
 ];
 
 /// Brings the schema (of the connection's `search_path`) up to date and

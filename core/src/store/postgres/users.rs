@@ -8,8 +8,9 @@ pub(super) async fn create_user(s: &PgStore, u: &UserRecord) -> StoreResult<()> 
     let c = s.client().await?;
     let st = c
         .prepare_cached(
-            "INSERT INTO users (id, username, username_key, password_hash, created_at_ms)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO users (id, username, username_key, password_hash, created_at_ms,
+                bot_owner_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .await
         .map_err(backend)?;
@@ -22,6 +23,7 @@ pub(super) async fn create_user(s: &PgStore, u: &UserRecord) -> StoreResult<()> 
             &key,
             &u.password_hash,
             &u.created_at_ms,
+            &sql(u.bot_owner_id),
         ],
     )
     .await

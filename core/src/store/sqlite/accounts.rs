@@ -27,6 +27,10 @@ impl AccountStore for SqliteStore {
             .await
     }
 
+    async fn bots_of(&self, owner: Id) -> StoreResult<Vec<UserRecord>> {
+        self.read(move |c| browse::bots_of(c, owner)).await
+    }
+
     async fn insert_token(&self, token: TokenRecord) -> StoreResult<()> {
         self.write(move |c| tokens::insert_token(c, &token)).await
     }

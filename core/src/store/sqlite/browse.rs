@@ -33,6 +33,19 @@ pub fn users_by_prefix(
         .map_err(backend)
 }
 
+/// The bots `owner` owns, by id.
+pub fn bots_of(conn: &Connection, owner: Id) -> StoreResult<Vec<UserRecord>> {
+    let mut st = conn
+        .prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE bot_owner_id = ?1 ORDER BY id"
+        ))
+        .map_err(backend)?;
+    st.query_map([sql_id(owner)], user_row)
+        .map_err(backend)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(backend)
+}
+
 /// One step down `messages_by_channel` per channel, past any tombstones.
 pub fn latest_messages(
     conn: &Connection,

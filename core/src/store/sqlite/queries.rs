@@ -29,8 +29,9 @@ pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 pub fn create_user(conn: &Connection, u: &UserRecord) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO users (id, username, username_key, password_hash, created_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO users (id, username, username_key, password_hash, created_at_ms,
+            bot_owner_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -38,7 +39,8 @@ pub fn create_user(conn: &Connection, u: &UserRecord) -> StoreResult<()> {
             u.username,
             u.username.to_lowercase(),
             u.password_hash,
-            u.created_at_ms
+            u.created_at_ms,
+            sql_id(u.bot_owner_id)
         ])
     })
     .map(|_| ())
@@ -53,7 +55,7 @@ pub fn create_user(conn: &Connection, u: &UserRecord) -> StoreResult<()> {
 
 /// The columns [`user_row`] reads.
 pub const USER_COLUMNS: &str = "id, username, password_hash, created_at_ms, display_name,
-    status_text, avatar_url, last_active_at_ms";
+    status_text, avatar_url, last_active_at_ms, bot_owner_id";
 
 pub fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
@@ -65,6 +67,7 @@ pub fn user_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
         status_text: row.get(5)?,
         avatar_url: row.get(6)?,
         last_active_at_ms: row.get(7)?,
+        bot_owner_id: row_id(row, 8)?,
     })
 }
 

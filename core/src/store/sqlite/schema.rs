@@ -157,6 +157,11 @@ CREATE TABLE push_dead_letters (
     dead_at_ms       INTEGER NOT NULL
 );
 "#,
+    r#"
+-- Bot accounts: users owned by another user (0: a person).
+ALTER TABLE users ADD COLUMN bot_owner_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX users_by_bot_owner ON users(bot_owner_id, id) WHERE bot_owner_id <> 0;
+"#,
 ];
 
 /// Applies the settings every connection needs. `synchronous = FULL` in WAL
