@@ -97,11 +97,10 @@ impl Apns {
             .header("apns-expiration", expires.as_secs().to_string())
             .header("apns-collapse-id", note.collapse_key())
             .json(&payload(note));
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return provider::unreachable(&e),
+        let (status, retry_after, text) = match provider::exchange(request).await {
+            Ok(answer) => answer,
+            Err(outcome) => return outcome,
         };
-        let (status, retry_after, text) = provider::answer(response).await;
         let reason = serde_json::from_str::<Value>(&text).unwrap_or_default()["reason"]
             .as_str()
             .unwrap_or_default()
@@ -116,7 +115,7 @@ impl Apns {
 /// The APNs body: what the device shows (`aps`), and the notification's
 /// JSON under `chat` for the app.
 fn payload(note: &Notification) -> Value {
-    let chat: Value = serde_json::from_slice(&note.json()).unwrap_or_default();
+    let chat = note.body();
     if note.is_clear() {
         return json!({"aps": {"content-available": 1}, "chat": chat});
     }

@@ -133,18 +133,15 @@ impl Fcm {
             Ok(token) => token,
             Err(outcome) => return outcome,
         };
-        let response = match self
+        let request = self
             .http
             .post(&self.send_url)
             .bearer_auth(token)
-            .json(&message(target, note))
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(e) => return provider::unreachable(&e),
+            .json(&message(target, note));
+        let (status, retry_after, text) = match provider::exchange(request).await {
+            Ok(answer) => answer,
+            Err(outcome) => return outcome,
         };
-        let (status, retry_after, text) = provider::answer(response).await;
         if status == reqwest::StatusCode::UNAUTHORIZED {
             // The access token expired early or was revoked: a new one.
             *self.token.lock().await = None;
@@ -158,8 +155,9 @@ impl Fcm {
 /// a clear) also carries what Android shows, tagged by channel so a newer
 /// one replaces it.
 fn message(target: &PushTargetRecord, note: &Notification) -> Value {
-    let fields: serde_json::Map<String, Value> =
-        serde_json::from_slice(&note.json()).unwrap_or_default();
+    let Value::Object(fields) = note.body() else {
+        return Value::Null;
+    };
     let data: serde_json::Map<String, Value> = fields
         .into_iter()
         .map(|(k, v)| {

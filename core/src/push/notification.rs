@@ -81,6 +81,11 @@ impl Notification {
 
     /// The JSON every provider carries (ids as strings, as in the API).
     pub fn json(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.body()).unwrap_or_default()
+    }
+
+    /// The same JSON as a value, for providers that nest it.
+    pub fn body(&self) -> serde_json::Value {
         let channel_id = self.channel_id.to_string();
         let body = if self.is_clear() {
             Body::Read { channel_id }
@@ -95,7 +100,7 @@ impl Notification {
                 text: &self.preview,
             }
         };
-        serde_json::to_vec(&body).unwrap_or_default()
+        serde_json::to_value(&body).unwrap_or_default()
     }
 }
 

@@ -62,10 +62,12 @@ pub fn by_status(
     }
 }
 
-/// A push service's answer: its status, its `Retry-After` and its body.
-pub async fn answer(
-    response: reqwest::Response,
-) -> (reqwest::StatusCode, Option<Duration>, String) {
+/// Sends `request` to a push service and reads its answer: its status, its
+/// `Retry-After` and its body; no answer at all is a [`Outcome::Retry`].
+pub async fn exchange(
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, Option<Duration>, String), Outcome> {
+    let response = request.send().await.map_err(|e| unreachable(&e))?;
     let status = response.status();
     let retry_after = response
         .headers()
@@ -73,7 +75,7 @@ pub async fn answer(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| super::retry::parse_retry_after(v, std::time::SystemTime::now()));
     let text = response.text().await.unwrap_or_default();
-    (status, retry_after, text)
+    Ok((status, retry_after, text))
 }
 
 /// What a request that got no answer comes to: tried again.

@@ -66,12 +66,10 @@ impl WebPush {
             .header("Content-Type", "application/octet-stream")
             .header("Authorization", authorization)
             .body(body);
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return provider::unreachable(&e),
-        };
-        let (status, retry_after, text) = provider::answer(response).await;
-        provider::by_status(status, retry_after, &text)
+        match provider::exchange(request).await {
+            Ok((status, retry_after, text)) => provider::by_status(status, retry_after, &text),
+            Err(outcome) => outcome,
+        }
     }
 }
 
