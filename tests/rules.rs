@@ -108,6 +108,7 @@ async fn unknown_fields_are_refused_by_every_endpoint_that_takes_a_body() {
         ("channel_id", group.as_str()),
         ("user_id", bob.id.as_str()),
         ("message_id", message.as_str()),
+        ("bot_id", bob.id.as_str()),
         ("session_id", session.as_str()),
     ];
     let doc: Value = reqwest::get(server.url("/api/v1/openapi.json"))

@@ -72,6 +72,14 @@ pub struct CoreConfig {
     pub push: PushConfig,
     /// Bot accounts one user may own.
     pub max_bots_per_user: usize,
+    /// Messages (and ephemeral answers) a bot may send per second, sustained.
+    pub bot_messages_per_second: u32,
+    /// How many a bot may send at once before that rate applies.
+    pub bot_messages_burst: u32,
+    /// Whether bots' webhooks may point at loopback, private, link-local
+    /// or other non-public addresses (off: the core is not a way into the
+    /// network it runs in).
+    pub webhook_allow_private_addresses: bool,
 }
 
 impl Default for CoreConfig {
@@ -101,6 +109,9 @@ impl Default for CoreConfig {
             login_failure_window_ms: HOUR_MS,
             push: PushConfig::default(),
             max_bots_per_user: 10,
+            bot_messages_per_second: 5,
+            bot_messages_burst: 20,
+            webhook_allow_private_addresses: false,
         }
     }
 }
@@ -177,6 +188,11 @@ impl CoreConfig {
         if self.typing_expiry_ms == 0 || self.max_watched_channels == 0 {
             return Err(
                 "core.typing_expiry_ms and core.max_watched_channels must be positive".into(),
+            );
+        }
+        if self.bot_messages_per_second == 0 || self.bot_messages_burst == 0 {
+            return Err(
+                "core.bot_messages_per_second and core.bot_messages_burst must be positive".into(),
             );
         }
         let push = &self.push;

@@ -57,6 +57,21 @@ pub enum CoreError {
     /// A bot tried what only a person may do; the text names what.
     #[error("a bot cannot {0}")]
     BotsCannot(&'static str),
+    /// A person tried what only a bot may do; the text names what.
+    #[error("only a bot can {0}")]
+    BotsOnly(&'static str),
+    /// No bot of that username is a member of the channel.
+    #[error("no bot named {0:?} is a member of this channel")]
+    UnknownCommand(String),
+    /// The bot has no webhook.
+    #[error("the bot has no webhook")]
+    WebhookNotFound,
+    /// A bot sent faster than its limit allows.
+    #[error("a bot may not send this fast; retry in {retry_after_ms} ms")]
+    RateLimited {
+        /// How long to wait, in milliseconds.
+        retry_after_ms: u64,
+    },
     /// Another live edge holds the edge id asked for.
     #[error(
         "edge id {0} is held by another running edge; give each edge its own edge_id, or 0 to have one assigned"
@@ -144,6 +159,10 @@ impl CoreError {
             CoreError::PushTargetNotFound => "push_target_not_found",
             CoreError::BotNotFound => "bot_not_found",
             CoreError::BotsCannot(_) => "bots_cannot",
+            CoreError::BotsOnly(_) => "bots_only",
+            CoreError::UnknownCommand(_) => "unknown_command",
+            CoreError::WebhookNotFound => "webhook_not_found",
+            CoreError::RateLimited { .. } => "rate_limited",
             CoreError::EdgeIdTaken(_) => "edge_id_taken",
             CoreError::TooManyAttempts { .. } => "too_many_attempts",
             CoreError::DirectChannelFixed => "direct_channel_fixed",
@@ -172,17 +191,22 @@ impl CoreError {
             | CoreError::MessageNotFound
             | CoreError::SessionNotFound
             | CoreError::PushTargetNotFound
-            | CoreError::BotNotFound => Code::NotFound,
+            | CoreError::BotNotFound
+            | CoreError::UnknownCommand(_)
+            | CoreError::WebhookNotFound => Code::NotFound,
             CoreError::NotChannelOwner
             | CoreError::ActorMismatch
             | CoreError::NotChannelAdmin
             | CoreError::NotYourMessage
             | CoreError::BotsCannot(_)
+            | CoreError::BotsOnly(_)
             | CoreError::Blocked => Code::PermissionDenied,
             CoreError::DirectChannelFixed
             | CoreError::ChannelFull { .. }
             | CoreError::Conflict { .. } => Code::FailedPrecondition,
-            CoreError::Overloaded | CoreError::TooManyAttempts { .. } => Code::ResourceExhausted,
+            CoreError::Overloaded
+            | CoreError::TooManyAttempts { .. }
+            | CoreError::RateLimited { .. } => Code::ResourceExhausted,
             CoreError::Storage(StoreError::Conflict(_)) => Code::Aborted,
             // Nothing was written: the same call succeeds at the owner.
             CoreError::NotOwner { .. }
@@ -227,7 +251,8 @@ impl From<CoreError> for Status {
         {
             status.metadata_mut().insert(OWNER_KEY, value);
         }
-        if let CoreError::TooManyAttempts { retry_after_ms } = err
+        if let CoreError::TooManyAttempts { retry_after_ms }
+        | CoreError::RateLimited { retry_after_ms } = err
             && let Ok(value) = retry_after_ms.to_string().parse()
         {
             status.metadata_mut().insert(RETRY_AFTER_KEY, value);

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod blocks;
+pub mod bot_limit;
 pub mod config;
 mod convert;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod push;
 pub mod replay;
 pub mod service;
 pub mod store;
+pub mod webhooks;
 
 pub use config::CoreConfig;
 pub use error::CoreError;

@@ -16,8 +16,10 @@ use crate::ids::IdGenerator;
 use crate::members::MemberCache;
 use crate::ownership::Ownership;
 use crate::push::PushQueue;
+use crate::push::queue::Outgoing;
 use crate::store::{
-    Appended, ChannelFloors, Fence, Id, Mention, NewMessage, QueuedPush, Store, StoreError,
+    Appended, ChannelFloors, Fence, HookEvent, HookKind, Id, Mention, NewMessage, QueuedPush,
+    Store, StoreError,
 };
 
 /// A message that passed validation and membership checks.
@@ -168,17 +170,26 @@ async fn write_fenced<S: Store>(
             return fail(jobs, &e);
         }
     };
-    let mut pushes = Vec::new();
+    let mut out = Outgoing::default();
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         if let Appended::Inserted(message) = &outcome {
             metrics::counter!("chat_messages_stored_total").increment(1);
-            publish(parts, message, job.pending.origin_session, &mut pushes).await;
+            publish(parts, message, job.pending.origin_session, &mut out.pushes).await;
+            // Its channel's bots with webhooks (found as it is queued).
+            out.hooks.push(HookEvent {
+                event_id: message.id,
+                channel_id: message.channel_id,
+                sender_id: message.sender_id,
+                kind: HookKind::Message,
+                to: 0,
+                body: String::new(),
+            });
         }
         // The sender may have gone; the message is stored all the same.
         let _ = job.reply.send(Ok(outcome));
     }
     // Strictly after the batch is durable, and after its acks.
-    parts.push.offer(pushes).await;
+    parts.push.offer(out).await;
 }
 
 /// Answers every job of a batch that was not written with the error.

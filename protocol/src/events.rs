@@ -78,5 +78,27 @@ fn frame(kind: Kind) -> Option<ServerFrame> {
         Kind::Relationship(relationship) => ServerFrame::Relationship {
             relationship: relationship.into(),
         },
+        Kind::Command(c) => command_frame(c),
+        Kind::Ephemeral(e) => ServerFrame::Ephemeral {
+            id: e.id,
+            channel_id: e.channel_id,
+            sender_id: e.sender_id,
+            text: e.text,
+            created_at_ms: e.created_at_ms,
+            command_id: (e.command_id != 0).then_some(e.command_id),
+        },
     })
+}
+
+/// The frame a bot gets for a slash command, by WebSocket or webhook.
+pub fn command_frame(c: pb::BotCommand) -> ServerFrame {
+    ServerFrame::Command {
+        command_id: c.command_id,
+        channel_id: c.channel_id,
+        caller_id: c.caller_id,
+        bot_id: c.bot_id,
+        command: c.command,
+        args: c.args,
+        created_at_ms: c.created_at_ms,
+    }
 }

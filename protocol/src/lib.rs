@@ -16,6 +16,7 @@ pub mod json_error;
 pub mod ratelimit;
 pub mod session;
 pub mod shown;
+pub mod webhook;
 pub mod wire;
 
 pub use call_error::CallError;

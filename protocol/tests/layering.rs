@@ -7,10 +7,13 @@ use std::path::{Path, PathBuf};
 
 /// The only crates `chat-protocol` may depend on.
 const ALLOWED: &[&str] = &[
+    "base64",
     "chat-proto",
+    "hmac",
     "serde",
     "serde_json",
     "serde_path_to_error",
+    "sha2",
     "thiserror",
     "utoipa",
 ];

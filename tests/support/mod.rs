@@ -4,6 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod api;
+pub mod bot_receiver;
 pub mod cluster;
 pub mod cores;
 pub mod proxy;

@@ -10,6 +10,7 @@ pub mod notification;
 pub mod provider;
 pub mod queue;
 pub mod retry;
+pub mod rounds;
 pub mod target;
 pub mod vapid;
 pub mod web_push;

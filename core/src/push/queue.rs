@@ -1,7 +1,8 @@
 //! The outbox writer: the write path hands it, after each durable batch,
-//! the messages to notify offline members of, and it counts them into the
-//! outbox in one transaction per gathering, beside the write path rather
-//! than in it, so acknowledgements never wait for the outbox.
+//! the messages to notify offline members of and the messages bots'
+//! webhooks get, and it writes them into the outboxes in one transaction
+//! each per gathering, beside the write path rather than in it, so
+//! acknowledgements never wait for the outbox.
 
 use std::sync::Arc;
 
@@ -9,15 +10,44 @@ use tokio::sync::{Notify, mpsc};
 
 use super::PushConfig;
 use crate::pipeline::now_ms;
-use crate::store::{OutboxTiming, QueuedPush, Store};
+use crate::store::{HookEvent, OutboxTiming, QueuedPush, Store};
 
 /// Most pushes counted in one transaction.
 const BATCH_MAX: usize = 4_096;
 
+/// What one durable batch leaves to deliver.
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    /// Notifications for offline members.
+    pub pushes: Vec<QueuedPush>,
+    /// Messages for bots' webhooks.
+    pub hooks: Vec<HookEvent>,
+}
+
+impl Outgoing {
+    fn len(&self) -> usize {
+        self.pushes.len() + self.hooks.len()
+    }
+
+    fn extend(&mut self, more: Outgoing) {
+        self.pushes.extend(more.pushes);
+        self.hooks.extend(more.hooks);
+    }
+}
+
+/// Who the writer wakes: the push worker, the webhook worker.
+#[derive(Clone, Default)]
+pub struct Wakes {
+    /// Told when notifications were queued.
+    pub push: Arc<Notify>,
+    /// Told when webhook deliveries were queued.
+    pub hooks: Arc<Notify>,
+}
+
 /// The handle the write path offers pushes through.
 #[derive(Clone)]
 pub struct PushQueue {
-    tx: mpsc::Sender<Vec<QueuedPush>>,
+    tx: mpsc::Sender<Outgoing>,
 }
 
 impl PushQueue {
@@ -26,20 +56,20 @@ impl PushQueue {
     pub fn start<S: Store>(
         store: Arc<S>,
         config: &PushConfig,
-        wake: Arc<Notify>,
+        wake: Wakes,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(1_024);
         let timing = (config.coalesce_ms as i64, config.min_interval_ms as i64);
         (Self { tx }, tokio::spawn(run(store, rx, timing, wake)))
     }
 
-    /// Queues `pushes`; waits while the writer is behind, so a slow
-    /// outbox slows the write path instead of losing notifications.
-    pub async fn offer(&self, pushes: Vec<QueuedPush>) {
-        if pushes.is_empty() {
+    /// Queues `out`; waits while the writer is behind, so a slow outbox
+    /// slows the write path instead of losing deliveries.
+    pub async fn offer(&self, out: Outgoing) {
+        if out.len() == 0 {
             return;
         }
-        if self.tx.send(pushes).await.is_err() {
+        if self.tx.send(out).await.is_err() {
             tracing::error!("push outbox writer gone; notifications not queued");
         }
     }
@@ -47,9 +77,9 @@ impl PushQueue {
 
 async fn run<S: Store>(
     store: Arc<S>,
-    mut rx: mpsc::Receiver<Vec<QueuedPush>>,
+    mut rx: mpsc::Receiver<Outgoing>,
     (coalesce_ms, min_interval_ms): (i64, i64),
-    wake: Arc<Notify>,
+    wake: Wakes,
 ) {
     while let Some(mut batch) = rx.recv().await {
         while batch.len() < BATCH_MAX {
@@ -58,7 +88,39 @@ async fn run<S: Store>(
                 Err(_) => break,
             }
         }
-        write(&*store, batch, (coalesce_ms, min_interval_ms), &wake).await;
+        let Outgoing { pushes, hooks } = batch;
+        if !pushes.is_empty() {
+            write(&*store, pushes, (coalesce_ms, min_interval_ms), &wake.push).await;
+        }
+        if !hooks.is_empty() {
+            write_hooks(&*store, hooks, &wake.hooks).await;
+        }
+    }
+}
+
+/// Queues `hooks` for their bots, trying again twice when storage fails.
+async fn write_hooks<S: Store>(store: &S, hooks: Vec<HookEvent>, wake: &Notify) {
+    let offered = hooks.len();
+    let mut pause = std::time::Duration::from_millis(100);
+    for tries_left in (0..3).rev() {
+        match store.queue_hooks(hooks.clone(), now_ms() as i64).await {
+            Ok(rows) => {
+                metrics::counter!("chat_webhook_queued_total").increment(rows as u64);
+                if rows > 0 {
+                    wake.notify_one();
+                }
+                return;
+            }
+            Err(e) if tries_left > 0 => {
+                tracing::warn!(error = %e, offered, "webhook deliveries not queued yet; again");
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, offered, "webhook deliveries not queued");
+                metrics::counter!("chat_webhook_queue_failures_total").increment(offered as u64);
+            }
+        }
     }
 }
 

@@ -10,22 +10,19 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt as _;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::notification::{self, Notification};
 use super::provider::{Outcome, Provider};
+use super::rounds::{self, Deliveries, Pace};
 use super::{PushConfig, retry};
 use crate::ids::IdGenerator;
 use crate::ownership::Ownership;
 use crate::pipeline::now_ms;
 use crate::store::{
-    ChannelKind, NotificationLevel, OutboxRecord, PushKind, Store, StoreError, StoreResult,
+    ChannelKind, Id, NotificationLevel, OutboxRecord, PushKind, Store, StoreError, StoreResult,
 };
-
-/// Rows read per look at the outbox.
-const BATCH: usize = 256;
 
 /// What the worker needs.
 pub struct Worker<S> {
@@ -46,59 +43,17 @@ pub struct Worker<S> {
 impl<S: Store> Worker<S> {
     /// Delivers until `stop`; a try in flight then is finished first.
     pub async fn run(self, stop: CancellationToken) {
-        let poll = Duration::from_millis(self.config.poll_ms);
-        while !stop.is_cancelled() {
-            let wait = match self.round().await {
-                Ok(Some(wait)) => wait.min(poll),
-                Ok(None) => continue,
-                Err(e) => {
-                    tracing::error!(error = %e, "push outbox not read");
-                    poll
-                }
-            };
-            tokio::select! {
-                () = stop.cancelled() => break,
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
-            }
-        }
-    }
-
-    /// Tries the due rows this core owns; `None` to look again at once,
-    /// else how long there is nothing to do.
-    async fn round(&self) -> StoreResult<Option<Duration>> {
-        let now = now_ms() as i64;
-        let due = self.store.due_pushes(now, BATCH).await?;
-        let seen = due.len();
-        let mine: Vec<OutboxRecord> = due
-            .into_iter()
-            .filter(|row| self.ownership.fence(row.channel_id).is_ok())
-            .collect();
-        if mine.is_empty() {
-            if seen > 0 {
-                // Due, but other cores' to deliver.
-                return Ok(Some(Duration::from_millis(self.config.poll_ms)));
-            }
-            let next = self.store.next_push_due().await?;
-            let wait = next.map_or(u64::MAX, |at| at.saturating_sub(now).max(1) as u64);
-            return Ok(Some(Duration::from_millis(wait)));
-        }
-        futures::stream::iter(mine)
-            .for_each_concurrent(self.config.concurrency, |row| async move {
-                if let Err(e) = self.try_row(row).await {
-                    tracing::warn!(error = %e, "push outcome not recorded; tried again later");
-                }
-            })
-            .await;
-        Ok(if seen == BATCH {
-            None
-        } else {
-            Some(Duration::ZERO)
-        })
+        let pace = Pace {
+            ownership: &*self.ownership,
+            concurrency: self.config.concurrency,
+            poll: Duration::from_millis(self.config.poll_ms),
+            wake: &self.wake,
+        };
+        rounds::run(&self, pace, stop).await;
     }
 
     /// One try of one row.
-    async fn try_row(&self, row: OutboxRecord) -> StoreResult<()> {
+    async fn attempt(&self, row: OutboxRecord) -> StoreResult<()> {
         let now = now_ms() as i64;
         let key = row.key();
         let config = &self.config;
@@ -259,5 +214,26 @@ fn kind_label(kind: PushKind) -> &'static str {
         PushKind::WebPush => "web_push",
         PushKind::Fcm => "fcm",
         PushKind::Apns => "apns",
+    }
+}
+
+impl<S: Store> Deliveries for Worker<S> {
+    type Row = OutboxRecord;
+    const WHAT: &'static str = "push";
+
+    async fn due(&self, now_ms: i64, limit: usize) -> StoreResult<Vec<OutboxRecord>> {
+        self.store.due_pushes(now_ms, limit).await
+    }
+
+    async fn next_due(&self) -> StoreResult<Option<i64>> {
+        self.store.next_push_due().await
+    }
+
+    fn channel(row: &OutboxRecord) -> Id {
+        row.channel_id
+    }
+
+    async fn try_row(&self, row: OutboxRecord) -> StoreResult<()> {
+        self.attempt(row).await
     }
 }

@@ -62,6 +62,9 @@ acts_for_actor_id!(
     RemovePushTargetRequest,
     CreateBotRequest,
     BotRequest,
+    SetBotWebhookRequest,
+    RunCommandRequest,
+    SendEphemeralRequest,
 );
 
 impl OnBehalf for pb::ChangePasswordRequest {

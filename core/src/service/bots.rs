@@ -10,7 +10,7 @@ use super::{CoreService, now_ms};
 use crate::accounts;
 use crate::convert;
 use crate::error::CoreError;
-use crate::store::{Id, Store, StoreError, UserRecord};
+use crate::store::{Id, Store, StoreError, UserRecord, Webhook};
 
 /// The device name a bot's tokens are listed under.
 const BOT_DEVICE: &str = "bot";
@@ -103,5 +103,79 @@ impl<S: Store> CoreService<S> {
         let bot = self.own_bot(req.actor_id, req.bot_id).await?;
         self.revoke_all_tokens(bot.id).await?;
         Ok(pb::Empty {})
+    }
+}
+
+/// Bytes of a new webhook secret's key.
+const SECRET_BYTES: usize = 32;
+
+impl<S: Store> CoreService<S> {
+    /// Whether `user` is a bot (cached: it never changes); unknown users
+    /// are not.
+    pub(super) async fn is_bot(&self, user: Id) -> Result<bool, CoreError> {
+        if let Some(known) = self.bot_kinds.get(&user).await {
+            return Ok(known);
+        }
+        let Some(record) = self.store.user_by_id(user).await? else {
+            return Ok(false);
+        };
+        self.bot_kinds.insert(user, record.is_bot()).await;
+        Ok(record.is_bot())
+    }
+
+    /// Points one of the actor's bots' webhook at `url`, with a new secret.
+    pub async fn set_bot_webhook(
+        &self,
+        req: pb::SetBotWebhookRequest,
+    ) -> Result<pb::BotWebhook, CoreError> {
+        let bot = self.own_bot(req.actor_id, req.bot_id).await?;
+        let url = crate::webhooks::check_url(
+            req.url.trim(),
+            self.config.webhook_allow_private_addresses,
+        )?;
+        let mut key = [0u8; SECRET_BYTES];
+        rand::Rng::fill(&mut rand::rng(), &mut key[..]);
+        let hook = Webhook {
+            bot_id: bot.id,
+            url: url.to_string(),
+            secret: chat_protocol::webhook::secret_from_key(&key),
+            updated_at_ms: now_ms(),
+        };
+        self.store.set_webhook(bot.id, Some(hook.clone())).await?;
+        Ok(webhook_reply(hook, true))
+    }
+
+    /// One of the actor's bots' webhook, without its secret.
+    pub async fn get_bot_webhook(&self, req: pb::BotRequest) -> Result<pb::BotWebhook, CoreError> {
+        let bot = self.own_bot(req.actor_id, req.bot_id).await?;
+        let hook = self
+            .store
+            .webhook(bot.id)
+            .await?
+            .ok_or(CoreError::WebhookNotFound)?;
+        Ok(webhook_reply(hook, false))
+    }
+
+    /// Removes one of the actor's bots' webhook and its pending deliveries.
+    pub async fn remove_bot_webhook(&self, req: pb::BotRequest) -> Result<pb::Empty, CoreError> {
+        let bot = self.own_bot(req.actor_id, req.bot_id).await?;
+        if self.store.webhook(bot.id).await?.is_none() {
+            return Err(CoreError::WebhookNotFound);
+        }
+        self.store.set_webhook(bot.id, None).await?;
+        Ok(pb::Empty {})
+    }
+}
+
+fn webhook_reply(hook: Webhook, with_secret: bool) -> pb::BotWebhook {
+    pb::BotWebhook {
+        bot_id: hook.bot_id,
+        url: hook.url,
+        secret: if with_secret {
+            hook.secret
+        } else {
+            String::new()
+        },
+        updated_at_ms: hook.updated_at_ms,
     }
 }

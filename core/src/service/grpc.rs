@@ -427,4 +427,27 @@ impl<S: Store> ChatCore for CoreService<S> {
     async fn revoke_bot_tokens(&self, r: Request<pb::BotRequest>) -> Reply<pb::Empty> {
         ok(CoreService::revoke_bot_tokens(self, self.authorized(r).await?).await)
     }
+
+    async fn set_bot_webhook(&self, r: Request<pb::SetBotWebhookRequest>) -> Reply<pb::BotWebhook> {
+        ok(CoreService::set_bot_webhook(self, self.authorized(r).await?).await)
+    }
+
+    async fn get_bot_webhook(&self, r: Request<pb::BotRequest>) -> Reply<pb::BotWebhook> {
+        ok(CoreService::get_bot_webhook(self, self.authorized(r).await?).await)
+    }
+
+    async fn remove_bot_webhook(&self, r: Request<pb::BotRequest>) -> Reply<pb::Empty> {
+        ok(CoreService::remove_bot_webhook(self, self.authorized(r).await?).await)
+    }
+
+    async fn run_command(&self, r: Request<pb::RunCommandRequest>) -> Reply<pb::BotCommand> {
+        ok(CoreService::run_command(self, self.authorized(r).await?).await)
+    }
+
+    async fn send_ephemeral(
+        &self,
+        r: Request<pb::SendEphemeralRequest>,
+    ) -> Reply<pb::EphemeralMessage> {
+        ok(CoreService::send_ephemeral(self, self.authorized(r).await?).await)
+    }
 }

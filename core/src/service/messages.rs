@@ -34,6 +34,9 @@ impl<S: Store> CoreService<S> {
         let members = self.members_at_owner(req.actor_id, req.channel_id).await?;
         self.blocks.check(req.channel_id, &members).await?;
         let mentions = self.resolve_mentions(&req.text, &members).await?;
+        if self.is_bot(req.actor_id).await? {
+            self.bot_limiter.check(req.actor_id)?;
+        }
         let durable = self.appender()?.enqueue(Pending {
             channel_id: req.channel_id,
             sender_id: req.actor_id,

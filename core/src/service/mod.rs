@@ -4,6 +4,7 @@ mod accounts;
 mod acting;
 mod bots;
 mod channels;
+mod commands;
 mod edge_feed;
 mod groups;
 mod grpc;
@@ -23,6 +24,7 @@ use tokio::sync::{Mutex as AsyncMutex, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::blocks::BlockCache;
+use crate::bot_limit::BotLimiter;
 use crate::config::CoreConfig;
 use crate::error::CoreError;
 use crate::hub::Hub;
@@ -33,11 +35,16 @@ use crate::ownership::{Ownership, SoleOwner};
 use crate::pipeline::{self, Appender, Parts};
 use crate::presence::Presence;
 use crate::principals::PrincipalCache;
+use crate::push::queue::Wakes;
 use crate::push::{PushQueue, VapidKey, worker::Worker};
 use crate::store::{Fence, Id, Store};
+use crate::webhooks::worker::HookWorker;
 
 /// Channels whose member lists the core keeps in memory.
 const MEMBER_CACHE_CHANNELS: u64 = 100_000;
+
+/// Users whose kind (bot or person) is kept in memory.
+const BOT_KINDS_CACHED: u64 = 100_000;
 
 /// Accounts, channels and the message write path over one [`Store`].
 pub struct CoreService<S> {
@@ -70,6 +77,12 @@ pub struct CoreService<S> {
     vapid: Arc<VapidKey>,
     /// Wakes the push worker (rows queued, a read to clear).
     push_wake: Arc<Notify>,
+    /// Wakes the webhook worker (a command queued).
+    hook_wake: Arc<Notify>,
+    /// How fast each bot may send.
+    bot_limiter: BotLimiter,
+    /// Whether a user is a bot (which never changes), by id.
+    bot_kinds: moka::future::Cache<Id, bool>,
     /// The push outbox writer and worker, until shutdown.
     push_tasks: AsyncMutex<Option<PushTasks>>,
 }
@@ -78,6 +91,7 @@ pub struct CoreService<S> {
 struct PushTasks {
     writer: tokio::task::JoinHandle<()>,
     worker: tokio::task::JoinHandle<()>,
+    hooks: tokio::task::JoinHandle<()>,
     stop: CancellationToken,
 }
 
@@ -102,8 +116,17 @@ impl<S: Store> CoreService<S> {
         let ids = Arc::new(Mutex::new(IdGenerator::new(config.node_id, floor)));
         let hub = Arc::new(Hub::new(config.edge_queue));
         let members = Arc::new(MemberCache::new(store.clone(), MEMBER_CACHE_CHANNELS));
-        let push_wake = Arc::new(Notify::new());
-        let (push, push_writer) = PushQueue::start(store.clone(), &config.push, push_wake.clone());
+        let wakes = Wakes::default();
+        let (push, push_writer) = PushQueue::start(store.clone(), &config.push, wakes.clone());
+        let allow_private = config.webhook_allow_private_addresses;
+        let hook_worker = HookWorker {
+            store: store.clone(),
+            ownership: ownership.clone(),
+            client: crate::webhooks::client(&config.push, allow_private)?,
+            config: config.push.clone(),
+            allow_private,
+            wake: wakes.hooks.clone(),
+        };
         let stop = CancellationToken::new();
         let worker = Worker {
             store: store.clone(),
@@ -111,11 +134,12 @@ impl<S: Store> CoreService<S> {
             providers,
             config: config.push.clone(),
             ids: ids.clone(),
-            wake: push_wake.clone(),
+            wake: wakes.push.clone(),
         };
         let push_tasks = PushTasks {
             writer: push_writer,
             worker: tokio::spawn(worker.run(stop.clone())),
+            hooks: tokio::spawn(hook_worker.run(stop.clone())),
             stop,
         };
         let (appender, writer) = Appender::start(
@@ -153,7 +177,10 @@ impl<S: Store> CoreService<S> {
             social: AsyncMutex::new(()),
             presence: Arc::new(Mutex::new(Presence::new(config.presence_grace_ms))),
             vapid,
-            push_wake,
+            push_wake: wakes.push,
+            hook_wake: wakes.hooks,
+            bot_limiter: BotLimiter::new(config.bot_messages_per_second, config.bot_messages_burst),
+            bot_kinds: moka::future::Cache::new(BOT_KINDS_CACHED),
             push_tasks: AsyncMutex::new(Some(push_tasks)),
             config,
         }))
@@ -175,6 +202,7 @@ impl<S: Store> CoreService<S> {
             let _ = push.writer.await;
             push.stop.cancel();
             let _ = push.worker.await;
+            let _ = push.hooks.await;
         }
         self.store.flush().await?;
         Ok(())

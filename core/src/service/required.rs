@@ -88,6 +88,9 @@ required! {
     RemovePushTargetRequest { actor_id, target_id };
     CreateBotRequest { actor_id };
     BotRequest { actor_id, bot_id };
+    SetBotWebhookRequest { actor_id, bot_id };
+    RunCommandRequest { actor_id, channel_id };
+    SendEphemeralRequest { actor_id, channel_id, user_id };
     Empty {};
 }
 

@@ -5,9 +5,10 @@
 //! - [`ChannelStore`]: channels, their members and read positions;
 //! - [`MessageStore`]: message history, edits, versions, unread counts;
 //! - [`PushStore`]: the devices' push targets, and [`OutboxStore`]: the
-//!   notifications waiting for them.
+//!   notifications waiting for them;
+//! - [`WebhookStore`]: bots' webhooks and the deliveries waiting for them.
 //!
-//! [`Store`] is all four plus `flush`, and is what the core runs on. SQLite
+//! [`Store`] is all of them plus `flush`, and is what the core runs on. SQLite
 //! and PostgreSQL implement every part; a later Cassandra/ScyllaDB backend
 //! implements only [`MessageStore`] beside PostgreSQL for the rest. Every
 //! backend passes [`contract`].
@@ -26,6 +27,7 @@ pub mod postgres;
 mod push;
 mod records;
 pub mod sqlite;
+mod webhooks;
 
 pub use accounts::AccountStore;
 pub use channels::ChannelStore;
@@ -41,6 +43,7 @@ pub use records::{
     ProfileChange, ReadState, RelationChange, RelationKind, RelationRecord, Role, SettingsRecord,
     TokenFilter, TokenRecord, UNREAD_CAP, UserRecord, VersionRecord,
 };
+pub use webhooks::{HookEvent, HookKey, HookKind, HookRecord, Webhook, WebhookStore};
 
 /// A user, channel or message id.
 pub type Id = u64;
@@ -70,11 +73,19 @@ pub enum StoreError {
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Durable state of the chat system: the four parts, and what needs all
+/// Durable state of the chat system: the parts, and what needs all
 /// of them. Every method of every part is atomic; a method that returns
 /// `Ok` after a write has made that write durable.
 pub trait Store:
-    AccountStore + ChannelStore + MessageStore + PushStore + OutboxStore + Send + Sync + 'static
+    AccountStore
+    + ChannelStore
+    + MessageStore
+    + PushStore
+    + OutboxStore
+    + WebhookStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Makes everything written so far durable and releases what can be.
     fn flush(&self) -> impl Future<Output = StoreResult<()>> + Send;

@@ -155,6 +155,17 @@ calls! {
     rotate_bot_token(pb::BotRequest) -> pb::AuthReply, Unsafe, User, any, then bot_tokens_revoked;
     /// Ends a bot's tokens; every core forgets them.
     revoke_bot_tokens(pb::BotRequest) -> pb::Empty, Safe, User, any, then bot_tokens_revoked;
+    /// Points a bot's webhook at a URL, with a new secret.
+    set_bot_webhook(pb::SetBotWebhookRequest) -> pb::BotWebhook, Unsafe, User, any;
+    /// A bot's webhook, without its secret.
+    get_bot_webhook(pb::BotRequest) -> pb::BotWebhook, Safe, User, any;
+    /// Removes a bot's webhook.
+    remove_bot_webhook(pb::BotRequest) -> pb::Empty, Safe, User, any;
+    /// Sends a slash command to the channel's bot, at the channel's owner
+    /// (whose worker delivers its webhook).
+    run_command(pb::RunCommandRequest) -> pb::BotCommand, Unsafe, User, |r| Key::Channel(r.channel_id);
+    /// A bot's message for one member alone, checked at the channel's owner.
+    send_ephemeral(pb::SendEphemeralRequest) -> pb::EphemeralMessage, Unsafe, User, |r| Key::Channel(r.channel_id);
     /// Sends, accepts or ends a relationship, at the one core that orders
     /// them all; the homes of the two then show each other's presence.
     change_relationship(pb::RelationshipRequest) -> pb::Relationship, Unsafe, User, |_| Key::Global, then friends_changed_by;

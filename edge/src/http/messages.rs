@@ -117,7 +117,7 @@ pub async fn history(
         (status = 400, description = "`text_empty`, `text_too_long`, `invalid_text`, `invalid_client_msg_id`", body = ErrorBody),
         (status = 403, description = "`blocked`: a 1:1 channel where one user blocks the other", body = ErrorBody),
         (status = 404, description = "`channel_not_found`: no such channel, or the caller is not in it", body = ErrorBody),
-        (status = 429, description = "`overloaded`: the write queue is full; retry with backoff", body = ErrorBody)))]
+        (status = 429, description = "`overloaded`: the write queue is full; retry with backoff; `rate_limited`: a bot sends faster than its limit, retry after `Retry-After`", body = ErrorBody)))]
 pub async fn send(
     State(edge): State<Arc<Edge>>,
     auth: Auth,

@@ -6,6 +6,7 @@ mod bots;
 mod browse;
 mod channels;
 mod client;
+mod commands;
 mod discover;
 mod edits;
 pub mod extract;
@@ -21,6 +22,7 @@ mod sessions;
 mod social;
 pub mod user_limit;
 mod web;
+mod webhooks;
 mod webtransport;
 
 pub use user_limit::UserLimiter;
@@ -105,6 +107,9 @@ fn api() -> (axum::Router<Arc<Edge>>, utoipa::openapi::OpenApi) {
         .routes(routes!(push::config))
         .routes(routes!(bots::create, bots::list))
         .routes(routes!(bots::rotate, bots::revoke))
+        .routes(routes!(webhooks::set, webhooks::get, webhooks::remove))
+        .routes(routes!(commands::run))
+        .routes(routes!(commands::ephemeral))
         .split_for_parts();
     openapi::SharedResponses.modify(&mut doc);
     (router, doc)

@@ -534,7 +534,7 @@ pub struct Event {
     pub seq: u64,
     #[prost(
         oneof = "event::Kind",
-        tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15"
+        tags = "2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17"
     )]
     pub kind: ::core::option::Option<event::Kind>,
 }
@@ -570,6 +570,12 @@ pub mod event {
         WatchRefused(super::WatchRefused),
         #[prost(message, tag = "15")]
         Metadata(super::MetadataChanged),
+        /// To a bot: a slash command addressed to it.
+        #[prost(message, tag = "16")]
+        Command(super::BotCommand),
+        /// To one member: a bot's message for them alone.
+        #[prost(message, tag = "17")]
+        Ephemeral(super::EphemeralMessage),
     }
 }
 /// A message was edited or deleted.
@@ -952,6 +958,101 @@ pub struct BotRequest {
     pub actor_id: u64,
     #[prost(fixed64, tag = "2")]
     pub bot_id: u64,
+}
+/// Where one of the actor's bots gets its events.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SetBotWebhookRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub bot_id: u64,
+    /// An http or https URL, at most 2,048 bytes.
+    #[prost(string, tag = "3")]
+    pub url: ::prost::alloc::string::String,
+}
+/// A bot's webhook.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct BotWebhook {
+    #[prost(fixed64, tag = "1")]
+    pub bot_id: u64,
+    #[prost(string, tag = "2")]
+    pub url: ::prost::alloc::string::String,
+    /// The signing secret (`whsec_` and base64); only when it was just set.
+    #[prost(string, tag = "3")]
+    pub secret: ::prost::alloc::string::String,
+    /// When it was set, Unix ms.
+    #[prost(int64, tag = "4")]
+    pub updated_at_ms: i64,
+}
+/// A slash command, `/command args`, in a channel.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct RunCommandRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    /// The bot's username.
+    #[prost(string, tag = "3")]
+    pub command: ::prost::alloc::string::String,
+    /// Everything after it; may be empty.
+    #[prost(string, tag = "4")]
+    pub args: ::prost::alloc::string::String,
+}
+/// A slash command as its bot gets it.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct BotCommand {
+    #[prost(fixed64, tag = "1")]
+    pub command_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    /// Who ran it.
+    #[prost(fixed64, tag = "3")]
+    pub caller_id: u64,
+    #[prost(fixed64, tag = "4")]
+    pub bot_id: u64,
+    #[prost(string, tag = "5")]
+    pub command: ::prost::alloc::string::String,
+    #[prost(string, tag = "6")]
+    pub args: ::prost::alloc::string::String,
+    #[prost(int64, tag = "7")]
+    pub created_at_ms: i64,
+}
+/// A bot's message for one member of a channel.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct SendEphemeralRequest {
+    #[prost(fixed64, tag = "1")]
+    pub actor_id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    /// The member who sees it.
+    #[prost(fixed64, tag = "3")]
+    pub user_id: u64,
+    #[prost(string, tag = "4")]
+    pub text: ::prost::alloc::string::String,
+    /// The command it answers, if any.
+    #[prost(fixed64, tag = "5")]
+    pub command_id: u64,
+}
+/// A message shown to one member only, never stored.
+#[derive(Clone, PartialEq, Eq, Hash, ::prost::Message)]
+pub struct EphemeralMessage {
+    #[prost(fixed64, tag = "1")]
+    pub id: u64,
+    #[prost(fixed64, tag = "2")]
+    pub channel_id: u64,
+    /// The bot.
+    #[prost(fixed64, tag = "3")]
+    pub sender_id: u64,
+    /// The member who sees it.
+    #[prost(fixed64, tag = "4")]
+    pub user_id: u64,
+    #[prost(string, tag = "5")]
+    pub text: ::prost::alloc::string::String,
+    #[prost(int64, tag = "6")]
+    pub created_at_ms: i64,
+    /// The command it answers; 0 for none.
+    #[prost(fixed64, tag = "7")]
+    pub command_id: u64,
 }
 /// The kind of a channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::prost::Enumeration)]
@@ -2645,6 +2746,121 @@ pub mod chat_core_client {
                 .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RevokeBotTokens"));
             self.inner.unary(req, path, codec).await
         }
+        /// Sets the URL one of the actor's bots gets its events at, with a new
+        /// signing secret (returned once, here).
+        pub async fn set_bot_webhook(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SetBotWebhookRequest>,
+        ) -> std::result::Result<tonic::Response<super::BotWebhook>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/SetBotWebhook",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SetBotWebhook"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// One of the actor's bots' webhook, without its secret.
+        pub async fn get_bot_webhook(
+            &mut self,
+            request: impl tonic::IntoRequest<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::BotWebhook>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/GetBotWebhook",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "GetBotWebhook"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Removes one of the actor's bots' webhook and its pending deliveries.
+        pub async fn remove_bot_webhook(
+            &mut self,
+            request: impl tonic::IntoRequest<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RemoveBotWebhook",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RemoveBotWebhook"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// Runs a slash command: it goes to the channel's bot of that name, by
+        /// its sessions and its webhook, and is not stored in the channel.
+        pub async fn run_command(
+            &mut self,
+            request: impl tonic::IntoRequest<super::RunCommandRequest>,
+        ) -> std::result::Result<tonic::Response<super::BotCommand>, tonic::Status> {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/RunCommand",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "RunCommand"));
+            self.inner.unary(req, path, codec).await
+        }
+        /// A bot's message shown to one member of a channel only, and not stored.
+        pub async fn send_ephemeral(
+            &mut self,
+            request: impl tonic::IntoRequest<super::SendEphemeralRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::EphemeralMessage>,
+            tonic::Status,
+        > {
+            self.inner
+                .ready()
+                .await
+                .map_err(|e| {
+                    tonic::Status::unknown(
+                        format!("Service was not ready: {}", e.into()),
+                    )
+                })?;
+            let codec = tonic_prost::ProstCodec::default();
+            let path = http::uri::PathAndQuery::from_static(
+                "/chat.core.v1.ChatCore/SendEphemeral",
+            );
+            let mut req = request.into_request();
+            req.extensions_mut()
+                .insert(GrpcMethod::new("chat.core.v1.ChatCore", "SendEphemeral"));
+            self.inner.unary(req, path, codec).await
+        }
     }
 }
 /// Generated server implementations.
@@ -2992,6 +3208,36 @@ pub mod chat_core_server {
             &self,
             request: tonic::Request<super::BotRequest>,
         ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// Sets the URL one of the actor's bots gets its events at, with a new
+        /// signing secret (returned once, here).
+        async fn set_bot_webhook(
+            &self,
+            request: tonic::Request<super::SetBotWebhookRequest>,
+        ) -> std::result::Result<tonic::Response<super::BotWebhook>, tonic::Status>;
+        /// One of the actor's bots' webhook, without its secret.
+        async fn get_bot_webhook(
+            &self,
+            request: tonic::Request<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::BotWebhook>, tonic::Status>;
+        /// Removes one of the actor's bots' webhook and its pending deliveries.
+        async fn remove_bot_webhook(
+            &self,
+            request: tonic::Request<super::BotRequest>,
+        ) -> std::result::Result<tonic::Response<super::Empty>, tonic::Status>;
+        /// Runs a slash command: it goes to the channel's bot of that name, by
+        /// its sessions and its webhook, and is not stored in the channel.
+        async fn run_command(
+            &self,
+            request: tonic::Request<super::RunCommandRequest>,
+        ) -> std::result::Result<tonic::Response<super::BotCommand>, tonic::Status>;
+        /// A bot's message shown to one member of a channel only, and not stored.
+        async fn send_ephemeral(
+            &self,
+            request: tonic::Request<super::SendEphemeralRequest>,
+        ) -> std::result::Result<
+            tonic::Response<super::EphemeralMessage>,
+            tonic::Status,
+        >;
     }
     /// Accounts, channels, messages and the event stream, as the edge sees them.
     ///
@@ -5603,6 +5849,227 @@ pub mod chat_core_server {
                     let inner = self.inner.clone();
                     let fut = async move {
                         let method = RevokeBotTokensSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/SetBotWebhook" => {
+                    #[allow(non_camel_case_types)]
+                    struct SetBotWebhookSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::SetBotWebhookRequest>
+                    for SetBotWebhookSvc<T> {
+                        type Response = super::BotWebhook;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SetBotWebhookRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::set_bot_webhook(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SetBotWebhookSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/GetBotWebhook" => {
+                    #[allow(non_camel_case_types)]
+                    struct GetBotWebhookSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::BotRequest>
+                    for GetBotWebhookSvc<T> {
+                        type Response = super::BotWebhook;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::BotRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::get_bot_webhook(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = GetBotWebhookSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RemoveBotWebhook" => {
+                    #[allow(non_camel_case_types)]
+                    struct RemoveBotWebhookSvc<T: ChatCore>(pub Arc<T>);
+                    impl<T: ChatCore> tonic::server::UnaryService<super::BotRequest>
+                    for RemoveBotWebhookSvc<T> {
+                        type Response = super::Empty;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::BotRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::remove_bot_webhook(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RemoveBotWebhookSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/RunCommand" => {
+                    #[allow(non_camel_case_types)]
+                    struct RunCommandSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::RunCommandRequest>
+                    for RunCommandSvc<T> {
+                        type Response = super::BotCommand;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::RunCommandRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::run_command(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = RunCommandSvc(inner);
+                        let codec = tonic_prost::ProstCodec::default();
+                        let mut grpc = tonic::server::Grpc::new(codec)
+                            .apply_compression_config(
+                                accept_compression_encodings,
+                                send_compression_encodings,
+                            )
+                            .apply_max_message_size_config(
+                                max_decoding_message_size,
+                                max_encoding_message_size,
+                            );
+                        let res = grpc.unary(method, req).await;
+                        Ok(res)
+                    };
+                    Box::pin(fut)
+                }
+                "/chat.core.v1.ChatCore/SendEphemeral" => {
+                    #[allow(non_camel_case_types)]
+                    struct SendEphemeralSvc<T: ChatCore>(pub Arc<T>);
+                    impl<
+                        T: ChatCore,
+                    > tonic::server::UnaryService<super::SendEphemeralRequest>
+                    for SendEphemeralSvc<T> {
+                        type Response = super::EphemeralMessage;
+                        type Future = BoxFuture<
+                            tonic::Response<Self::Response>,
+                            tonic::Status,
+                        >;
+                        fn call(
+                            &mut self,
+                            request: tonic::Request<super::SendEphemeralRequest>,
+                        ) -> Self::Future {
+                            let inner = Arc::clone(&self.0);
+                            let fut = async move {
+                                <T as ChatCore>::send_ephemeral(&inner, request).await
+                            };
+                            Box::pin(fut)
+                        }
+                    }
+                    let accept_compression_encodings = self.accept_compression_encodings;
+                    let send_compression_encodings = self.send_compression_encodings;
+                    let max_decoding_message_size = self.max_decoding_message_size;
+                    let max_encoding_message_size = self.max_encoding_message_size;
+                    let inner = self.inner.clone();
+                    let fut = async move {
+                        let method = SendEphemeralSvc(inner);
                         let codec = tonic_prost::ProstCodec::default();
                         let mut grpc = tonic::server::Grpc::new(codec)
                             .apply_compression_config(

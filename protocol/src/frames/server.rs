@@ -152,6 +152,48 @@ pub enum ServerFrame {
         /// The relationship as it is now.
         relationship: Relationship,
     },
+    /// To a bot: a member ran `/command args` in a channel the bot is in.
+    /// Answer with a message, or with `POST /api/v1/channels/{id}/ephemeral`
+    /// for the caller alone.
+    Command {
+        /// The command's id (a webhook delivery's `webhook-id`).
+        #[serde(with = "id_str")]
+        command_id: u64,
+        /// The channel.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// Who ran it.
+        #[serde(with = "id_str")]
+        caller_id: u64,
+        /// The bot it is for.
+        #[serde(with = "id_str")]
+        bot_id: u64,
+        /// The command: the bot's username.
+        command: String,
+        /// Everything after it, trimmed; may be empty.
+        args: String,
+        /// Unix milliseconds.
+        created_at_ms: i64,
+    },
+    /// A bot's message for this user alone: not stored, not in history.
+    Ephemeral {
+        /// Its id.
+        #[serde(with = "id_str")]
+        id: u64,
+        /// The channel it belongs with.
+        #[serde(with = "id_str")]
+        channel_id: u64,
+        /// The bot.
+        #[serde(with = "id_str")]
+        sender_id: u64,
+        /// The text.
+        text: String,
+        /// Unix milliseconds.
+        created_at_ms: i64,
+        /// The command it answers; absent if none.
+        #[serde(skip_serializing_if = "Option::is_none", with = "opt_id")]
+        command_id: Option<u64>,
+    },
     /// Catch-up from the `hello` cursors is complete; delivery is live.
     Synced {
         /// Messages sent during catch-up.

@@ -17,6 +17,7 @@ mod push;
 mod reopen;
 mod social;
 mod tokens;
+mod webhooks;
 
 pub use browse::{
     latest_messages_skip_tombstones_and_cut_long_text, member_read_positions_list_who_read_what,
@@ -41,6 +42,10 @@ pub use social::{
 };
 pub use tokens::{
     a_password_change_ends_the_other_tokens_at_once, tokens_are_listed_touched_and_revoked,
+};
+pub use webhooks::{
+    webhook_deliveries_are_claimed_retried_and_dead_lettered,
+    webhooks_are_queued_for_member_bots_once,
 };
 
 /// Expands to one `#[tokio::test]` per contract check for the
@@ -80,6 +85,8 @@ macro_rules! store_contract_tests {
             pushes_coalesce_per_target_and_channel,
             pushes_are_claimed_delivered_cleared_and_dead_lettered,
             bots_are_accounts_listed_by_their_owner,
+            webhooks_are_queued_for_member_bots_once,
+            webhook_deliveries_are_claimed_retried_and_dead_lettered,
         );
 
         #[tokio::test]

@@ -26,6 +26,7 @@ mod social;
 mod tests;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::time::Duration;
 

@@ -214,6 +214,35 @@ ALTER TABLE users ADD COLUMN bot_owner_id BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX users_by_bot_owner ON users (bot_owner_id, id) WHERE bot_owner_id <> 0;
 "#,
     ),
+    (
+        6,
+        "bot webhooks",
+        r#"
+-- Bots' outgoing webhooks, and their deliveries: pending (dead_at_ms 0)
+-- or given up (dead letters, kept for operators).
+CREATE TABLE bot_webhooks (
+    bot_id        BIGINT PRIMARY KEY REFERENCES users (id),
+    url           TEXT NOT NULL,
+    secret        TEXT NOT NULL,
+    updated_at_ms BIGINT NOT NULL
+);
+CREATE TABLE webhook_outbox (
+    bot_id        BIGINT NOT NULL,
+    event_id      BIGINT NOT NULL,
+    channel_id    BIGINT NOT NULL,
+    kind          SMALLINT NOT NULL,
+    body          TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    due_at_ms     BIGINT NOT NULL,
+    attempts      INTEGER NOT NULL,
+    error         TEXT NOT NULL,
+    dead_at_ms    BIGINT NOT NULL,
+    PRIMARY KEY (bot_id, event_id)
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (due_at_ms) WHERE dead_at_ms = 0;
+CREATE INDEX webhook_outbox_dead ON webhook_outbox (dead_at_ms) WHERE dead_at_ms <> 0;
+"#,
+    ),
 ];
 
 /// Brings the schema (of the connection's `search_path`) up to date and

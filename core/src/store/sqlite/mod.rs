@@ -18,6 +18,7 @@ mod schema;
 mod social;
 mod threads;
 mod tokens;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::Arc;

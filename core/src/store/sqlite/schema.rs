@@ -162,6 +162,31 @@ CREATE TABLE push_dead_letters (
 ALTER TABLE users ADD COLUMN bot_owner_id INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX users_by_bot_owner ON users(bot_owner_id, id) WHERE bot_owner_id <> 0;
 "#,
+    r#"
+-- Bots' outgoing webhooks, and their deliveries: pending (dead_at_ms 0)
+-- or given up (dead letters, kept for operators).
+CREATE TABLE bot_webhooks (
+    bot_id        INTEGER PRIMARY KEY REFERENCES users(id),
+    url           TEXT NOT NULL,
+    secret        TEXT NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+);
+CREATE TABLE webhook_outbox (
+    bot_id        INTEGER NOT NULL,
+    event_id      INTEGER NOT NULL,
+    channel_id    INTEGER NOT NULL,
+    kind          INTEGER NOT NULL,
+    body          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    due_at_ms     INTEGER NOT NULL,
+    attempts      INTEGER NOT NULL,
+    error         TEXT NOT NULL,
+    dead_at_ms    INTEGER NOT NULL,
+    PRIMARY KEY (bot_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_outbox_due ON webhook_outbox(due_at_ms) WHERE dead_at_ms = 0;
+CREATE INDEX webhook_outbox_dead ON webhook_outbox(dead_at_ms) WHERE dead_at_ms <> 0;
+"#,
 ];
 
 /// Applies the settings every connection needs. `synchronous = FULL` in WAL
