@@ -16,6 +16,12 @@ describe('frames', () => {
     expect(d).toEqual({ ok: true, frame: { type: 'message', message: msg } });
   });
 
+  it('decodes a bot\'s ephemeral message, and refuses one without its text', () => {
+    const e = { type: 'ephemeral', id: '9', channel_id: '1', sender_id: '7', text: 'only you', created_at_ms: 2, command_id: '8' };
+    expect(decode(JSON.stringify(e))).toEqual({ ok: true, frame: e });
+    expect(decode(JSON.stringify({ ...e, text: undefined }))).toMatchObject({ ok: false, reason: 'malformed' });
+  });
+
   it('reports broken and unknown frames without throwing', () => {
     expect(decode('{').ok).toBe(false);
     expect(decode('[1]')).toMatchObject({ ok: false, reason: 'malformed' });

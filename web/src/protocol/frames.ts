@@ -4,7 +4,7 @@
 // server may send more), as the protocol asks of clients.
 import type { Id } from './ids';
 import type {
-  Channel, ChannelState, Limits, Message, Presence, Relationship, Settings, User,
+  Channel, ChannelState, Ephemeral, Limits, Message, Presence, Relationship, Settings, User,
 } from './types';
 
 /** Every frame the client sends. */
@@ -53,6 +53,7 @@ export type ServerFrame =
   | { type: 'profile'; user: User }
   | { type: 'settings'; settings: Settings }
   | { type: 'relationship'; relationship: Relationship }
+  | ({ type: 'ephemeral' } & Ephemeral)
   | { type: 'error'; code: string; message: string; client_msg_id?: string; channel_id?: Id; message_id?: Id }
   | { type: 'resync'; channel_id: Id; after_message_id: Id }
   | { type: 'reconnect'; alternatives: string[]; reason: string }
@@ -84,6 +85,7 @@ const REQUIRED: Record<ServerFrame['type'], Record<string, 'string' | 'object' |
   profile: { user: 'object' },
   settings: { settings: 'object' },
   relationship: { relationship: 'object' },
+  ephemeral: { id: 'string', channel_id: 'string', sender_id: 'string', text: 'string' },
   error: { code: 'string' },
   resync: { channel_id: 'string', after_message_id: 'string' },
   reconnect: { alternatives: 'object', reason: 'string' },

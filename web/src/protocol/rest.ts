@@ -172,6 +172,11 @@ export class Api {
     return this.call('GET', '/api/v1/push/config');
   }
 
+  /** Runs a slash command: `/command args` goes to the channel's bot of that name. */
+  runCommand(channelId: Id, command: string, args: string): Promise<{ command_id: Id }> {
+    return this.call('POST', `/api/v1/channels/${channelId}/commands`, { command, args });
+  }
+
   /** Registers this browser's push subscription (`PushSubscription.toJSON()`). */
   registerPush(subscription: PushSubscriptionJSON): Promise<{ id: Id }> {
     return this.call('POST', '/api/v1/users/me/push-targets', { kind: 'web_push', ...subscription });

@@ -9,6 +9,18 @@ export interface User {
   display_name: string;
   status_text: string;
   avatar_url: string;
+  /** For a bot, the user who owns it; absent for a person. */
+  bot_owner_id?: Id;
+}
+
+/** A bot's message for this user alone: shown once, never stored. */
+export interface Ephemeral {
+  id: Id;
+  channel_id: Id;
+  sender_id: Id;
+  text: string;
+  created_at_ms: number;
+  command_id?: Id;
 }
 
 /** A direct (1:1) or group channel. */

@@ -10,7 +10,7 @@ import {
 import { navigate, route } from './route';
 import { signIn, signOut, type Session } from './session';
 import {
-  channels, connection, drop, editing, limits, me, notice, outboxVersion, presence, put, receipts,
+  channels, connection, drop, editing, ephemerals, limits, me, notice, outboxVersion, presence, put, receipts,
   relationships, resetStore, settings, started, timeline, transport, typing, users, allTimelines,
   type ChannelEntry,
 } from './store';
@@ -341,6 +341,13 @@ function onFrame(f: ServerFrame): void {
     case 'settings':
       settings.value = f.settings;
       return;
+    case 'ephemeral': {
+      const { type: _type, ...e } = f;
+      const list = [...(ephemerals.value.get(e.channel_id) ?? []), e].slice(-EPHEMERALS_KEPT);
+      ephemerals.value = new Map(ephemerals.value).set(e.channel_id, list);
+      void ensureUsers([e.sender_id]);
+      break;
+    }
     case 'relationship':
       applyRelationship(f.relationship);
       return;
@@ -548,10 +555,43 @@ export function markRead(channelId: Id): void {
   if (client?.read(channelId, last.id)) readSent.set(channelId, last.id);
 }
 
-/** Sends a message. */
+/** Ephemeral messages kept per channel; older ones are dropped. */
+const EPHEMERALS_KEPT = 50;
+
+/**
+ * Sends a message; `/name args` where `name` is a bot in the channel runs
+ * that bot's command instead (not stored; its answer may be for this user
+ * alone). Any other text starting with `/` is sent as it is.
+ */
 export function sendMessage(channelId: Id, text: string): void {
   drop(dividers, channelId);
+  const bot = commandBot(channelId, text);
+  if (bot) {
+    api.runCommand(channelId, bot.name, bot.args).catch((e: unknown) => {
+      notice.value = e instanceof ApiError ? `/${bot.name}: ${e.message}` : `/${bot.name} failed`;
+    });
+    return;
+  }
   client?.send(channelId, text);
+}
+
+/** The command and its arguments if `text` is `/name args` for a bot member of the channel. */
+export function commandBot(channelId: Id, text: string): { name: string; args: string } | null {
+  const m = /^\/(\S+)(?:\s+([\s\S]*))?$/.exec(text.trim());
+  if (!m) return null;
+  const name = m[1].toLowerCase();
+  const members = channels.value.get(channelId)?.channel.member_ids ?? [];
+  const isBot = members.some((id) => {
+    const u = users.value.get(id);
+    return u?.bot_owner_id !== undefined && u.username.toLowerCase() === name;
+  });
+  return isBot ? { name, args: (m[2] ?? '').trim() } : null;
+}
+
+/** Hides an ephemeral message. */
+export function dismissEphemeral(channelId: Id, id: Id): void {
+  const list = ephemerals.value.get(channelId) ?? [];
+  ephemerals.value = new Map(ephemerals.value).set(channelId, list.filter((e) => e.id !== id));
 }
 
 /** Whether the limit allows this text. */

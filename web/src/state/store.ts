@@ -1,6 +1,6 @@
 // What the views draw, as signals. Only chat.ts writes here.
 import { signal, type Signal } from '@preact/signals';
-import type { Channel, Id, Limits, Message, Presence, Relationship, Settings, Status, TransportKind, User } from '../protocol';
+import type { Channel, Ephemeral, Id, Limits, Message, Presence, Relationship, Settings, Status, TransportKind, User } from '../protocol';
 import type { Preview } from './preview';
 
 /** A channel in the sidebar. */
@@ -49,6 +49,8 @@ export const receipts = signal<Map<Id, Map<Id, Id>>>(new Map());
 export const relationships = signal<Map<Id, Relationship>>(new Map());
 /** Bumped whenever the outbox changes, so pending messages redraw. */
 export const outboxVersion = signal(0);
+/** Bots' messages for this user alone, by channel, oldest first (this tab only). */
+export const ephemerals = signal<Map<Id, Ephemeral[]>>(new Map());
 /** A short notice for the user (errors mostly). */
 export const notice = signal<string | null>(null);
 /** The message whose text the user is editing, if any (one at a time). */
@@ -82,6 +84,7 @@ export function resetStore(): void {
   typing.value = new Map();
   receipts.value = new Map();
   relationships.value = new Map();
+  ephemerals.value = new Map();
   me.value = null;
   limits.value = null;
   started.value = false;

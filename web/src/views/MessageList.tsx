@@ -4,7 +4,8 @@
 import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import { compareIds, type Id, type Message } from '../protocol';
 import { dividers, jumpToLatest, loadNewer, loadOlder, markRead, ws } from '../state/chat';
-import { channels, me, nameOf, outboxVersion, receipts, timeline } from '../state/store';
+import { channels, ephemerals, me, nameOf, outboxVersion, receipts, timeline } from '../state/store';
+import { EphemeralItem } from './EphemeralItem';
 import { MessageItem } from './MessageItem';
 import { PendingItem } from './PendingItem';
 
@@ -67,7 +68,7 @@ export function MessageList({ channelId }: { channelId: Id }) {
     }
     snap.current = { height: el.scrollHeight, top: el.scrollTop, atBottom: atBottom(el), first };
     readIfSeen();
-  }, [t.messages, t.focus, pending.length]);
+  }, [t.messages, t.focus, pending.length, ephemerals.value.get(channelId)?.length]);
 
   useEffect(() => {
     const onVisible = () => readIfSeen();
@@ -100,6 +101,7 @@ export function MessageList({ channelId }: { channelId: Id }) {
             ];
           })}
           {!t.hasMoreAfter && pending.map((p) => <PendingItem key={p.clientMsgId} p={p} />)}
+          {!t.hasMoreAfter && (ephemerals.value.get(channelId) ?? []).map((e) => <EphemeralItem key={e.id} e={e} />)}
         </ol>
       </div>
       {(t.hasMoreAfter || (unread > 0 && !snap.current.atBottom)) && (
