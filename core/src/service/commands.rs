@@ -51,17 +51,17 @@ impl<S: Store> CoreService<S> {
             args: args.to_owned(),
             created_at_ms: now_ms(),
         };
-        if self.store.webhook(bot.id).await?.is_some() {
-            let body = chat_protocol::events::command_frame(command.clone()).encode();
-            let event = HookEvent {
-                event_id: command.command_id,
-                channel_id: command.channel_id,
-                sender_id: command.caller_id,
-                kind: HookKind::Command,
-                to: bot.id,
-                body: body.to_string(),
-            };
-            self.store.queue_hooks(vec![event], now_ms()).await?;
+        // Queued for its webhook, if it has one (no row otherwise).
+        let body = chat_protocol::events::command_frame(command.clone()).encode();
+        let event = HookEvent {
+            event_id: command.command_id,
+            channel_id: command.channel_id,
+            sender_id: command.caller_id,
+            kind: HookKind::Command,
+            to: bot.id,
+            body: body.to_string(),
+        };
+        if self.store.queue_hooks(vec![event], now_ms()).await? > 0 {
             metrics::counter!("chat_webhook_queued_total").increment(1);
             self.hook_wake.notify_one();
         }
