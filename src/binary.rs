@@ -22,11 +22,14 @@ pub trait NodeConfig: Sized {
     fn from_cli(cli: &Self::Cli) -> Result<Self, String>;
     /// How `cli` asks for log lines to look.
     fn log_format(cli: &Self::Cli) -> LogFormat;
+    /// Whether `cli` asks only for the configuration to be checked.
+    fn check_only(cli: &Self::Cli) -> bool;
     /// Runtime worker threads; 0 means one per core.
     fn worker_threads(&self) -> usize;
 }
 
-/// Runs a server binary: reads `C` (exit 2 if it is invalid), starts logs,
+/// Runs a server binary: reads `C` (exit 2 if it is invalid; with
+/// `--check-config`, exit 0 here if it is valid), starts logs,
 /// the runtime and the metrics recorder, raises the open-file limit, and
 /// runs `run` with the configuration and the metrics renderer; exits 0
 /// when it returns, 1 (the error logged with its causes) when it fails.
@@ -46,6 +49,10 @@ where
             return ExitCode::from(2);
         }
     };
+    if C::check_only(&cli) {
+        println!("{name}: the configuration is valid");
+        return ExitCode::SUCCESS;
+    }
     telemetry::init_logs(C::log_format(&cli));
     let runtime = match crate::runtime(config.worker_threads()) {
         Ok(runtime) => runtime,

@@ -29,6 +29,10 @@ pub struct Cli {
     /// Log format [env: CHAT_LOG_FORMAT]
     #[arg(long, value_enum, env = "CHAT_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+    /// Read and check the configuration, print it is valid and exit (0), or
+    /// print the first error (2); starts nothing
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 /// How log lines look.
@@ -97,6 +101,10 @@ impl crate::NodeConfig for Config {
 
     fn log_format(cli: &Cli) -> LogFormat {
         cli.log_format
+    }
+
+    fn check_only(cli: &Cli) -> bool {
+        cli.check_config
     }
 
     fn worker_threads(&self) -> usize {

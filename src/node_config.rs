@@ -32,6 +32,10 @@ pub struct CoreCli {
     /// Log format [env: CHAT_LOG_FORMAT]
     #[arg(long, value_enum, env = "CHAT_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+    /// Read and check the configuration, print it is valid and exit (0), or
+    /// print the first error (2); starts nothing
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 /// Flags of `chat-edge`.
@@ -54,6 +58,10 @@ pub struct EdgeCli {
     /// Log format [env: CHAT_LOG_FORMAT]
     #[arg(long, value_enum, env = "CHAT_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+    /// Read and check the configuration, print it is valid and exit (0), or
+    /// print the first error (2); starts nothing
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 /// TLS of the core's gRPC listener (both files or neither).
@@ -228,6 +236,10 @@ impl crate::NodeConfig for CoreNodeConfig {
         cli.log_format
     }
 
+    fn check_only(cli: &CoreCli) -> bool {
+        cli.check_config
+    }
+
     fn worker_threads(&self) -> usize {
         self.worker_threads
     }
@@ -243,6 +255,10 @@ impl crate::NodeConfig for EdgeNodeConfig {
 
     fn log_format(cli: &EdgeCli) -> LogFormat {
         cli.log_format
+    }
+
+    fn check_only(cli: &EdgeCli) -> bool {
+        cli.check_config
     }
 
     fn worker_threads(&self) -> usize {
