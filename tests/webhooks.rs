@@ -258,6 +258,20 @@ async fn webhook_deliveries_queued_when_the_server_is_killed_all_arrive_after_re
     let mut want: Vec<String> = (0..N).map(|n| format!("m{n}")).collect();
     want.sort();
     assert_eq!(got, want, "each once: the receiver refuses a repeat");
+    // And none was sent again after it was taken: every try before the kill
+    // was answered 503, so a request refused as already received would be a
+    // delivery the restarted server repeated (allowed by at-least-once, but
+    // not what a clean restart does).
+    let repeats: Vec<_> = receiver
+        .answered()
+        .into_iter()
+        .filter(|(_, _, why)| why.contains("already received"))
+        .map(|(d, status, _)| (d.id, status))
+        .collect();
+    assert!(
+        repeats.is_empty(),
+        "deliveries sent again after they were taken: {repeats:?}"
+    );
 }
 
 #[tokio::test]

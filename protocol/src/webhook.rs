@@ -156,6 +156,44 @@ mod tests {
         );
     }
 
+    /// docs/protocol.md's example delivery carries the signature its
+    /// example secret gives.
+    #[test]
+    fn the_documented_example_delivery_verifies() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/protocol.md");
+        let doc = std::fs::read_to_string(path).expect("docs/protocol.md");
+        let example = doc
+            .split("POST /chat/events HTTP/1.1\n")
+            .nth(1)
+            .expect("the example delivery");
+        let (head, rest) = example.split_once("\n\n").expect("headers, then the body");
+        let header = |name: &str| {
+            head.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                .unwrap_or_else(|| panic!("{name} in the example"))
+        };
+        let body = rest.lines().next().expect("the body");
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        assert!(
+            doc.contains(secret),
+            "the example secret is the documented one"
+        );
+        let id = header(ID_HEADER);
+        let timestamp = header(TIMESTAMP_HEADER);
+        let now: u64 = timestamp.parse().expect("seconds");
+        assert_eq!(
+            verify(
+                secret,
+                id,
+                timestamp,
+                header(SIGNATURE_HEADER),
+                body.as_bytes(),
+                now
+            ),
+            Ok(now)
+        );
+    }
+
     #[test]
     fn tampering_staleness_and_repeats_are_refused() {
         let secret = secret_from_key(&[7; 32]);

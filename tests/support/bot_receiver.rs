@@ -208,6 +208,3 @@ async fn receive(
     }
     response
 }
-
-/// How long a test waits at most for a retried delivery.
-pub const RETRIES: Duration = Duration::from_secs(20);

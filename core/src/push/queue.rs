@@ -101,27 +101,10 @@ async fn run<S: Store>(
 /// Queues `hooks` for their bots, trying again twice when storage fails.
 async fn write_hooks<S: Store>(store: &S, hooks: Vec<HookEvent>, wake: &Notify) {
     let offered = hooks.len();
-    let mut pause = std::time::Duration::from_millis(100);
-    for tries_left in (0..3).rev() {
-        match store.queue_hooks(hooks.clone(), now_ms() as i64).await {
-            Ok(rows) => {
-                metrics::counter!("chat_webhook_queued_total").increment(rows as u64);
-                if rows > 0 {
-                    wake.notify_one();
-                }
-                return;
-            }
-            Err(e) if tries_left > 0 => {
-                tracing::warn!(error = %e, offered, "webhook deliveries not queued yet; again");
-                tokio::time::sleep(pause).await;
-                pause *= 4;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, offered, "webhook deliveries not queued");
-                metrics::counter!("chat_webhook_queue_failures_total").increment(offered as u64);
-            }
-        }
-    }
+    with_retries(HOOKS, offered, wake, || {
+        store.queue_hooks(hooks.clone(), now_ms() as i64)
+    })
+    .await;
 }
 
 /// Counts `batch` into the outbox, trying again twice when storage fails.
@@ -132,30 +115,64 @@ async fn write<S: Store>(
     wake: &Notify,
 ) {
     let offered = batch.len();
-    let mut pause = std::time::Duration::from_millis(100);
-    for tries_left in (0..3).rev() {
+    with_retries(PUSHES, offered, wake, || {
         let timing = OutboxTiming {
             now_ms: now_ms() as i64,
             coalesce_ms,
             min_interval_ms,
         };
-        match store.queue_pushes(batch.clone(), timing).await {
+        store.queue_pushes(batch.clone(), timing)
+    })
+    .await;
+}
+
+/// What an outbox is called in logs and metrics.
+struct Outbox {
+    what: &'static str,
+    queued: &'static str,
+    failures: &'static str,
+}
+
+const PUSHES: Outbox = Outbox {
+    what: "push notifications",
+    queued: "chat_push_queued_total",
+    failures: "chat_push_queue_failures_total",
+};
+
+const HOOKS: Outbox = Outbox {
+    what: "webhook deliveries",
+    queued: "chat_webhook_queued_total",
+    failures: "chat_webhook_queue_failures_total",
+};
+
+/// Runs `queue` until it succeeds, three tries at most with a pause that
+/// grows fourfold from 100 ms; counts the rows it wrote and wakes `wake`
+/// when there were any. After the last failure the `offered` deliveries
+/// are counted as lost (their messages are stored; only the deliveries go).
+async fn with_retries<F, Fut, E>(outbox: Outbox, offered: usize, wake: &Notify, mut queue: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<usize, E>>,
+    E: std::fmt::Display,
+{
+    let mut pause = std::time::Duration::from_millis(100);
+    for tries_left in (0..3).rev() {
+        match queue().await {
             Ok(rows) => {
-                metrics::counter!("chat_push_queued_total").increment(rows as u64);
+                metrics::counter!(outbox.queued).increment(rows as u64);
                 if rows > 0 {
                     wake.notify_one();
                 }
                 return;
             }
             Err(e) if tries_left > 0 => {
-                tracing::warn!(error = %e, offered, "push notifications not queued yet; again");
+                tracing::warn!(error = %e, offered, "{} not queued yet; again", outbox.what);
                 tokio::time::sleep(pause).await;
                 pause *= 4;
             }
             Err(e) => {
-                // The messages are stored; only their notifications are lost.
-                tracing::error!(error = %e, offered, "push notifications not queued");
-                metrics::counter!("chat_push_queue_failures_total").increment(offered as u64);
+                tracing::error!(error = %e, offered, "{} not queued", outbox.what);
+                metrics::counter!(outbox.failures).increment(offered as u64);
             }
         }
     }

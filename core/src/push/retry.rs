@@ -23,6 +23,27 @@ pub fn delay(
     jittered.max(retry_after.unwrap_or_default())
 }
 
+/// When a delivery that failed its try number `attempts + 1` at `now_ms`
+/// is tried next, or `None` when that would be more than
+/// `config.max_age_ms` after `since_ms` (it became pending): too old, so
+/// given up.
+pub fn next_try(
+    config: &super::PushConfig,
+    attempts: u32,
+    since_ms: i64,
+    now_ms: i64,
+    retry_after: Option<Duration>,
+) -> Option<i64> {
+    let pause = delay(
+        attempts + 1,
+        Duration::from_millis(config.retry_base_ms),
+        Duration::from_millis(config.retry_max_ms),
+        retry_after,
+    );
+    let due = now_ms.saturating_add(pause.as_millis() as i64);
+    (due - since_ms <= config.max_age_ms as i64).then_some(due)
+}
+
 /// A `Retry-After` value (RFC 9110): seconds, or an HTTP date.
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
@@ -49,6 +70,28 @@ mod tests {
         }
         let d = delay(1, base, max, Some(Duration::from_secs(30)));
         assert_eq!(d, Duration::from_secs(30), "Retry-After wins when later");
+    }
+
+    #[test]
+    fn a_retry_past_the_max_age_is_given_up() {
+        let config = crate::push::PushConfig {
+            retry_base_ms: 1_000,
+            retry_max_ms: 1_000,
+            max_age_ms: 10_000,
+            ..Default::default()
+        };
+        let due = next_try(&config, 0, 0, 5_000, None).expect("within the age");
+        assert!((5_500..=6_000).contains(&due), "{due}");
+        assert_eq!(
+            next_try(&config, 0, 0, 9_600, None),
+            None,
+            "past 10 s after pending"
+        );
+        assert_eq!(
+            next_try(&config, 0, 0, 1_000, Some(Duration::from_secs(20))),
+            None,
+            "a Retry-After beyond the age gives up too"
+        );
     }
 
     #[test]

@@ -49,6 +49,18 @@ pub struct Pace<'a> {
     pub wake: &'a Notify,
 }
 
+impl<'a> Pace<'a> {
+    /// The pace `config` sets (push notifications and webhooks share it).
+    pub fn new(ownership: &'a dyn Ownership, config: &super::PushConfig, wake: &'a Notify) -> Self {
+        Self {
+            ownership,
+            concurrency: config.concurrency,
+            poll: Duration::from_millis(config.poll_ms),
+            wake,
+        }
+    }
+}
+
 /// Delivers until `stop`; a try in flight then is finished first.
 pub async fn run<D: Deliveries>(d: &D, pace: Pace<'_>, stop: CancellationToken) {
     while !stop.is_cancelled() {

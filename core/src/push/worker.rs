@@ -43,12 +43,7 @@ pub struct Worker<S> {
 impl<S: Store> Worker<S> {
     /// Delivers until `stop`; a try in flight then is finished first.
     pub async fn run(self, stop: CancellationToken) {
-        let pace = Pace {
-            ownership: &*self.ownership,
-            concurrency: self.config.concurrency,
-            poll: Duration::from_millis(self.config.poll_ms),
-            wake: &self.wake,
-        };
+        let pace = Pace::new(&*self.ownership, &self.config, &self.wake);
         rounds::run(&self, pace, stop).await;
     }
 
@@ -109,20 +104,15 @@ impl<S: Store> Worker<S> {
                     .map(drop)
             }
             Outcome::Retry { after, reason } => {
-                let tries = row.attempts + 1;
-                let pause = retry::delay(
-                    tries,
-                    Duration::from_millis(config.retry_base_ms),
-                    Duration::from_millis(config.retry_max_ms),
-                    after,
-                );
-                let due = now.saturating_add(pause.as_millis() as i64);
-                if due - row.pending_since_ms > config.max_age_ms as i64 {
+                let Some(due) =
+                    retry::next_try(config, row.attempts, row.pending_since_ms, now, after)
+                else {
                     return self
                         .dead(&row, format!("too old to retry; last: {reason}"))
                         .await;
-                }
-                tracing::debug!(target = row.target.id, tries, %reason, ?pause, "push retried");
+                };
+                let tries = row.attempts + 1;
+                tracing::debug!(target = row.target.id, tries, %reason, in_ms = due - now, "push retried");
                 metrics::counter!("chat_push_retried_total", "provider" => kind).increment(1);
                 self.store.push_retry(key, due).await
             }

@@ -5,7 +5,7 @@
 //! delivery with the same id on every try.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chat_protocol::{ServerFrame, webhook};
 use tokio::sync::Notify;
@@ -38,12 +38,7 @@ pub struct HookWorker<S> {
 impl<S: Store> HookWorker<S> {
     /// Delivers until `stop`; a try in flight then is finished first.
     pub async fn run(self, stop: CancellationToken) {
-        let pace = Pace {
-            ownership: &*self.ownership,
-            concurrency: self.config.concurrency,
-            poll: Duration::from_millis(self.config.poll_ms),
-            wake: &self.wake,
-        };
+        let pace = Pace::new(&*self.ownership, &self.config, &self.wake);
         rounds::run(&self, pace, stop).await;
     }
 
@@ -72,18 +67,13 @@ impl<S: Store> HookWorker<S> {
                 self.store.hook_delivered(row.key).await
             }
             Outcome::Retry { after, reason } => {
-                let pause = retry::delay(
-                    row.attempts + 1,
-                    Duration::from_millis(self.config.retry_base_ms),
-                    Duration::from_millis(self.config.retry_max_ms),
-                    after,
-                );
-                let due = now.saturating_add(pause.as_millis() as i64);
-                if due - row.created_at_ms > self.config.max_age_ms as i64 {
+                let Some(due) =
+                    retry::next_try(&self.config, row.attempts, row.created_at_ms, now, after)
+                else {
                     return self
                         .dead(&row, format!("too old to retry; last: {reason}"))
                         .await;
-                }
+                };
                 metrics::counter!("chat_webhook_retried_total").increment(1);
                 self.store.hook_retry(row.key, due, reason).await
             }

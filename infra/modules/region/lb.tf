@@ -18,8 +18,7 @@ resource "aws_lb" "edge" {
   internal                         = false
   subnets                          = var.public_subnet_ids
   enable_cross_zone_load_balancing = true
-  #checkov:skip=CKV_AWS_150:Deletion protection is a per-environment choice; live/ turns it on (deletion_protection below follows var.deletion_protection).
-  enable_deletion_protection = var.deletion_protection
+  enable_deletion_protection       = var.deletion_protection
   #checkov:skip=CKV_AWS_91:Access logs of an NLB cover TLS listeners only; connection-level metrics go to CloudWatch, and the edges log every session (docs/operations.md, Metrics).
   tags = var.tags
 }
